@@ -1,0 +1,402 @@
+// The room core: members, nicks, sequencing, history, rate limits and direct
+// messages. It knows nothing of sockets: a transport adapter hands it parsed
+// client messages and gives it a RoomOutput to deliver what it produces.
+
+import {
+	DEFAULT_LIMITS,
+	ProtocolError,
+	nickKey,
+	nickProblem,
+	textProblem,
+	type ClientMessage,
+	type DirectMessage,
+	type ErrorCode,
+	type MemberInfo,
+	type PresenceKind,
+	type RoomEventMessage,
+	type ServerLimits,
+	type ServerMessage,
+	type UnsequencedRoomEvent,
+} from '../../source/protocol/messages.js';
+import {HistoryRing} from './history-ring.js';
+import {TokenBucket} from './token-bucket.js';
+
+export interface Member<Link> {
+	readonly id: number;
+	nick: string;
+	readonly link: Link;
+	lastSeen: number;
+	dseq: number;
+	readonly direct: HistoryRing<{seq: number; message: DirectMessage}>;
+	readonly bucket: TokenBucket;
+	readonly resendBucket: TokenBucket;
+	/** Recent client refs → what they produced, so a retransmitted send is not posted twice. */
+	readonly refs: Map<string, {s: 'room' | 'direct'; seq: number}>;
+	strikes: number;
+}
+
+export interface RoomOutput<Link> {
+	/** Deliver to every member. Adapters encode once and send the same bytes to all. */
+	broadcast(message: ServerMessage, members: Iterable<Member<Link>>): void;
+	send(member: Member<Link>, message: ServerMessage): void;
+	/** Close the member's link after sending it `bye`; the room has already removed it. */
+	disconnect(member: Member<Link>, reason: string, retry: boolean): void;
+}
+
+/** Persists room events and assigns their sequence numbers (the TCP room's store). */
+export interface RoomJournal {
+	latestSeq(): number;
+	append(event: UnsequencedRoomEvent): Promise<number>;
+	range(from: number, to: number): Promise<RoomEventMessage[]>;
+}
+
+export interface RoomOptions<Link> {
+	name: string;
+	output: RoomOutput<Link>;
+	limits?: Partial<ServerLimits>;
+	maxMembers?: number;
+	historySize?: number;
+	directHistorySize?: number;
+	/** Largest range one resend request may ask for. */
+	maxResend?: number;
+	/** Rejected sends within the bucket's window before a member is kicked for flooding. */
+	floodStrikes?: number;
+	journal?: RoomJournal;
+	now?: () => number;
+	log?: (line: string) => void;
+}
+
+export interface RoomStats {
+	members: number;
+	messages: number;
+	rateLimited: number;
+	rejected: number;
+	resent: number;
+}
+
+const REF_MEMORY = 128;
+
+export class Room<Link> {
+	readonly name: string;
+	readonly limits: ServerLimits;
+	private readonly output: RoomOutput<Link>;
+	private readonly byKey = new Map<string, Member<Link>>();
+	private readonly ring: HistoryRing<RoomEventMessage>;
+	private readonly maxMembers: number;
+	private readonly directHistorySize: number;
+	private readonly maxResend: number;
+	private readonly floodStrikes: number;
+	private readonly journal: RoomJournal | undefined;
+	private readonly now: () => number;
+	private readonly log: (line: string) => void;
+	private seq: number;
+	private nextMemberId = 1;
+	/** Journal writes are chained so sequence numbers are broadcast in order. */
+	private publishing: Promise<void> = Promise.resolve();
+	readonly stats: RoomStats = {members: 0, messages: 0, rateLimited: 0, rejected: 0, resent: 0};
+
+	constructor(options: RoomOptions<Link>) {
+		this.name = options.name;
+		this.output = options.output;
+		this.limits = {...DEFAULT_LIMITS, ...options.limits};
+		this.maxMembers = options.maxMembers ?? 256;
+		this.ring = new HistoryRing(options.historySize ?? 1024);
+		this.directHistorySize = options.directHistorySize ?? 64;
+		this.maxResend = options.maxResend ?? 256;
+		this.floodStrikes = options.floodStrikes ?? 20;
+		this.journal = options.journal;
+		this.now = options.now ?? Date.now;
+		this.log = options.log ?? (() => {});
+		this.seq = this.journal?.latestSeq() ?? 0;
+	}
+
+	get latestSeq(): number {
+		return this.seq;
+	}
+
+	get size(): number {
+		return this.byKey.size;
+	}
+
+	members(): IterableIterator<Member<Link>> {
+		return this.byKey.values();
+	}
+
+	memberList(): MemberInfo[] {
+		return [...this.byKey.values()].map(m => ({nick: m.nick})).sort((a, b) => a.nick.localeCompare(b.nick));
+	}
+
+	findMember(nick: string): Member<Link> | undefined {
+		return this.byKey.get(nickKey(nick));
+	}
+
+	/**
+	 * Admits a member. Throws ProtocolError (nick-invalid, nick-taken, room-full)
+	 * for the adapter to report; on success sends the welcome and tells everyone.
+	 */
+	join(link: Link, nick: string, options: {since?: number; sid?: string; history?: number} = {}): Member<Link> {
+		const problem = nickProblem(nick);
+		if (problem) throw new ProtocolError('nick-invalid', problem);
+		if (this.byKey.has(nickKey(nick))) throw new ProtocolError('nick-taken', `the nick ${nick} is taken`);
+		if (this.byKey.size >= this.maxMembers)
+			throw new ProtocolError('room-full', `the room is full (${this.maxMembers} members)`);
+		const now = this.now();
+		const member: Member<Link> = {
+			id: this.nextMemberId++,
+			nick,
+			link,
+			lastSeen: now,
+			dseq: 0,
+			direct: new HistoryRing(this.directHistorySize),
+			bucket: new TokenBucket(this.limits.ratePerSecond, this.limits.burst, now),
+			resendBucket: new TokenBucket(20, 40, now),
+			refs: new Map(),
+			strikes: 0,
+		};
+		this.byKey.set(nickKey(nick), member);
+		this.stats.members = this.byKey.size;
+		this.output.send(member, {
+			t: 'welcome',
+			nick,
+			room: this.name,
+			seq: this.seq,
+			dseq: 0,
+			members: this.memberList(),
+			...(options.sid ? {sid: options.sid} : {}),
+			limits: this.limits,
+		});
+		if (options.since !== undefined && options.since < this.seq) {
+			this.resend(member, 'room', options.since + 1, this.seq, true);
+		} else if (options.history) {
+			this.sendHistory(member, options.history);
+		}
+		this.log(`join ${nick} (${this.byKey.size} members)`);
+		this.publish({t: 'presence', ts: now, kind: 'join', nick});
+		return member;
+	}
+
+	/** Removes a member and tells the others. Idempotent. */
+	leave(member: Member<Link>, kind: Exclude<PresenceKind, 'join' | 'nick'> = 'leave', reason?: string): void {
+		if (this.byKey.get(nickKey(member.nick)) !== member) return;
+		this.byKey.delete(nickKey(member.nick));
+		this.stats.members = this.byKey.size;
+		this.log(`${kind} ${member.nick}${reason ? `: ${reason}` : ''}`);
+		if (kind === 'kick') this.output.disconnect(member, reason ?? 'kicked', false);
+		this.publish({t: 'presence', ts: this.now(), kind, nick: member.nick, ...(reason ? {reason} : {})});
+	}
+
+	isMember(member: Member<Link>): boolean {
+		return this.byKey.get(nickKey(member.nick)) === member;
+	}
+
+	/** Handles one message from a joined member. Never throws: problems go back as errors. */
+	handle(member: Member<Link>, message: ClientMessage): void {
+		if (!this.isMember(member)) return;
+		member.lastSeen = this.now();
+		try {
+			switch (message.t) {
+				case 'say':
+					return this.say(member, message.ref, message.text, message.action === true);
+				case 'dm':
+					return this.direct(member, message.ref, message.to, message.text);
+				case 'nick':
+					return this.rename(member, message.nick);
+				case 'who':
+					return this.output.send(member, {t: 'who', members: this.memberList()});
+				case 'resend':
+					return this.resend(member, message.s, message.from, message.to, false);
+				case 'ping':
+					return this.output.send(member, {t: 'pong', ts: message.ts, seq: this.seq, dseq: member.dseq});
+				case 'leave':
+					return this.leave(member, 'leave');
+				case 'join':
+				case 'hello':
+					throw new ProtocolError('bad-request', 'already joined');
+			}
+		} catch (error) {
+			if (!(error instanceof ProtocolError)) throw error;
+			this.stats.rejected++;
+			const ref = 'ref' in message ? message.ref : undefined;
+			this.sendError(member, error.code, error.message, ref);
+		}
+	}
+
+	sendError(member: Member<Link>, code: ErrorCode, message: string, ref?: string): void {
+		this.output.send(member, {t: 'error', code, message, ...(ref ? {ref} : {})});
+	}
+
+	/** Sends `bye` to everyone and forgets them (server shutdown). */
+	closeAll(reason: string): void {
+		for (const member of [...this.byKey.values()]) {
+			this.byKey.delete(nickKey(member.nick));
+			this.output.disconnect(member, reason, true);
+		}
+		this.stats.members = 0;
+	}
+
+	private say(member: Member<Link>, ref: string, text: string, action: boolean): void {
+		if (this.replayDuplicate(member, ref)) return;
+		this.admit(member, text);
+		this.stats.messages++;
+		this.publish({t: 'msg', ts: this.now(), from: member.nick, text, ...(action ? {action} : {}), ref}, member, ref);
+	}
+
+	private direct(member: Member<Link>, ref: string, to: string, text: string): void {
+		if (this.replayDuplicate(member, ref)) return;
+		const target = this.findMember(to);
+		if (!target) throw new ProtocolError('no-such-nick', `no one called ${to} is here`);
+		this.admit(member, text);
+		this.stats.messages++;
+		const ts = this.now();
+		const deliver = (recipient: Member<Link>, withRef: boolean): number => {
+			const message: DirectMessage = {
+				t: 'dm',
+				dseq: ++recipient.dseq,
+				ts,
+				from: member.nick,
+				to: target.nick,
+				text,
+				...(withRef ? {ref} : {}),
+			};
+			recipient.direct.add({seq: message.dseq, message});
+			this.output.send(recipient, message);
+			return message.dseq;
+		};
+		if (target !== member) deliver(target, false);
+		this.remember(member, ref, 'direct', deliver(member, true));
+	}
+
+	private rename(member: Member<Link>, nick: string): void {
+		if (!member.bucket.take(this.now())) throw this.rateLimited(member);
+		const problem = nickProblem(nick);
+		if (problem) throw new ProtocolError('nick-invalid', problem);
+		const key = nickKey(nick);
+		const holder = this.byKey.get(key);
+		if (holder && holder !== member) throw new ProtocolError('nick-taken', `the nick ${nick} is taken`);
+		if (member.nick === nick) return;
+		const old = member.nick;
+		this.byKey.delete(nickKey(old));
+		member.nick = nick;
+		this.byKey.set(key, member);
+		this.log(`nick ${old} → ${nick}`);
+		this.publish({t: 'presence', ts: this.now(), kind: 'nick', nick, old});
+	}
+
+	private resend(member: Member<Link>, stream: 'room' | 'direct', from: number, to: number, free: boolean): void {
+		const latest = stream === 'room' ? this.seq : member.dseq;
+		to = Math.min(to, latest);
+		if (from > to) return;
+		if (!free && !member.resendBucket.take(this.now(), 1)) throw this.rateLimited(member);
+		// Only the newest maxResend are worth resending; older ones are reported lost.
+		const first = Math.max(from, to - this.maxResend + 1);
+		if (first > from) this.output.send(member, {t: 'lost', s: stream, from, to: first - 1});
+		if (stream === 'direct') {
+			this.sendFound(member, stream, first, to, member.direct.range(first, to).map(d => d.message), d => d.dseq);
+			return;
+		}
+		const held = this.ring.range(first, to);
+		const oldestHeld = held[0]?.seq ?? to + 1;
+		if (this.journal && oldestHeld > first) {
+			// Older than the memory ring: ask the journal, then send in order.
+			const journal = this.journal;
+			this.publishing = this.publishing
+				.then(() => journal.range(first, to))
+				.then(events => this.sendFound(member, stream, first, to, events, e => e.seq))
+				.catch(() => this.sendError(member, 'server-error', 'history is unavailable right now'));
+			return;
+		}
+		this.sendFound(member, stream, first, to, held, e => e.seq);
+	}
+
+	private sendFound<T extends ServerMessage>(
+		member: Member<Link>,
+		stream: 'room' | 'direct',
+		from: number,
+		to: number,
+		found: T[],
+		seqOf: (item: T) => number,
+	): void {
+		let expected = from;
+		for (const item of found) {
+			const seq = seqOf(item);
+			if (seq > expected) this.output.send(member, {t: 'lost', s: stream, from: expected, to: seq - 1});
+			this.output.send(member, item);
+			this.stats.resent++;
+			expected = seq + 1;
+		}
+		if (expected <= to) this.output.send(member, {t: 'lost', s: stream, from: expected, to});
+	}
+
+	private sendHistory(member: Member<Link>, count: number): void {
+		const from = Math.max(1, this.seq - count + 1);
+		const held = this.ring.range(from, this.seq);
+		if (held.length > 0) this.output.send(member, {t: 'history', messages: held});
+	}
+
+	/** Checks rate and content; throws ProtocolError, counting strikes toward a flood kick. */
+	private admit(member: Member<Link>, text: string): void {
+		if (!member.bucket.take(this.now())) throw this.rateLimited(member);
+		const problem = textProblem(text, this.limits.maxTextBytes);
+		if (problem) throw problem;
+	}
+
+	private rateLimited(member: Member<Link>): ProtocolError {
+		this.stats.rateLimited++;
+		if (++member.strikes >= this.floodStrikes) {
+			// Leave after the error has been queued so the client learns why.
+			queueMicrotask(() => this.leave(member, 'kick', 'flooding'));
+		}
+		return new ProtocolError(
+			'rate-limited',
+			`slow down: at most ${this.limits.ratePerSecond} messages a second (bursts of ${this.limits.burst})`,
+		);
+	}
+
+	/** A retransmitted send whose original went through: resend the original to the sender only. */
+	private replayDuplicate(member: Member<Link>, ref: string): boolean {
+		const previous = member.refs.get(ref);
+		if (!previous) return false;
+		if (previous.s === 'direct') {
+			const held = member.direct.get(previous.seq);
+			if (held) this.output.send(member, held.message);
+		} else {
+			const held = this.ring.get(previous.seq);
+			if (held) this.output.send(member, held);
+		}
+		return true;
+	}
+
+	private remember(member: Member<Link>, ref: string, s: 'room' | 'direct', seq: number): void {
+		member.refs.set(ref, {s, seq});
+		if (member.refs.size > REF_MEMORY) {
+			const oldest = member.refs.keys().next();
+			if (!oldest.done) member.refs.delete(oldest.value);
+		}
+	}
+
+	/** Assigns the next sequence number (from the journal when there is one) and broadcasts. */
+	private publish(event: UnsequencedRoomEvent, sender?: Member<Link>, ref?: string): void {
+		const deliver = (seq: number) => {
+			const message = {...event, seq} as RoomEventMessage;
+			this.ring.add(message);
+			if (sender && ref) this.remember(sender, ref, 'room', seq);
+			this.output.broadcast(message, this.byKey.values());
+		};
+		if (!this.journal) {
+			deliver(++this.seq);
+			return;
+		}
+		const journal = this.journal;
+		this.publishing = this.publishing.then(async () => {
+			try {
+				const seq = await journal.append(event);
+				this.seq = Math.max(this.seq, seq);
+				deliver(seq);
+			} catch (error) {
+				this.log(`journal append failed: ${(error as Error).message}`);
+				if (sender && this.isMember(sender))
+					this.sendError(sender, 'server-error', 'message not stored; please resend', ref);
+			}
+		});
+	}
+}

@@ -1,0 +1,120 @@
+// What the server needs from persistent storage, whatever the backend:
+// accounts (SCRAM verifiers only, never passwords) and each room's message
+// log with gap-free sequence numbers. Backends: sqlite-store, mysql-store.
+
+import type {ScramCredential} from '../../source/protocol/scram.js';
+
+export type {ScramCredential};
+
+export const MAX_USERNAME_LENGTH = 32;
+export const MAX_ROOM_LENGTH = 128;
+export const MAX_SENDER_LENGTH = 64;
+/** Generous beside DEFAULT_LIMITS.maxTextBytes; keeps rows within a MySQL TEXT column. */
+export const MAX_STORED_TEXT_BYTES = 60_000;
+export const MAX_PAGE = 1000;
+
+// ASCII only: names from other scripts invite look-alike impersonation and
+// need collation rules every backend agrees on.
+const USERNAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
+
+export function usernameProblem(name: string): string | undefined {
+	if (name.length === 0) return 'a username cannot be empty';
+	if (name.length > MAX_USERNAME_LENGTH) return `a username is at most ${MAX_USERNAME_LENGTH} characters`;
+	if (!USERNAME_PATTERN.test(name)) return 'a username may use letters, digits and _ - . only';
+	return undefined;
+}
+
+/** The uniqueness key: "Alice" and "alice" are the same account. */
+export function usernameKey(name: string): string {
+	return name.toLowerCase();
+}
+
+export class InvalidUsernameError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'InvalidUsernameError';
+	}
+}
+
+export class UserExistsError extends Error {
+	constructor(readonly username: string) {
+		super(`user ${username} already exists`);
+		this.name = 'UserExistsError';
+	}
+}
+
+export class NoSuchUserError extends Error {
+	constructor(readonly username: string) {
+		super(`no such user ${username}`);
+		this.name = 'NoSuchUserError';
+	}
+}
+
+/** Throws InvalidUsernameError; returns the uniqueness key of a valid name. */
+export function checkedUsernameKey(name: string): string {
+	const problem = usernameProblem(name);
+	if (problem !== undefined) throw new InvalidUsernameError(problem);
+	return usernameKey(name);
+}
+
+export interface NewRoomMessage {
+	from: string;
+	text: string;
+	action: boolean;
+	ts: number;
+}
+
+export interface StoredRoomMessage extends NewRoomMessage {
+	seq: number;
+}
+
+export function checkRoom(room: string): string {
+	if (room.length === 0 || room.length > MAX_ROOM_LENGTH) throw new RangeError(`room name must be 1-${MAX_ROOM_LENGTH} characters`);
+	return room;
+}
+
+export function checkMessage(message: NewRoomMessage): NewRoomMessage {
+	if (message.from.length === 0 || message.from.length > MAX_SENDER_LENGTH)
+		throw new RangeError(`sender must be 1-${MAX_SENDER_LENGTH} characters`);
+	if (Buffer.byteLength(message.text, 'utf8') > MAX_STORED_TEXT_BYTES)
+		throw new RangeError(`message text exceeds ${MAX_STORED_TEXT_BYTES} bytes`);
+	if (!Number.isSafeInteger(message.ts)) throw new RangeError('ts must be an integer timestamp');
+	return message;
+}
+
+/** Clamps a caller's page size so one request cannot pull a whole table. */
+export function checkLimit(limit: number): number {
+	if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError('limit must be a non-negative integer');
+	return Math.min(limit, MAX_PAGE);
+}
+
+export function checkSeq(seq: number): number {
+	if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError('seq must be a non-negative integer');
+	return seq;
+}
+
+export interface AccountStore {
+	/** Throws UserExistsError when the name (case-insensitively) is taken, InvalidUsernameError when malformed. */
+	createUser(name: string, verifier: ScramCredential): Promise<void>;
+	/** Replaces the verifier (password change). Throws NoSuchUserError. */
+	setVerifier(name: string, verifier: ScramCredential): Promise<void>;
+	/** True when a user was removed. */
+	removeUser(name: string): Promise<boolean>;
+	/** Case-insensitive; undefined for unknown or malformed names. */
+	getVerifier(name: string): Promise<ScramCredential | undefined>;
+	/** Names as registered, sorted by their key. */
+	listUsers(): Promise<string[]>;
+
+	/** Stores a message and returns its sequence number: 1, 2, 3… per room, no gaps, no repeats. */
+	appendMessage(room: string, message: NewRoomMessage): Promise<number>;
+	/** Messages with seq > after, oldest first, at most limit (capped at MAX_PAGE). */
+	messagesAfter(room: string, after: number, limit: number): Promise<StoredRoomMessage[]>;
+	/** The newest messages, oldest first. */
+	lastMessages(room: string, limit: number): Promise<StoredRoomMessage[]>;
+	/** 0 when the room has no messages. */
+	latestSeq(room: string): Promise<number>;
+
+	/** Resolves when the backend answers; rejects when it is down. */
+	ping(): Promise<void>;
+	close(): Promise<void>;
+}

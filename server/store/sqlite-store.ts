@@ -1,0 +1,256 @@
+// The embedded default store: one SQLite file in the data directory, opened
+// with node:sqlite. Calls are synchronous underneath and wrapped in promises
+// to fit AccountStore; every write that spans statements runs in a
+// BEGIN IMMEDIATE transaction so a second process on the same file stays safe.
+
+import {closeSync, openSync} from 'node:fs';
+import {mkdir} from 'node:fs/promises';
+import {join} from 'node:path';
+import {DatabaseSync, type SQLInputValue, type StatementSync} from 'node:sqlite';
+import {
+	checkLimit,
+	checkMessage,
+	checkRoom,
+	checkSeq,
+	checkedUsernameKey,
+	NoSuchUserError,
+	usernameKey,
+	usernameProblem,
+	UserExistsError,
+	type AccountStore,
+	type NewRoomMessage,
+	type ScramCredential,
+	type StoredRoomMessage,
+} from './account-store.js';
+
+export const SQLITE_FILE = 'parley.db';
+
+/** Each entry moves the schema one version forward; append, never edit. */
+const MIGRATIONS: readonly string[] = [
+	`CREATE TABLE parley_users (
+		name_key TEXT PRIMARY KEY,
+		name TEXT NOT NULL,
+		salt BLOB NOT NULL,
+		iterations INTEGER NOT NULL,
+		stored_key BLOB NOT NULL,
+		server_key BLOB NOT NULL,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	) STRICT;
+	CREATE TABLE parley_room_seq (
+		room TEXT PRIMARY KEY,
+		seq INTEGER NOT NULL
+	) STRICT;
+	CREATE TABLE parley_messages (
+		room TEXT NOT NULL,
+		seq INTEGER NOT NULL,
+		sender TEXT NOT NULL,
+		text TEXT NOT NULL,
+		action INTEGER NOT NULL,
+		ts INTEGER NOT NULL,
+		PRIMARY KEY (room, seq)
+	) STRICT;`,
+];
+
+// SQLITE_CONSTRAINT_PRIMARYKEY and SQLITE_CONSTRAINT_UNIQUE
+const DUPLICATE_KEY_ERRCODES = new Set([1555, 2067]);
+
+function isDuplicateKey(error: unknown): boolean {
+	return error instanceof Error && DUPLICATE_KEY_ERRCODES.has((error as Error & {errcode?: number}).errcode ?? 0);
+}
+
+type Row = Record<string, SQLInputValue>;
+
+function toCredential(row: Row): ScramCredential {
+	return {
+		salt: Buffer.from(row.salt as Uint8Array),
+		iterations: Number(row.iterations),
+		storedKey: Buffer.from(row.stored_key as Uint8Array),
+		serverKey: Buffer.from(row.server_key as Uint8Array),
+	};
+}
+
+function toMessage(row: Row): StoredRoomMessage {
+	return {
+		seq: Number(row.seq),
+		from: String(row.sender),
+		text: String(row.text),
+		action: row.action === 1,
+		ts: Number(row.ts),
+	};
+}
+
+function migrate(db: DatabaseSync): void {
+	db.exec('BEGIN IMMEDIATE');
+	try {
+		db.exec(`CREATE TABLE IF NOT EXISTS parley_schema_version (
+			version INTEGER PRIMARY KEY,
+			applied_at INTEGER NOT NULL
+		) STRICT`);
+		const row = db.prepare('SELECT MAX(version) AS version FROM parley_schema_version').get();
+		const current = Number(row?.version ?? 0);
+		if (current > MIGRATIONS.length)
+			throw new Error(`database schema version ${current} is newer than this server understands (${MIGRATIONS.length})`);
+		for (const [index, sql] of MIGRATIONS.entries()) {
+			if (index + 1 <= current) continue;
+			db.exec(sql);
+			db.prepare('INSERT INTO parley_schema_version (version, applied_at) VALUES (?, ?)').run(index + 1, Date.now());
+		}
+		db.exec('COMMIT');
+	} catch (error) {
+		db.exec('ROLLBACK');
+		throw error;
+	}
+}
+
+export class SqliteStore implements AccountStore {
+	readonly #db: DatabaseSync;
+	readonly #statements = new Map<string, StatementSync>();
+	#closed = false;
+
+	constructor(db: DatabaseSync) {
+		this.#db = db;
+	}
+
+	/** Prepared once per distinct SQL text; every value goes in as a bound parameter. */
+	#sql(sql: string): StatementSync {
+		if (this.#closed) throw new Error('store is closed');
+		let statement = this.#statements.get(sql);
+		if (statement === undefined) {
+			statement = this.#db.prepare(sql);
+			this.#statements.set(sql, statement);
+		}
+		return statement;
+	}
+
+	#transaction<T>(work: () => T): T {
+		this.#sql('BEGIN IMMEDIATE').run();
+		try {
+			const result = work();
+			this.#sql('COMMIT').run();
+			return result;
+		} catch (error) {
+			this.#sql('ROLLBACK').run();
+			throw error;
+		}
+	}
+
+	async createUser(name: string, verifier: ScramCredential): Promise<void> {
+		const key = checkedUsernameKey(name);
+		const now = Date.now();
+		try {
+			this.#sql(
+				`INSERT INTO parley_users (name_key, name, salt, iterations, stored_key, server_key, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			).run(key, name, verifier.salt, verifier.iterations, verifier.storedKey, verifier.serverKey, now, now);
+		} catch (error) {
+			if (isDuplicateKey(error)) throw new UserExistsError(name);
+			throw error;
+		}
+	}
+
+	async setVerifier(name: string, verifier: ScramCredential): Promise<void> {
+		const key = checkedUsernameKey(name);
+		const result = this.#sql(
+			'UPDATE parley_users SET salt = ?, iterations = ?, stored_key = ?, server_key = ?, updated_at = ? WHERE name_key = ?',
+		).run(verifier.salt, verifier.iterations, verifier.storedKey, verifier.serverKey, Date.now(), key);
+		if (Number(result.changes) === 0) throw new NoSuchUserError(name);
+	}
+
+	async removeUser(name: string): Promise<boolean> {
+		if (usernameProblem(name) !== undefined) return false;
+		const result = this.#sql('DELETE FROM parley_users WHERE name_key = ?').run(usernameKey(name));
+		return Number(result.changes) > 0;
+	}
+
+	async getVerifier(name: string): Promise<ScramCredential | undefined> {
+		if (usernameProblem(name) !== undefined) return undefined;
+		const row = this.#sql('SELECT salt, iterations, stored_key, server_key FROM parley_users WHERE name_key = ?').get(
+			usernameKey(name),
+		);
+		return row === undefined ? undefined : toCredential(row);
+	}
+
+	async listUsers(): Promise<string[]> {
+		return this.#sql('SELECT name FROM parley_users ORDER BY name_key')
+			.all()
+			.map(row => String(row.name));
+	}
+
+	async appendMessage(room: string, message: NewRoomMessage): Promise<number> {
+		checkRoom(room);
+		const {from, text, action, ts} = checkMessage(message);
+		return this.#transaction(() => {
+			const row = this.#sql(
+				`INSERT INTO parley_room_seq (room, seq) VALUES (?, 1)
+				ON CONFLICT (room) DO UPDATE SET seq = seq + 1 RETURNING seq`,
+			).get(room);
+			const seq = Number(row?.seq);
+			this.#sql('INSERT INTO parley_messages (room, seq, sender, text, action, ts) VALUES (?, ?, ?, ?, ?, ?)').run(
+				room,
+				seq,
+				from,
+				text,
+				action ? 1 : 0,
+				ts,
+			);
+			return seq;
+		});
+	}
+
+	async messagesAfter(room: string, after: number, limit: number): Promise<StoredRoomMessage[]> {
+		return this.#sql(
+			'SELECT seq, sender, text, action, ts FROM parley_messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?',
+		)
+			.all(checkRoom(room), checkSeq(after), checkLimit(limit))
+			.map(toMessage);
+	}
+
+	async lastMessages(room: string, limit: number): Promise<StoredRoomMessage[]> {
+		return this.#sql(
+			'SELECT seq, sender, text, action, ts FROM parley_messages WHERE room = ? ORDER BY seq DESC LIMIT ?',
+		)
+			.all(checkRoom(room), checkLimit(limit))
+			.map(toMessage)
+			.reverse();
+	}
+
+	async latestSeq(room: string): Promise<number> {
+		const row = this.#sql('SELECT seq FROM parley_room_seq WHERE room = ?').get(checkRoom(room));
+		return row === undefined ? 0 : Number(row.seq);
+	}
+
+	async ping(): Promise<void> {
+		this.#sql('SELECT 1').get();
+	}
+
+	async close(): Promise<void> {
+		if (this.#closed) return;
+		this.#closed = true;
+		this.#statements.clear();
+		this.#db.close();
+	}
+}
+
+export interface SqliteStoreOptions {
+	fileName?: string;
+	/** How long a write waits for another process's lock before failing. */
+	busyTimeoutMs?: number;
+}
+
+export async function openSqliteStore(dataDir: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+	await mkdir(dataDir, {recursive: true, mode: 0o700});
+	const path = join(dataDir, options.fileName ?? SQLITE_FILE);
+	// Create the file owner-only before SQLite does; its -wal and -shm files copy these permissions.
+	closeSync(openSync(path, 'a', 0o600));
+	const db = new DatabaseSync(path, {timeout: options.busyTimeoutMs ?? 5000, enableForeignKeyConstraints: true});
+	try {
+		db.exec('PRAGMA journal_mode = WAL');
+		db.exec('PRAGMA synchronous = NORMAL');
+		migrate(db);
+	} catch (error) {
+		db.close();
+		throw error;
+	}
+	return new SqliteStore(db);
+}

@@ -1,0 +1,232 @@
+// The UDP room: a datagram socket in front of the room core. It verifies
+// source addresses with stateless cookies before anything else, never answers
+// an unverified source with more bytes than it sent, checks each member's
+// session id on every datagram, and expires members that fall silent.
+
+import dgram from 'node:dgram';
+import {randomBytes, timingSafeEqual} from 'node:crypto';
+import {isIP} from 'node:net';
+import {DatagramEncoder, MAX_DATAGRAM, Reassembler} from '../../source/protocol/datagram.js';
+import {
+	ProtocolError,
+	decodeJson,
+	parseClientMessage,
+	type ServerLimits,
+	type ServerMessage,
+} from '../../source/protocol/messages.js';
+import {Room, type Member, type RoomOutput} from '../room/room.js';
+import {CookieJar} from './cookie.js';
+
+export interface UdpRoomServerOptions {
+	host?: string;
+	port?: number;
+	roomName?: string;
+	maxMembers?: number;
+	limits?: Partial<ServerLimits>;
+	/** A member silent this long is dropped (clients ping every few seconds). */
+	expireAfterMs?: number;
+	historySize?: number;
+	log?: (line: string) => void;
+}
+
+interface UdpLink {
+	address: string;
+	port: number;
+	key: string;
+	sid: Buffer;
+}
+
+export interface UdpServerStats {
+	received: number;
+	sentDatagrams: number;
+	/** Datagrams dropped, by reason: malformed, invalid-utf8, oversized, unknown-type, spoofed, unverified … */
+	dropped: Record<string, number>;
+}
+
+export interface UdpRoomServer {
+	readonly host: string;
+	readonly port: number;
+	readonly room: Room<UdpLink>;
+	readonly stats: UdpServerStats;
+	close(): Promise<void>;
+}
+
+const JOIN_PAD_MIN = 64;
+
+export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Promise<UdpRoomServer> {
+	const host = options.host ?? '127.0.0.1';
+	const log = options.log ?? (() => {});
+	const expireAfterMs = options.expireAfterMs ?? 30_000;
+	const socket = dgram.createSocket({type: isIP(host) === 6 ? 'udp6' : 'udp4'});
+	const encoder = new DatagramEncoder();
+	const reassembler = new Reassembler();
+	const cookies = new CookieJar();
+	const members = new Map<string, Member<UdpLink>>();
+	const stats: UdpServerStats = {received: 0, sentDatagrams: 0, dropped: {}};
+	const drop = (reason: string) => {
+		stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
+	};
+
+	const sendRaw = (datagrams: Buffer[], link: {address: string; port: number}) => {
+		for (const datagram of datagrams) {
+			stats.sentDatagrams++;
+			socket.send(datagram, link.port, link.address, error => {
+				if (error) drop('send-failed');
+			});
+		}
+	};
+	const forget = (member: Member<UdpLink>) => {
+		if (members.get(member.link.key) === member) members.delete(member.link.key);
+		reassembler.forgetSource(member.link.key);
+	};
+
+	const output: RoomOutput<UdpLink> = {
+		broadcast(message, to) {
+			const datagrams = encoder.encode(message); // once, the same bytes for everyone
+			for (const member of to) sendRaw(datagrams, member.link);
+		},
+		send(member, message) {
+			sendRaw(encoder.encode(message), member.link);
+		},
+		disconnect(member, reason, retry) {
+			sendRaw(encoder.encode({t: 'bye', reason, ...(retry ? {retry} : {})}), member.link);
+			forget(member);
+		},
+	};
+
+	const room = new Room<UdpLink>({
+		name: options.roomName ?? 'lobby',
+		output,
+		...(options.limits ? {limits: options.limits} : {}),
+		...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
+		...(options.historySize ? {historySize: options.historySize} : {}),
+		log,
+	});
+
+	/** Answers an unverified source only when the answer is no larger than what it sent. */
+	const answerSmall = (message: ServerMessage, size: number, link: {address: string; port: number}) => {
+		const datagrams = encoder.encode(message);
+		if (datagrams.length === 1 && datagrams[0]!.length <= size) sendRaw(datagrams, link);
+		else drop('reply-too-large');
+	};
+
+	const classify = (error: unknown): string => {
+		if (!(error instanceof ProtocolError)) return 'malformed';
+		if (error.message === 'invalid UTF-8') return 'invalid-utf8';
+		if (error.code === 'too-long') return 'oversized';
+		if (error.message.startsWith('unknown message type')) return 'unknown-type';
+		return 'malformed';
+	};
+
+	const onDatagram = (datagram: Buffer, rinfo: dgram.RemoteInfo) => {
+		stats.received++;
+		const link = {address: rinfo.address, port: rinfo.port};
+		const key = `${rinfo.address}|${rinfo.port}`;
+		const member = members.get(key);
+		if (datagram.length > MAX_DATAGRAM) return drop('oversized');
+		let value: unknown;
+		try {
+			// Unverified sources get no reassembly state: whole datagrams only.
+			if (member) value = reassembler.push(key, datagram);
+			else if (datagram[0] === 0x01) value = decodeJson(datagram.subarray(1));
+			else return drop('unverified');
+		} catch (error) {
+			return drop(classify(error));
+		}
+		if (value === undefined) return; // more fragments to come
+		let message;
+		try {
+			message = parseClientMessage(value);
+		} catch (error) {
+			drop(classify(error));
+			if (member && error instanceof ProtocolError) room.sendError(member, error.code, error.message);
+			return;
+		}
+		const credential = typeof (value as {k?: unknown}).k === 'string' ? (value as {k: string}).k : '';
+
+		if (message.t === 'join') {
+			return answerSmall({t: 'cookie', c: cookies.issue(rinfo.address, rinfo.port)}, datagram.length, link);
+		}
+		if (message.t === 'hello') {
+			if (!cookies.verify(rinfo.address, rinfo.port, credential)) return drop('bad-cookie');
+			// A hello from a current member's address is the same client starting over.
+			if (member) {
+				room.leave(member, 'leave', 'rejoined');
+				forget(member);
+			}
+			const sid = randomBytes(12);
+			const fresh: UdpLink = {...link, key, sid};
+			try {
+				const joined = room.join(fresh, message.nick, {
+					sid: sid.toString('base64url'),
+					...(message.since === undefined ? {} : {since: message.since}),
+				});
+				members.set(key, joined);
+			} catch (error) {
+				if (!(error instanceof ProtocolError)) throw error;
+				// The cookie proved the address, so a full-size answer is safe now.
+				sendRaw(encoder.encode({t: 'error', code: error.code, message: error.message}), link);
+			}
+			return;
+		}
+		if (!member) {
+			drop('not-joined');
+			return answerSmall({t: 'error', code: 'not-joined', message: 'join first'}, datagram.length, link);
+		}
+		const given = Buffer.from(credential, 'base64url');
+		if (given.length !== member.link.sid.length || !timingSafeEqual(given, member.link.sid)) return drop('spoofed');
+		room.handle(member, message);
+		if (!room.isMember(member)) forget(member);
+	};
+
+	socket.on('message', (datagram, rinfo) => {
+		try {
+			onDatagram(datagram, rinfo);
+		} catch (error) {
+			// A bug must cost one datagram, not the server.
+			drop('internal-error');
+			log(`error handling datagram from ${rinfo.address}:${rinfo.port}: ${(error as Error).stack ?? error}`);
+		}
+	});
+	socket.on('error', error => log(`udp socket error: ${error.message}`));
+
+	const sweeper = setInterval(
+		() => {
+			const cutoff = Date.now() - expireAfterMs;
+			for (const member of [...members.values()]) {
+				if (member.lastSeen < cutoff) {
+					room.leave(member, 'expire', 'timed out');
+					forget(member);
+				}
+			}
+			reassembler.sweep();
+		},
+		Math.max(50, Math.min(5000, expireAfterMs / 3)),
+	);
+	sweeper.unref();
+
+	await new Promise<void>((resolve, reject) => {
+		socket.once('error', reject);
+		socket.bind(options.port ?? 0, host, () => {
+			socket.off('error', reject);
+			resolve();
+		});
+	});
+	const bound = socket.address();
+	log(`udp room "${room.name}" listening on ${host}:${bound.port}`);
+
+	return {
+		host,
+		port: bound.port,
+		room,
+		stats,
+		async close() {
+			clearInterval(sweeper);
+			room.closeAll('server shutting down');
+			members.clear();
+			// Let the goodbyes leave before the socket closes.
+			await new Promise(resolve => setImmediate(resolve));
+			await new Promise<void>(resolve => socket.close(() => resolve()));
+		},
+	};
+}

@@ -1,0 +1,467 @@
+// The client side of a room, for every transport: joining, in-order delivery
+// with gap repair, acknowledged sends with retries, presence, keepalive and
+// reconnecting with backoff. The UI and the scripts talk only to this.
+
+import {randomBytes} from 'node:crypto';
+import {
+	sanitizeText,
+	type ErrorCode,
+	type RoomEventMessage,
+	type ServerMessage,
+} from '../protocol/messages.js';
+import {SequenceTracker} from './sequence-tracker.js';
+import type {Transport} from './transport.js';
+import {RoomError, type ConnectionState, type RoomClient, type RoomEvent, type RoomListener} from './types.js';
+
+export interface RoomSessionOptions {
+	now?: () => number;
+	/** How long to wait for the server's acknowledgement before resending (unreliable transports). */
+	ackTimeoutMs?: number;
+	/** Sends tried this many times before they are reported failed. */
+	maxSendTries?: number;
+	/** Silence from the server this long means the connection is lost. */
+	deadAfterMs?: number;
+	/** Reconnect backoff bounds. */
+	reconnectMinMs?: number;
+	reconnectMaxMs?: number;
+	/** Ask for the last N room messages on first join (0 = none). */
+	history?: number;
+}
+
+interface PendingSend {
+	ref: string;
+	message: {t: 'say'; ref: string; text: string; action?: boolean} | {t: 'dm'; ref: string; to: string; text: string};
+	sentAt: number;
+	tries: number;
+}
+
+type Waiter = {resolve: () => void; reject: (error: RoomError) => void};
+
+export class RoomSession implements RoomClient {
+	private currentState: ConnectionState = 'closed';
+	private currentNick: string | undefined;
+	private memberNicks: string[] = [];
+	private lag: number | undefined;
+	private readonly listeners = new Set<RoomListener>();
+	private readonly pending = new Map<string, PendingSend>();
+	private readonly refPrefix = randomBytes(4).toString('hex');
+	private refCounter = 0;
+	private readonly room: SequenceTracker<RoomEventMessage>;
+	private readonly directs: SequenceTracker<Extract<ServerMessage, {t: 'dm'}>>;
+	private joined = false;
+	private hasJoinedOnce = false;
+	private joinWaiter: Waiter | undefined;
+	private timer: NodeJS.Timeout | undefined;
+	private lastHeard = 0;
+	private lastPing = 0;
+	private helloSentAt = 0;
+	private helloTries = 0;
+	private reconnectTimer: NodeJS.Timeout | undefined;
+	private reconnectDelay: number;
+	private closing = false;
+	private readonly now: () => number;
+	private readonly ackTimeoutMs: number;
+	private readonly maxSendTries: number;
+	private readonly deadAfterMs: number;
+	private readonly reconnectMinMs: number;
+	private readonly reconnectMaxMs: number;
+
+	constructor(
+		private readonly transportImpl: Transport,
+		private readonly options: RoomSessionOptions = {},
+	) {
+		this.now = options.now ?? Date.now;
+		this.ackTimeoutMs = options.ackTimeoutMs ?? 1500;
+		this.maxSendTries = options.maxSendTries ?? 4;
+		this.deadAfterMs = options.deadAfterMs ?? Math.max(3 * transportImpl.keepaliveMs, 5000);
+		this.reconnectMinMs = options.reconnectMinMs ?? 500;
+		this.reconnectMaxMs = options.reconnectMaxMs ?? 15_000;
+		this.reconnectDelay = this.reconnectMinMs;
+		this.room = new SequenceTracker(1, {
+			deliver: event => this.deliverRoomEvent(event, false),
+			lost: count => this.emit({type: 'lost', count}),
+			requestResend: (from, to) => this.send({t: 'resend', s: 'room', from, to}),
+			now: this.now,
+		});
+		this.directs = new SequenceTracker(1, {
+			deliver: message => this.deliverDirect(message),
+			lost: count => this.emit({type: 'lost', count}),
+			requestResend: (from, to) => this.send({t: 'resend', s: 'direct', from, to}),
+			now: this.now,
+		});
+		transportImpl.setHandlers({
+			message: message => this.onMessage(message),
+			closed: (reason, fatal) => this.onTransportClosed(reason, fatal),
+			problem: reason => this.emit({type: 'error', code: 'network', text: reason}),
+		});
+	}
+
+	get url(): string {
+		return this.transportImpl.url;
+	}
+
+	get transport() {
+		return this.transportImpl.kind;
+	}
+
+	get state(): ConnectionState {
+		return this.currentState;
+	}
+
+	get nick(): string | undefined {
+		return this.currentNick;
+	}
+
+	get members(): readonly string[] {
+		return this.memberNicks;
+	}
+
+	get lagMs(): number | undefined {
+		return this.lag;
+	}
+
+	subscribe(listener: RoomListener): () => void {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
+	}
+
+	async connect(nick: string): Promise<void> {
+		this.closing = false;
+		this.currentNick = nick;
+		this.setState('connecting');
+		try {
+			await this.transportImpl.open();
+		} catch (error) {
+			this.setState('closed', (error as Error).message);
+			throw error instanceof RoomError ? error : new RoomError('network', (error as Error).message);
+		}
+		this.startTimer();
+		try {
+			await this.hello();
+		} catch (error) {
+			this.stopTimer();
+			this.transportImpl.close();
+			this.setState('closed', (error as Error).message);
+			throw error;
+		}
+	}
+
+	say(text: string, options: {action?: boolean} = {}): void {
+		const ref = this.nextRef();
+		this.queueSend({t: 'say', ref, text, ...(options.action ? {action: true} : {})});
+		this.emit({type: 'pending', ref, text});
+	}
+
+	direct(nick: string, text: string): void {
+		const ref = this.nextRef();
+		this.queueSend({t: 'dm', ref, to: nick, text});
+		this.emit({type: 'pending', ref, text, to: nick});
+	}
+
+	changeNick(nick: string): void {
+		this.send({t: 'nick', nick});
+	}
+
+	who(): void {
+		this.send({t: 'who'});
+	}
+
+	/** Leaves the room; resolves once the goodbye has been handed to the transport. */
+	async close(): Promise<void> {
+		if (this.currentState === 'closed' && this.closing) return;
+		this.closing = true;
+		clearTimeout(this.reconnectTimer);
+		this.stopTimer();
+		if (this.joined) this.send({t: 'leave'});
+		this.joined = false;
+		// One turn for the leave datagram/frame to be written before the socket goes.
+		await new Promise(resolve => setImmediate(resolve));
+		this.transportImpl.close();
+		this.failPending('timeout', 'not sent: left the room');
+		this.setState('closed');
+	}
+
+	// ---- internals -----------------------------------------------------------
+
+	private nextRef(): string {
+		return `${this.refPrefix}-${++this.refCounter}`;
+	}
+
+	private emit(event: RoomEvent): void {
+		for (const listener of this.listeners) {
+			try {
+				listener(event);
+			} catch {
+				// A listener's bug must not break delivery to the others.
+			}
+		}
+	}
+
+	private setState(state: ConnectionState, detail?: string): void {
+		if (this.currentState === state && detail === undefined) return;
+		this.currentState = state;
+		this.emit({type: 'state', state, ...(detail ? {detail} : {})});
+	}
+
+	private send(message: Parameters<Transport['send']>[0]): void {
+		if (this.currentState === 'closed' && message.t !== 'leave') return;
+		try {
+			this.transportImpl.send(message);
+		} catch (error) {
+			this.emit({type: 'error', code: 'network', text: (error as Error).message});
+		}
+	}
+
+	private queueSend(message: PendingSend['message']): void {
+		this.pending.set(message.ref, {ref: message.ref, message, sentAt: this.now(), tries: 1});
+		// While reconnecting the send waits in `pending` and goes out after the rejoin.
+		if (this.joined) this.send(message);
+	}
+
+	private hello(): Promise<void> {
+		this.joined = false;
+		const nick = this.currentNick ?? '';
+		return new Promise<void>((resolve, reject) => {
+			this.joinWaiter = {resolve, reject};
+			this.helloTries = 0;
+			this.sendHello(nick);
+		});
+	}
+
+	private sendHello(nick: string): void {
+		this.helloTries++;
+		this.helloSentAt = this.now();
+		const since = this.hasJoinedOnce ? this.room.next - 1 : undefined;
+		this.send({t: 'hello', nick, v: 1, ...(since === undefined ? {} : {since})});
+	}
+
+	private onMessage(message: ServerMessage): void {
+		this.lastHeard = this.now();
+		switch (message.t) {
+			case 'welcome':
+				return this.onWelcome(message);
+			case 'msg':
+			case 'presence':
+				return this.room.accept(message.seq, message);
+			case 'history':
+				for (const event of message.messages) this.deliverRoomEvent(event, true);
+				return;
+			case 'dm':
+				return this.directs.accept(message.dseq, message);
+			case 'lost':
+				return (message.s === 'room' ? this.room : this.directs).markLost(message.from, message.to);
+			case 'who':
+				return this.emit({type: 'who', members: message.members.map(m => m.nick)});
+			case 'pong':
+				this.lag = Math.max(0, this.now() - message.ts);
+				this.emit({type: 'lag', ms: this.lag});
+				this.room.observeLatest(message.seq);
+				this.directs.observeLatest(message.dseq);
+				return;
+			case 'error':
+				return this.onError(message.code, message.message, message.ref);
+			case 'bye':
+				return this.onTransportClosed(message.reason, message.retry !== true);
+			case 'cookie':
+				return; // the transport's business
+		}
+	}
+
+	private onWelcome(message: Extract<ServerMessage, {t: 'welcome'}>): void {
+		const first = !this.hasJoinedOnce;
+		this.joined = true;
+		this.hasJoinedOnce = true;
+		this.currentNick = message.nick;
+		this.memberNicks = message.members.map(m => m.nick);
+		if (first) this.room.reset(message.seq + 1);
+		this.directs.reset(message.dseq + 1);
+		this.reconnectDelay = this.reconnectMinMs;
+		this.setState('connected');
+		this.emit({type: 'nick', nick: message.nick});
+		this.emit({type: 'members', members: this.memberNicks});
+		// Sends made while disconnected (or unacknowledged) go out again; the server
+		// drops duplicates of any it already has.
+		for (const pending of this.pending.values()) {
+			pending.sentAt = this.now();
+			this.send(pending.message);
+		}
+		const waiter = this.joinWaiter;
+		this.joinWaiter = undefined;
+		waiter?.resolve();
+	}
+
+	private onError(code: ErrorCode, text: string, ref?: string): void {
+		if (!this.joined && this.joinWaiter && code !== 'rate-limited') {
+			const waiter = this.joinWaiter;
+			this.joinWaiter = undefined;
+			waiter.reject(new RoomError(code, text));
+			return;
+		}
+		if (code === 'not-joined') {
+			// The server forgot us (restart or expiry): join again.
+			this.onTransportClosed('the server no longer knows this client', false);
+			return;
+		}
+		if (ref && this.pending.has(ref)) {
+			this.pending.delete(ref);
+			this.emit({type: 'failed', ref, code, text});
+			return;
+		}
+		this.emit({type: 'error', code, text});
+	}
+
+	private deliverRoomEvent(event: RoomEventMessage, history: boolean): void {
+		if (event.t === 'msg') {
+			const self = event.ref !== undefined && this.pending.delete(event.ref);
+			this.emit({
+				type: 'message',
+				seq: event.seq,
+				ts: event.ts,
+				from: event.from,
+				text: sanitizeText(event.text),
+				action: event.action === true,
+				self: self || event.from === this.currentNick,
+				history,
+			});
+			return;
+		}
+		if (!history) this.applyPresence(event);
+		this.emit({
+			type: 'presence',
+			seq: event.seq,
+			ts: event.ts,
+			kind: event.kind,
+			nick: event.nick,
+			...(event.old ? {old: event.old} : {}),
+			...(event.reason ? {reason: event.reason} : {}),
+		});
+	}
+
+	private applyPresence(event: Extract<RoomEventMessage, {t: 'presence'}>): void {
+		const without = (nick: string) => this.memberNicks.filter(m => m !== nick);
+		if (event.kind === 'join') this.memberNicks = [...without(event.nick), event.nick];
+		else if (event.kind === 'nick') {
+			this.memberNicks = [...without(event.old ?? ''), event.nick];
+			if (event.old === this.currentNick) {
+				this.currentNick = event.nick;
+				this.emit({type: 'nick', nick: event.nick});
+			}
+		} else this.memberNicks = without(event.nick);
+		this.memberNicks.sort((a, b) => a.localeCompare(b));
+		this.emit({type: 'members', members: this.memberNicks});
+	}
+
+	private deliverDirect(message: Extract<ServerMessage, {t: 'dm'}>): void {
+		if (message.ref) this.pending.delete(message.ref);
+		this.emit({
+			type: 'direct',
+			ts: message.ts,
+			from: message.from,
+			to: message.to,
+			text: sanitizeText(message.text),
+			self: message.from === this.currentNick,
+		});
+	}
+
+	private startTimer(): void {
+		this.stopTimer();
+		this.lastHeard = this.now();
+		this.lastPing = 0;
+		this.timer = setInterval(() => this.tick(), 100);
+		this.timer.unref?.();
+	}
+
+	private stopTimer(): void {
+		clearInterval(this.timer);
+		this.timer = undefined;
+	}
+
+	/** Timers for keepalive, liveness, retries of hello/sends and gap repair. */
+	private tick(): void {
+		const now = this.now();
+		if (!this.joined) {
+			if (this.joinWaiter && now - this.helloSentAt > (this.transportImpl.reliable ? 10_000 : 1000)) {
+				if (this.helloTries >= 5 || this.transportImpl.reliable) {
+					const waiter = this.joinWaiter;
+					this.joinWaiter = undefined;
+					waiter.reject(new RoomError('network', 'the server did not answer'));
+				} else this.sendHello(this.currentNick ?? '');
+			}
+			return;
+		}
+		if (now - this.lastPing >= this.transportImpl.keepaliveMs) {
+			this.lastPing = now;
+			this.send({t: 'ping', ts: now});
+		}
+		if (now - this.lastHeard > this.deadAfterMs) {
+			this.onTransportClosed('no answer from the server', false);
+			return;
+		}
+		this.room.tick();
+		this.directs.tick();
+		if (!this.transportImpl.reliable) this.retrySends(now);
+	}
+
+	private retrySends(now: number): void {
+		for (const pending of [...this.pending.values()]) {
+			if (now - pending.sentAt < this.ackTimeoutMs) continue;
+			if (pending.tries >= this.maxSendTries) {
+				this.pending.delete(pending.ref);
+				this.emit({type: 'failed', ref: pending.ref, code: 'timeout', text: 'not acknowledged by the server'});
+				continue;
+			}
+			pending.tries++;
+			pending.sentAt = now;
+			this.send(pending.message);
+		}
+	}
+
+	private failPending(code: 'timeout', text: string): void {
+		for (const ref of this.pending.keys()) this.emit({type: 'failed', ref, code, text});
+		this.pending.clear();
+	}
+
+	private onTransportClosed(reason: string, fatal: boolean): void {
+		if (this.closing || this.currentState === 'closed') return;
+		this.joined = false;
+		this.stopTimer();
+		this.transportImpl.close();
+		if (fatal || !this.hasJoinedOnce) {
+			this.failPending('timeout', `not sent: ${reason}`);
+			this.setState('closed', reason);
+			const waiter = this.joinWaiter;
+			this.joinWaiter = undefined;
+			waiter?.reject(new RoomError('network', reason));
+			return;
+		}
+		this.setState('reconnecting', reason);
+		this.scheduleReconnect();
+	}
+
+	private scheduleReconnect(): void {
+		clearTimeout(this.reconnectTimer);
+		const delay = this.reconnectDelay;
+		this.reconnectDelay = Math.min(this.reconnectMaxMs, this.reconnectDelay * 2);
+		this.reconnectTimer = setTimeout(() => void this.reconnect(), delay * (0.8 + Math.random() * 0.4));
+	}
+
+	private async reconnect(): Promise<void> {
+		if (this.closing) return;
+		try {
+			await this.transportImpl.open();
+			this.startTimer();
+			await this.hello();
+		} catch (error) {
+			if (this.closing) return;
+			this.stopTimer();
+			this.transportImpl.close();
+			const fatal = error instanceof RoomError && ['auth-failed', 'nick-invalid', 'not-allowed'].includes(error.code);
+			if (fatal) {
+				this.setState('closed', error.message);
+				return;
+			}
+			this.setState('reconnecting', (error as Error).message);
+			this.scheduleReconnect();
+		}
+	}
+}

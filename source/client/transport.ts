@@ -1,0 +1,27 @@
+// The one thing that differs between room types: how messages reach the server.
+// The room session (sequencing, retries, members) is shared by every transport.
+
+import type {ClientMessage, ServerMessage} from '../protocol/messages.js';
+import type {TransportKind} from './types.js';
+
+export interface TransportHandlers {
+	message(message: ServerMessage): void;
+	/** The channel is gone (socket closed, TLS failure). `fatal` means retrying cannot help. */
+	closed(reason: string, fatal: boolean): void;
+	/** Something was wrong but the channel is still usable (e.g. a malformed datagram). */
+	problem(reason: string): void;
+}
+
+export interface Transport {
+	readonly kind: TransportKind;
+	readonly url: string;
+	/** True when the channel itself retransmits (TCP): the session then skips its own retries. */
+	readonly reliable: boolean;
+	/** How often the session pings: keeps UDP membership alive and measures lag. */
+	readonly keepaliveMs: number;
+	setHandlers(handlers: TransportHandlers): void;
+	/** Opens a verified channel (UDP: address cookie; TCP: TLS and login). Rejects with RoomError. */
+	open(): Promise<void>;
+	send(message: ClientMessage): void;
+	close(): void;
+}

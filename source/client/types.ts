@@ -1,0 +1,67 @@
+// What the UI (and the send/tail scripts) see of a room, whatever the transport.
+// Nothing here knows about React or sockets.
+
+import type {ErrorCode, PresenceKind} from '../protocol/messages.js';
+
+export type TransportKind = 'udp' | 'tcp';
+
+export type ConnectionState =
+	| 'connecting' // opening the transport (UDP handshake, TLS + login)
+	| 'connected' // joined and receiving
+	| 'reconnecting' // lost the server; retrying with backoff
+	| 'closed'; // left for good (by /quit, a fatal error or the server's bye)
+
+export type RoomEvent =
+	| {
+			type: 'message';
+			seq: number;
+			ts: number;
+			from: string;
+			text: string;
+			action: boolean;
+			/** True when this member sent it (the server's echo acknowledges it). */
+			self: boolean;
+			/** True when it was replayed as history on join. */
+			history: boolean;
+	  }
+	| {type: 'direct'; ts: number; from: string; to: string; text: string; self: boolean}
+	| {type: 'presence'; seq: number; ts: number; kind: PresenceKind; nick: string; old?: string; reason?: string}
+	| {type: 'lost'; count: number}
+	| {type: 'members'; members: readonly string[]}
+	| {type: 'who'; members: readonly string[]}
+	| {type: 'state'; state: ConnectionState; detail?: string}
+	| {type: 'nick'; nick: string}
+	| {type: 'pending'; ref: string; text: string; to?: string}
+	| {type: 'failed'; ref: string; code: ErrorCode | 'timeout'; text: string}
+	| {type: 'error'; code: ErrorCode | 'network'; text: string}
+	| {type: 'lag'; ms: number};
+
+export type RoomListener = (event: RoomEvent) => void;
+
+export interface RoomClient {
+	readonly url: string;
+	readonly transport: TransportKind;
+	readonly state: ConnectionState;
+	readonly nick: string | undefined;
+	readonly members: readonly string[];
+	readonly lagMs: number | undefined;
+	/** Joins the room; rejects with a RoomError (e.g. nick-taken) the UI can show. */
+	connect(nick: string): Promise<void>;
+	say(text: string, options?: {action?: boolean}): void;
+	direct(nick: string, text: string): void;
+	changeNick(nick: string): void;
+	who(): void;
+	close(): Promise<void>;
+	/** Subscribes to events; returns the unsubscribe function. */
+	subscribe(listener: RoomListener): () => void;
+}
+
+export class RoomError extends Error {
+	constructor(
+		readonly code: ErrorCode | 'network',
+		message: string,
+	) {
+		super(message);
+		this.name = 'RoomError';
+	}
+}

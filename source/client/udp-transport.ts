@@ -1,0 +1,153 @@
+// UDP transport: a connected datagram socket, the cookie handshake that
+// proves our address to the server, fragmentation, and the session id the
+// server hands out (sent with every datagram so nobody can speak for us).
+
+import dgram from 'node:dgram';
+import {lookup} from 'node:dns/promises';
+import {isIP} from 'node:net';
+import {DatagramEncoder, Reassembler} from '../protocol/datagram.js';
+import {ProtocolError, parseServerMessage, type ClientMessage} from '../protocol/messages.js';
+import type {Transport, TransportHandlers} from './transport.js';
+import {RoomError} from './types.js';
+
+export interface UdpTransportOptions {
+	host: string;
+	port: number;
+	/** Handshake attempts (one a second) before giving up. */
+	joinTries?: number;
+}
+
+// The server never answers an unverified source with more bytes than it sent,
+// so the join request is padded to leave room for the cookie.
+const JOIN_PADDING = 'x'.repeat(96);
+
+export class UdpTransport implements Transport {
+	readonly kind = 'udp' as const;
+	readonly reliable = false;
+	readonly keepaliveMs = 5000;
+	private socket: dgram.Socket | undefined;
+	private localPort = 0;
+	private handlers: TransportHandlers | undefined;
+	private readonly encoder = new DatagramEncoder();
+	private readonly reassembler = new Reassembler({perSource: 8});
+	/** The cookie until we are a member, then the session id. */
+	private credential = '';
+	private cookieWaiter: ((cookie: string) => void) | undefined;
+
+	constructor(private readonly options: UdpTransportOptions) {}
+
+	get url(): string {
+		const host = isIP(this.options.host) === 6 ? `[${this.options.host}]` : this.options.host;
+		return `udp://${host}:${this.options.port}`;
+	}
+
+	setHandlers(handlers: TransportHandlers): void {
+		this.handlers = handlers;
+	}
+
+	async open(): Promise<void> {
+		this.close();
+		const address = isIP(this.options.host) ? this.options.host : (await lookup(this.options.host)).address;
+		const type = isIP(address) === 6 ? 'udp6' : 'udp4';
+		// Reuse the previous local port on reconnect: the server knows us by it.
+		const socket = await bound(type, this.localPort).catch(() => bound(type, 0));
+		this.socket = socket;
+		this.localPort = socket.address().port;
+		socket.on('message', datagram => this.onDatagram(datagram));
+		socket.on('error', error => {
+			// A connected UDP socket learns of "port unreachable": the server is not there.
+			if (this.socket === socket) this.handlers?.closed(describe(error), false);
+		});
+		await new Promise<void>((resolve, reject) => {
+			socket.once('error', reject);
+			socket.connect(this.options.port, address, () => {
+				socket.off('error', reject);
+				resolve();
+			});
+		}).catch(error => {
+			throw new RoomError('network', describe(error));
+		});
+		this.credential = await this.handshake(socket);
+	}
+
+	send(message: ClientMessage): void {
+		const socket = this.socket;
+		if (!socket) return;
+		for (const datagram of this.encoder.encode({...message, k: this.credential})) {
+			socket.send(datagram, error => {
+				if (error && this.socket === socket) this.handlers?.problem(`send failed: ${describe(error)}`);
+			});
+		}
+	}
+
+	close(): void {
+		const socket = this.socket;
+		this.socket = undefined;
+		this.cookieWaiter = undefined;
+		if (socket) {
+			socket.removeAllListeners('message');
+			try {
+				socket.close();
+			} catch {
+				// Already closed.
+			}
+		}
+	}
+
+	private async handshake(socket: dgram.Socket): Promise<string> {
+		const tries = this.options.joinTries ?? 5;
+		for (let attempt = 0; attempt < tries; attempt++) {
+			const cookie = new Promise<string | undefined>(resolve => {
+				const timer = setTimeout(() => resolve(undefined), 1000);
+				this.cookieWaiter = value => {
+					clearTimeout(timer);
+					resolve(value);
+				};
+			});
+			socket.send(this.encoder.encode({t: 'join', pad: JOIN_PADDING})[0]!);
+			const value = await cookie;
+			if (this.socket !== socket) throw new RoomError('network', 'closed');
+			if (value) return value;
+		}
+		throw new RoomError('network', `no answer from ${this.url} (is a Parley server running there?)`);
+	}
+
+	private onDatagram(datagram: Buffer): void {
+		let value: unknown;
+		try {
+			value = this.reassembler.push('server', datagram);
+			if (value === undefined) return;
+			const message = parseServerMessage(value);
+			if (message.t === 'cookie') {
+				this.cookieWaiter?.(message.c);
+				this.cookieWaiter = undefined;
+				return;
+			}
+			if (message.t === 'welcome' && message.sid) this.credential = message.sid;
+			this.handlers?.message(message);
+		} catch (error) {
+			const reason = error instanceof ProtocolError ? error.message : String(error);
+			this.handlers?.problem(`dropped a bad datagram from the server: ${reason}`);
+		}
+	}
+}
+
+function bound(type: 'udp4' | 'udp6', port: number): Promise<dgram.Socket> {
+	const socket = dgram.createSocket({type});
+	return new Promise((resolve, reject) => {
+		socket.once('error', error => {
+			socket.close();
+			reject(error);
+		});
+		socket.bind(port, () => {
+			socket.removeAllListeners('error');
+			resolve(socket);
+		});
+	});
+}
+
+function describe(error: unknown): string {
+	const code = (error as NodeJS.ErrnoException).code;
+	if (code === 'ECONNREFUSED') return 'connection refused (no server at that address)';
+	return (error as Error).message ?? String(error);
+}

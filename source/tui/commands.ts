@@ -1,0 +1,127 @@
+// Turns an input line into what the user asked for. Commands live in one
+// table (name, aliases, usage, help, parser) so adding one is adding a row.
+
+import {nickProblem} from '../protocol/messages.js';
+
+export type Command =
+	| {kind: 'none'} // blank line: nothing to do
+	| {kind: 'say'; text: string}
+	| {kind: 'action'; text: string}
+	| {kind: 'direct'; nick: string; text: string}
+	| {kind: 'nick'; nick: string}
+	| {kind: 'who'}
+	| {kind: 'clear'}
+	| {kind: 'help'; topic?: string}
+	| {kind: 'quit'}
+	| {kind: 'invalid'; message: string};
+
+export interface CommandSpec {
+	readonly name: string;
+	readonly aliases: readonly string[];
+	/** Shown in /help and in usage errors, e.g. "/msg NICK TEXT". */
+	readonly usage: string;
+	readonly help: string;
+	/** `args` is everything after the command name, with the separating space removed. */
+	readonly parse: (args: string) => Command;
+}
+
+const usageError = (spec: {usage: string}, problem?: string): Command => ({
+	kind: 'invalid',
+	message: problem === undefined ? `usage: ${spec.usage}` : `${problem} (usage: ${spec.usage})`,
+});
+
+const noArguments =
+	(command: Command, usage: string) =>
+	(args: string): Command =>
+		args.trim() === '' ? command : usageError({usage}, 'this command takes no arguments');
+
+export const COMMANDS: readonly CommandSpec[] = [
+	{
+		name: 'help',
+		aliases: ['?'],
+		usage: '/help [COMMAND]',
+		help: 'list the commands, or explain one',
+		parse: args => {
+			const topic = args.trim().replace(/^\//, '');
+			return topic === '' ? {kind: 'help'} : {kind: 'help', topic};
+		},
+	},
+	{
+		name: 'nick',
+		aliases: [],
+		usage: '/nick NEW',
+		help: 'change your nick',
+		parse(args) {
+			const nick = args.trim();
+			if (nick === '') return usageError(this);
+			if (/\s/u.test(nick)) return usageError(this, 'a nick cannot contain spaces');
+			const problem = nickProblem(nick);
+			return problem === undefined ? {kind: 'nick', nick} : usageError(this, problem);
+		},
+	},
+	{
+		name: 'msg',
+		aliases: ['dm', 'query'],
+		usage: '/msg NICK TEXT',
+		help: 'send a direct message only NICK sees',
+		parse(args) {
+			const match = /^\s*(\S+)\s+([\s\S]*\S[\s\S]*)$/u.exec(args);
+			if (match === null) return usageError(this);
+			const nick = match[1]!;
+			const problem = nickProblem(nick);
+			return problem === undefined ? {kind: 'direct', nick, text: match[2]!} : usageError(this, problem);
+		},
+	},
+	{
+		name: 'me',
+		aliases: ['action'],
+		usage: '/me TEXT',
+		help: 'describe what you are doing, e.g. "/me waves"',
+		parse(args) {
+			return args.trim() === '' ? usageError(this) : {kind: 'action', text: args};
+		},
+	},
+	{name: 'who', aliases: ['names'], usage: '/who', help: 'list who is in the room', parse: noArguments({kind: 'who'}, '/who')},
+	{
+		name: 'clear',
+		aliases: [],
+		usage: '/clear',
+		help: 'clear the log on this screen (nobody else is affected)',
+		parse: noArguments({kind: 'clear'}, '/clear'),
+	},
+	{name: 'quit', aliases: ['exit'], usage: '/quit', help: 'leave the room and exit', parse: () => ({kind: 'quit'})},
+];
+
+export function findCommand(name: string): CommandSpec | undefined {
+	const wanted = name.toLowerCase();
+	return COMMANDS.find(spec => spec.name === wanted || spec.aliases.includes(wanted));
+}
+
+export function parseInput(line: string): Command {
+	if (line.trim() === '') return {kind: 'none'};
+	// "//text" sends "/text": the escape for messages that start with a slash.
+	if (line.startsWith('//')) return {kind: 'say', text: line.slice(1)};
+	if (!line.startsWith('/')) return {kind: 'say', text: line};
+	const match = /^\/(\S*)(?:\s([\s\S]*))?$/u.exec(line);
+	const name = match?.[1] ?? '';
+	if (name === '') return {kind: 'invalid', message: 'type a command after "/" (see /help), or "//" to send a line starting with "/"'};
+	const spec = findCommand(name);
+	if (spec === undefined) return {kind: 'invalid', message: `unknown command /${name} (see /help)`};
+	return spec.parse(match?.[2] ?? '');
+}
+
+/** The text /help prints: one line per command, or the details of one. */
+export function helpLines(topic?: string): string[] {
+	if (topic !== undefined) {
+		const spec = findCommand(topic);
+		if (spec === undefined) return [`unknown command /${topic}`];
+		const aliases = spec.aliases.length === 0 ? '' : ` (also ${spec.aliases.map(alias => `/${alias}`).join(', ')})`;
+		return [`${spec.usage} — ${spec.help}${aliases}`];
+	}
+	const width = Math.max(...COMMANDS.map(spec => spec.usage.length));
+	return [
+		'commands:',
+		...COMMANDS.map(spec => `  ${spec.usage.padEnd(width)}  ${spec.help}`),
+		'  //TEXT' + ' '.repeat(Math.max(0, width - 6)) + '  send TEXT starting with "/"',
+	];
+}

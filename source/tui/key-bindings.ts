@@ -1,0 +1,72 @@
+// Every key the chat screen understands, in one place (Ink's Key → an action).
+//
+//   Enter                submit the line          Ctrl+C          leave the room and quit
+//   ←/→, Home/End        move (also Ctrl+B/F, Ctrl+A/E)
+//   Backspace, Delete    delete a character (also Ctrl+H, Ctrl+D on a non-empty line)
+//   Ctrl+W / Ctrl+U / Ctrl+K  delete word before / to line start / to line end
+//   ↑/↓                  input history (the half-typed line comes back at the bottom)
+//   PgUp/PgDn            scroll the log a page    Shift+↑/↓, Ctrl+↑/↓  scroll a line
+//   Ctrl+End or Esc      back to the newest line (sending a message does it too)
+//   Ctrl+T               show/hide the member panel. F-keys cannot be used:
+//                        Ink's useInput reports no flag for them.
+//   Ctrl+D on an empty line quits, as in a shell.
+
+import type {Key} from 'ink';
+import type {LineAction} from './line-editor.js';
+
+export type ScreenAction =
+	| {type: 'quit'}
+	| {type: 'scroll-page'; direction: 'up' | 'down'}
+	| {type: 'scroll-line'; direction: 'up' | 'down'}
+	| {type: 'scroll-to-bottom'}
+	| {type: 'toggle-members'};
+
+/** Keys that act on the whole screen, checked before the line editor sees them. */
+export function screenActionForKey(input: string, key: Key, lineIsEmpty: boolean): ScreenAction | undefined {
+	if (key.ctrl && input === 'c') return {type: 'quit'};
+	if (key.ctrl && input === 'd' && lineIsEmpty) return {type: 'quit'};
+	if (key.pageUp) return {type: 'scroll-page', direction: 'up'};
+	if (key.pageDown) return {type: 'scroll-page', direction: 'down'};
+	if ((key.shift || key.ctrl) && key.upArrow) return {type: 'scroll-line', direction: 'up'};
+	if ((key.shift || key.ctrl) && key.downArrow) return {type: 'scroll-line', direction: 'down'};
+	if ((key.ctrl && key.end) || key.escape) return {type: 'scroll-to-bottom'};
+	if (key.ctrl && input === 't') return {type: 'toggle-members'};
+	return undefined;
+}
+
+/** Editing keys; also used by the nick prompt. Unknown control keys map to nothing. */
+export function lineActionForKey(input: string, key: Key): LineAction | undefined {
+	if (key.return || input === '\n') return {type: 'submit'}; // Ctrl+J too, as in readline
+	if (key.leftArrow) return {type: 'left'};
+	if (key.rightArrow) return {type: 'right'};
+	if (key.upArrow) return {type: 'history-up'};
+	if (key.downArrow) return {type: 'history-down'};
+	if (key.home) return {type: 'home'};
+	if (key.end) return {type: 'end'};
+	if (key.backspace) return {type: key.meta ? 'delete-word-before' : 'backspace'};
+	if (key.delete) return {type: 'delete'};
+	if (key.ctrl) {
+		switch (input) {
+			case 'a':
+				return {type: 'home'};
+			case 'e':
+				return {type: 'end'};
+			case 'b':
+				return {type: 'left'};
+			case 'f':
+				return {type: 'right'};
+			case 'd':
+				return {type: 'delete'};
+			case 'w':
+				return {type: 'delete-word-before'};
+			case 'u':
+				return {type: 'delete-to-start'};
+			case 'k':
+				return {type: 'delete-to-end'};
+			default:
+				return undefined;
+		}
+	}
+	if (key.meta || key.escape || key.tab || key.pageUp || key.pageDown) return undefined;
+	return input === '' ? undefined : {type: 'insert', text: input};
+}

@@ -1,0 +1,100 @@
+// How each log entry reads on screen: a gutter (time, nick) and the text,
+// as styled spans, wrapped to a width with continuation rows under the text.
+
+import stringWidth from 'string-width';
+import {sanitizeText} from '../protocol/messages.js';
+import {nickStyle} from './nick-colour.js';
+import type {LogEntry} from './scrollback.js';
+import {wrapSpans, type Span, type WrappedRow} from './wrap.js';
+
+export interface RowStyle {
+	readonly color?: string;
+	readonly bold?: boolean;
+	readonly dim?: boolean;
+	readonly italic?: boolean;
+}
+
+export type LogSpan = Span<RowStyle>;
+export type LogRow = WrappedRow<RowStyle>;
+
+// Shared objects: the wrapper merges neighbouring cells whose style is the same object.
+const PLAIN: RowStyle = Object.freeze({});
+const TIME: RowStyle = Object.freeze({dim: true});
+const DIM: RowStyle = Object.freeze({dim: true});
+const ITALIC: RowStyle = Object.freeze({italic: true});
+const ERROR: RowStyle = Object.freeze({color: 'red'});
+const WARNING: RowStyle = Object.freeze({color: 'yellow'});
+const DIRECT: RowStyle = Object.freeze({color: 'magenta', bold: true});
+const PRESENCE: RowStyle = Object.freeze({color: 'gray'});
+const nickStyles = new Map<string, RowStyle>();
+
+function nickSpan(nick: string, own: boolean): LogSpan {
+	const key = `${own ? '1' : '0'}${nick}`;
+	let style = nickStyles.get(key);
+	if (style === undefined) {
+		const {color, bold} = nickStyle(nick, own);
+		style = Object.freeze(color === undefined ? {bold} : {color, bold});
+		nickStyles.set(key, style);
+	}
+	return {text: sanitizeText(nick), style};
+}
+
+const span = (text: string, style: RowStyle = PLAIN): LogSpan => ({text: sanitizeText(text), style});
+
+export function formatTime(ts: number): string {
+	const date = new Date(ts);
+	const pad = (value: number): string => String(value).padStart(2, '0');
+	return Number.isFinite(date.getTime()) ? `${pad(date.getHours())}:${pad(date.getMinutes())}` : '--:--';
+}
+
+const presenceText: Record<string, (nick: string, old?: string) => string> = {
+	join: nick => `${nick} joined`,
+	leave: nick => `${nick} left`,
+	nick: (nick, old) => `${old ?? '?'} is now known as ${nick}`,
+	expire: nick => `${nick} timed out`,
+	kick: nick => `${nick} was removed`,
+};
+
+/** The gutter (everything continuation rows hang under) and the body of an entry. */
+export function entrySpans(entry: LogEntry): {gutter: LogSpan[]; body: LogSpan[]} {
+	const time = span(`${formatTime(entry.ts)} `, TIME);
+	switch (entry.kind) {
+		case 'message':
+			if (entry.action) return {gutter: [time, span('* ', ITALIC), nickSpan(entry.from, entry.self), span(' ')], body: [span(entry.text, ITALIC)]};
+			return {gutter: [time, nickSpan(entry.from, entry.self), span(': ')], body: [span(entry.text)]};
+		case 'direct':
+			return {
+				gutter: [time, span('[dm] ', DIRECT), nickSpan(entry.from, entry.self), span(' → ', DIRECT), nickSpan(entry.to, !entry.self), span(': ')],
+				body: [span(entry.text)],
+			};
+		case 'outgoing': {
+			const target = entry.to === undefined ? [] : [span(' → ', DIRECT), span(entry.to, DIM)];
+			const status =
+				entry.status === 'pending'
+					? [span(' (sending…)', DIM)]
+					: [span(` (not sent: ${entry.reason ?? 'failed'})`, ERROR)];
+			return {gutter: [time, span(entry.from, DIM), ...target, span(': ', DIM)], body: [span(entry.text, DIM), ...status]};
+		}
+		case 'presence': {
+			const describe = presenceText[entry.presence] ?? ((nick: string) => `${nick}: ${entry.presence}`);
+			const reason = entry.reason === undefined || entry.reason === '' ? '' : ` (${entry.reason})`;
+			return {gutter: [time, span('-- ', PRESENCE)], body: [span(describe(entry.nick, entry.old) + reason, PRESENCE)]};
+		}
+		case 'lost': {
+			const noun = entry.count === 1 ? 'message' : 'messages';
+			return {gutter: [time, span('!! ', WARNING)], body: [span(`${entry.count} ${noun} lost`, WARNING)]};
+		}
+		case 'notice':
+			return {gutter: [time, span('-- ', DIM)], body: [span(entry.text)]};
+		case 'error':
+			return {gutter: [time, span('!! ', ERROR)], body: [span(entry.text, ERROR)]};
+	}
+}
+
+const spansWidth = (spans: readonly LogSpan[]): number => spans.reduce((total, item) => total + stringWidth(item.text), 0);
+
+/** The rows an entry takes at `width` columns. */
+export function layoutEntry(entry: LogEntry, width: number): LogRow[] {
+	const {gutter, body} = entrySpans(entry);
+	return wrapSpans([...gutter, ...body], width, spansWidth(gutter));
+}

@@ -1,0 +1,164 @@
+// The chat log: a capped, append-mostly list of entries with ids that only
+// grow. It is mutable on purpose (copying 10,000 entries per message would be
+// wasteful); `version` changes on every edit so React knows to draw again.
+// Entries themselves are immutable objects: an edit replaces the object, which
+// is what the wrapped-row cache keys on.
+
+import type {ErrorCode, PresenceKind} from '../protocol/messages.js';
+
+export const DEFAULT_SCROLLBACK_CAP = 10_000;
+
+interface Base {
+	readonly id: number;
+	/** Milliseconds since the epoch. */
+	readonly ts: number;
+}
+
+export type LogEntry = Base &
+	(
+		| {kind: 'message'; from: string; text: string; action: boolean; self: boolean; history: boolean}
+		| {kind: 'direct'; from: string; to: string; text: string; self: boolean}
+		| {kind: 'presence'; presence: PresenceKind; nick: string; old?: string; reason?: string}
+		| {kind: 'lost'; count: number}
+		| {kind: 'notice'; text: string}
+		| {kind: 'error'; text: string}
+		| {
+				kind: 'outgoing';
+				ref: string;
+				from: string;
+				text: string;
+				to?: string;
+				status: 'pending' | 'failed';
+				reason?: string;
+		  }
+	);
+
+export type LogEntryKind = LogEntry['kind'];
+
+/** An entry before the log gives it an id (and, by default, a timestamp). */
+export type NewLogEntry = LogEntry extends infer E ? (E extends LogEntry ? Omit<E, 'id' | 'ts'> & {ts?: number} : never) : never;
+
+export type FailureCode = ErrorCode | 'timeout';
+
+export class Scrollback {
+	private entries: LogEntry[] = [];
+	private nextId = 1;
+	private changes = 0;
+	/** ref → id of lines still awaiting the server, oldest first. */
+	private readonly pending = new Map<string, number>();
+
+	constructor(
+		readonly cap = DEFAULT_SCROLLBACK_CAP,
+		private readonly now: () => number = Date.now,
+	) {}
+
+	get length(): number {
+		return this.entries.length;
+	}
+
+	/** Bumped by every change. */
+	get version(): number {
+		return this.changes;
+	}
+
+	/** The id the next appended entry will get; everything older has a smaller id. */
+	get nextEntryId(): number {
+		return this.nextId;
+	}
+
+	/** 0 is the oldest entry kept. */
+	at(index: number): LogEntry | undefined {
+		return this.entries[index];
+	}
+
+	newest(): LogEntry | undefined {
+		return this.entries.at(-1);
+	}
+
+	toArray(): readonly LogEntry[] {
+		return [...this.entries];
+	}
+
+	append(entry: NewLogEntry): LogEntry {
+		const full = {...entry, id: this.nextId++, ts: entry.ts ?? this.now()} as LogEntry;
+		this.entries.push(full);
+		if (this.entries.length > this.cap) this.entries.splice(0, this.entries.length - this.cap);
+		this.changes++;
+		return full;
+	}
+
+	/** Our own line, shown dimmed until the server's echo acknowledges it. */
+	addPending(ref: string, from: string, text: string, to?: string): LogEntry {
+		const entry = this.append({kind: 'outgoing', ref, from, text, status: 'pending', ...(to === undefined ? {} : {to})});
+		this.pending.set(ref, entry.id);
+		return entry;
+	}
+
+	/** Ids grow along the array, so an id's index is a binary search away. */
+	private indexOfId(id: number): number {
+		let low = 0;
+		let high = this.entries.length - 1;
+		while (low <= high) {
+			const middle = (low + high) >> 1;
+			const found = this.entries[middle]!.id;
+			if (found === id) return middle;
+			if (found < id) low = middle + 1;
+			else high = middle - 1;
+		}
+		return -1;
+	}
+
+	/**
+	 * Replaces the oldest pending line with the same text (and recipient) by the
+	 * acknowledged entry, keeping its place on screen. The echo carries no ref,
+	 * so text is the best key we have; identical texts are acknowledged in order.
+	 * Returns false (and changes nothing) when no pending line matches.
+	 */
+	acknowledge(entry: NewLogEntry & ({kind: 'message'} | {kind: 'direct'})): boolean {
+		const to = entry.kind === 'direct' ? entry.to : undefined;
+		for (const [ref, id] of this.pending) {
+			const index = this.indexOfId(id);
+			const pending = this.entries[index];
+			if (pending?.kind !== 'outgoing') {
+				this.pending.delete(ref); // trimmed off the top or cleared
+				continue;
+			}
+			if (pending.text !== entry.text || pending.to !== to) continue;
+			this.pending.delete(ref);
+			this.entries[index] = {...entry, id: pending.id, ts: entry.ts ?? pending.ts} as LogEntry;
+			this.changes++;
+			return true;
+		}
+		return false;
+	}
+
+	/** Marks the pending line with this ref as not sent; false when there is none. */
+	fail(ref: string, code: FailureCode, reason: string): boolean {
+		const id = this.pending.get(ref);
+		if (id === undefined) return false;
+		this.pending.delete(ref);
+		const index = this.indexOfId(id);
+		const pending = this.entries[index];
+		if (pending?.kind !== 'outgoing') return false;
+		this.entries[index] = {...pending, status: 'failed', reason: reason || code};
+		this.changes++;
+		return true;
+	}
+
+	clear(): void {
+		this.entries = [];
+		this.pending.clear();
+		this.changes++;
+	}
+
+	/** How many chat lines (messages and direct messages) have ids above `afterId`. */
+	countMessagesAfter(afterId: number): number {
+		let count = 0;
+		for (let index = this.entries.length - 1; index >= 0; index--) {
+			const entry = this.entries[index]!;
+			if (entry.id <= afterId) break;
+			if (entry.kind === 'message' || entry.kind === 'direct') count++;
+		}
+		return count;
+	}
+}

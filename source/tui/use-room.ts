@@ -1,0 +1,162 @@
+// Subscribes to a RoomClient and turns its events into log entries and the
+// status the bar shows. The log is one mutable Scrollback per screen; a
+// version number in React state is what triggers drawing.
+
+import {useCallback, useEffect, useMemo, useState} from 'react';
+import {sanitizeText} from '../protocol/messages.js';
+import type {ConnectionState, RoomClient, RoomEvent} from '../client/types.js';
+import {Scrollback} from './scrollback.js';
+
+export interface RoomStatus {
+	readonly state: ConnectionState;
+	readonly detail: string | undefined;
+	readonly nick: string | undefined;
+	readonly members: readonly string[];
+	readonly lagMs: number | undefined;
+}
+
+export interface RoomView {
+	readonly log: Scrollback;
+	/** Changes whenever the log does. */
+	readonly version: number;
+	readonly status: RoomStatus;
+	notice(text: string): void;
+	error(text: string): void;
+	clearLog(): void;
+}
+
+export interface UseRoomOptions {
+	readonly scrollbackCap?: number;
+}
+
+const stateNotices: Partial<Record<ConnectionState, string>> = {
+	connected: 'connected',
+	reconnecting: 'connection lost; reconnecting…',
+	closed: 'disconnected',
+};
+
+/** Applies one event to the log and returns the status change it implies. */
+export function applyRoomEvent(log: Scrollback, event: RoomEvent, status: RoomStatus): RoomStatus {
+	switch (event.type) {
+		case 'message': {
+			const entry = {
+				kind: 'message',
+				ts: event.ts,
+				from: sanitizeText(event.from),
+				text: sanitizeText(event.text),
+				action: event.action,
+				self: event.self,
+				history: event.history,
+			} as const;
+			if (!(event.self && !event.history && log.acknowledge(entry))) log.append(entry);
+			return status;
+		}
+		case 'direct': {
+			const entry = {
+				kind: 'direct',
+				ts: event.ts,
+				from: sanitizeText(event.from),
+				to: sanitizeText(event.to),
+				text: sanitizeText(event.text),
+				self: event.self,
+			} as const;
+			if (!(event.self && log.acknowledge(entry))) log.append(entry);
+			return status;
+		}
+		case 'presence':
+			log.append({
+				kind: 'presence',
+				ts: event.ts,
+				presence: event.kind,
+				nick: sanitizeText(event.nick),
+				...(event.old === undefined ? {} : {old: sanitizeText(event.old)}),
+				...(event.reason === undefined ? {} : {reason: sanitizeText(event.reason)}),
+			});
+			return status;
+		case 'lost':
+			log.append({kind: 'lost', count: event.count});
+			return status;
+		case 'members':
+			return {...status, members: event.members};
+		case 'who': {
+			const names = [...event.members].sort((a, b) => a.localeCompare(b)).map(sanitizeText);
+			log.append({kind: 'notice', text: `in the room (${names.length}): ${names.join(', ')}`});
+			return status;
+		}
+		case 'state': {
+			if (event.state !== status.state) {
+				const notice = stateNotices[event.state];
+				const detail = event.detail === undefined || event.detail === '' ? '' : ` (${sanitizeText(event.detail)})`;
+				if (notice !== undefined) log.append({kind: event.state === 'closed' ? 'error' : 'notice', text: notice + detail});
+			}
+			return {...status, state: event.state, detail: event.detail};
+		}
+		case 'nick':
+			if (status.nick !== undefined && status.nick !== event.nick)
+				log.append({kind: 'notice', text: `you are now known as ${sanitizeText(event.nick)}`});
+			return {...status, nick: event.nick};
+		case 'pending':
+			log.addPending(event.ref, sanitizeText(status.nick ?? 'me'), sanitizeText(event.text), event.to === undefined ? undefined : sanitizeText(event.to));
+			return status;
+		case 'failed':
+			if (!log.fail(event.ref, event.code, sanitizeText(event.text))) log.append({kind: 'error', text: `not sent: ${sanitizeText(event.text)}`});
+			return status;
+		case 'error':
+			log.append({kind: 'error', text: `${sanitizeText(event.text)} [${event.code}]`});
+			return status;
+		case 'lag':
+			return {...status, lagMs: event.ms};
+	}
+}
+
+function statusOf(client: RoomClient): RoomStatus {
+	return {state: client.state, detail: undefined, nick: client.nick, members: client.members, lagMs: client.lagMs};
+}
+
+export function useRoom(client: RoomClient, options: UseRoomOptions = {}): RoomView {
+	const log = useMemo(() => new Scrollback(options.scrollbackCap), [client, options.scrollbackCap]);
+	const [version, setVersion] = useState(0);
+	const [status, setStatus] = useState(() => statusOf(client));
+	const bump = useCallback(() => setVersion(value => value + 1), []);
+
+	useEffect(() => {
+		setStatus(statusOf(client));
+		// Status goes through a functional update so events arriving before the
+		// next render build on each other instead of on a stale copy. The log is
+		// edited outside the updater: React may call updaters twice.
+		let latest = statusOf(client);
+		const unsubscribe = client.subscribe(event => {
+			try {
+				latest = applyRoomEvent(log, event, latest);
+				const next = latest;
+				setStatus(previous => (previous === next ? previous : next));
+				bump();
+			} catch (error) {
+				log.append({kind: 'error', text: `could not show an event: ${String(error)}`});
+				bump();
+			}
+		});
+		return unsubscribe;
+	}, [client, log, bump]);
+
+	const notice = useCallback(
+		(text: string) => {
+			log.append({kind: 'notice', text});
+			bump();
+		},
+		[log, bump],
+	);
+	const error = useCallback(
+		(text: string) => {
+			log.append({kind: 'error', text});
+			bump();
+		},
+		[log, bump],
+	);
+	const clearLog = useCallback(() => {
+		log.clear();
+		bump();
+	}, [log, bump]);
+
+	return {log, version, status, notice, error, clearLog};
+}

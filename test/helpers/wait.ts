@@ -1,0 +1,15 @@
+// Polling helpers: tests wait for a condition, never for a fixed time.
+export const delay = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
+
+export async function waitFor<T>(
+	probe: () => T | undefined | false,
+	{timeout = 3000, interval = 10, what = 'condition'}: {timeout?: number; interval?: number; what?: string} = {},
+): Promise<T> {
+	const deadline = Date.now() + timeout;
+	for (;;) {
+		const value = probe();
+		if (value !== undefined && value !== false) return value;
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await delay(interval);
+	}
+}

@@ -1,0 +1,242 @@
+// The UDP room server over real sockets: handshake, anti-spoofing, expiry,
+// limits, loss repair and hostile input.
+import {after, before, describe, it} from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import {startUdpRoomServer, type UdpRoomServer} from '../../server/udp/udp-room-server.js';
+import {createRoomClient} from '../../source/client/create-room-client.js';
+import type {RoomClient} from '../../source/client/types.js';
+import {Recorder} from '../helpers/room-recorder.js';
+import {delay, waitFor} from '../helpers/wait.js';
+import {peek, startUdpProxy} from '../helpers/udp-proxy.js';
+
+const whole = (message: Record<string, unknown>) =>
+	Buffer.concat([Buffer.of(0x01), Buffer.from(JSON.stringify(message))]);
+
+/** A raw socket that records every datagram it receives. */
+async function rawPeer(serverPort: number) {
+	const socket = dgram.createSocket('udp4');
+	const received: Buffer[] = [];
+	socket.on('message', datagram => received.push(datagram));
+	await new Promise<void>(resolve => socket.bind(0, '127.0.0.1', () => resolve()));
+	return {
+		received,
+		send: (datagram: Buffer) => socket.send(datagram, serverPort, '127.0.0.1'),
+		close: () => new Promise<void>(resolve => socket.close(() => resolve())),
+		async join(nick: string): Promise<string> {
+			this.send(whole({t: 'join', pad: 'x'.repeat(80)}));
+			const cookie = await waitFor(() => received.map(peek).find(m => m?.t === 'cookie'), {what: 'cookie'});
+			this.send(whole({t: 'hello', nick, k: cookie.c}));
+			const welcome = await waitFor(() => received.map(peek).find(m => m?.t === 'welcome'), {what: 'welcome'});
+			return welcome.sid as string;
+		},
+	};
+}
+
+async function joined(url: string, nick: string): Promise<[RoomClient, Recorder]> {
+	const client = createRoomClient(url);
+	const recorder = new Recorder(client);
+	await client.connect(nick);
+	return [client, recorder];
+}
+
+describe('UDP room server', () => {
+	let server: UdpRoomServer;
+	let url: string;
+	const clients: RoomClient[] = [];
+	const join = async (nick: string, at = url) => {
+		const pair = await joined(at, nick);
+		clients.push(pair[0]);
+		return pair;
+	};
+
+	before(async () => {
+		server = await startUdpRoomServer();
+		url = `udp://127.0.0.1:${server.port}`;
+	});
+	after(async () => {
+		await Promise.all(clients.map(c => c.close()));
+		await server.close();
+	});
+
+	it('delivers every message to every member, the sender included, in order', async () => {
+		const [alice, a] = await join('alice');
+		const [bob, b] = await join('bob');
+		alice.say('hello bob');
+		bob.say('hi alice');
+		alice.say('third', {action: true});
+		for (const r of [a, b]) await waitFor(() => r.texts().length === 3 || undefined, {what: 'three messages'});
+		assert.deepEqual(a.texts(), ['hello bob', 'hi alice', 'third']);
+		assert.deepEqual(b.texts(), a.texts());
+		const seqs = a.of('message').map(m => m.seq);
+		assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y));
+		assert.equal(a.of('message')[0]!.self, true);
+		assert.equal(b.of('message')[0]!.self, false);
+		assert.equal(b.of('message')[2]!.action, true);
+		await alice.close();
+		await bob.close();
+	});
+
+	it('sends a direct message to its recipient only', async () => {
+		const [carol, c] = await join('carol');
+		const [, d] = await join('dave');
+		const [, e] = await join('erin');
+		carol.direct('dave', 'just for you');
+		const got = await d.waitFor('direct');
+		assert.equal(got.from, 'carol');
+		assert.equal(got.text, 'just for you');
+		await c.waitFor('direct', m => m.self);
+		carol.say('public');
+		await e.waitFor('message', m => m.text === 'public');
+		assert.equal(e.of('direct').length, 0);
+		carol.direct('nobody-here', 'x');
+		const failed = await c.waitFor('failed');
+		assert.equal(failed.code, 'no-such-nick');
+	});
+
+	it('keeps nicks unique (case-insensitively) and announces nick changes', async () => {
+		await join('frank');
+		await assert.rejects(joined(url, 'FRANK'), (error: Error & {code?: string}) => error.code === 'nick-taken');
+		await assert.rejects(joined(url, 'bad nick!'), (error: Error & {code?: string}) => error.code === 'nick-invalid');
+		const [gina, g] = await join('gina');
+		const [, h] = await join('hank');
+		gina.changeNick('regina');
+		const change = await h.waitFor('presence', p => p.kind === 'nick');
+		assert.equal(change.old, 'gina');
+		assert.equal(change.nick, 'regina');
+		await g.waitFor('nick', n => n.nick === 'regina');
+		assert.equal(gina.nick, 'regina');
+		assert.ok(gina.members.includes('regina'));
+	});
+
+	it('carries a long CJK message in fragments', async () => {
+		const [ivy] = await join('ivy');
+		const [, j] = await join('jack');
+		const text = '长消息测试'.repeat(500); // 2,500 characters, 7,500 bytes
+		ivy.say(text);
+		const got = await j.waitFor('message', m => m.from === 'ivy');
+		assert.equal(got.text, text);
+	});
+
+	it('answers an unverified source with nothing larger than it sent', async () => {
+		const peer = await rawPeer(server.port);
+		peer.send(whole({t: 'join'})); // too small to carry a cookie back
+		peer.send(whole({t: 'hello', nick: 'mallory', k: 'AAAAAAAAAAAAAAAAAAAAAA'})); // forged cookie
+		peer.send(whole({t: 'say', ref: 'r1', text: 'let me in', k: ''}));
+		peer.send(Buffer.concat([Buffer.of(0x02, 0, 0, 0, 1, 0, 2), Buffer.alloc(500)])); // fragments need membership
+		await delay(150);
+		for (const reply of peer.received) assert.ok(reply.length <= 40, `reply of ${reply.length} bytes`);
+		assert.ok(!peer.received.map(peek).some(m => m?.t === 'welcome'));
+		assert.ok(!server.room.findMember('mallory'));
+		assert.ok((server.stats.dropped['bad-cookie'] ?? 0) >= 1);
+		// A properly padded join gets a cookie no larger than the request.
+		const padded = whole({t: 'join', pad: 'x'.repeat(80)});
+		peer.send(padded);
+		const cookie = await waitFor(() => peer.received.find(d => peek(d)?.t === 'cookie'), {what: 'cookie'});
+		assert.ok(cookie.length <= padded.length);
+		await peer.close();
+	});
+
+	it('drops datagrams that carry the wrong session id', async () => {
+		const peer = await rawPeer(server.port);
+		await peer.join('kim');
+		const [, l] = await join('lee');
+		peer.send(whole({t: 'say', ref: 'r1', text: 'spoofed text', k: 'AAAAAAAAAAAAAAAA'}));
+		await delay(150);
+		assert.ok(!l.texts().includes('spoofed text'));
+		assert.ok((server.stats.dropped.spoofed ?? 0) >= 1);
+		await peer.close();
+	});
+
+	it('expires members that fall silent and tells the room', async () => {
+		const quick = await startUdpRoomServer({expireAfterMs: 600});
+		const peer = await rawPeer(quick.port);
+		await peer.join('quiet');
+		const [mike, m] = await joined(`udp://127.0.0.1:${quick.port}`, 'mike');
+		const expired = await m.waitFor('presence', p => p.nick === 'quiet' && p.kind === 'expire', 3000);
+		assert.equal(expired.reason, 'timed out');
+		assert.ok(!quick.room.findMember('quiet'));
+		await Promise.all([peer.close(), mike.close()]);
+		await quick.close();
+	});
+
+	it('survives malformed, oversized, invalid UTF-8 and unknown datagrams', async () => {
+		const peer = await rawPeer(server.port);
+		const sid = await peer.join('fuzz');
+		const before = {...server.stats.dropped};
+		peer.send(Buffer.from('not a parley datagram'));
+		peer.send(Buffer.concat([Buffer.of(0x01), Buffer.from([0xc3, 0x28, 0xff])])); // invalid UTF-8
+		peer.send(Buffer.concat([Buffer.of(0x01), Buffer.from('{"t":')])); // truncated JSON
+		peer.send(Buffer.alloc(1500, 0x01)); // oversized
+		peer.send(whole({t: 'teleport', k: sid}));
+		peer.send(whole({t: 'say', ref: 'x', text: 'bell\u0007and\u001b[2J', k: sid}));
+		peer.send(Buffer.of(0x02, 0, 0, 0, 9, 7, 3)); // bad fragment header
+		const [nina, n] = await join('nina');
+		nina.say('still here');
+		await n.waitFor('message', msg => msg.text === 'still here');
+		const grew = (reason: string) => (server.stats.dropped[reason] ?? 0) > (before[reason] ?? 0);
+		for (const reason of ['malformed', 'invalid-utf8', 'oversized', 'unknown-type']) assert.ok(grew(reason), reason);
+		const replies = peer.received.map(peek).filter(m => m?.t === 'error');
+		assert.ok(replies.some(m => /control characters/.test(String(m?.message))));
+		await peer.close();
+	});
+
+	it('rate-limits each member with a small burst allowance and kicks floods', async () => {
+		const limited = await startUdpRoomServer({limits: {ratePerSecond: 1, burst: 3}});
+		const [oscar, o] = await joined(`udp://127.0.0.1:${limited.port}`, 'oscar');
+		for (let i = 0; i < 6; i++) oscar.say(`burst ${i}`);
+		await waitFor(() => o.of('failed').length === 3 || undefined, {what: 'three rejections'});
+		assert.deepEqual(o.texts(), ['burst 0', 'burst 1', 'burst 2']);
+		assert.ok(o.of('failed').every(f => f.code === 'rate-limited'));
+		for (let i = 0; i < 30; i++) oscar.say(`flood ${i}`);
+		await o.waitFor('state', s => s.state === 'closed');
+		assert.match(o.of('state').at(-1)?.detail ?? '', /flooding/);
+		await oscar.close();
+		await limited.close();
+	});
+
+	it('repairs a lost datagram by asking for a resend', async () => {
+		let dropOnce = true;
+		const proxy = await startUdpProxy(server.port, (datagram, direction) => {
+			const message = peek(datagram);
+			if (direction === 'down' && dropOnce && message?.t === 'msg' && message.text === 'two') {
+				dropOnce = false;
+				return true;
+			}
+			return false;
+		});
+		const [, p] = await join('pat', `udp://127.0.0.1:${proxy.port}`);
+		const [quinn] = await join('quinn');
+		for (const text of ['one', 'two', 'three']) quinn.say(text);
+		await waitFor(() => p.texts().length === 3 || undefined, {what: 'all three'});
+		assert.deepEqual(p.texts(), ['one', 'two', 'three']);
+		assert.equal(proxy.dropped, 1);
+		assert.equal(p.of('lost').length, 0);
+		await proxy.close();
+	});
+
+	it('reports a gap older than the history ring as lost messages', async () => {
+		const small = await startUdpRoomServer({historySize: 16, limits: {ratePerSecond: 1000, burst: 1000}});
+		let blackout = false;
+		const proxy = await startUdpProxy(small.port, (datagram, direction) => {
+			return blackout && direction === 'down' && peek(datagram)?.t === 'msg';
+		});
+		const [rita, r] = await joined(`udp://127.0.0.1:${proxy.port}`, 'rita');
+		const [sam] = await joined(`udp://127.0.0.1:${small.port}`, 'sam');
+		blackout = true;
+		for (let i = 0; i < 24; i++) sam.say(`m${i}`); // the ring holds 16 events
+		await waitFor(() => (small.room.latestSeq >= 26 ? true : undefined), {what: 'the server to post them'});
+		blackout = false;
+		sam.say('after');
+		const lost = await r.waitFor('lost', undefined, 5000);
+		await r.waitFor('message', m => m.text === 'after', 5000);
+		const total = r.of('lost').reduce((sum, l) => sum + l.count, 0);
+		const got = r.texts().filter(t => t.startsWith('m'));
+		assert.ok(lost.count > 0);
+		assert.equal(total + got.length, 24, `lost ${total} + got ${got.length}`);
+		assert.deepEqual(got, got.slice().sort((x, y) => Number(x.slice(1)) - Number(y.slice(1))));
+		await Promise.all([rita.close(), sam.close()]);
+		await proxy.close();
+		await small.close();
+	});
+});
