@@ -16,6 +16,24 @@ export const CHANNEL_BINDING_TYPE = 'tls-exporter';
 export const TLS_EXPORTER_LABEL = 'EXPORTER-Channel-Binding';
 export const TLS_EXPORTER_LENGTH = 32;
 
+/** The one method of tls.TLSSocket that channel binding needs; keeps this module socket-free. */
+export interface KeyingMaterialSource {
+	getProtocol(): string | null;
+	exportKeyingMaterial(length: number, label: string, context?: Buffer): Buffer;
+}
+
+/**
+ * RFC 9266 tls-exporter data for one connection; client and server each call
+ * it on their own end and get the same bytes unless someone sits in between.
+ * TLS 1.3 only: under TLS 1.2 the exporter is unsafe without extended master
+ * secret, which Node does not let us check.
+ */
+export function tlsExporterChannelBinding(socket: KeyingMaterialSource): Buffer {
+	const protocol = socket.getProtocol();
+	if (protocol !== 'TLSv1.3') throw new ScramError('channel-binding-not-supported', `tls-exporter needs TLS 1.3, not ${protocol}`);
+	return socket.exportKeyingMaterial(TLS_EXPORTER_LENGTH, TLS_EXPORTER_LABEL, Buffer.alloc(0));
+}
+
 /** RFC 7677 asks for at least 4096; higher is better but slows tests and logins alike. */
 export const MIN_ITERATIONS = 4096;
 export const DEFAULT_ITERATIONS = 4096;

@@ -121,15 +121,13 @@ export function useRoom(client: RoomClient, options: UseRoomOptions = {}): RoomV
 
 	useEffect(() => {
 		setStatus(statusOf(client));
-		// Status goes through a functional update so events arriving before the
-		// next render build on each other instead of on a stale copy. The log is
-		// edited outside the updater: React may call updaters twice.
+		// The newest status lives in this closure so a burst of events before the
+		// next render builds on each other, never on a stale render's copy.
 		let latest = statusOf(client);
 		const unsubscribe = client.subscribe(event => {
 			try {
 				latest = applyRoomEvent(log, event, latest);
-				const next = latest;
-				setStatus(previous => (previous === next ? previous : next));
+				setStatus(latest);
 				bump();
 			} catch (error) {
 				log.append({kind: 'error', text: `could not show an event: ${String(error)}`});

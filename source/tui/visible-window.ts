@@ -46,8 +46,9 @@ export function visibleWindow(value: string, cursor: number, width: number, prev
 	}
 	while (first < cursorIndex && widthOf(items, first, cursorIndex) + cursorWidth > width) first++;
 	// After deletions the tail may fit again: pull earlier text back into view.
-	const endCell = cursorIndex === items.length ? 1 : 0;
-	while (first > 0 && widthOf(items, first - 1, items.length) + endCell <= width) first--;
+	// (Always counting the end-of-line cursor cell keeps the view still when
+	// the cursor leaves the end.)
+	while (first > 0 && widthOf(items, first - 1, items.length) + 1 <= width) first--;
 
 	let last = cursorIndex + (cursorItem === undefined ? 0 : 1);
 	let used = widthOf(items, first, cursorIndex) + cursorWidth;

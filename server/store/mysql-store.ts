@@ -1,0 +1,306 @@
+// The MySQL/MariaDB store, for operators who already run a database. Every
+// statement is a server-side prepared statement with bound parameters; table
+// names carry a parley_ prefix so the schema can share a database.
+
+import mysql, {type Pool, type PoolConnection, type ResultSetHeader, type RowDataPacket} from 'mysql2/promise';
+import {
+	checkLimit,
+	checkMessage,
+	checkRoom,
+	checkSeq,
+	checkedUsernameKey,
+	NoSuchUserError,
+	usernameKey,
+	usernameProblem,
+	UserExistsError,
+	type AccountStore,
+	type NewRoomMessage,
+	type ScramCredential,
+	type StoredRoomMessage,
+} from './account-store.js';
+
+/** Each entry moves the schema one version forward; append, never edit. */
+const MIGRATIONS: ReadonlyArray<readonly string[]> = [
+	[
+		// Binary/ASCII collations: the application decides what "the same name" means, not the server's locale.
+		`CREATE TABLE IF NOT EXISTS parley_users (
+			name_key VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+			name VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+			salt VARBINARY(64) NOT NULL,
+			iterations INT UNSIGNED NOT NULL,
+			stored_key VARBINARY(64) NOT NULL,
+			server_key VARBINARY(64) NOT NULL,
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			PRIMARY KEY (name_key)
+		) ENGINE=InnoDB`,
+		// Rooms are compared as bytes: MariaDB's _bin collations still ignore
+		// trailing spaces, which would merge "lobby" and "lobby ".
+		`CREATE TABLE IF NOT EXISTS parley_room_seq (
+			room VARBINARY(512) NOT NULL,
+			seq BIGINT UNSIGNED NOT NULL,
+			PRIMARY KEY (room)
+		) ENGINE=InnoDB`,
+		`CREATE TABLE IF NOT EXISTS parley_messages (
+			room VARBINARY(512) NOT NULL,
+			seq BIGINT UNSIGNED NOT NULL,
+			sender VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+			text TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+			action TINYINT(1) NOT NULL,
+			ts BIGINT NOT NULL,
+			PRIMARY KEY (room, seq)
+		) ENGINE=InnoDB`,
+	],
+];
+
+const MIGRATION_LOCK = 'parley_schema_migration';
+const MIGRATION_LOCK_SECONDS = 60;
+const APPEND_ATTEMPTS = 5;
+
+interface MysqlError extends Error {
+	code?: string;
+	errno?: number;
+}
+
+const errorCode = (error: unknown): string | undefined => (error as MysqlError | undefined)?.code;
+const isDuplicateKey = (error: unknown): boolean => errorCode(error) === 'ER_DUP_ENTRY';
+/** InnoDB may pick our transaction as a deadlock victim; retrying it is the documented remedy. */
+const isRetryableConflict = (error: unknown): boolean =>
+	errorCode(error) === 'ER_LOCK_DEADLOCK' || errorCode(error) === 'ER_LOCK_WAIT_TIMEOUT';
+
+/** Parses mysql://USER:PASS@HOST:PORT/DB into pool options; the URL is the only configuration. */
+export function poolOptionsFromUrl(url: string): mysql.PoolOptions {
+	const parsed = new URL(url);
+	if (parsed.protocol !== 'mysql:' && parsed.protocol !== 'mariadb:')
+		throw new Error(`expected a mysql:// URL, got ${parsed.protocol}`);
+	const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+	if (database === '' || database.includes('/')) throw new Error('the URL must name one database: mysql://user:pass@host:port/db');
+	return {
+		host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+		port: parsed.port === '' ? 3306 : Number(parsed.port),
+		user: decodeURIComponent(parsed.username),
+		password: decodeURIComponent(parsed.password),
+		database,
+		charset: 'utf8mb4_bin',
+		connectionLimit: 10,
+		connectTimeout: 5000,
+		// One statement per call: a smuggled "; DROP TABLE" has nowhere to go.
+		multipleStatements: false,
+		supportBigNumbers: true,
+		bigNumberStrings: false,
+	};
+}
+
+/** A credential-free description of the URL, for log lines. */
+export function describeMysqlUrl(url: string): string {
+	const parsed = new URL(url);
+	return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+}
+
+function toCredential(row: RowDataPacket): ScramCredential {
+	return {
+		salt: Buffer.from(row.salt as Buffer),
+		iterations: Number(row.iterations),
+		storedKey: Buffer.from(row.stored_key as Buffer),
+		serverKey: Buffer.from(row.server_key as Buffer),
+	};
+}
+
+function toMessage(row: RowDataPacket): StoredRoomMessage {
+	return {
+		seq: Number(row.seq),
+		from: String(row.sender),
+		text: String(row.text),
+		action: Number(row.action) === 1,
+		ts: Number(row.ts),
+	};
+}
+
+async function migrate(pool: Pool): Promise<void> {
+	const connection = await pool.getConnection();
+	try {
+		// DDL commits implicitly, so a transaction cannot serialise two servers starting together; a named lock can.
+		const [locked] = await connection.execute<RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS ok', [
+			MIGRATION_LOCK,
+			MIGRATION_LOCK_SECONDS,
+		]);
+		if (Number(locked[0]?.ok) !== 1) throw new Error('timed out waiting for another server to migrate the schema');
+		try {
+			await connection.query(
+				`CREATE TABLE IF NOT EXISTS parley_schema_version (
+					version INT UNSIGNED NOT NULL PRIMARY KEY,
+					applied_at BIGINT NOT NULL
+				) ENGINE=InnoDB`,
+			);
+			const [rows] = await connection.execute<RowDataPacket[]>('SELECT MAX(version) AS version FROM parley_schema_version');
+			const current = Number(rows[0]?.version ?? 0);
+			if (current > MIGRATIONS.length)
+				throw new Error(`database schema version ${current} is newer than this server understands (${MIGRATIONS.length})`);
+			for (const [index, statements] of MIGRATIONS.entries()) {
+				if (index + 1 <= current) continue;
+				for (const statement of statements) await connection.query(statement);
+				await connection.execute('INSERT INTO parley_schema_version (version, applied_at) VALUES (?, ?)', [
+					index + 1,
+					Date.now(),
+				]);
+			}
+		} finally {
+			await connection.execute('SELECT RELEASE_LOCK(?)', [MIGRATION_LOCK]);
+		}
+	} finally {
+		connection.release();
+	}
+}
+
+export class MysqlStore implements AccountStore {
+	readonly #pool: Pool;
+	#closed = false;
+
+	constructor(pool: Pool) {
+		this.#pool = pool;
+	}
+
+	async createUser(name: string, verifier: ScramCredential): Promise<void> {
+		const key = checkedUsernameKey(name);
+		const now = Date.now();
+		try {
+			// The primary key decides races: no check-then-insert window.
+			await this.#pool.execute(
+				`INSERT INTO parley_users (name_key, name, salt, iterations, stored_key, server_key, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				[key, name, verifier.salt, verifier.iterations, verifier.storedKey, verifier.serverKey, now, now],
+			);
+		} catch (error) {
+			if (isDuplicateKey(error)) throw new UserExistsError(name);
+			throw error;
+		}
+	}
+
+	async setVerifier(name: string, verifier: ScramCredential): Promise<void> {
+		const key = checkedUsernameKey(name);
+		const [result] = await this.#pool.execute<ResultSetHeader>(
+			'UPDATE parley_users SET salt = ?, iterations = ?, stored_key = ?, server_key = ?, updated_at = ? WHERE name_key = ?',
+			[verifier.salt, verifier.iterations, verifier.storedKey, verifier.serverKey, Date.now(), key],
+		);
+		if (result.affectedRows === 0) throw new NoSuchUserError(name);
+	}
+
+	async removeUser(name: string): Promise<boolean> {
+		if (usernameProblem(name) !== undefined) return false;
+		const [result] = await this.#pool.execute<ResultSetHeader>('DELETE FROM parley_users WHERE name_key = ?', [
+			usernameKey(name),
+		]);
+		return result.affectedRows > 0;
+	}
+
+	async getVerifier(name: string): Promise<ScramCredential | undefined> {
+		if (usernameProblem(name) !== undefined) return undefined;
+		const [rows] = await this.#pool.execute<RowDataPacket[]>(
+			'SELECT salt, iterations, stored_key, server_key FROM parley_users WHERE name_key = ?',
+			[usernameKey(name)],
+		);
+		const row = rows[0];
+		return row === undefined ? undefined : toCredential(row);
+	}
+
+	async listUsers(): Promise<string[]> {
+		const [rows] = await this.#pool.execute<RowDataPacket[]>('SELECT name FROM parley_users ORDER BY name_key');
+		return rows.map(row => String(row.name));
+	}
+
+	async appendMessage(room: string, message: NewRoomMessage): Promise<number> {
+		checkRoom(room);
+		const checked = checkMessage(message);
+		// Make sure the counter row exists outside the transaction, so concurrent
+		// first messages in a new room do not fight over inserting it.
+		await this.#pool.execute('INSERT IGNORE INTO parley_room_seq (room, seq) VALUES (?, 0)', [room]);
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await this.#appendOnce(room, checked);
+			} catch (error) {
+				if (attempt >= APPEND_ATTEMPTS || !isRetryableConflict(error)) throw error;
+			}
+		}
+	}
+
+	/**
+	 * The counter row's lock is held until commit, so appenders to one room queue
+	 * up behind each other; a rollback returns the number, leaving no gap.
+	 */
+	async #appendOnce(room: string, {from, text, action, ts}: NewRoomMessage): Promise<number> {
+		const connection = await this.#pool.getConnection();
+		try {
+			await connection.beginTransaction();
+			try {
+				await connection.execute('UPDATE parley_room_seq SET seq = LAST_INSERT_ID(seq + 1) WHERE room = ?', [room]);
+				const [rows] = await connection.execute<RowDataPacket[]>('SELECT LAST_INSERT_ID() AS seq');
+				const seq = Number(rows[0]?.seq);
+				await connection.execute(
+					'INSERT INTO parley_messages (room, seq, sender, text, action, ts) VALUES (?, ?, ?, ?, ?, ?)',
+					[room, seq, from, text, action ? 1 : 0, ts],
+				);
+				await connection.commit();
+				return seq;
+			} catch (error) {
+				await rollbackQuietly(connection);
+				throw error;
+			}
+		} finally {
+			connection.release();
+		}
+	}
+
+	async messagesAfter(room: string, after: number, limit: number): Promise<StoredRoomMessage[]> {
+		const [rows] = await this.#pool.execute<RowDataPacket[]>(
+			'SELECT seq, sender, text, action, ts FROM parley_messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?',
+			[checkRoom(room), checkSeq(after), checkLimit(limit)],
+		);
+		return rows.map(toMessage);
+	}
+
+	async lastMessages(room: string, limit: number): Promise<StoredRoomMessage[]> {
+		const [rows] = await this.#pool.execute<RowDataPacket[]>(
+			'SELECT seq, sender, text, action, ts FROM parley_messages WHERE room = ? ORDER BY seq DESC LIMIT ?',
+			[checkRoom(room), checkLimit(limit)],
+		);
+		return rows.map(toMessage).reverse();
+	}
+
+	async latestSeq(room: string): Promise<number> {
+		const [rows] = await this.#pool.execute<RowDataPacket[]>('SELECT seq FROM parley_room_seq WHERE room = ?', [
+			checkRoom(room),
+		]);
+		return Number(rows[0]?.seq ?? 0);
+	}
+
+	async ping(): Promise<void> {
+		await this.#pool.query('SELECT 1');
+	}
+
+	async close(): Promise<void> {
+		if (this.#closed) return;
+		this.#closed = true;
+		await this.#pool.end();
+	}
+}
+
+async function rollbackQuietly(connection: PoolConnection): Promise<void> {
+	try {
+		await connection.rollback();
+	} catch {
+		// The connection is likely broken; the pool discards it and the original error matters more.
+	}
+}
+
+/** Connects, checks the server answers, and brings the schema up to date. */
+export async function openMysqlStore(url: string, overrides: mysql.PoolOptions = {}): Promise<MysqlStore> {
+	const pool = mysql.createPool({...poolOptionsFromUrl(url), ...overrides});
+	try {
+		await pool.query('SELECT 1');
+		await migrate(pool);
+	} catch (error) {
+		await pool.end().catch(() => undefined);
+		throw error;
+	}
+	return new MysqlStore(pool);
+}

@@ -1,0 +1,53 @@
+// The member list on the right. ChatScreen toggles it with Ctrl+T and hides it
+// on terminals too narrow to spare the columns.
+
+import {Box, Text} from 'ink';
+import {nickKey, sanitizeText} from '../protocol/messages.js';
+import {nickStyle} from './nick-colour.js';
+
+export const MEMBER_PANEL_WIDTH = 22;
+/** Narrower than this, the log needs every column more than the list does. */
+export const MEMBER_PANEL_MIN_SCREEN_WIDTH = 60;
+
+export interface MemberPanelProps {
+	readonly members: readonly string[];
+	readonly ownNick: string | undefined;
+	readonly height: number;
+	readonly width?: number;
+}
+
+export function MemberPanel({members, ownNick, height, width = MEMBER_PANEL_WIDTH}: MemberPanelProps) {
+	const sorted = [...members].sort((a, b) => nickKey(a).localeCompare(nickKey(b)));
+	// One row for the title; the last row says how many did not fit.
+	const room = Math.max(0, height - 1);
+	const fits = sorted.length <= room;
+	const shown = fits ? sorted : sorted.slice(0, Math.max(0, room - 1));
+	const ownKey = ownNick === undefined ? undefined : nickKey(ownNick);
+	return (
+		<Box
+			flexDirection="column"
+			width={width}
+			height={height}
+			overflow="hidden"
+			borderStyle="single"
+			borderTop={false}
+			borderBottom={false}
+			borderRight={false}
+			paddingLeft={1}
+		>
+			<Text bold wrap="truncate-end">
+				Members ({members.length})
+			</Text>
+			{shown.map(nick => {
+				const own = nickKey(nick) === ownKey;
+				const {color, bold} = nickStyle(nick, own);
+				return (
+					<Text key={nick} {...(color === undefined ? {} : {color})} bold={bold} wrap="truncate-end">
+						{sanitizeText(nick)}
+					</Text>
+				);
+			})}
+			{fits ? null : <Text dimColor>+{sorted.length - shown.length} more</Text>}
+		</Box>
+	);
+}

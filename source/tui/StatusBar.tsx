@@ -1,0 +1,63 @@
+// The top row: where we are, who we are and how the connection is doing.
+// On a narrow terminal the URL gives way first; the state stays visible.
+
+import {Box, Text} from 'ink';
+import stringWidth from 'string-width';
+import type {ConnectionState, TransportKind} from '../client/types.js';
+import {sanitizeText} from '../protocol/messages.js';
+import {graphemes} from './graphemes.js';
+
+export interface StatusBarProps {
+	readonly url: string;
+	readonly transport: TransportKind;
+	readonly nick: string | undefined;
+	readonly state: ConnectionState;
+	readonly memberCount: number;
+	readonly lagMs: number | undefined;
+	readonly width: number;
+}
+
+const stateColours: Record<ConnectionState, string> = {
+	connecting: 'yellow',
+	connected: 'green',
+	reconnecting: 'yellow',
+	closed: 'red',
+};
+
+/** Cuts `text` to `width` columns, ending in "…" when something was cut. */
+export function truncateToWidth(text: string, width: number): string {
+	if (stringWidth(text) <= width) return text;
+	if (width <= 0) return '';
+	let result = '';
+	let used = 0;
+	for (const item of graphemes(text)) {
+		if (used + item.width > width - 1) break;
+		result += item.text;
+		used += item.width;
+	}
+	return `${result}…`;
+}
+
+export function StatusBar({url, transport, nick, state, memberCount, lagMs, width}: StatusBarProps) {
+	const lag = lagMs === undefined ? '' : ` │ lag ${Math.round(lagMs)} ms`;
+	const members = `${memberCount} ${memberCount === 1 ? 'member' : 'members'}`;
+	const middle = ` │ ${transport.toUpperCase()} │ ${sanitizeText(nick ?? '(no nick)')} │ `;
+	const right = ` │ ${members}${lag} `;
+	const fixed = stringWidth(middle) + state.length + stringWidth(right);
+	// The URL takes what is left (at least a few columns, so the room is recognisable).
+	const left = ' ' + truncateToWidth(sanitizeText(url), Math.max(8, width - fixed - 1));
+	// Pad to the full width so the inverse bar spans the screen; Ink truncates if still too long.
+	const padding = Math.max(0, width - stringWidth(left) - fixed);
+	return (
+		<Box width={width} height={1} overflow="hidden">
+			<Text wrap="truncate-end" inverse>
+				{left}
+				{middle}
+				<Text color={stateColours[state]} bold>
+					{state}
+				</Text>
+				{right + ' '.repeat(padding)}
+			</Text>
+		</Box>
+	);
+}

@@ -1,0 +1,81 @@
+// TEST ONLY: a RoomClient that records what the UI asks of it and lets a test
+// emit RoomEvents. It stands in for the network in pure-UI rendering tests;
+// end-to-end tests use the real client and server.
+
+import type {ConnectionState, RoomClient, RoomEvent, RoomListener, TransportKind} from '../../../source/client/types.js';
+
+export type RecordedCall =
+	| {method: 'connect'; nick: string}
+	| {method: 'say'; text: string; action: boolean}
+	| {method: 'direct'; nick: string; text: string}
+	| {method: 'changeNick'; nick: string}
+	| {method: 'who'}
+	| {method: 'close'};
+
+export class FakeRoomClient implements RoomClient {
+	readonly url: string;
+	readonly transport: TransportKind;
+	state: ConnectionState;
+	nick: string | undefined;
+	members: readonly string[];
+	lagMs: number | undefined = undefined;
+	readonly calls: RecordedCall[] = [];
+	/** What connect() does; by default it succeeds and reports being connected. */
+	connectBehaviour: (nick: string) => Promise<void> = async nick => {
+		this.emit({type: 'nick', nick});
+		this.emit({type: 'state', state: 'connected'});
+	};
+	private readonly listeners = new Set<RoomListener>();
+
+	constructor(
+		options: {url?: string; transport?: TransportKind; state?: ConnectionState; nick?: string; members?: string[]} = {},
+	) {
+		this.url = options.url ?? 'udp://localhost:7777/lobby';
+		this.transport = options.transport ?? 'udp';
+		this.state = options.state ?? 'connected';
+		this.nick = options.nick;
+		this.members = options.members ?? [];
+	}
+
+	get listenerCount(): number {
+		return this.listeners.size;
+	}
+
+	emit(event: RoomEvent): void {
+		if (event.type === 'state') this.state = event.state;
+		if (event.type === 'nick') this.nick = event.nick;
+		if (event.type === 'members') this.members = event.members;
+		for (const listener of this.listeners) listener(event);
+	}
+
+	async connect(nick: string): Promise<void> {
+		this.calls.push({method: 'connect', nick});
+		await this.connectBehaviour(nick);
+	}
+
+	say(text: string, options: {action?: boolean} = {}): void {
+		this.calls.push({method: 'say', text, action: options.action === true});
+	}
+
+	direct(nick: string, text: string): void {
+		this.calls.push({method: 'direct', nick, text});
+	}
+
+	changeNick(nick: string): void {
+		this.calls.push({method: 'changeNick', nick});
+	}
+
+	who(): void {
+		this.calls.push({method: 'who'});
+	}
+
+	async close(): Promise<void> {
+		this.calls.push({method: 'close'});
+		this.emit({type: 'state', state: 'closed'});
+	}
+
+	subscribe(listener: RoomListener): () => void {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
+	}
+}

@@ -1,0 +1,56 @@
+import {describe, it} from 'node:test';
+import assert from 'node:assert/strict';
+import type {Key} from 'ink';
+import {lineActionForKey, screenActionForKey} from '../../source/tui/key-bindings.js';
+
+const key = (flags: Partial<Key> = {}): Key => ({
+	upArrow: false,
+	downArrow: false,
+	leftArrow: false,
+	rightArrow: false,
+	pageDown: false,
+	pageUp: false,
+	home: false,
+	end: false,
+	return: false,
+	escape: false,
+	ctrl: false,
+	shift: false,
+	tab: false,
+	backspace: false,
+	delete: false,
+	meta: false,
+	super: false,
+	hyper: false,
+	capsLock: false,
+	numLock: false,
+	...flags,
+});
+
+describe('key bindings', () => {
+	it('maps editing keys', () => {
+		assert.deepEqual(lineActionForKey('a', key({ctrl: true})), {type: 'home'});
+		assert.deepEqual(lineActionForKey('e', key({ctrl: true})), {type: 'end'});
+		assert.deepEqual(lineActionForKey('w', key({ctrl: true})), {type: 'delete-word-before'});
+		assert.deepEqual(lineActionForKey('u', key({ctrl: true})), {type: 'delete-to-start'});
+		assert.deepEqual(lineActionForKey('k', key({ctrl: true})), {type: 'delete-to-end'});
+		assert.deepEqual(lineActionForKey('', key({return: true})), {type: 'submit'});
+		assert.deepEqual(lineActionForKey('', key({upArrow: true})), {type: 'history-up'});
+		assert.deepEqual(lineActionForKey('', key({backspace: true})), {type: 'backspace'});
+		assert.deepEqual(lineActionForKey('é', key()), {type: 'insert', text: 'é'});
+		assert.equal(lineActionForKey('x', key({ctrl: true})), undefined);
+		assert.equal(lineActionForKey('', key({tab: true})), undefined);
+	});
+
+	it('maps screen keys before editing keys', () => {
+		assert.deepEqual(screenActionForKey('c', key({ctrl: true}), false), {type: 'quit'});
+		assert.deepEqual(screenActionForKey('d', key({ctrl: true}), true), {type: 'quit'});
+		assert.equal(screenActionForKey('d', key({ctrl: true}), false), undefined, 'Ctrl+D deletes on a non-empty line');
+		assert.deepEqual(screenActionForKey('', key({pageUp: true}), false), {type: 'scroll-page', direction: 'up'});
+		assert.deepEqual(screenActionForKey('', key({shift: true, downArrow: true}), false), {type: 'scroll-line', direction: 'down'});
+		assert.deepEqual(screenActionForKey('', key({ctrl: true, end: true}), false), {type: 'scroll-to-bottom'});
+		assert.deepEqual(screenActionForKey('t', key({ctrl: true}), false), {type: 'toggle-members'});
+		assert.equal(screenActionForKey('', key({upArrow: true}), false), undefined, 'plain ↑ is history');
+		assert.equal(screenActionForKey('', key({end: true}), false), undefined, 'plain End is for the line');
+	});
+});

@@ -1,0 +1,79 @@
+import {describe, it} from 'node:test';
+import assert from 'node:assert/strict';
+import {Scrollback} from '../../source/tui/scrollback.js';
+
+const message = (text: string, self = false) =>
+	({kind: 'message', from: self ? 'me' : 'bob', text, action: false, self, history: false, ts: 1}) as const;
+
+describe('scrollback', () => {
+	it('gives growing ids and keeps at most `cap` entries', () => {
+		const log = new Scrollback(3);
+		for (const text of ['a', 'b', 'c', 'd', 'e']) log.append({kind: 'notice', text});
+		assert.equal(log.length, 3);
+		assert.deepEqual(
+			log.toArray().map(entry => entry.id),
+			[3, 4, 5],
+		);
+		assert.equal(new Scrollback().cap, 10_000);
+	});
+
+	it('stamps entries with the current time unless given one', () => {
+		const log = new Scrollback(10, () => 42);
+		assert.equal(log.append({kind: 'notice', text: 'x'}).ts, 42);
+		assert.equal(log.append({kind: 'notice', text: 'x', ts: 7}).ts, 7);
+	});
+
+	it('replaces a pending line in place when its echo arrives', () => {
+		const log = new Scrollback();
+		log.append(message('before'));
+		const pending = log.addPending('r1', 'me', 'hi there');
+		log.append(message('after'));
+		assert.equal(log.acknowledge(message('hi there', true)), true);
+		const entry = log.at(1);
+		assert.equal(entry?.kind, 'message');
+		assert.equal(entry?.id, pending.id);
+		assert.equal(log.length, 3);
+		assert.equal(log.acknowledge(message('hi there', true)), false, 'only once');
+	});
+
+	it('acknowledges identical texts in the order they were sent', () => {
+		const log = new Scrollback();
+		log.addPending('r1', 'me', 'same');
+		log.addPending('r2', 'me', 'same');
+		log.acknowledge(message('same', true));
+		assert.deepEqual(
+			log.toArray().map(entry => entry.kind),
+			['message', 'outgoing'],
+		);
+		assert.equal(log.fail('r2', 'rate-limited', 'slow down'), true);
+		const failed = log.at(1);
+		assert.ok(failed?.kind === 'outgoing' && failed.status === 'failed' && failed.reason === 'slow down');
+	});
+
+	it('matches direct echoes by recipient and text', () => {
+		const log = new Scrollback();
+		log.addPending('r1', 'me', 'psst', 'carol');
+		const echo = {kind: 'direct', from: 'me', to: 'dave', text: 'psst', self: true} as const;
+		assert.equal(log.acknowledge(echo), false);
+		assert.equal(log.acknowledge({...echo, to: 'carol'}), true);
+		assert.equal(log.at(0)?.kind, 'direct');
+	});
+
+	it('reports an unknown ref on failure', () => {
+		assert.equal(new Scrollback().fail('nope', 'timeout', 'timed out'), false);
+	});
+
+	it('clears and counts chat lines after an id', () => {
+		const log = new Scrollback();
+		const first = log.append(message('a'));
+		log.append({kind: 'notice', text: 'n'});
+		log.append(message('b'));
+		log.append({kind: 'direct', from: 'x', to: 'me', text: 'c', self: false});
+		assert.equal(log.countMessagesAfter(first.id), 2);
+		const version = log.version;
+		log.clear();
+		assert.equal(log.length, 0);
+		assert.ok(log.version > version);
+		assert.ok(log.append({kind: 'notice', text: 'n'}).id > first.id, 'ids are never reused');
+	});
+});
