@@ -48,6 +48,8 @@ export interface RoomJournal {
 	latestSeq(): number;
 	append(event: UnsequencedRoomEvent): Promise<number>;
 	range(from: number, to: number): Promise<RoomEventMessage[]>;
+	/** The newest `count` events, oldest first. */
+	last(count: number): Promise<RoomEventMessage[]>;
 }
 
 export interface RoomOptions<Link> {
@@ -75,13 +77,14 @@ export interface RoomStats {
 }
 
 const REF_MEMORY = 128;
+type Sequenced = RoomEventMessage & {seq: number};
 
 export class Room<Link> {
 	readonly name: string;
 	readonly limits: ServerLimits;
 	private readonly output: RoomOutput<Link>;
 	private readonly byKey = new Map<string, Member<Link>>();
-	private readonly ring: HistoryRing<RoomEventMessage>;
+	private readonly ring: HistoryRing<Sequenced>;
 	private readonly maxMembers: number;
 	private readonly directHistorySize: number;
 	private readonly maxResend: number;
@@ -301,7 +304,7 @@ export class Room<Link> {
 			const journal = this.journal;
 			this.publishing = this.publishing
 				.then(() => journal.range(first, to))
-				.then(events => this.sendFound(member, stream, first, to, events, e => e.seq))
+				.then(events => this.sendFound(member, stream, first, to, events as Sequenced[], e => e.seq))
 				.catch(() => this.sendError(member, 'server-error', 'history is unavailable right now'));
 			return;
 		}
@@ -328,6 +331,16 @@ export class Room<Link> {
 	}
 
 	private sendHistory(member: Member<Link>, count: number): void {
+		if (this.journal) {
+			const journal = this.journal;
+			this.publishing = this.publishing
+				.then(() => journal.last(count))
+				.then(messages => {
+					if (messages.length > 0 && this.isMember(member)) this.output.send(member, {t: 'history', messages});
+				})
+				.catch(() => this.sendError(member, 'server-error', 'history is unavailable right now'));
+			return;
+		}
 		const from = Math.max(1, this.seq - count + 1);
 		const held = this.ring.range(from, this.seq);
 		if (held.length > 0) this.output.send(member, {t: 'history', messages: held});
@@ -377,13 +390,18 @@ export class Room<Link> {
 	/** Assigns the next sequence number (from the journal when there is one) and broadcasts. */
 	private publish(event: UnsequencedRoomEvent, sender?: Member<Link>, ref?: string): void {
 		const deliver = (seq: number) => {
-			const message = {...event, seq} as RoomEventMessage;
+			const message = {...event, seq} as Sequenced;
 			this.ring.add(message);
 			if (sender && ref) this.remember(sender, ref, 'room', seq);
 			this.output.broadcast(message, this.byKey.values());
 		};
 		if (!this.journal) {
 			deliver(++this.seq);
+			return;
+		}
+		if (event.t === 'presence') {
+			// The journal sequences stored messages only; presence goes out at once.
+			this.output.broadcast(event, this.byKey.values());
 			return;
 		}
 		const journal = this.journal;

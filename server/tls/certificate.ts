@@ -2,10 +2,14 @@
 // and kept in the data directory, so its fingerprint (what clients pin on
 // first use) stays the same across restarts.
 
-import {X509Certificate, createHash, createPrivateKey, randomBytes} from 'node:crypto';
+import {X509Certificate, createPrivateKey, randomBytes} from 'node:crypto';
 import {chmod, mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {generate} from 'selfsigned';
+import {fingerprintOf} from '../../source/protocol/fingerprint.js';
+
+// Moved to the protocol layer so the client can use it too; re-exported for existing importers.
+export {fingerprintOf};
 
 export const CERTIFICATE_FILE = 'tls-cert.pem';
 export const KEY_FILE = 'tls-key.pem';
@@ -17,12 +21,6 @@ export interface ServerCertificate {
 	fingerprint: string;
 	/** True when this call generated the pair. */
 	created: boolean;
-}
-
-/** "SHA256:<base64>" of the DER certificate, the form ssh users recognise. Accepts PEM or DER. */
-export function fingerprintOf(certificate: string | Buffer | X509Certificate): string {
-	const x509 = certificate instanceof X509Certificate ? certificate : new X509Certificate(certificate);
-	return `SHA256:${createHash('sha256').update(x509.raw).digest('base64').replace(/=+$/, '')}`;
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {

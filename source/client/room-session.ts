@@ -10,7 +10,7 @@ import {
 	type ServerMessage,
 } from '../protocol/messages.js';
 import {SequenceTracker} from './sequence-tracker.js';
-import type {Transport} from './transport.js';
+import type {Login, Transport} from './transport.js';
 import {RoomError, type ConnectionState, type RoomClient, type RoomEvent, type RoomListener} from './types.js';
 
 export interface RoomSessionOptions {
@@ -48,6 +48,7 @@ export class RoomSession implements RoomClient {
 	private refCounter = 0;
 	private readonly room: SequenceTracker<RoomEventMessage>;
 	private readonly directs: SequenceTracker<Extract<ServerMessage, {t: 'dm'}>>;
+	private login: Login = {nick: ''};
 	private joined = false;
 	private hasJoinedOnce = false;
 	private joinWaiter: Waiter | undefined;
@@ -125,12 +126,18 @@ export class RoomSession implements RoomClient {
 		return () => this.listeners.delete(listener);
 	}
 
-	async connect(nick: string): Promise<void> {
+	get needsPassword(): boolean {
+		return this.transportImpl.kind === 'tcp';
+	}
+
+	async connect(nick: string, password?: string): Promise<void> {
 		this.closing = false;
 		this.currentNick = nick;
+		// Kept for automatic re-authentication after a lost connection.
+		this.login = {nick, ...(password === undefined ? {} : {password})};
 		this.setState('connecting');
 		try {
-			await this.transportImpl.open();
+			await this.transportImpl.open(this.login);
 		} catch (error) {
 			this.setState('closed', (error as Error).message);
 			throw error instanceof RoomError ? error : new RoomError('network', (error as Error).message);
@@ -241,7 +248,9 @@ export class RoomSession implements RoomClient {
 			case 'welcome':
 				return this.onWelcome(message);
 			case 'msg':
+				return this.room.accept(message.seq, message);
 			case 'presence':
+				if (message.seq === undefined) return this.deliverRoomEvent(message, false);
 				return this.room.accept(message.seq, message);
 			case 'history':
 				for (const event of message.messages) this.deliverRoomEvent(event, true);
@@ -448,14 +457,16 @@ export class RoomSession implements RoomClient {
 	private async reconnect(): Promise<void> {
 		if (this.closing) return;
 		try {
-			await this.transportImpl.open();
+			await this.transportImpl.open(this.login);
 			this.startTimer();
 			await this.hello();
 		} catch (error) {
 			if (this.closing) return;
 			this.stopTimer();
 			this.transportImpl.close();
-			const fatal = error instanceof RoomError && ['auth-failed', 'nick-invalid', 'not-allowed'].includes(error.code);
+			const fatal =
+				error instanceof RoomError &&
+				['auth-failed', 'nick-invalid', 'not-allowed', 'host-changed', 'host-rejected'].includes(error.code);
 			if (fatal) {
 				this.setState('closed', error.message);
 				return;

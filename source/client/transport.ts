@@ -4,6 +4,12 @@
 import type {ClientMessage, ServerMessage} from '../protocol/messages.js';
 import type {TransportKind} from './types.js';
 
+/** Who is joining: the nick, and for authenticated rooms the password that proves it. */
+export interface Login {
+	nick: string;
+	password?: string;
+}
+
 export interface TransportHandlers {
 	message(message: ServerMessage): void;
 	/** The channel is gone (socket closed, TLS failure). `fatal` means retrying cannot help. */
@@ -21,7 +27,7 @@ export interface Transport {
 	readonly keepaliveMs: number;
 	setHandlers(handlers: TransportHandlers): void;
 	/** Opens a verified channel (UDP: address cookie; TCP: TLS and login). Rejects with RoomError. */
-	open(): Promise<void>;
+	open(login: Login): Promise<void>;
 	send(message: ClientMessage): void;
 	close(): void;
 }

@@ -25,7 +25,7 @@ export type RoomEvent =
 			history: boolean;
 	  }
 	| {type: 'direct'; ts: number; from: string; to: string; text: string; self: boolean}
-	| {type: 'presence'; seq: number; ts: number; kind: PresenceKind; nick: string; old?: string; reason?: string}
+	| {type: 'presence'; seq?: number; ts: number; kind: PresenceKind; nick: string; old?: string; reason?: string}
 	| {type: 'lost'; count: number}
 	| {type: 'members'; members: readonly string[]}
 	| {type: 'who'; members: readonly string[]}
@@ -45,8 +45,10 @@ export interface RoomClient {
 	readonly nick: string | undefined;
 	readonly members: readonly string[];
 	readonly lagMs: number | undefined;
-	/** Joins the room; rejects with a RoomError (e.g. nick-taken) the UI can show. */
-	connect(nick: string): Promise<void>;
+	/** True for rooms that need a password (TCP): the UI shows a login form instead of a nick prompt. */
+	readonly needsPassword: boolean;
+	/** Joins the room; rejects with a RoomError (e.g. nick-taken, auth-failed) the UI can show. */
+	connect(nick: string, password?: string): Promise<void>;
 	say(text: string, options?: {action?: boolean}): void;
 	direct(nick: string, text: string): void;
 	changeNick(nick: string): void;
@@ -56,9 +58,11 @@ export interface RoomClient {
 	subscribe(listener: RoomListener): () => void;
 }
 
+export type RoomErrorCode = ErrorCode | 'network' | 'host-changed' | 'host-rejected';
+
 export class RoomError extends Error {
 	constructor(
-		readonly code: ErrorCode | 'network',
+		readonly code: RoomErrorCode,
 		message: string,
 	) {
 		super(message);

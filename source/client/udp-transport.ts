@@ -7,7 +7,7 @@ import {lookup} from 'node:dns/promises';
 import {isIP} from 'node:net';
 import {DatagramEncoder, Reassembler} from '../protocol/datagram.js';
 import {ProtocolError, parseServerMessage, type ClientMessage} from '../protocol/messages.js';
-import type {Transport, TransportHandlers} from './transport.js';
+import type {Login, Transport, TransportHandlers} from './transport.js';
 import {RoomError} from './types.js';
 
 export interface UdpTransportOptions {
@@ -45,7 +45,7 @@ export class UdpTransport implements Transport {
 		this.handlers = handlers;
 	}
 
-	async open(): Promise<void> {
+	async open(_login: Login): Promise<void> {
 		this.close();
 		const address = isIP(this.options.host) ? this.options.host : (await lookup(this.options.host)).address;
 		const type = isIP(address) === 6 ? 'udp6' : 'udp4';

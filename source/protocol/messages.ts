@@ -40,7 +40,8 @@ export interface ChatMessage {
 
 export interface PresenceMessage {
 	t: 'presence';
-	seq: number;
+	/** Absent in rooms whose sequence is the persisted message log (TCP): the welcome resyncs members. */
+	seq?: number;
 	ts: number;
 	kind: PresenceKind;
 	nick: string;
@@ -114,9 +115,9 @@ export const DEFAULT_LIMITS: ServerLimits = {
 	burst: 10,
 };
 
-export const MAX_NICK_LENGTH = 24;
+export const MAX_NICK_LENGTH = 32;
 /** Letters and digits of any script plus a few IRC-style punctuation marks. */
-const NICK_PATTERN = /^[\p{L}\p{N}_\-[\]{}|^`]+$/u;
+const NICK_PATTERN = /^[\p{L}\p{N}_\-.[\]{}|^`]+$/u;
 // C0 controls except tab and newline, DEL, C1 controls, and bidi overrides:
 // any of these could repaint or disguise another user's terminal.
 const FORBIDDEN_TEXT = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/u;
@@ -135,7 +136,7 @@ export class ProtocolError extends Error {
 export function nickProblem(nick: string): string | undefined {
 	if (nick.length === 0) return 'a nick cannot be empty';
 	if ([...nick].length > MAX_NICK_LENGTH) return `a nick is at most ${MAX_NICK_LENGTH} characters`;
-	if (!NICK_PATTERN.test(nick)) return 'a nick may use letters, digits and _-[]{}|^` only';
+	if (!NICK_PATTERN.test(nick)) return 'a nick may use letters, digits and _-.[]{}|^` only';
 	return undefined;
 }
 
@@ -219,9 +220,9 @@ export function parseClientMessage(value: unknown): ClientMessage {
 }
 
 function parseRoomEvent(v: unknown): RoomEventMessage {
-	if (!isObject(v) || !isSeq(v.seq) || typeof v.ts !== 'number') fail('bad room event');
+	if (!isObject(v) || typeof v.ts !== 'number') fail('bad room event');
 	if (v.t === 'msg') {
-		if (!isString(v.from, 256) || !isString(v.text)) fail('bad msg');
+		if (!isSeq(v.seq) || !isString(v.from, 256) || !isString(v.text)) fail('bad msg');
 		return {
 			t: 'msg',
 			seq: v.seq,
@@ -237,7 +238,7 @@ function parseRoomEvent(v: unknown): RoomEventMessage {
 		if (!kinds.includes(v.kind as PresenceKind) || !isString(v.nick, 256)) fail('bad presence');
 		return {
 			t: 'presence',
-			seq: v.seq,
+			...(isSeq(v.seq) ? {seq: v.seq} : {}),
 			ts: v.ts,
 			kind: v.kind as PresenceKind,
 			nick: v.nick,

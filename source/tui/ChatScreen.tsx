@@ -142,7 +142,7 @@ export function ChatScreen({client, nick, size, scrollbackCap, showMembers = tru
 
 	useInput((input, key) => {
 		try {
-			const action = screenActionForKey(input, key, editor.current().value === '');
+			const action = screenActionForKey(input, key, join.phase === 'joined' && editor.current().value === '');
 			if (action !== undefined) {
 				switch (action.type) {
 					case 'quit':

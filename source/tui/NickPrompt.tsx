@@ -48,7 +48,7 @@ export function NickPrompt({width, onSubmit, error, joiningAs}: NickPromptProps)
 	const message = busy
 		? {text: `joining as ${joiningAs}…`, color: 'yellow'}
 		: (problem ?? error) === undefined
-			? {text: 'choose a nick (letters, digits, _-[]{}|^`), then press Enter', color: 'gray'}
+			? {text: 'choose a nick, then press Enter', color: 'gray'}
 			: {text: problem ?? error ?? '', color: 'red'};
 	return (
 		<Box flexDirection="column" width={width} height={NICK_PROMPT_HEIGHT}>

@@ -13,6 +13,8 @@ export interface RenderChatOptions {
 	readonly stdout?: NodeJS.WriteStream | undefined;
 	readonly stdin?: NodeJS.ReadStream | undefined;
 	readonly stderr?: NodeJS.WriteStream | undefined;
+	/** Overrides Ink's TTY/CI detection (the alternate screen needs interactive mode). */
+	readonly interactive?: boolean | undefined;
 	/** On an uncaught exception: unmount, print it and exit with status 1 (default true). */
 	readonly exitOnFatalError?: boolean | undefined;
 }
@@ -25,6 +27,7 @@ export function renderChat(client: RoomClient, options: RenderChatOptions = {}):
 		exitOnCtrlC: false,
 		...(options.stdout === undefined ? {} : {stdout: options.stdout}),
 		...(options.stdin === undefined ? {} : {stdin: options.stdin}),
+		...(options.interactive === undefined ? {} : {interactive: options.interactive}),
 		stderr,
 	};
 	const instance = render(

@@ -206,7 +206,7 @@ describe('ChatScreen', () => {
 		await typeKeys(view.stdin, KEYS.ctrlU, 'alice', KEYS.enter);
 		await waitFor(() => frame().includes('nick taken'), frame);
 		await typeKeys(view.stdin, KEYS.ctrlU, 'alice2', KEYS.enter);
-		await waitFor(() => inputRow(frame()).startsWith('> ') && frame().includes('alice2 │ connected'), frame);
+		await waitFor(() => inputRow(frame()).startsWith('>') && frame().includes('alice2 │ connected'), frame);
 		assert.deepEqual(client.calls, [
 			{method: 'connect', nick: 'alice'},
 			{method: 'connect', nick: 'alice2'},
@@ -218,5 +218,28 @@ describe('ChatScreen', () => {
 		const view = render(<ChatScreen client={client} nick="zed" />);
 		await waitFor(() => plain(view.lastFrame()).includes('zed │ connected'), () => plain(view.lastFrame()));
 		assert.deepEqual(client.calls, [{method: 'connect', nick: 'zed'}]);
+	});
+
+	it('takes a bracketed paste as one line and recalls sent lines with ↑', async () => {
+		const {client, view, until} = setup();
+		await waitFor(() => client.listenerCount === 1);
+		await typeKeys(view.stdin, '\u001B[200~pasted\nover lines\u001B[201~');
+		await until(text => inputRow(text).startsWith('> pasted over lines'));
+		await typeKeys(view.stdin, KEYS.enter, 'draft', KEYS.up);
+		await until(text => inputRow(text).startsWith('> pasted over lines'));
+		await typeKeys(view.stdin, KEYS.down);
+		await until(text => inputRow(text).startsWith('> draft'));
+		assert.deepEqual(client.calls, [{method: 'say', text: 'pasted over lines', action: false}]);
+	});
+
+	it('shows a client that throws as an error line instead of crashing', async () => {
+		const client = new FakeRoomClient({nick: 'me'});
+		client.say = () => {
+			throw new Error('not connected yet');
+		};
+		const view = render(<ChatScreen client={client} />);
+		await waitFor(() => client.listenerCount === 1);
+		await typeKeys(view.stdin, 'hello', KEYS.enter);
+		await waitFor(() => plain(view.lastFrame()).includes('!! not connected yet'), () => plain(view.lastFrame()));
 	});
 });

@@ -14,6 +14,7 @@ export type RecordedCall =
 
 export class FakeRoomClient implements RoomClient {
 	readonly url: string;
+	readonly needsPassword: boolean = false;
 	readonly transport: TransportKind;
 	state: ConnectionState;
 	nick: string | undefined;

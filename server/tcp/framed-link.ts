@@ -1,0 +1,123 @@
+// One TCP (or TLS) connection seen as a stream of JSON frames. Outgoing frames
+// are queued and written once per event-loop turn (one write per socket per
+// turn, however many messages fanned out to it). The queue is bounded: a
+// reader too slow to keep up is disconnected instead of growing our memory.
+
+import type {Socket} from 'node:net';
+import {FrameDecoder, FrameError, encodeFrame} from '../../source/protocol/framing.js';
+import {ProtocolError, decodeJson, encodeJson} from '../../source/protocol/messages.js';
+
+type Message = Parameters<typeof encodeJson>[0];
+
+export interface FramedLinkOptions {
+	maxFrameBytes: number;
+	/** Bytes queued or buffered in the socket beyond which the peer counts as stuck. */
+	maxQueueBytes: number;
+	onMessage(value: unknown): void;
+	/** A protocol violation or overflow: the link is already closing with this reason. */
+	onViolation(reason: string): void;
+	onClose(): void;
+}
+
+export class FramedLink {
+	private readonly decoder: FrameDecoder;
+	private queue: Buffer[] = [];
+	private queuedBytes = 0;
+	private flushScheduled = false;
+	private closed = false;
+
+	constructor(
+		readonly socket: Socket,
+		private readonly options: FramedLinkOptions,
+	) {
+		this.decoder = new FrameDecoder({maxFrameBytes: options.maxFrameBytes});
+		socket.on('data', chunk => this.onData(chunk));
+		socket.on('end', () => {
+			if (this.decoder.bufferedBytes > 0) this.violation('connection ended inside a frame');
+			socket.end();
+		});
+		socket.on('error', () => {}); // 'close' follows; a reset peer is not our error
+		socket.on('close', () => {
+			this.closed = true;
+			this.queue = [];
+			options.onClose();
+		});
+	}
+
+	get isOpen(): boolean {
+		return !this.closed;
+	}
+
+	/** Queues an already-encoded frame (broadcasts encode once and share the buffer). */
+	enqueue(frame: Buffer): void {
+		if (this.closed) return;
+		this.queue.push(frame);
+		this.queuedBytes += frame.length;
+		if (this.queuedBytes + this.socket.writableLength > this.options.maxQueueBytes) {
+			this.queue = [];
+			this.queuedBytes = 0;
+			this.violation('too slow: send queue overflowed');
+			return;
+		}
+		if (!this.flushScheduled) {
+			this.flushScheduled = true;
+			setImmediate(() => this.flush());
+		}
+	}
+
+	send(message: Message): void {
+		this.enqueue(encodeFrame(encodeJson(message), this.options.maxFrameBytes));
+	}
+
+	/** Sends a last message, then closes the connection once it is written. */
+	close(last?: Message): void {
+		if (this.closed) return;
+		this.closed = true;
+		if (last) this.queue.push(encodeFrame(encodeJson(last), this.options.maxFrameBytes));
+		this.writeQueue();
+		this.socket.end();
+		// A peer that never reads must not keep the socket forever.
+		setTimeout(() => this.socket.destroy(), 2000).unref();
+	}
+
+	private flush(): void {
+		this.flushScheduled = false;
+		if (!this.closed) this.writeQueue();
+	}
+
+	private writeQueue(): void {
+		if (this.queue.length === 0) return;
+		const data = this.queue.length === 1 ? this.queue[0]! : Buffer.concat(this.queue);
+		this.queue = [];
+		this.queuedBytes = 0;
+		this.socket.write(data);
+	}
+
+	private onData(chunk: Buffer): void {
+		if (this.closed) return;
+		let frames: Buffer[];
+		try {
+			frames = this.decoder.push(chunk);
+		} catch (error) {
+			this.violation(error instanceof FrameError ? error.message : 'bad frame');
+			return;
+		}
+		for (const frame of frames) {
+			if (this.closed) return;
+			let value: unknown;
+			try {
+				value = decodeJson(frame);
+			} catch (error) {
+				this.violation(error instanceof ProtocolError ? error.message : 'bad frame');
+				return;
+			}
+			this.options.onMessage(value);
+		}
+	}
+
+	private violation(reason: string): void {
+		if (this.closed) return;
+		this.close({t: 'error', code: 'bad-request', message: reason});
+		this.options.onViolation(reason);
+	}
+}
