@@ -42,6 +42,7 @@ async function main(): Promise<number> {
 	if (sub) return sub(rest);
 	const cli = meow(mainHelp, {
 		importMeta: import.meta,
+		description: false,
 		flags: {
 			nick: {type: 'string'},
 			scrollback: {type: 'number', default: 10_000},

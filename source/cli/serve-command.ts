@@ -24,6 +24,7 @@ const help = `
 export async function runServeCommand(argv: string[]): Promise<number> {
 	const cli = meow(help, {
 		importMeta: import.meta,
+		description: false,
 		argv,
 		flags: {
 			host: {type: 'string', default: '127.0.0.1'},

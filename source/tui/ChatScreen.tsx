@@ -7,7 +7,7 @@ import {Box, useApp, useInput, usePaste} from 'ink';
 import type {RoomClient} from '../client/types.js';
 import {parseInput} from './commands.js';
 import {InputLine} from './InputLine.js';
-import {screenActionForKey, lineActionForKey} from './key-bindings.js';
+import {lineActionsForKey, screenActionForKey} from './key-bindings.js';
 import {layoutEntry, type LogRow} from './log-format.js';
 import {MEMBER_PANEL_MIN_SCREEN_WIDTH, MEMBER_PANEL_WIDTH, MemberPanel} from './MemberPanel.js';
 import {MessageLog} from './MessageLog.js';
@@ -163,10 +163,10 @@ export function ChatScreen({client, nick, size, scrollbackCap, showMembers = tru
 				}
 			}
 			if (join.phase !== 'joined') return; // the nick prompt has the keys
-			const lineAction = lineActionForKey(input, key);
-			if (lineAction === undefined) return;
-			const before = editor.dispatch(lineAction);
-			if (lineAction.type === 'submit') submit(before.value);
+			for (const lineAction of lineActionsForKey(input, key)) {
+				const before = editor.dispatch(lineAction);
+				if (lineAction.type === 'submit') submit(before.value);
+			}
 		} catch (error) {
 			room.error(`key handling failed: ${error instanceof Error ? error.message : String(error)}`);
 		}

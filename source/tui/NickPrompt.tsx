@@ -5,7 +5,7 @@ import {useState} from 'react';
 import {Box, Text, useInput, usePaste} from 'ink';
 import {nickProblem} from '../protocol/messages.js';
 import {InputLine} from './InputLine.js';
-import {lineActionForKey} from './key-bindings.js';
+import {lineActionsForKey} from './key-bindings.js';
 import {useLineEditor} from './use-line-editor.js';
 
 export interface NickPromptProps {
@@ -29,17 +29,19 @@ export function NickPrompt({width, onSubmit, error, joiningAs}: NickPromptProps)
 	// failed join would drop keys typed in the moment before the effect runs.
 	useInput((input, key) => {
 		if (busy) return;
-		const action = lineActionForKey(input, key);
-		if (action === undefined || action.type === 'history-up' || action.type === 'history-down') return;
-		if (action.type !== 'submit') {
-			editor.dispatch(action);
-			setProblem(undefined);
+		for (const action of lineActionsForKey(input, key)) {
+			if (action.type === 'history-up' || action.type === 'history-down') continue;
+			if (action.type !== 'submit') {
+				editor.dispatch(action);
+				setProblem(undefined);
+				continue;
+			}
+			const nick = editor.current().value.trim();
+			const found = nickProblem(nick);
+			setProblem(found);
+			if (found === undefined) onSubmit(nick);
 			return;
 		}
-		const nick = editor.current().value.trim();
-		const found = nickProblem(nick);
-		setProblem(found);
-		if (found === undefined) onSubmit(nick);
 	});
 	usePaste(text => {
 		if (!busy) editor.dispatch({type: 'insert', text});

@@ -70,3 +70,19 @@ export function lineActionForKey(input: string, key: Key): LineAction | undefine
 	if (key.meta || key.escape || key.tab || key.pageUp || key.pageDown) return undefined;
 	return input === '' ? undefined : {type: 'insert', text: input};
 }
+
+/**
+ * Keys typed faster than the terminal is read arrive as one chunk ("alice\r"),
+ * which Ink reports as text: split it back into lines and Enters.
+ */
+export function lineActionsForKey(input: string, key: Key): LineAction[] {
+	if (input.length > 1 && /[\r\n]/.test(input) && !key.ctrl && !key.meta) {
+		const parts = input.split(/\r\n|\r|\n/);
+		return parts.flatMap((part, index): LineAction[] => [
+			...(part ? [{type: 'insert', text: part} as const] : []),
+			...(index < parts.length - 1 ? [{type: 'submit'} as const] : []),
+		]);
+	}
+	const action = lineActionForKey(input, key);
+	return action === undefined ? [] : [action];
+}

@@ -92,8 +92,7 @@ export function applyRoomEvent(log: Scrollback, event: RoomEvent, status: RoomSt
 			return {...status, state: event.state, detail: event.detail};
 		}
 		case 'nick':
-			if (status.nick !== undefined && status.nick !== event.nick)
-				log.append({kind: 'notice', text: `you are now known as ${sanitizeText(event.nick)}`});
+			// The room's presence line ("x is now known as y") already tells the user.
 			return {...status, nick: event.nick};
 		case 'pending':
 			log.addPending(event.ref, sanitizeText(status.nick ?? 'me'), sanitizeText(event.text), event.to === undefined ? undefined : sanitizeText(event.to));
