@@ -94,6 +94,7 @@ export class RoomSession implements RoomClient {
 			message: message => this.onMessage(message),
 			closed: (reason, fatal) => this.onTransportClosed(reason, fatal),
 			problem: reason => this.emit({type: 'error', code: 'network', text: reason}),
+			notice: text => this.emit({type: 'notice', text}),
 		});
 	}
 
@@ -130,11 +131,11 @@ export class RoomSession implements RoomClient {
 		return this.transportImpl.kind === 'tcp';
 	}
 
-	async connect(nick: string, password?: string): Promise<void> {
+	async connect(nick: string, password?: string, options: {register?: boolean} = {}): Promise<void> {
 		this.closing = false;
 		this.currentNick = nick;
 		// Kept for automatic re-authentication after a lost connection.
-		this.login = {nick, ...(password === undefined ? {} : {password})};
+		this.login = {nick, ...(password === undefined ? {} : {password}), ...(options.register ? {register: true} : {})};
 		this.setState('connecting');
 		try {
 			await this.transportImpl.open(this.login);
@@ -142,6 +143,7 @@ export class RoomSession implements RoomClient {
 			this.setState('closed', (error as Error).message);
 			throw error instanceof RoomError ? error : new RoomError('network', (error as Error).message);
 		}
+		this.login = {...this.login, register: false}; // the account exists now; reconnects just log in
 		this.startTimer();
 		try {
 			await this.hello();

@@ -8,6 +8,8 @@ import type {TransportKind} from './types.js';
 export interface Login {
 	nick: string;
 	password?: string;
+	/** Create the account before logging in (TCP servers with registration open). */
+	register?: boolean;
 }
 
 export interface TransportHandlers {
@@ -16,6 +18,8 @@ export interface TransportHandlers {
 	closed(reason: string, fatal: boolean): void;
 	/** Something was wrong but the channel is still usable (e.g. a malformed datagram). */
 	problem(reason: string): void;
+	/** Information for the user, such as the server's certificate fingerprint. */
+	notice(text: string): void;
 }
 
 export interface Transport {

@@ -34,6 +34,8 @@ export type RoomEvent =
 	| {type: 'pending'; ref: string; text: string; to?: string}
 	| {type: 'failed'; ref: string; code: ErrorCode | 'timeout'; text: string}
 	| {type: 'error'; code: ErrorCode | 'network'; text: string}
+	/** Something the user should know that is not an error (e.g. the server's certificate). */
+	| {type: 'notice'; text: string}
 	| {type: 'lag'; ms: number};
 
 export type RoomListener = (event: RoomEvent) => void;
@@ -48,7 +50,7 @@ export interface RoomClient {
 	/** True for rooms that need a password (TCP): the UI shows a login form instead of a nick prompt. */
 	readonly needsPassword: boolean;
 	/** Joins the room; rejects with a RoomError (e.g. nick-taken, auth-failed) the UI can show. */
-	connect(nick: string, password?: string): Promise<void>;
+	connect(nick: string, password?: string, options?: {register?: boolean}): Promise<void>;
 	say(text: string, options?: {action?: boolean}): void;
 	direct(nick: string, text: string): void;
 	changeNick(nick: string): void;

@@ -103,6 +103,9 @@ export function applyRoomEvent(log: Scrollback, event: RoomEvent, status: RoomSt
 		case 'error':
 			log.append({kind: 'error', text: `${sanitizeText(event.text)} [${event.code}]`});
 			return status;
+		case 'notice':
+			log.append({kind: 'notice', text: sanitizeText(event.text)});
+			return status;
 		case 'lag':
 			return {...status, lagMs: event.ms};
 	}

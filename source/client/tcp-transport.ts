@@ -1,0 +1,293 @@
+// TCP transport: TLS 1.3 with the server's certificate pinned on first use
+// (like ssh's known_hosts), length-prefixed JSON frames, and a SCRAM-SHA-256
+// login bound to the TLS channel, in which the server proves it too knows the
+// password's verifier before we trust it with anything.
+
+import net from 'node:net';
+import tls from 'node:tls';
+import {parseAuthServerMessage, type AuthServerMessage} from '../protocol/auth-messages.js';
+import {fingerprintOf} from '../protocol/fingerprint.js';
+import {FrameDecoder, encodeFrame} from '../protocol/framing.js';
+import {ProtocolError, decodeJson, encodeJson, parseServerMessage, type ClientMessage} from '../protocol/messages.js';
+import {
+	SCRAM_PLUS_MECHANISM,
+	ScramClient,
+	ScramError,
+	deriveVerifier,
+	tlsExporterChannelBinding,
+} from '../protocol/scram.js';
+import {KnownHosts} from './known-hosts.js';
+import type {Login, Transport, TransportHandlers} from './transport.js';
+import {RoomError} from './types.js';
+
+export interface TcpTransportOptions {
+	host: string;
+	port: number;
+	/** Plaintext instead of TLS: only behind an explicit flag, with a warning. */
+	insecurePlaintext?: boolean;
+	knownHosts?: KnownHosts;
+	/**
+	 * Asked about a server seen for the first time. Resolve true to trust and
+	 * remember its fingerprint. Without it, first-seen servers are refused.
+	 */
+	confirmNewHost?: (hostPort: string, fingerprint: string) => Promise<boolean>;
+	maxFrameBytes?: number;
+	connectTimeoutMs?: number;
+}
+
+type Phase = 'closed' | 'login' | 'room';
+
+export class TcpTransport implements Transport {
+	readonly kind = 'tcp' as const;
+	readonly reliable = true;
+	readonly keepaliveMs = 10_000;
+	private socket: net.Socket | undefined;
+	private handlers: TransportHandlers | undefined;
+	private phase: Phase = 'closed';
+	/** During login, the next server frame goes here instead of to the room. */
+	private loginWaiter: {resolve: (m: AuthServerMessage) => void; reject: (e: Error) => void} | undefined;
+	/** Login messages that arrived before anyone asked for them. */
+	private inbox: AuthServerMessage[] = [];
+	private closedReason: string | undefined;
+	/** The certificate fingerprint of the current connection (shown to the user). */
+	fingerprint: string | undefined;
+
+	constructor(private readonly options: TcpTransportOptions) {}
+
+	get url(): string {
+		const host = net.isIP(this.options.host) === 6 ? `[${this.options.host}]` : this.options.host;
+		return `tcp://${host}:${this.options.port}`;
+	}
+
+	private get hostPort(): string {
+		return `${this.options.host}:${this.options.port}`;
+	}
+
+	setHandlers(handlers: TransportHandlers): void {
+		this.handlers = handlers;
+	}
+
+	async open(login: Login): Promise<void> {
+		this.close();
+		if (login.password === undefined) throw new RoomError('auth-failed', 'a password is needed for this room');
+		const socket = await this.connect();
+		this.socket = socket;
+		this.inbox = [];
+		this.closedReason = undefined;
+		this.phase = 'login';
+		this.attach(socket);
+		try {
+			await this.verifyHost(socket);
+			await this.login(socket, login.nick, login.password, login.register === true);
+		} catch (error) {
+			this.close();
+			throw error;
+		}
+		this.phase = 'room';
+	}
+
+	send(message: ClientMessage): void {
+		if (this.phase !== 'room' || !this.socket) return;
+		this.socket.write(encodeFrame(encodeJson(message), this.options.maxFrameBytes));
+	}
+
+	close(): void {
+		const socket = this.socket;
+		this.socket = undefined;
+		this.phase = 'closed';
+		this.loginWaiter?.reject(new RoomError('network', 'connection closed'));
+		this.loginWaiter = undefined;
+		if (socket) {
+			socket.removeAllListeners('data');
+			socket.removeAllListeners('close');
+			socket.on('error', () => {});
+			socket.end();
+			setTimeout(() => socket.destroy(), 1000).unref();
+		}
+	}
+
+	private connect(): Promise<net.Socket> {
+		const {host, port} = this.options;
+		const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
+		return new Promise((resolve, reject) => {
+			const socket = this.options.insecurePlaintext
+				? net.connect({host, port})
+				: tls.connect({
+						host,
+						port,
+						...(net.isIP(host) ? {} : {servername: host}),
+						minVersion: 'TLSv1.3',
+						// Self-signed server certificates are pinned by fingerprint instead (verifyHost).
+						rejectUnauthorized: false,
+					});
+			const ready = this.options.insecurePlaintext ? 'connect' : 'secureConnect';
+			const timer = setTimeout(() => fail(new Error('timed out')), timeoutMs);
+			const fail = (error: Error) => {
+				clearTimeout(timer);
+				socket.destroy();
+				reject(new RoomError('network', `cannot connect to ${this.url}: ${describe(error)}`));
+			};
+			socket.once('error', fail);
+			socket.once(ready, () => {
+				clearTimeout(timer);
+				socket.off('error', fail);
+				socket.setNoDelay(true);
+				resolve(socket);
+			});
+		});
+	}
+
+	private async verifyHost(socket: net.Socket): Promise<void> {
+		if (!(socket instanceof tls.TLSSocket)) return;
+		const certificate = socket.getPeerX509Certificate();
+		if (!certificate) throw new RoomError('host-rejected', 'the server presented no certificate');
+		const fingerprint = fingerprintOf(certificate);
+		this.fingerprint = fingerprint;
+		const knownHosts = this.options.knownHosts ?? new KnownHosts();
+		const check = await knownHosts.check(this.hostPort, fingerprint);
+		this.handlers?.notice(`${this.url}: TLS 1.3, server certificate ${fingerprint}${check === 'known' ? ' (known)' : ''}`);
+		if (check === 'known') return;
+		if (check === 'new') {
+			const trusted = (await this.options.confirmNewHost?.(this.hostPort, fingerprint)) ?? false;
+			if (!trusted)
+				throw new RoomError(
+					'host-rejected',
+					`${this.hostPort} is a new server with certificate ${fingerprint}; not trusted (use --accept-new to trust it)`,
+				);
+			await knownHosts.remember(this.hostPort, fingerprint);
+			this.handlers?.notice(`remembered ${this.hostPort} in ${knownHosts.path}`);
+			return;
+		}
+		throw new RoomError(
+			'host-changed',
+			`WARNING: the certificate of ${this.hostPort} has CHANGED (was ${check.changed}, now ${fingerprint}). ` +
+				`Someone may be intercepting the connection. If the server really got a new certificate, remove its line from ${knownHosts.path}.`,
+		);
+	}
+
+	private async login(socket: net.Socket, user: string, password: string, register: boolean): Promise<void> {
+		const greeting = await this.next();
+		if (greeting.t !== 'auth-mechs') throw this.unexpected(greeting);
+		if (register) {
+			if (!greeting.register) throw new RoomError('not-allowed', 'this server does not allow registration');
+			const verifier = await deriveVerifier(password);
+			this.write({
+				t: 'register',
+				user,
+				salt: verifier.salt.toString('base64'),
+				iterations: verifier.iterations,
+				storedKey: verifier.storedKey.toString('base64'),
+				serverKey: verifier.serverKey.toString('base64'),
+			});
+			const answer = await this.next();
+			if (answer.t !== 'registered') throw this.unexpected(answer);
+			this.handlers?.notice(`created the account ${answer.user}`);
+		}
+		const tlsSocket = socket instanceof tls.TLSSocket ? socket : undefined;
+		const scram = new ScramClient({
+			username: user,
+			password,
+			...(tlsSocket
+				? {
+						channelBinding: tlsExporterChannelBinding(tlsSocket),
+						serverOffersPlus: greeting.mechs.includes(SCRAM_PLUS_MECHANISM),
+					}
+				: {}),
+		});
+		this.write({t: 'auth', mech: scram.mechanism, data: scram.first()});
+		const challenge = await this.next();
+		if (challenge.t !== 'auth-challenge') throw this.unexpected(challenge);
+		let final: string;
+		try {
+			final = await scram.final(challenge.data);
+		} catch (error) {
+			throw new RoomError('auth-failed', `login failed: ${(error as Error).message}`);
+		}
+		this.write({t: 'auth-final', data: final});
+		const ok = await this.next();
+		if (ok.t !== 'auth-ok') throw this.unexpected(ok);
+		try {
+			scram.verifyServer(ok.data);
+		} catch (error) {
+			const reason = error instanceof ScramError ? error.message : String(error);
+			throw new RoomError('auth-failed', `the server could not prove it knows your account (${reason})`);
+		}
+	}
+
+	private write(message: Record<string, unknown>): void {
+		this.socket?.write(encodeFrame(encodeJson(message), this.options.maxFrameBytes));
+	}
+
+	private next(): Promise<AuthServerMessage> {
+		const queued = this.inbox.shift();
+		if (queued) return Promise.resolve(queued);
+		if (this.closedReason) return Promise.reject(new RoomError('network', this.closedReason));
+		return new Promise((resolve, reject) => {
+			this.loginWaiter = {resolve, reject};
+		});
+	}
+
+	private unexpected(message: AuthServerMessage): RoomError {
+		if (message.t === 'error') return new RoomError(message.code, message.message);
+		return new RoomError('bad-request', `unexpected ${message.t} from the server during login`);
+	}
+
+	private attach(socket: net.Socket): void {
+		const decoder = new FrameDecoder(
+			this.options.maxFrameBytes === undefined ? {} : {maxFrameBytes: this.options.maxFrameBytes},
+		);
+		const lost = (reason: string) => {
+			if (this.socket !== socket) return;
+			if (this.phase === 'login') {
+				// Messages already queued (e.g. the server's reason) stay readable; open() cleans up.
+				this.closedReason ??= reason;
+				const waiter = this.loginWaiter;
+				this.loginWaiter = undefined;
+				waiter?.reject(new RoomError('network', reason));
+				return;
+			}
+			this.close();
+			this.handlers?.closed(reason, false);
+		};
+		socket.on('data', chunk => {
+			let frames: Buffer[];
+			try {
+				frames = decoder.push(chunk);
+			} catch (error) {
+				lost(`bad data from the server: ${(error as Error).message}`);
+				return;
+			}
+			for (const frame of frames) {
+				if (this.socket !== socket) return;
+				try {
+					this.onFrame(decodeJson(frame));
+				} catch (error) {
+					const reason = error instanceof ProtocolError ? error.message : String(error);
+					this.handlers?.problem(`dropped a bad message from the server: ${reason}`);
+				}
+			}
+		});
+		socket.on('error', error => lost(describe(error)));
+		socket.on('close', () => lost('connection closed by the server'));
+	}
+
+	private onFrame(value: unknown): void {
+		if (this.phase === 'login') {
+			const message = parseAuthServerMessage(value);
+			if (!message) throw new ProtocolError('bad-request', 'unexpected message during login');
+			const waiter = this.loginWaiter;
+			this.loginWaiter = undefined;
+			if (waiter) waiter.resolve(message);
+			else this.inbox.push(message);
+			return;
+		}
+		this.handlers?.message(parseServerMessage(value));
+	}
+}
+
+function describe(error: Error): string {
+	const code = (error as NodeJS.ErrnoException).code;
+	if (code === 'ECONNREFUSED') return 'connection refused (no server at that address)';
+	if (code === 'ECONNRESET') return 'connection reset';
+	return error.message;
+}
