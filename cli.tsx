@@ -5,6 +5,7 @@ import process from 'node:process';
 import meow from 'meow';
 import {runChatCommand} from './source/cli/chat-command.js';
 import {runServeCommand} from './source/cli/serve-command.js';
+import {runUserCommand} from './source/cli/user-command.js';
 
 const mainHelp = `
 	Parley — a terminal chat room
@@ -12,10 +13,17 @@ const mainHelp = `
 	Usage
 	  $ parley                         open the local room (starts an embedded server if none is running)
 	  $ parley udp://HOST:PORT         join a UDP broadcast room
+	  $ parley tcp://HOST:PORT         log in to a TLS-authenticated TCP room
 	  $ parley serve                   run the room servers in the foreground
+	  $ parley user add|passwd|remove|list   manage the TCP room's accounts
 
 	Options
 	  --nick NAME        your nick in UDP rooms (asked for when missing)
+	  --user NAME        your account in TCP rooms (the login form asks for the password;
+	                     PARLEY_PASSWORD in the environment logs in without asking)
+	  --accept-new       trust a TCP room's certificate the first time without asking
+	                     (it is pinned in ~/.config/parley/known_hosts either way)
+	  --insecure-plaintext  connect to a TCP room that runs without TLS (not recommended)
 	  --scrollback N     lines of history kept per room (default 10000)
 	  --help             this help; \`parley serve --help\` for the server's options
 	  --version          print the version
@@ -30,10 +38,12 @@ const mainHelp = `
 	Examples
 	  $ parley serve --udp-port 7667
 	  $ parley udp://127.0.0.1:7667 --nick bob
+	  $ parley user add alice && parley tcp://127.0.0.1:7668 --user alice
 `;
 
 const subcommands: Record<string, (argv: string[]) => Promise<number>> = {
 	serve: runServeCommand,
+	user: runUserCommand,
 };
 
 async function main(): Promise<number> {
@@ -45,6 +55,9 @@ async function main(): Promise<number> {
 		description: false,
 		flags: {
 			nick: {type: 'string'},
+			user: {type: 'string'},
+			acceptNew: {type: 'boolean', default: false},
+			insecurePlaintext: {type: 'boolean', default: false},
 			scrollback: {type: 'number', default: 10_000},
 		},
 	});
@@ -52,10 +65,15 @@ async function main(): Promise<number> {
 		process.stderr.write(`parley: expected at most one room address, got: ${cli.input.join(' ')}\n`);
 		return 2;
 	}
+	const name = cli.flags.user ?? cli.flags.nick;
+	const password = process.env.PARLEY_PASSWORD;
 	return runChatCommand({
 		...(cli.input[0] ? {url: cli.input[0]} : {}),
-		...(cli.flags.nick ? {nick: cli.flags.nick} : {}),
+		...(name ? {nick: name} : {}),
+		...(password ? {password} : {}),
 		scrollback: cli.flags.scrollback,
+		acceptNew: cli.flags.acceptNew,
+		insecurePlaintext: cli.flags.insecurePlaintext,
 	});
 }
 

@@ -1,31 +1,100 @@
-// Starts the room servers a `parley serve` (or the embedded default) runs.
+// Starts the room servers `parley serve` (or the embedded local default) runs:
+// the UDP broadcast room and the TLS-authenticated TCP room with its store.
+import {readFile} from 'node:fs/promises';
+import {loadOrCreateServerSecret} from './auth/server-secret.js';
+import type {AccountStore} from './store/account-store.js';
+import {describeDatabaseUrl, openStore} from './store/open-store.js';
+import {startTcpRoomServer, type TcpRoomServer} from './tcp/tcp-room-server.js';
+import {loadOrCreateCertificate} from './tls/certificate.js';
+import {fingerprintOf} from '../source/protocol/fingerprint.js';
 import {startUdpRoomServer, type UdpRoomServer} from './udp/udp-room-server.js';
 
 export interface ServersOptions {
 	host: string;
 	udpPort: number;
+	tcpPort: number;
+	dataDir: string;
 	log: (line: string) => void;
+	/** mysql://USER:PASS@HOST:PORT/DB; the embedded node:sqlite store when absent. */
+	db?: string;
+	tlsCert?: string;
+	tlsKey?: string;
+	insecurePlaintext?: boolean;
+	allowRegister?: boolean;
 	roomName?: string;
 	maxMembers?: number;
+	/** Give up waiting for the database after this many attempts (default: keep waiting). */
+	dbAttempts?: number;
 }
 
 export interface RunningServers {
 	udp: UdpRoomServer;
+	tcp: TcpRoomServer;
+	store: AccountStore;
+	/** The TLS certificate fingerprint clients will be shown (undefined in plaintext mode). */
+	fingerprint: string | undefined;
 	close(): Promise<void>;
 }
 
+async function loadTls(options: ServersOptions): Promise<{cert: string; key: string} | undefined> {
+	if (options.insecurePlaintext) return undefined;
+	if (options.tlsCert || options.tlsKey) {
+		if (!options.tlsCert || !options.tlsKey) throw new Error('--tls-cert and --tls-key go together');
+		return {cert: await readFile(options.tlsCert, 'utf8'), key: await readFile(options.tlsKey, 'utf8')};
+	}
+	return loadOrCreateCertificate(options.dataDir);
+}
+
 export async function runServers(options: ServersOptions): Promise<RunningServers> {
+	const {log} = options;
+	// The UDP room needs nothing else: bind it first so a busy port fails fast.
 	const udp = await startUdpRoomServer({
 		host: options.host,
 		port: options.udpPort,
-		log: options.log,
+		log,
 		...(options.roomName ? {roomName: options.roomName} : {}),
 		...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 	});
-	return {
-		udp,
-		async close() {
-			await udp.close();
-		},
-	};
+	try {
+		log(options.db ? `account store: ${describeDatabaseUrl(options.db)}` : `account store: ${options.dataDir} (node:sqlite)`);
+		const store = await openStore({
+			...(options.db ? {db: options.db} : {}),
+			dataDir: options.dataDir,
+			log,
+			retry: {maxAttempts: options.dbAttempts ?? Number.POSITIVE_INFINITY, maxDelayMs: 10_000},
+		});
+		try {
+			const tls = await loadTls(options);
+			if (!tls) log('WARNING: the TCP room runs WITHOUT TLS: passwords are safe (SCRAM) but chat is readable on the wire');
+			const fingerprint = tls ? fingerprintOf(tls.cert) : undefined;
+			if (fingerprint) log(`tls certificate ${fingerprint}`);
+			const tcp = await startTcpRoomServer({
+				host: options.host,
+				port: options.tcpPort,
+				store,
+				serverSecret: await loadOrCreateServerSecret(options.dataDir),
+				tls,
+				log,
+				allowRegister: options.allowRegister === true,
+				...(options.roomName ? {roomName: options.roomName} : {}),
+				...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
+			});
+			return {
+				udp,
+				tcp,
+				store,
+				fingerprint,
+				async close() {
+					await Promise.all([udp.close(), tcp.close()]);
+					await store.close();
+				},
+			};
+		} catch (error) {
+			await store.close();
+			throw error;
+		}
+	} catch (error) {
+		await udp.close();
+		throw error;
+	}
 }

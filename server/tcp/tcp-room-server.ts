@@ -82,6 +82,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 	const maxFrameBytes = options.maxFrameBytes ?? 64 * 1024;
 	const maxQueueBytes = options.maxQueueBytes ?? 1024 * 1024;
 	const authTimeoutMs = options.authTimeoutMs ?? 15_000;
+	const MAX_REFUSING = 64;
 	const historyOnJoin = options.historyOnJoin ?? 50;
 	const limiter = new ConnectionLimiter({
 		maxPerAddress: options.maxConnectionsPerAddress ?? 16,
@@ -236,14 +237,8 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 	};
 
 	const open = new Set<Connection>();
-	const accept = (socket: net.Socket) => {
+	const accept = (socket: net.Socket, admission: {release: () => void}) => {
 		const address = socket.remoteAddress ?? 'unknown';
-		const admission = limiter.tryAcquire(address);
-		if (!admission.ok) {
-			socket.end(encodeFrame(encodeJson({t: 'error', code: 'throttled', message: admission.reason})));
-			setTimeout(() => socket.destroy(), 1000).unref();
-			return;
-		}
 		stats.connections++;
 		const connection: Connection = {address, phase: 'auth', busy: Promise.resolve()} as Connection;
 		open.add(connection);
@@ -287,10 +282,56 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		});
 	};
 
-	const server = options.tls
-		? tls.createServer({cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.3'}, accept)
-		: net.createServer(accept);
-	server.on('tlsClientError', () => {}); // a failed handshake is the client's problem, not ours
+	const secureContext = options.tls
+		? tls.createSecureContext({cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.3'})
+		: undefined;
+	/** Over-limit clients still hear why, but only this many at once: beyond it they are cut off without a word. */
+	let refusing = 0;
+	const refuse = (socket: net.Socket, reason: string) => {
+		refusing++;
+		socket.once('close', () => refusing--);
+		socket.on('error', () => socket.destroy());
+		socket.end(encodeFrame(encodeJson({t: 'error', code: 'throttled', message: reason})));
+		setTimeout(() => socket.destroy(), 1000).unref();
+	};
+	// Connections are counted on the raw socket, before any TLS work, so a
+	// client that never finishes (or never starts) a handshake still uses a slot.
+	const server = net.createServer(raw => {
+		raw.on('error', () => raw.destroy()); // a reset before we take over is no error of ours
+		const address = raw.remoteAddress ?? 'unknown';
+		const admission = limiter.tryAcquire(address);
+		if (!admission.ok && refusing >= MAX_REFUSING) {
+			raw.destroy();
+			return;
+		}
+		const reason = admission.ok
+			? undefined
+			: admission.reason === 'per-address'
+				? 'too many connections from your address'
+				: 'the server is full, try again later';
+		if (secureContext === undefined) {
+			if (admission.ok) accept(raw, admission);
+			else refuse(raw, reason!);
+			return;
+		}
+		const socket = new tls.TLSSocket(raw, {isServer: true, secureContext});
+		const handshakeTimer = setTimeout(() => socket.destroy(), authTimeoutMs);
+		handshakeTimer.unref();
+		const onEarlyError = () => socket.destroy(); // a failed handshake is the client's problem, not ours
+		socket.on('error', onEarlyError);
+		let accepted = false;
+		socket.once('close', () => {
+			clearTimeout(handshakeTimer);
+			if (admission.ok && !accepted) admission.release();
+		});
+		socket.once('secure', () => {
+			clearTimeout(handshakeTimer);
+			socket.off('error', onEarlyError);
+			if (!admission.ok) return refuse(socket, reason!);
+			accepted = true;
+			accept(socket, admission);
+		});
+	});
 	server.on('error', error => log(`tcp server error: ${error.message}`));
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);

@@ -1,19 +1,24 @@
 // `parley [ROOM-URL]`: the chat TUI. Without a URL it opens the local room,
-// first starting an embedded server on loopback when none is running there.
+// first starting embedded servers on loopback when none are running there.
 
 import {mkdir, open} from 'node:fs/promises';
 import path from 'node:path';
 import {runServers, type RunningServers} from '../../server/run-servers.js';
-import {createRoomClient, type CreateRoomClientOptions} from '../client/create-room-client.js';
-import {DEFAULT_UDP_PORT} from '../client/room-url.js';
+import {createRoomClient} from '../client/create-room-client.js';
+import {HostTrustPrompter} from '../client/host-trust.js';
+import {DEFAULT_TCP_PORT, DEFAULT_UDP_PORT} from '../client/room-url.js';
 import {renderChat} from '../tui/render-chat.js';
 import {dataDir} from './paths.js';
 
 export interface ChatCommandOptions {
 	url?: string;
+	/** The nick (UDP) or the user name to prefill (TCP). */
 	nick?: string;
 	scrollback: number;
-	clientOptions?: CreateRoomClientOptions;
+	acceptNew: boolean;
+	insecurePlaintext: boolean;
+	/** For TCP rooms: log in without the form (PARLEY_PASSWORD). */
+	password?: string;
 }
 
 export async function runChatCommand(options: ChatCommandOptions): Promise<number> {
@@ -24,13 +29,21 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 	let embedded: RunningServers | undefined;
 	let url = options.url;
 	if (url === undefined) {
-		embedded = await startEmbeddedServer();
+		embedded = await startEmbeddedServers();
 		url = `udp://127.0.0.1:${DEFAULT_UDP_PORT}`;
 	}
-	const client = createRoomClient(url, options.clientOptions);
+	const trust = new HostTrustPrompter();
+	const client = createRoomClient(url, {
+		tcp: {
+			insecurePlaintext: options.insecurePlaintext,
+			confirmNewHost: options.acceptNew ? async () => true : trust.ask,
+		},
+	});
 	try {
 		const instance = renderChat(client, {
 			...(options.nick ? {nick: options.nick} : {}),
+			...(options.password ? {password: options.password} : {}),
+			trust,
 			scrollbackCap: options.scrollback,
 		});
 		await instance.waitUntilExit();
@@ -38,7 +51,7 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 		await client.close();
 		await embedded?.close();
 	}
-	if (embedded) process.stdout.write(`parley: the local room server stopped (its log: ${embeddedLogPath()})\n`);
+	if (embedded) process.stdout.write(`parley: the local room servers stopped (their log: ${embeddedLogPath()})\n`);
 	return 0;
 }
 
@@ -50,13 +63,22 @@ function embeddedLogPath(): string {
  * Starts the local servers unless something already listens on their ports
  * (another terminal's `npm start`, or `parley serve`): then we just join it.
  */
-async function startEmbeddedServer(): Promise<RunningServers | undefined> {
+async function startEmbeddedServers(): Promise<RunningServers | undefined> {
 	await mkdir(dataDir(), {recursive: true, mode: 0o700});
 	const logFile = await open(embeddedLogPath(), 'a', 0o600);
 	// The TUI owns the terminal: server events go to a file instead.
 	const log = (line: string) => void logFile.write(`${new Date().toISOString()} ${line}\n`).catch(() => {});
 	try {
-		const servers = await runServers({host: '127.0.0.1', udpPort: DEFAULT_UDP_PORT, log});
+		const servers = await runServers({
+			host: '127.0.0.1',
+			udpPort: DEFAULT_UDP_PORT,
+			tcpPort: DEFAULT_TCP_PORT,
+			dataDir: dataDir(),
+			// Loopback only, so a new user can create an account from the login form.
+			allowRegister: true,
+			dbAttempts: 1,
+			log,
+		});
 		const close = servers.close.bind(servers);
 		servers.close = async () => {
 			await close();

@@ -1,24 +1,40 @@
 // `parley serve`: the room servers in the foreground until SIGINT/SIGTERM.
 import meow from 'meow';
 import {runServers} from '../../server/run-servers.js';
-import {DEFAULT_UDP_PORT} from '../client/room-url.js';
+import {DEFAULT_TCP_PORT, DEFAULT_UDP_PORT} from '../client/room-url.js';
 import {logLine} from './log-line.js';
+import {dataDir} from './paths.js';
 
 const help = `
 	Usage
 	  $ parley serve [options]
 
-	Runs Parley's room servers in the foreground and logs one line per notable
-	event. Stops cleanly (telling every member) on Ctrl+C, SIGINT or SIGTERM.
+	Runs Parley's two room servers in the foreground — a UDP broadcast room and a
+	TLS-authenticated TCP room — and logs one line per notable event. Stops
+	cleanly (telling every member) on Ctrl+C, SIGINT or SIGTERM.
 
 	Options
 	  --host ADDRESS       address to listen on (default 127.0.0.1; 0.0.0.0 or :: for all)
 	  --udp-port N         UDP broadcast room port (default ${DEFAULT_UDP_PORT}; 0 picks a free one)
-	  --room NAME          the room's name (default lobby)
+	  --tcp-port N         TCP authenticated room port (default ${DEFAULT_TCP_PORT}; 0 picks a free one)
+	  --data-dir DIR       accounts, messages, TLS certificate and secrets
+	                       (default ${dataDir()})
+	  --db URL             keep accounts and messages in MySQL/MariaDB instead of the
+	                       embedded store: mysql://USER:PASS@HOST:PORT/DB
+	  --tls-cert FILE      PEM certificate to use instead of the self-signed one
+	  --tls-key FILE       its PEM private key
+	  --insecure-plaintext run the TCP room without TLS (passwords stay protected by
+	                       SCRAM, but chat is readable on the network; prints a warning)
+	  --allow-register     let clients create accounts (Ctrl+R in the login form)
+	  --room NAME          the rooms' name (default lobby)
 	  --max-members N      members one room admits (default 256)
 
+	Accounts
+	  $ parley user add NAME       (see parley user --help)
+
 	Examples
-	  $ parley serve --host 0.0.0.0 --udp-port 7667
+	  $ parley serve
+	  $ parley serve --host 0.0.0.0 --db mysql://parley:secret@127.0.0.1:3306/parley
 `;
 
 export async function runServeCommand(argv: string[]): Promise<number> {
@@ -29,15 +45,34 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		flags: {
 			host: {type: 'string', default: '127.0.0.1'},
 			udpPort: {type: 'number', default: DEFAULT_UDP_PORT},
+			tcpPort: {type: 'number', default: DEFAULT_TCP_PORT},
+			dataDir: {type: 'string'},
+			db: {type: 'string'},
+			tlsCert: {type: 'string'},
+			tlsKey: {type: 'string'},
+			insecurePlaintext: {type: 'boolean', default: false},
+			allowRegister: {type: 'boolean', default: false},
 			room: {type: 'string', default: 'lobby'},
 			maxMembers: {type: 'number', default: 256},
 		},
 	});
+	if (cli.input.length > 0) {
+		process.stderr.write(`parley serve: unexpected argument ${cli.input[0]} (see parley serve --help)\n`);
+		return 2;
+	}
+	const {flags} = cli;
 	const servers = await runServers({
-		host: cli.flags.host,
-		udpPort: cli.flags.udpPort,
-		roomName: cli.flags.room,
-		maxMembers: cli.flags.maxMembers,
+		host: flags.host,
+		udpPort: flags.udpPort,
+		tcpPort: flags.tcpPort,
+		dataDir: flags.dataDir ?? dataDir(),
+		...(flags.db ? {db: flags.db} : {}),
+		...(flags.tlsCert ? {tlsCert: flags.tlsCert} : {}),
+		...(flags.tlsKey ? {tlsKey: flags.tlsKey} : {}),
+		insecurePlaintext: flags.insecurePlaintext,
+		allowRegister: flags.allowRegister,
+		roomName: flags.room,
+		maxMembers: flags.maxMembers,
 		log: logLine,
 	});
 	await new Promise<void>(resolve => {

@@ -1,28 +1,40 @@
 // The full-screen chat: status bar on top, the log, the member panel on the
-// right, and the input line (or the nick prompt) at the bottom. Keys are
-// listed in key-bindings.ts.
+// right, and the input line (or the nick prompt, the login form of a room that
+// needs a password, or the question whether to trust a new server) at the
+// bottom. Keys are listed in key-bindings.ts.
 
-import {useCallback, useEffect, useMemo, useRef, useState} from 'react';
-import {Box, useApp, useInput, usePaste} from 'ink';
-import type {RoomClient} from '../client/types.js';
+import {useCallback, useEffect, useMemo, useRef, useState, type ReactNode} from 'react';
+import {Box, Text, useApp, useInput, usePaste} from 'ink';
+import type {HostTrustPrompter, TrustRequest} from '../client/host-trust.js';
+import {RoomError, type RoomClient, type RoomErrorCode} from '../client/types.js';
 import {parseInput} from './commands.js';
 import {InputLine} from './InputLine.js';
 import {lineActionsForKey, screenActionForKey} from './key-bindings.js';
 import {layoutEntry, type LogRow} from './log-format.js';
+import {LOGIN_FORM_HEIGHT, LoginForm, type LoginOptions} from './LoginForm.js';
 import {MEMBER_PANEL_MIN_SCREEN_WIDTH, MEMBER_PANEL_WIDTH, MemberPanel} from './MemberPanel.js';
 import {MessageLog} from './MessageLog.js';
 import {NICK_PROMPT_HEIGHT, NickPrompt} from './NickPrompt.js';
 import {runCommand} from './run-command.js';
 import {StatusBar} from './StatusBar.js';
+import {TRUST_PROMPT_HEIGHT, TrustPrompt, trustAnswerForKey} from './TrustPrompt.js';
 import {useLineEditor} from './use-line-editor.js';
 import {useRoom} from './use-room.js';
 import {useScreenSize, type ScreenSize} from './use-screen-size.js';
 import {computeViewport, RowCache, rowsAfter} from './viewport.js';
+import {wrapText} from './wrap.js';
 
 export interface ChatScreenProps {
 	readonly client: RoomClient;
-	/** Join with this nick on mount; without one (or when it is refused) the screen asks. */
+	/**
+	 * Join with this nick on mount; without one (or when it is refused) the screen asks.
+	 * For a room that needs a password (`client.needsPassword`) it is the user name the login form starts with.
+	 */
 	readonly nick?: string | undefined;
+	/** With `nick`, for a room that needs a password: log in on mount instead of showing the form (PARLEY_PASSWORD). */
+	readonly password?: string | undefined;
+	/** Where the client asks whether to trust a server it has never seen; the screen answers while mounted. */
+	readonly trust?: HostTrustPrompter | undefined;
 	/** A fixed size instead of the terminal's (tests, embedding). */
 	readonly size?: ScreenSize | undefined;
 	readonly scrollbackCap?: number | undefined;
@@ -32,7 +44,15 @@ export interface ChatScreenProps {
 	readonly quitTimeoutMs?: number | undefined;
 }
 
-type JoinState = {phase: 'ask'; error?: string} | {phase: 'joining'; nick: string} | {phase: 'joined'};
+type JoinState =
+	| {phase: 'ask'; error?: string; code?: RoomErrorCode | undefined}
+	| {phase: 'joining'; nick: string}
+	| {phase: 'joined'};
+
+interface PendingTrust {
+	readonly request: TrustRequest;
+	readonly resolve: (trusted: boolean) => void;
+}
 
 interface ScrollState {
 	/** Rows up from the bottom; 0 follows new lines. */
@@ -46,18 +66,35 @@ interface ScrollState {
 const FOLLOWING: ScrollState = {offset: 0, anchorId: 0, seenId: 0};
 const STATUS_HEIGHT = 1;
 
-function initialJoin(client: RoomClient, nick: string | undefined): JoinState {
+/** A changed server certificate is shown in full above the login form, at most this share of the screen. */
+const MAX_WARNING_SHARE = 0.5;
+
+function initialJoin(client: RoomClient, nick: string | undefined, password: string | undefined): JoinState {
 	if (client.state === 'connected' || client.state === 'reconnecting') return {phase: 'joined'};
-	return nick === undefined ? {phase: 'ask'} : {phase: 'joining', nick};
+	if (nick === undefined || (client.needsPassword && password === undefined)) return {phase: 'ask'};
+	return {phase: 'joining', nick};
 }
 
-export function ChatScreen({client, nick, size, scrollbackCap, showMembers = true, quitTimeoutMs = 2000}: ChatScreenProps) {
+export function ChatScreen({
+	client,
+	nick,
+	password,
+	trust,
+	size,
+	scrollbackCap,
+	showMembers = true,
+	quitTimeoutMs = 2000,
+}: ChatScreenProps) {
 	const {exit} = useApp();
 	const {columns, rows} = useScreenSize(size);
 	const room = useRoom(client, scrollbackCap === undefined ? {} : {scrollbackCap});
 	const {log, status} = room;
 	const editor = useLineEditor();
-	const [join, setJoin] = useState<JoinState>(() => initialJoin(client, nick));
+	const [join, setJoin] = useState<JoinState>(() => initialJoin(client, nick, password));
+	// The user name the login form starts with: the `nick` prop, then the last one tried.
+	const [loginUser, setLoginUser] = useState(nick ?? '');
+	const [trustQueue, setTrustQueue] = useState<readonly PendingTrust[]>([]);
+	const trustPending = useRef(new Set<PendingTrust>());
 	const [membersVisible, setMembersVisible] = useState(showMembers);
 	const [scroll, setScroll] = useState<ScrollState>(FOLLOWING);
 	const cache = useMemo(() => new RowCache<LogRow>(layoutEntry), [log]);
@@ -73,28 +110,81 @@ export function ChatScreen({client, nick, size, scrollbackCap, showMembers = tru
 
 	// ---- joining ---------------------------------------------------------------
 	const connect = useCallback(
-		(wanted: string) => {
+		(wanted: string, secret?: string, options?: LoginOptions) => {
 			setJoin({phase: 'joining', nick: wanted});
-			client.connect(wanted).then(
+			if (client.needsPassword) setLoginUser(wanted);
+			const joined = client.needsPassword
+				? client.connect(wanted, secret, {register: options?.register ?? false})
+				: client.connect(wanted);
+			joined.then(
 				() => mounted.current && setJoin({phase: 'joined'}),
 				(error: unknown) =>
-					mounted.current && setJoin({phase: 'ask', error: error instanceof Error ? error.message : String(error)}),
+					mounted.current &&
+					setJoin({
+						phase: 'ask',
+						error: error instanceof Error ? error.message : String(error),
+						code: error instanceof RoomError ? error.code : undefined,
+					}),
 			);
 		},
 		[client],
 	);
-	// Join once on mount when a nick was given; later joins come from the prompt.
-	const firstJoin = useRef<JoinState | undefined>(join);
+	const connectWithNick = useCallback((wanted: string) => connect(wanted), [connect]);
+	// Join once on mount when a nick (and for a password room, the password) was given; later joins come from the prompt.
+	const firstJoin = useRef<{join: JoinState; password: string | undefined} | undefined>({join, password});
 	useEffect(() => {
 		const first = firstJoin.current;
 		firstJoin.current = undefined;
-		if (first?.phase === 'joining') connect(first.nick);
+		if (first?.join.phase === 'joining') connect(first.join.nick, first.password, {register: false});
 	}, [connect]);
+
+	// ---- trusting a new server ---------------------------------------------------
+	const answerTrust = useCallback((entry: PendingTrust, trusted: boolean) => {
+		if (!trustPending.current.delete(entry)) return; // answered already
+		setTrustQueue(queue => queue.filter(queued => queued !== entry));
+		entry.resolve(trusted);
+	}, []);
+	const refuseAllTrust = useCallback(() => {
+		for (const entry of [...trustPending.current]) answerTrust(entry, false);
+	}, [answerTrust]);
+	useEffect(() => {
+		if (trust === undefined) return undefined;
+		const unregister = trust.setHandler(
+			request =>
+				new Promise<boolean>(resolve => {
+					const entry: PendingTrust = {request, resolve};
+					trustPending.current.add(entry);
+					setTrustQueue(queue => [...queue, entry]);
+				}),
+		);
+		const pending = trustPending.current;
+		return () => {
+			unregister();
+			// Nobody is left to answer: a new server is not trusted.
+			for (const entry of [...pending]) {
+				pending.delete(entry);
+				entry.resolve(false);
+			}
+		};
+	}, [trust]);
+	const trustShown = trustQueue[0];
 
 	// ---- layout ----------------------------------------------------------------
 	const panelShown = membersVisible && columns >= MEMBER_PANEL_MIN_SCREEN_WIDTH;
 	const logWidth = Math.max(1, columns - (panelShown ? MEMBER_PANEL_WIDTH : 0));
-	const bottomHeight = join.phase === 'joined' ? 1 : NICK_PROMPT_HEIGHT;
+	// A changed certificate may mean someone is intercepting: say so in full, in red, above the form.
+	const hostWarning =
+		join.phase === 'ask' && join.code === 'host-changed' && join.error !== undefined
+			? wrapText(join.error, columns).slice(0, Math.max(1, Math.floor(rows * MAX_WARNING_SHARE)))
+			: [];
+	const bottomHeight =
+		trustShown !== undefined
+			? TRUST_PROMPT_HEIGHT
+			: join.phase === 'joined'
+				? 1
+				: client.needsPassword
+					? LOGIN_FORM_HEIGHT + hostWarning.length
+					: NICK_PROMPT_HEIGHT;
 	const logHeight = Math.max(1, rows - STATUS_HEIGHT - bottomHeight);
 	const scrolled = scroll.offset > 0;
 	// The marker takes the last log row while scrolled up.
@@ -126,12 +216,13 @@ export function ChatScreen({client, nick, size, scrollbackCap, showMembers = tru
 			return;
 		}
 		quitting.current = true;
+		refuseAllTrust();
 		room.notice('leaving…');
 		const timeout = new Promise<void>(resolve => setTimeout(resolve, quitTimeoutMs).unref());
 		Promise.race([client.close(), timeout])
 			.catch(() => undefined)
 			.finally(() => exit());
-	}, [client, exit, quitTimeoutMs, room]);
+	}, [client, exit, quitTimeoutMs, refuseAllTrust, room]);
 
 	const submit = (line: string) => {
 		const command = parseInput(line);
@@ -143,6 +234,13 @@ export function ChatScreen({client, nick, size, scrollbackCap, showMembers = tru
 	useInput((input, key) => {
 		try {
 			const action = screenActionForKey(input, key, join.phase === 'joined' && editor.current().value === '');
+			if (trustShown !== undefined) {
+				// The trust prompt has the keys; only Ctrl+C (which also says no) still quits.
+				if (key.ctrl && input === 'c') quit();
+				const trusted = trustAnswerForKey(input, key);
+				if (trusted !== undefined) answerTrust(trustShown, trusted);
+				return;
+			}
 			if (action !== undefined) {
 				switch (action.type) {
 					case 'quit':
@@ -171,7 +269,56 @@ export function ChatScreen({client, nick, size, scrollbackCap, showMembers = tru
 			room.error(`key handling failed: ${error instanceof Error ? error.message : String(error)}`);
 		}
 	});
-	usePaste(text => editor.dispatch({type: 'insert', text}), {isActive: join.phase === 'joined'});
+	usePaste(text => editor.dispatch({type: 'insert', text}), {isActive: join.phase === 'joined' && trustShown === undefined});
+
+	let bottom: ReactNode;
+	if (trustShown !== undefined) {
+		bottom = (
+			<TrustPrompt
+				key={trustShown.request.hostPort + trustShown.request.fingerprint}
+				request={trustShown.request}
+				width={columns}
+			/>
+		);
+	} else if (join.phase === 'joined') {
+		bottom = <InputLine value={editor.state.value} cursor={editor.state.cursor} width={columns} />;
+	} else if (client.needsPassword) {
+		bottom = (
+			<Box flexDirection="column" width={columns} height={bottomHeight}>
+				{hostWarning.length > 0 ? (
+					<Box flexDirection="column" height={hostWarning.length} overflow="hidden">
+						{hostWarning.map((row, index) => (
+							<Text key={index} color="red" bold wrap="truncate-end">
+								{row}
+							</Text>
+						))}
+					</Box>
+				) : null}
+				<LoginForm
+					width={columns}
+					user={loginUser}
+					onSubmit={connect}
+					error={
+						join.phase !== 'ask'
+							? undefined
+							: join.code === 'host-changed'
+								? 'the server certificate has CHANGED (see above): Ctrl+C to quit'
+								: join.error
+					}
+					loggingInAs={join.phase === 'joining' ? join.nick : undefined}
+				/>
+			</Box>
+		);
+	} else {
+		bottom = (
+			<NickPrompt
+				width={columns}
+				onSubmit={connectWithNick}
+				error={join.phase === 'ask' ? join.error : undefined}
+				joiningAs={join.phase === 'joining' ? join.nick : undefined}
+			/>
+		);
+	}
 
 	return (
 		<Box flexDirection="column" width={columns} height={rows} overflow="hidden">
@@ -188,16 +335,7 @@ export function ChatScreen({client, nick, size, scrollbackCap, showMembers = tru
 				<MessageLog rows={viewport.rows} width={logWidth} height={logHeight} newBelow={newBelow} scrolled={scrolled} />
 				{panelShown ? <MemberPanel members={status.members} ownNick={status.nick} height={logHeight} /> : null}
 			</Box>
-			{join.phase === 'joined' ? (
-				<InputLine value={editor.state.value} cursor={editor.state.cursor} width={columns} />
-			) : (
-				<NickPrompt
-					width={columns}
-					onSubmit={connect}
-					error={join.phase === 'ask' ? join.error : undefined}
-					joiningAs={join.phase === 'joining' ? join.nick : undefined}
-				/>
-			)}
+			{bottom}
 		</Box>
 	);
 }

@@ -10,6 +10,10 @@
 //   Ctrl+T               show/hide the member panel. F-keys cannot be used:
 //                        Ink's useInput reports no flag for them.
 //   Ctrl+D on an empty line quits, as in a shell.
+//
+// The login form (TCP rooms): Tab, Shift+Tab, ↑/↓ switch between user name and
+// password; Enter on the user name moves on, on the password logs in; Ctrl+R
+// creates the account instead. The trust prompt takes y/Y (yes), n/N/Enter/Esc (no).
 
 import type {Key} from 'ink';
 import type {LineAction} from './line-editor.js';
@@ -85,4 +89,33 @@ export function lineActionsForKey(input: string, key: Key): LineAction[] {
 	}
 	const action = lineActionForKey(input, key);
 	return action === undefined ? [] : [action];
+}
+
+export type FormAction = LineAction | {type: 'switch-field'} | {type: 'register'};
+
+/** One piece of a typed chunk: a lone line break is an Enter, anything else goes through the line editor's rules. */
+function chunkActions(part: string, key: Key): LineAction[] {
+	if (part === '') return [];
+	if (/^(?:\r\n|\r|\n)$/.test(part)) return [{type: 'submit'}];
+	return lineActionsForKey(part, key);
+}
+
+/**
+ * Keys for a form of single-line fields (the login form): the line editor's
+ * actions, with ↑/↓ and Tab switching fields instead of browsing history.
+ * A fast-typed chunk can hold Tabs too ("alice\tsecret\r"): each one switches.
+ */
+export function formActionsForKey(input: string, key: Key): FormAction[] {
+	if (key.ctrl && input === 'r') return [{type: 'register'}];
+	if (key.tab) return [{type: 'switch-field'}];
+	if (input.length > 1 && input.includes('\t') && !key.ctrl && !key.meta) {
+		const parts = input.split('\t');
+		return parts.flatMap((part, index): FormAction[] => [
+			...chunkActions(part, key),
+			...(index < parts.length - 1 ? [{type: 'switch-field'} as const] : []),
+		]);
+	}
+	return lineActionsForKey(input, key).map(
+		(action): FormAction => (action.type === 'history-up' || action.type === 'history-down' ? {type: 'switch-field'} : action),
+	);
 }

@@ -2,12 +2,17 @@
 // sure the terminal is given back however the process ends.
 
 import {render, type Instance, type RenderOptions} from 'ink';
+import type {HostTrustPrompter} from '../client/host-trust.js';
 import type {RoomClient} from '../client/types.js';
 import {ChatScreen} from './ChatScreen.js';
 
 export interface RenderChatOptions {
-	/** Join with this nick; without it the UI asks for one. */
+	/** Join with this nick; without it the UI asks for one. For a room that needs a password: the user name to prefill. */
 	readonly nick?: string | undefined;
+	/** With `nick`, for a room that needs a password: log in at once instead of showing the login form. */
+	readonly password?: string | undefined;
+	/** Lets the UI answer when the client meets a server certificate it has never seen. */
+	readonly trust?: HostTrustPrompter | undefined;
 	readonly scrollbackCap?: number | undefined;
 	readonly showMembers?: boolean | undefined;
 	readonly stdout?: NodeJS.WriteStream | undefined;
@@ -31,7 +36,14 @@ export function renderChat(client: RoomClient, options: RenderChatOptions = {}):
 		stderr,
 	};
 	const instance = render(
-		<ChatScreen client={client} nick={options.nick} scrollbackCap={options.scrollbackCap} showMembers={options.showMembers} />,
+		<ChatScreen
+			client={client}
+			nick={options.nick}
+			password={options.password}
+			trust={options.trust}
+			scrollbackCap={options.scrollbackCap}
+			showMembers={options.showMembers}
+		/>,
 		renderOptions,
 	);
 

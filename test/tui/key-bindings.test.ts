@@ -1,7 +1,7 @@
 import {describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import type {Key} from 'ink';
-import {lineActionForKey, screenActionForKey} from '../../source/tui/key-bindings.js';
+import {formActionsForKey, lineActionForKey, screenActionForKey} from '../../source/tui/key-bindings.js';
 
 const key = (flags: Partial<Key> = {}): Key => ({
 	upArrow: false,
@@ -52,5 +52,21 @@ describe('key bindings', () => {
 		assert.deepEqual(screenActionForKey('t', key({ctrl: true}), false), {type: 'toggle-members'});
 		assert.equal(screenActionForKey('', key({upArrow: true}), false), undefined, 'plain ↑ is history');
 		assert.equal(screenActionForKey('', key({end: true}), false), undefined, 'plain End is for the line');
+	});
+
+	it('maps form keys: Tab and ↑/↓ switch fields, Ctrl+R registers, chunks split on Tab and Enter', () => {
+		assert.deepEqual(formActionsForKey('', key({tab: true})), [{type: 'switch-field'}]);
+		assert.deepEqual(formActionsForKey('', key({tab: true, shift: true})), [{type: 'switch-field'}]);
+		assert.deepEqual(formActionsForKey('', key({downArrow: true})), [{type: 'switch-field'}]);
+		assert.deepEqual(formActionsForKey('r', key({ctrl: true})), [{type: 'register'}]);
+		assert.deepEqual(formActionsForKey('alice\t', key()), [{type: 'insert', text: 'alice'}, {type: 'switch-field'}]);
+		assert.deepEqual(formActionsForKey('alice\tsecret\r', key()), [
+			{type: 'insert', text: 'alice'},
+			{type: 'switch-field'},
+			{type: 'insert', text: 'secret'},
+			{type: 'submit'},
+		]);
+		assert.deepEqual(formActionsForKey('a\t\r', key()), [{type: 'insert', text: 'a'}, {type: 'switch-field'}, {type: 'submit'}]);
+		assert.deepEqual(formActionsForKey('', key({return: true})), [{type: 'submit'}]);
 	});
 });

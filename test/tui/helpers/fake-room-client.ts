@@ -5,7 +5,8 @@
 import type {ConnectionState, RoomClient, RoomEvent, RoomListener, TransportKind} from '../../../source/client/types.js';
 
 export type RecordedCall =
-	| {method: 'connect'; nick: string}
+	/** `password` and `register` are recorded only when given, so UDP-style calls stay `{method, nick}`. */
+	| {method: 'connect'; nick: string; password?: string; register?: boolean}
 	| {method: 'say'; text: string; action: boolean}
 	| {method: 'direct'; nick: string; text: string}
 	| {method: 'changeNick'; nick: string}
@@ -14,7 +15,8 @@ export type RecordedCall =
 
 export class FakeRoomClient implements RoomClient {
 	readonly url: string;
-	readonly needsPassword: boolean = false;
+	/** True to stand in for a TCP room: the UI shows the login form. */
+	needsPassword: boolean;
 	readonly transport: TransportKind;
 	state: ConnectionState;
 	nick: string | undefined;
@@ -22,15 +24,23 @@ export class FakeRoomClient implements RoomClient {
 	lagMs: number | undefined = undefined;
 	readonly calls: RecordedCall[] = [];
 	/** What connect() does; by default it succeeds and reports being connected. */
-	connectBehaviour: (nick: string) => Promise<void> = async nick => {
+	connectBehaviour: (nick: string, password?: string, options?: {register?: boolean}) => Promise<void> = async nick => {
 		this.emit({type: 'nick', nick});
 		this.emit({type: 'state', state: 'connected'});
 	};
 	private readonly listeners = new Set<RoomListener>();
 
 	constructor(
-		options: {url?: string; transport?: TransportKind; state?: ConnectionState; nick?: string; members?: string[]} = {},
+		options: {
+			url?: string;
+			transport?: TransportKind;
+			state?: ConnectionState;
+			nick?: string;
+			members?: string[];
+			needsPassword?: boolean;
+		} = {},
 	) {
+		this.needsPassword = options.needsPassword ?? false;
 		this.url = options.url ?? 'udp://localhost:7777/lobby';
 		this.transport = options.transport ?? 'udp';
 		this.state = options.state ?? 'connected';
@@ -49,9 +59,14 @@ export class FakeRoomClient implements RoomClient {
 		for (const listener of this.listeners) listener(event);
 	}
 
-	async connect(nick: string): Promise<void> {
-		this.calls.push({method: 'connect', nick});
-		await this.connectBehaviour(nick);
+	async connect(nick: string, password?: string, options?: {register?: boolean}): Promise<void> {
+		this.calls.push({
+			method: 'connect',
+			nick,
+			...(password === undefined ? {} : {password}),
+			...(options?.register === undefined ? {} : {register: options.register}),
+		});
+		await this.connectBehaviour(nick, password, options);
 	}
 
 	say(text: string, options: {action?: boolean} = {}): void {

@@ -1,0 +1,40 @@
+// Trust on first use: a TCP room whose certificate we have never seen asks,
+// like ssh, whether to trust it and remember it. y/Y says yes; n/N, Enter and
+// Esc say no (the safe default). While it is shown no other key goes anywhere.
+
+import {Box, Text, type Key} from 'ink';
+import type {TrustRequest} from '../client/host-trust.js';
+
+export interface TrustPromptProps {
+	readonly request: TrustRequest;
+	readonly width: number;
+}
+
+/** Room for the question to wrap at narrow widths. */
+export const TRUST_PROMPT_HEIGHT = 3;
+
+export function trustQuestion(request: TrustRequest): string {
+	return `New server ${request.hostPort} — certificate ${request.fingerprint} — trust it and remember it? [y/N]`;
+}
+
+/**
+ * The answer a key gives, or undefined for a key that answers nothing. The
+ * screen's own key handler calls this: a handler in this component would only
+ * subscribe after its first paint and could miss a key typed at once.
+ */
+export function trustAnswerForKey(input: string, key: Key): boolean | undefined {
+	if (key.ctrl || key.meta) return undefined;
+	if (input === 'y' || input === 'Y') return true;
+	if (input === 'n' || input === 'N' || key.return || key.escape) return false;
+	return undefined;
+}
+
+export function TrustPrompt({request, width}: TrustPromptProps) {
+	return (
+		<Box width={width} height={TRUST_PROMPT_HEIGHT} overflow="hidden">
+			<Text color="yellow" bold wrap="wrap">
+				{trustQuestion(request)}
+			</Text>
+		</Box>
+	);
+}
