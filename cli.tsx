@@ -1,21 +1,30 @@
 #!/usr/bin/env node
 // Parley's command line: picks the subcommand and hands over. Each command's
 // flags and help live with it under source/cli/.
+import path from 'node:path';
 import process from 'node:process';
 import meow from 'meow';
 import {runChatCommand} from './source/cli/chat-command.js';
+import {runRoomsCommand} from './source/cli/rooms-command.js';
+import {runSendCommand} from './source/cli/send-command.js';
 import {runServeCommand} from './source/cli/serve-command.js';
+import {runTailCommand} from './source/cli/tail-command.js';
 import {runUserCommand} from './source/cli/user-command.js';
 
 const mainHelp = `
 	Parley — a terminal chat room
 
 	Usage
-	  $ parley                         open the local room (starts an embedded server if none is running)
+	  $ parley                         open the local rooms, UDP and TCP, a tab each
+	                                   (starts embedded servers if none are running)
 	  $ parley udp://HOST:PORT         join a UDP broadcast room
 	  $ parley tcp://HOST:PORT         log in to a TLS-authenticated TCP room
+	  $ parley NAME                    open a room named in rooms.json
 	  $ parley serve                   run the room servers in the foreground
 	  $ parley user add|passwd|remove|list   manage the TCP room's accounts
+	  $ parley send ROOM < lines       send each line of standard input, then exit (scripts)
+	  $ parley tail ROOM [--json]      print the room's messages as they arrive (scripts)
+	  $ parley rooms                   list the named rooms of ~/.config/parley/rooms.json
 
 	Options
 	  --nick NAME        your nick in UDP rooms (asked for when missing)
@@ -25,15 +34,29 @@ const mainHelp = `
 	                     (it is pinned in ~/.config/parley/known_hosts either way)
 	  --insecure-plaintext  connect to a TCP room that runs without TLS (not recommended)
 	  --scrollback N     lines of history kept per room (default 10000)
+	  --bell             ring the terminal bell when someone names you or sends you a
+	                     direct message (in any open room)
+	  --log-dir DIR      append every open room's messages to DIR/<room>.log
+	                     (rooms opened later with /connect too; files are private, 0600)
 	  --help             this help; \`parley serve --help\` for the server's options
 	  --version          print the version
 
 	Keys in the chat
 	  Enter send · ↑/↓ input history · ←/→ Home End move · Ctrl+W delete word · Ctrl+U delete line
-	  PgUp/PgDn scroll · Ctrl+T member list · Ctrl+C quit
+	  Tab complete a nick or /command (Tab again: the next match) · Ctrl+R search the log
+	  (Ctrl+R / Ctrl+S older / newer match, Enter stay there, Esc go back)
+	  PgUp/PgDn scroll · Ctrl+T member list · Ctrl+C quit (leaves every room)
+	  Alt+1…9 show room tab N · Ctrl+N / Ctrl+P next / previous room
+	  A pasted block of lines waits in the input line (↵ marks each break) and Enter
+	  sends it as one message; more than 5 lines ask first.
 
 	Commands in the chat
-	  /help /nick NAME /msg NICK TEXT /me TEXT /who /clear /quit
+	  /help /nick NAME /msg NICK TEXT /me TEXT /who /clear /quit /search TEXT
+	  /connect URL|NAME  open another room in a new tab (TCP rooms ask for your login there)
+	  /close  leave the room on screen · /switch N  show room tab N
+
+	  Every room stays connected while another is shown; the tab bar counts the
+	  messages you have not seen, with @ where someone mentioned you.
 
 	Examples
 	  $ parley serve --udp-port 7667
@@ -44,6 +67,9 @@ const mainHelp = `
 const subcommands: Record<string, (argv: string[]) => Promise<number>> = {
 	serve: runServeCommand,
 	user: runUserCommand,
+	send: runSendCommand,
+	tail: runTailCommand,
+	rooms: runRoomsCommand,
 };
 
 async function main(): Promise<number> {
@@ -59,6 +85,8 @@ async function main(): Promise<number> {
 			acceptNew: {type: 'boolean', default: false},
 			insecurePlaintext: {type: 'boolean', default: false},
 			scrollback: {type: 'number', default: 10_000},
+			bell: {type: 'boolean', default: false},
+			logDir: {type: 'string'},
 		},
 	});
 	if (cli.input.length > 1) {
@@ -74,6 +102,8 @@ async function main(): Promise<number> {
 		scrollback: cli.flags.scrollback,
 		acceptNew: cli.flags.acceptNew,
 		insecurePlaintext: cli.flags.insecurePlaintext,
+		bell: cli.flags.bell,
+		...(cli.flags.logDir ? {logDir: path.resolve(cli.flags.logDir)} : {}),
 	});
 }
 

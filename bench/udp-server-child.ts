@@ -6,27 +6,13 @@
 //   node dist/bench/udp-server-child.js [--port 0] [--rate 100000] [--burst 100000] [--max-members 256]
 //
 // Forked (with an IPC channel) it reports {type:'ready', port} and answers
-// {type:'stats'} with counters and its CPU time; {type:'quit'}, SIGINT, SIGTERM
+// {type:'stats'} with counters and its CPU time (bench/protocol.ts); {type:'quit'}, SIGINT, SIGTERM
 // or the parent going away stop it. Run by hand, it logs to stdout.
 import process from 'node:process';
 import {parseArgs} from 'node:util';
 import {startUdpRoomServer} from '../server/udp/udp-room-server.js';
-
-export type ServerChildRequest = {type: 'stats'} | {type: 'quit'};
-
-export type ServerChildReply =
-	| {type: 'ready'; port: number}
-	| {
-			type: 'stats';
-			received: number;
-			sentDatagrams: number;
-			dropped: Record<string, number>;
-			messages: number;
-			rateLimited: number;
-			members: number;
-			/** User + system CPU time since the process started, in milliseconds. */
-			cpuMs: number;
-	  };
+import type {ServerChildReply, ServerChildRequest} from './protocol.js';
+import {cpuMs, loopDelayMonitor} from './util.js';
 
 const {values} = parseArgs({
 	options: {
@@ -45,6 +31,7 @@ const number = (name: string, text: string): number => {
 };
 
 const forked = typeof process.send === 'function';
+const loop = loopDelayMonitor();
 const reply = (message: ServerChildReply): void => {
 	process.send?.(message);
 };
@@ -70,16 +57,19 @@ process.on('message', (raw: unknown) => {
 	const message = raw as ServerChildRequest;
 	if (message.type === 'quit') void stop();
 	else if (message.type === 'stats') {
-		const cpu = process.cpuUsage();
+		const dropped = Object.entries(server.stats.dropped).map(([reason, count]) => [`dropped.${reason}`, count]);
 		reply({
 			type: 'stats',
-			received: server.stats.received,
-			sentDatagrams: server.stats.sentDatagrams,
-			dropped: {...server.stats.dropped},
-			messages: server.room.stats.messages,
-			rateLimited: server.room.stats.rateLimited,
 			members: server.room.size,
-			cpuMs: (cpu.user + cpu.system) / 1000,
+			cpuMs: cpuMs(),
+			loopDelay: loop.take(),
+			counters: {
+				received: server.stats.received,
+				sentDatagrams: server.stats.sentDatagrams,
+				messages: server.room.stats.messages,
+				rateLimited: server.room.stats.rateLimited,
+				...Object.fromEntries(dropped),
+			},
 		});
 	}
 });
@@ -87,4 +77,4 @@ process.on('disconnect', () => void stop());
 process.once('SIGINT', () => void stop());
 process.once('SIGTERM', () => void stop());
 
-reply({type: 'ready', port: server.port});
+reply({type: 'ready', port: server.port, detail: {}});

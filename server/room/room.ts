@@ -408,6 +408,14 @@ export class Room<Link> {
 		this.publishing = this.publishing.then(async () => {
 			try {
 				const seq = await journal.append(event);
+				if (seq <= this.seq && sender && ref) {
+					// The journal already had this send (same sender and ref): the sender is
+					// retrying after a reconnect or a server restart that swallowed the echo.
+					// Everyone has it under that number; answer the sender alone, post nothing.
+					this.remember(sender, ref, 'room', seq);
+					if (this.isMember(sender)) this.output.send(sender, {...event, seq} as Sequenced);
+					return;
+				}
 				this.seq = Math.max(this.seq, seq);
 				deliver(seq);
 			} catch (error) {

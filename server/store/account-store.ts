@@ -9,6 +9,8 @@ export type {ScramCredential};
 export const MAX_USERNAME_LENGTH = 32;
 export const MAX_ROOM_LENGTH = 128;
 export const MAX_SENDER_LENGTH = 64;
+/** The client's id for one send (the protocol's ref), at most this long. */
+export const MAX_REF_LENGTH = 40;
 /** Generous beside DEFAULT_LIMITS.maxTextBytes; keeps rows within a MySQL TEXT column. */
 export const MAX_STORED_TEXT_BYTES = 60_000;
 export const MAX_PAGE = 1000;
@@ -62,6 +64,12 @@ export interface NewRoomMessage {
 	text: string;
 	action: boolean;
 	ts: number;
+	/**
+	 * The sender's id for this send. Stored with the message so that a client
+	 * resending it after a reconnect or a server restart (it never saw the
+	 * acknowledgement) gets the stored copy back instead of a second one.
+	 */
+	ref?: string;
 }
 
 export interface StoredRoomMessage extends NewRoomMessage {
@@ -79,6 +87,9 @@ export function checkMessage(message: NewRoomMessage): NewRoomMessage {
 	if (Buffer.byteLength(message.text, 'utf8') > MAX_STORED_TEXT_BYTES)
 		throw new RangeError(`message text exceeds ${MAX_STORED_TEXT_BYTES} bytes`);
 	if (!Number.isSafeInteger(message.ts)) throw new RangeError('ts must be an integer timestamp');
+	const {ref} = message;
+	if (ref !== undefined && (ref.length === 0 || ref.length > MAX_REF_LENGTH || !/^[\x21-\x7e]+$/.test(ref)))
+		throw new RangeError(`ref must be 1-${MAX_REF_LENGTH} printable ASCII characters`);
 	return message;
 }
 
@@ -105,7 +116,11 @@ export interface AccountStore {
 	/** Names as registered, sorted by their key. */
 	listUsers(): Promise<string[]>;
 
-	/** Stores a message and returns its sequence number: 1, 2, 3… per room, no gaps, no repeats. */
+	/**
+	 * Stores a message and returns its sequence number: 1, 2, 3… per room, no gaps, no repeats.
+	 * A message with the same room, sender and ref as a stored one is not stored
+	 * again: the stored one's sequence number is returned.
+	 */
 	appendMessage(room: string, message: NewRoomMessage): Promise<number>;
 	/** Messages with seq > after, oldest first, at most limit (capped at MAX_PAGE). */
 	messagesAfter(room: string, after: number, limit: number): Promise<StoredRoomMessage[]>;

@@ -51,6 +51,13 @@ const MIGRATIONS: ReadonlyArray<readonly string[]> = [
 			PRIMARY KEY (room, seq)
 		) ENGINE=InnoDB`,
 	],
+	[
+		// Client refs, so a send retried after a server restart is recognised (NULLs never collide).
+		// One statement: the column and its index arrive together or not at all.
+		`ALTER TABLE parley_messages
+			ADD COLUMN ref VARCHAR(40) CHARACTER SET ascii COLLATE ascii_bin NULL,
+			ADD UNIQUE KEY parley_messages_ref (room, sender, ref)`,
+	],
 ];
 
 const MIGRATION_LOCK = 'parley_schema_migration';
@@ -113,6 +120,7 @@ function toMessage(row: RowDataPacket): StoredRoomMessage {
 		text: String(row.text),
 		action: Number(row.action) === 1,
 		ts: Number(row.ts),
+		...(row.ref === null || row.ref === undefined ? {} : {ref: String(row.ref)}),
 	};
 }
 
@@ -227,17 +235,28 @@ export class MysqlStore implements AccountStore {
 	 * The counter row's lock is held until commit, so appenders to one room queue
 	 * up behind each other; a rollback returns the number, leaving no gap.
 	 */
-	async #appendOnce(room: string, {from, text, action, ts}: NewRoomMessage): Promise<number> {
+	async #appendOnce(room: string, {from, text, action, ts, ref}: NewRoomMessage): Promise<number> {
 		const connection = await this.#pool.getConnection();
 		try {
 			await connection.beginTransaction();
 			try {
 				await connection.execute('UPDATE parley_room_seq SET seq = LAST_INSERT_ID(seq + 1) WHERE room = ?', [room]);
+				if (ref !== undefined) {
+					// Under the counter's lock, so a concurrent copy of this send cannot slip in between.
+					const [stored] = await connection.execute<RowDataPacket[]>(
+						'SELECT seq FROM parley_messages WHERE room = ? AND sender = ? AND ref = ?',
+						[room, from, ref],
+					);
+					if (stored[0] !== undefined) {
+						await connection.rollback(); // gives the number back
+						return Number(stored[0].seq);
+					}
+				}
 				const [rows] = await connection.execute<RowDataPacket[]>('SELECT LAST_INSERT_ID() AS seq');
 				const seq = Number(rows[0]?.seq);
 				await connection.execute(
-					'INSERT INTO parley_messages (room, seq, sender, text, action, ts) VALUES (?, ?, ?, ?, ?, ?)',
-					[room, seq, from, text, action ? 1 : 0, ts],
+					'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref) VALUES (?, ?, ?, ?, ?, ?, ?)',
+					[room, seq, from, text, action ? 1 : 0, ts, ref ?? null],
 				);
 				await connection.commit();
 				return seq;
@@ -252,7 +271,7 @@ export class MysqlStore implements AccountStore {
 
 	async messagesAfter(room: string, after: number, limit: number): Promise<StoredRoomMessage[]> {
 		const [rows] = await this.#pool.execute<RowDataPacket[]>(
-			'SELECT seq, sender, text, action, ts FROM parley_messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?',
+			'SELECT seq, sender, text, action, ts, ref FROM parley_messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?',
 			[checkRoom(room), checkSeq(after), checkLimit(limit)],
 		);
 		return rows.map(toMessage);
@@ -260,7 +279,7 @@ export class MysqlStore implements AccountStore {
 
 	async lastMessages(room: string, limit: number): Promise<StoredRoomMessage[]> {
 		const [rows] = await this.#pool.execute<RowDataPacket[]>(
-			'SELECT seq, sender, text, action, ts FROM parley_messages WHERE room = ? ORDER BY seq DESC LIMIT ?',
+			'SELECT seq, sender, text, action, ts, ref FROM parley_messages WHERE room = ? ORDER BY seq DESC LIMIT ?',
 			[checkRoom(room), checkLimit(limit)],
 		);
 		return rows.map(toMessage).reverse();

@@ -50,6 +50,9 @@ const MIGRATIONS: readonly string[] = [
 		ts INTEGER NOT NULL,
 		PRIMARY KEY (room, seq)
 	) STRICT;`,
+	// Client refs, so a send retried after a server restart is recognised (NULLs never collide).
+	`ALTER TABLE parley_messages ADD COLUMN ref TEXT;
+	CREATE UNIQUE INDEX parley_messages_ref ON parley_messages (room, sender, ref);`,
 ];
 
 // SQLITE_CONSTRAINT_PRIMARYKEY and SQLITE_CONSTRAINT_UNIQUE
@@ -77,6 +80,7 @@ function toMessage(row: Row): StoredRoomMessage {
 		text: String(row.text),
 		action: row.action === 1,
 		ts: Number(row.ts),
+		...(row.ref === null || row.ref === undefined ? {} : {ref: String(row.ref)}),
 	};
 }
 
@@ -179,20 +183,29 @@ export class SqliteStore implements AccountStore {
 
 	async appendMessage(room: string, message: NewRoomMessage): Promise<number> {
 		checkRoom(room);
-		const {from, text, action, ts} = checkMessage(message);
+		const {from, text, action, ts, ref} = checkMessage(message);
 		return this.#transaction(() => {
+			if (ref !== undefined) {
+				const stored = this.#sql('SELECT seq FROM parley_messages WHERE room = ? AND sender = ? AND ref = ?').get(
+					room,
+					from,
+					ref,
+				);
+				if (stored !== undefined) return Number(stored.seq);
+			}
 			const row = this.#sql(
 				`INSERT INTO parley_room_seq (room, seq) VALUES (?, 1)
 				ON CONFLICT (room) DO UPDATE SET seq = seq + 1 RETURNING seq`,
 			).get(room);
 			const seq = Number(row?.seq);
-			this.#sql('INSERT INTO parley_messages (room, seq, sender, text, action, ts) VALUES (?, ?, ?, ?, ?, ?)').run(
+			this.#sql('INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
 				room,
 				seq,
 				from,
 				text,
 				action ? 1 : 0,
 				ts,
+				ref ?? null,
 			);
 			return seq;
 		});
@@ -200,7 +213,7 @@ export class SqliteStore implements AccountStore {
 
 	async messagesAfter(room: string, after: number, limit: number): Promise<StoredRoomMessage[]> {
 		return this.#sql(
-			'SELECT seq, sender, text, action, ts FROM parley_messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?',
+			'SELECT seq, sender, text, action, ts, ref FROM parley_messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?',
 		)
 			.all(checkRoom(room), checkSeq(after), checkLimit(limit))
 			.map(toMessage);
@@ -208,7 +221,7 @@ export class SqliteStore implements AccountStore {
 
 	async lastMessages(room: string, limit: number): Promise<StoredRoomMessage[]> {
 		return this.#sql(
-			'SELECT seq, sender, text, action, ts FROM parley_messages WHERE room = ? ORDER BY seq DESC LIMIT ?',
+			'SELECT seq, sender, text, action, ts, ref FROM parley_messages WHERE room = ? ORDER BY seq DESC LIMIT ?',
 		)
 			.all(checkRoom(room), checkLimit(limit))
 			.map(toMessage)

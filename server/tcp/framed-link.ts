@@ -5,7 +5,7 @@
 
 import type {Socket} from 'node:net';
 import {FrameDecoder, FrameError, encodeFrame} from '../../source/protocol/framing.js';
-import {ProtocolError, decodeJson, encodeJson} from '../../source/protocol/messages.js';
+import {ProtocolError, decodeJson, encodeJson, type ErrorCode} from '../../source/protocol/messages.js';
 
 type Message = Parameters<typeof encodeJson>[0];
 
@@ -56,7 +56,7 @@ export class FramedLink {
 		if (this.queuedBytes + this.socket.writableLength > this.options.maxQueueBytes) {
 			this.queue = [];
 			this.queuedBytes = 0;
-			this.violation('too slow: send queue overflowed');
+			this.violation('too slow: send queue overflowed', 'too-slow');
 			return;
 		}
 		if (!this.flushScheduled) {
@@ -115,9 +115,9 @@ export class FramedLink {
 		}
 	}
 
-	private violation(reason: string): void {
+	private violation(reason: string, code: ErrorCode = 'bad-request'): void {
 		if (this.closed) return;
-		this.close({t: 'error', code: 'bad-request', message: reason});
+		this.close({t: 'error', code, message: reason});
 		this.options.onViolation(reason);
 	}
 }

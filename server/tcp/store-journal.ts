@@ -100,7 +100,8 @@ export class StoreJournal implements RoomJournal {
 }
 
 function toStored(event: Chat) {
-	return {from: event.from, text: event.text, action: event.action === true, ts: event.ts};
+	const {from, text, ts, ref} = event;
+	return {from, text, action: event.action === true, ts, ...(ref ? {ref} : {})};
 }
 
 function toEvent(message: StoredRoomMessage): RoomEventMessage {
@@ -111,5 +112,8 @@ function toEvent(message: StoredRoomMessage): RoomEventMessage {
 		from: message.from,
 		text: message.text,
 		...(message.action ? {action: true} : {}),
+		// The sender's ref goes along, so a client catching up after a reconnect
+		// recognises its own send whose acknowledgement it never got.
+		...(message.ref ? {ref: message.ref} : {}),
 	};
 }

@@ -1,16 +1,23 @@
-// `parley [ROOM-URL]`: the chat TUI. Without a URL it opens the local room,
-// first starting embedded servers on loopback when none are running there.
+// `parley [ROOM]`: the chat TUI. ROOM is an address or a name from rooms.json.
+// Without one it opens the local rooms, a tab each (UDP first, then TCP, so a
+// new user meets both kinds), first starting embedded servers on loopback when
+// none are running there. More rooms open at run time with /connect.
 
 import {mkdir, open} from 'node:fs/promises';
 import path from 'node:path';
 import {runServers, type RunningServers} from '../../server/run-servers.js';
 import {createRoomClient} from '../client/create-room-client.js';
 import {HostTrustPrompter} from '../client/host-trust.js';
-import {DEFAULT_TCP_PORT, DEFAULT_UDP_PORT} from '../client/room-url.js';
+import {isRoomUrl, loadRoomConfig, resolveRoom, resolveRoomIn, type RoomConfig} from '../client/room-config.js';
+import {DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, formatRoomUrl, parseRoomUrl} from '../client/room-url.js';
+import {attachRoomLog} from '../client/room-log.js';
+import type {RoomClient} from '../client/types.js';
+import type {RoomOpener, RoomSpec, RoomToOpen} from '../tui/ChatScreen.js';
 import {renderChat} from '../tui/render-chat.js';
 import {dataDir} from './paths.js';
 
 export interface ChatCommandOptions {
+	/** An address or a configured room name. */
 	url?: string;
 	/** The nick (UDP) or the user name to prefill (TCP). */
 	nick?: string;
@@ -19,6 +26,21 @@ export interface ChatCommandOptions {
 	insecurePlaintext: boolean;
 	/** For TCP rooms: log in without the form (PARLEY_PASSWORD). */
 	password?: string;
+	/** Ring the terminal bell on a mention or a direct message. */
+	bell?: boolean;
+	/** Append every open room's messages to a file in this directory (one per room). */
+	logDir?: string;
+}
+
+const LOCAL_HOST = '127.0.0.1';
+/** What the local TCP tab's login form says first: the embedded server lets anyone create an account. */
+export const LOCAL_TCP_INTRO = 'local TCP room: pick a user name and a password, then Ctrl+R creates your account';
+
+interface StartRoom {
+	readonly url: string;
+	readonly nick?: string | undefined;
+	readonly label?: string | undefined;
+	readonly intro?: string | undefined;
 }
 
 export async function runChatCommand(options: ChatCommandOptions): Promise<number> {
@@ -26,31 +48,79 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 		process.stderr.write('parley: the chat needs a terminal (stdin and stdout must be a TTY)\n');
 		return 2;
 	}
+	let start: StartRoom[];
 	let embedded: RunningServers | undefined;
-	let url = options.url;
-	if (url === undefined) {
+	if (options.url === undefined) {
 		embedded = await startEmbeddedServers();
-		url = `udp://127.0.0.1:${DEFAULT_UDP_PORT}`;
+		start = [
+			{url: `udp://${LOCAL_HOST}:${DEFAULT_UDP_PORT}`},
+			{url: `tcp://${LOCAL_HOST}:${DEFAULT_TCP_PORT}`, intro: LOCAL_TCP_INTRO},
+		];
+	} else {
+		try {
+			const room = await resolveRoom(options.url);
+			start = [{url: room.url, nick: room.login, label: room.name}];
+		} catch (error) {
+			process.stderr.write(`parley: ${(error as Error).message}\n`);
+			return 2;
+		}
 	}
+	// Read once for /connect NAME; a broken file only matters to someone who uses a name.
+	const config: RoomConfig | Error = await loadRoomConfig().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+
 	const trust = new HostTrustPrompter();
-	const client = createRoomClient(url, {
-		tcp: {
-			insecurePlaintext: options.insecurePlaintext,
-			confirmNewHost: options.acceptNew ? async () => true : trust.ask,
+	const localTcp = `${LOCAL_HOST}:${DEFAULT_TCP_PORT}`;
+	const confirmNewHost = (hostPort: string, fingerprint: string): Promise<boolean> => {
+		if (options.acceptNew) return Promise.resolve(true);
+		// The server we started a moment ago: its certificate is known, no need to ask.
+		if (embedded?.fingerprint !== undefined && hostPort === localTcp && fingerprint === embedded.fingerprint) return Promise.resolve(true);
+		return trust.ask(hostPort, fingerprint);
+	};
+	const clients = new Set<RoomClient>();
+	const create = (url: string): RoomClient => {
+		const client = createRoomClient(url, {tcp: {insecurePlaintext: options.insecurePlaintext, confirmNewHost}});
+		clients.add(client);
+		return client;
+	};
+	const opener: RoomOpener = {
+		create,
+		resolve: (target: string): RoomToOpen => {
+			if (config instanceof Error) {
+				if (!isRoomUrl(target)) throw config;
+				return {url: formatRoomUrl(parseRoomUrl(target))};
+			}
+			const room = resolveRoomIn(config, target);
+			return {url: room.url, nick: room.login, label: room.name};
 		},
-	});
+	};
+	// --log-dir: every room the screen opens (/connect too) is logged; each
+	// detach flushes and closes its file, and all are awaited before we return.
+	const logs: Array<() => Promise<void>> = [];
+	const {logDir} = options;
+	const attachLog =
+		logDir === undefined
+			? undefined
+			: (client: RoomClient, report: (error: Error) => void) => {
+					const detach = attachRoomLog(client, logDir, report);
+					logs.push(detach);
+					return detach;
+				};
+	const rooms: RoomSpec[] = start.map(room => ({
+		client: create(room.url),
+		nick: options.nick ?? room.nick,
+		password: options.password,
+		label: room.label,
+		intro: room.intro,
+	}));
 	try {
-		const instance = renderChat(client, {
-			...(options.nick ? {nick: options.nick} : {}),
-			...(options.password ? {password: options.password} : {}),
-			trust,
-			scrollbackCap: options.scrollback,
-		});
+		const instance = renderChat(rooms, {trust, opener, scrollbackCap: options.scrollback, bell: options.bell === true, attachLog});
 		await instance.waitUntilExit();
 	} finally {
-		await client.close();
+		await Promise.all([...clients].map(client => client.close().catch(() => undefined)));
+		await Promise.all(logs.map(detach => detach().catch(() => undefined)));
 		await embedded?.close();
 	}
+	if (logDir !== undefined && logs.length > 0) process.stdout.write(`parley: room logs are in ${logDir}\n`);
 	if (embedded) process.stdout.write(`parley: the local room servers stopped (their log: ${embeddedLogPath()})\n`);
 	return 0;
 }

@@ -40,6 +40,7 @@ type Waiter = {resolve: () => void; reject: (error: RoomError) => void};
 export class RoomSession implements RoomClient {
 	private currentState: ConnectionState = 'closed';
 	private currentNick: string | undefined;
+	private announcedRoom: string | undefined;
 	private memberNicks: string[] = [];
 	private lag: number | undefined;
 	private readonly listeners = new Set<RoomListener>();
@@ -120,6 +121,10 @@ export class RoomSession implements RoomClient {
 
 	get lagMs(): number | undefined {
 		return this.lag;
+	}
+
+	get roomName(): string | undefined {
+		return this.announcedRoom;
 	}
 
 	subscribe(listener: RoomListener): () => void {
@@ -283,6 +288,7 @@ export class RoomSession implements RoomClient {
 		this.joined = true;
 		this.hasJoinedOnce = true;
 		this.currentNick = message.nick;
+		this.announcedRoom = message.room === '' ? undefined : sanitizeText(message.room);
 		this.memberNicks = message.members.map(m => m.nick);
 		if (first) this.room.reset(message.seq + 1);
 		this.directs.reset(message.dseq + 1);

@@ -33,6 +33,8 @@ export interface TcpTransportOptions {
 	confirmNewHost?: (hostPort: string, fingerprint: string) => Promise<boolean>;
 	maxFrameBytes?: number;
 	connectTimeoutMs?: number;
+	/** How long to wait for each server reply during login (default 10 s). */
+	loginReplyTimeoutMs?: number;
 }
 
 type Phase = 'closed' | 'login' | 'room';
@@ -77,7 +79,10 @@ export class TcpTransport implements Transport {
 		this.phase = 'login';
 		this.attach(socket);
 		try {
-			await this.verifyHost(socket);
+			const asked = await this.verifyHost(socket);
+			// A person may take longer to answer than the server waits for a login:
+			// the certificate is pinned now, so a fresh connection goes straight through.
+			if (asked && this.closedReason !== undefined) return await this.open(login);
 			await this.login(socket, login.nick, login.password, login.register === true);
 		} catch (error) {
 			this.close();
@@ -137,8 +142,14 @@ export class TcpTransport implements Transport {
 		});
 	}
 
-	private async verifyHost(socket: net.Socket): Promise<void> {
-		if (!(socket instanceof tls.TLSSocket)) return;
+	/** Checks the server's certificate against known_hosts; true when someone was asked about a new one. */
+	private async verifyHost(socket: net.Socket): Promise<boolean> {
+		if (!(socket instanceof tls.TLSSocket)) {
+			this.handlers?.notice(
+				`WARNING: ${this.url} runs without TLS: anyone on the network can read the chat (the password stays protected by SCRAM)`,
+			);
+			return false;
+		}
 		const certificate = socket.getPeerX509Certificate();
 		if (!certificate) throw new RoomError('host-rejected', 'the server presented no certificate');
 		const fingerprint = fingerprintOf(certificate);
@@ -146,7 +157,7 @@ export class TcpTransport implements Transport {
 		const knownHosts = this.options.knownHosts ?? new KnownHosts();
 		const check = await knownHosts.check(this.hostPort, fingerprint);
 		this.handlers?.notice(`${this.url}: TLS 1.3, server certificate ${fingerprint}${check === 'known' ? ' (known)' : ''}`);
-		if (check === 'known') return;
+		if (check === 'known') return false;
 		if (check === 'new') {
 			const trusted = (await this.options.confirmNewHost?.(this.hostPort, fingerprint)) ?? false;
 			if (!trusted)
@@ -156,7 +167,7 @@ export class TcpTransport implements Transport {
 				);
 			await knownHosts.remember(this.hostPort, fingerprint);
 			this.handlers?.notice(`remembered ${this.hostPort} in ${knownHosts.path}`);
-			return;
+			return true;
 		}
 		throw new RoomError(
 			'host-changed',
@@ -222,8 +233,29 @@ export class TcpTransport implements Transport {
 		const queued = this.inbox.shift();
 		if (queued) return Promise.resolve(queued);
 		if (this.closedReason) return Promise.reject(new RoomError('network', this.closedReason));
+		const timeoutMs = this.options.loginReplyTimeoutMs ?? 10_000;
 		return new Promise((resolve, reject) => {
-			this.loginWaiter = {resolve, reject};
+			// A server that accepts but never answers must not stall the login (or a reconnect) forever.
+			const timer = setTimeout(() => {
+				this.loginWaiter = undefined;
+				reject(
+					new RoomError(
+						'network',
+						`${this.url} did not answer the login within ${timeoutMs / 1000} s` +
+							(this.options.insecurePlaintext ? ' (if it is a TLS server, connect without --insecure-plaintext)' : ''),
+					),
+				);
+			}, timeoutMs);
+			this.loginWaiter = {
+				resolve: message => {
+					clearTimeout(timer);
+					resolve(message);
+				},
+				reject: error => {
+					clearTimeout(timer);
+					reject(error);
+				},
+			};
 		});
 	}
 
@@ -289,5 +321,9 @@ function describe(error: Error): string {
 	const code = (error as NodeJS.ErrnoException).code;
 	if (code === 'ECONNREFUSED') return 'connection refused (no server at that address)';
 	if (code === 'ECONNRESET') return 'connection reset';
+	// A plaintext server answers our ClientHello with its greeting frame, which
+	// OpenSSL reports as a record-layer error nobody could act on.
+	if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG')
+		return 'the server does not speak TLS (it may run with --insecure-plaintext; refusing to log in without encryption)';
 	return error.message;
 }

@@ -47,6 +47,8 @@ export interface RoomClient {
 	readonly nick: string | undefined;
 	readonly members: readonly string[];
 	readonly lagMs: number | undefined;
+	/** The room's name as the server announced it on joining (e.g. "lobby"); undefined before that. */
+	readonly roomName?: string | undefined;
 	/** True for rooms that need a password (TCP): the UI shows a login form instead of a nick prompt. */
 	readonly needsPassword: boolean;
 	/** Joins the room; rejects with a RoomError (e.g. nick-taken, auth-failed) the UI can show. */

@@ -77,6 +77,7 @@ export type ErrorCode =
 	| 'auth-failed'
 	| 'auth-unavailable'
 	| 'throttled'
+	| 'too-slow'
 	| 'server-error';
 
 export type ServerMessage =

@@ -1,5 +1,7 @@
 // The prompt and the part of the input that fits, with the cursor drawn as an
-// inverse-video character (the terminal's own cursor stays hidden by Ink).
+// inverse-video character (the terminal's own cursor stays hidden by Ink). A
+// multi-line draft (a pasted block) stays on this one row: each line break
+// shows as a dim "↵", a tab as a space; Enter sends the whole draft as one message.
 
 import {useRef} from 'react';
 import {Box, Text} from 'ink';
@@ -15,20 +17,52 @@ export interface InputLineProps {
 	readonly active?: boolean;
 }
 
+/** What stands for a line break in the one-row input line. */
+export const LINE_BREAK_MARK = '↵';
+
+/**
+ * The value as drawn: one UTF-16 unit per unit of `value` (so the cursor
+ * offset stays valid), line breaks as "↵" and tabs as spaces.
+ */
+export function displayValue(value: string): string {
+	return value.replace(/\n/g, LINE_BREAK_MARK).replace(/\t/g, ' ');
+}
+
+/** Draws a piece of the original value, its line breaks as dim marks. */
+function Piece({text}: {text: string}) {
+	if (!text.includes('\n')) return <>{displayValue(text)}</>;
+	return (
+		<>
+			{text.split('\n').map((part, index) => (
+				<Text key={index}>
+					{index > 0 ? <Text dimColor>{LINE_BREAK_MARK}</Text> : null}
+					{displayValue(part)}
+				</Text>
+			))}
+		</>
+	);
+}
+
 export function InputLine({value, cursor, width, prompt = '> ', active = true}: InputLineProps) {
 	// Remembered between renders so the text only scrolls when the cursor would leave the view.
 	const start = useRef(0);
-	const view = visibleWindow(value, cursor, Math.max(1, width - stringWidth(prompt)), start.current);
+	const view = visibleWindow(displayValue(value), cursor, Math.max(1, width - stringWidth(prompt)), start.current);
 	start.current = view.start;
+	// The window's pieces, cut from the original value so its line breaks can be drawn apart.
+	const beforeEnd = view.start + view.beforeCursor.length;
+	const underEnd = beforeEnd + (cursor < value.length ? view.underCursor.length : 0);
+	const before = value.slice(view.start, beforeEnd);
+	const under = cursor < value.length ? value.slice(beforeEnd, underEnd) : view.underCursor;
+	const after = value.slice(underEnd, underEnd + view.afterCursor.length);
 	return (
 		<Box width={width} height={1} overflow="hidden">
 			<Text wrap="truncate-end">
 				<Text color="cyan" bold dimColor={!active}>
 					{prompt}
 				</Text>
-				{view.beforeCursor}
-				<Text inverse={active}>{view.underCursor}</Text>
-				{view.afterCursor}
+				<Piece text={before} />
+				<Text inverse={active}>{under === '\n' ? LINE_BREAK_MARK : displayValue(under)}</Text>
+				<Piece text={after} />
 			</Text>
 		</Box>
 	);

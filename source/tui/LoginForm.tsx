@@ -9,6 +9,7 @@ import {graphemes} from './graphemes.js';
 import {InputLine} from './InputLine.js';
 import {formActionsForKey} from './key-bindings.js';
 import {createLineState, type LineState} from './line-editor.js';
+import type {PromptDrafts} from './room-tab.js';
 import {useLineEditor, type LineEditor} from './use-line-editor.js';
 
 export interface LoginOptions {
@@ -26,6 +27,10 @@ export interface LoginFormProps {
 	readonly error?: string | undefined;
 	/** Set while a login as this user is in flight: keys are ignored meanwhile. */
 	readonly loggingInAs?: string | undefined;
+	/** The first line before any attempt (default: say what the form is for). */
+	readonly intro?: string | undefined;
+	/** Where the half-typed fields are kept while the form is not shown (its room tab). */
+	readonly draft?: PromptDrafts | undefined;
 }
 
 /** Status line, user name, password, key hint. */
@@ -48,22 +53,31 @@ function clear(editor: LineEditor): void {
 	editor.dispatch({type: 'delete-to-start'});
 }
 
-export function LoginForm({width, user = '', onSubmit, error, loggingInAs}: LoginFormProps) {
+export const LOGIN_INTRO = 'log in to this room (or create an account)';
+
+export function LoginForm({width, user = '', onSubmit, error, loggingInAs, intro = LOGIN_INTRO, draft}: LoginFormProps) {
 	const busy = loggingInAs !== undefined;
-	const userEditor = useLineEditor(() => {
-		const state = createLineState();
-		return {...state, value: user, cursor: user.length};
-	});
-	const passwordEditor = useLineEditor();
+	const userEditor = useLineEditor(
+		() => draft?.user ?? {...createLineState(), value: user, cursor: user.length},
+		state => draft !== undefined && (draft.user = state),
+	);
+	const passwordEditor = useLineEditor(
+		() => draft?.password ?? createLineState(),
+		state => draft !== undefined && (draft.password = state),
+	);
 	// The newest focus lives in a ref too: one chunk ("alice\tsecret\r") switches and types in one go.
-	const focusRef = useRef<Field>(user.trim() === '' ? 'user' : 'password');
+	const focusRef = useRef<Field>(draft?.focus ?? (userEditor.current().value.trim() === '' ? 'user' : 'password'));
 	const [focus, setFocusState] = useState<Field>(focusRef.current);
 	const [problem, setProblem] = useState<string | undefined>(undefined);
 
-	const setFocus = useCallback((field: Field) => {
-		focusRef.current = field;
-		setFocusState(field);
-	}, []);
+	const setFocus = useCallback(
+		(field: Field) => {
+			focusRef.current = field;
+			if (draft !== undefined) draft.focus = field;
+			setFocusState(field);
+		},
+		[draft],
+	);
 	const focused = (): LineEditor => (focusRef.current === 'user' ? userEditor : passwordEditor);
 
 	/** Checks the fields, then hands them to the parent. */
@@ -118,7 +132,7 @@ export function LoginForm({width, user = '', onSubmit, error, loggingInAs}: Logi
 	const message = busy
 		? {text: `logging in as ${loggingInAs}…`, color: 'yellow'}
 		: (problem ?? error) === undefined
-			? {text: 'log in to this room (or create an account)', color: 'gray'}
+			? {text: intro, color: 'gray'}
 			: {text: problem ?? error ?? '', color: 'red'};
 	const masked = maskedLine(passwordEditor.state);
 	return (

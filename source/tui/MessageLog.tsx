@@ -27,6 +27,7 @@ function Row({row}: {row: LogRow}) {
 					bold={span.style.bold === true}
 					dimColor={span.style.dim === true}
 					italic={span.style.italic === true}
+					inverse={span.style.inverse === true}
 				>
 					{span.text}
 				</Text>

@@ -6,6 +6,7 @@ import {Box, Text, useInput, usePaste} from 'ink';
 import {nickProblem} from '../protocol/messages.js';
 import {InputLine} from './InputLine.js';
 import {lineActionsForKey} from './key-bindings.js';
+import type {PromptDrafts} from './room-tab.js';
 import {useLineEditor} from './use-line-editor.js';
 
 export interface NickPromptProps {
@@ -16,13 +17,18 @@ export interface NickPromptProps {
 	readonly error?: string | undefined;
 	/** Set while a join with this nick is in flight: keys are ignored meanwhile. */
 	readonly joiningAs?: string | undefined;
+	/** Where the half-typed nick is kept while the prompt is not shown (its room tab). */
+	readonly draft?: PromptDrafts | undefined;
 }
 
 export const NICK_PROMPT_HEIGHT = 2;
 
-export function NickPrompt({width, onSubmit, error, joiningAs}: NickPromptProps) {
+export function NickPrompt({width, onSubmit, error, joiningAs, draft}: NickPromptProps) {
 	const busy = joiningAs !== undefined;
-	const editor = useLineEditor();
+	const editor = useLineEditor(
+		draft?.nick === undefined ? undefined : () => draft.nick!,
+		state => draft !== undefined && (draft.nick = state),
+	);
 	const [problem, setProblem] = useState<string | undefined>(undefined);
 
 	// Always subscribed (keys are ignored while busy): re-subscribing after a

@@ -1,5 +1,7 @@
 // The top row: where we are, who we are and how the connection is doing.
-// On a narrow terminal the URL gives way first; the state stays visible.
+// On a narrow terminal the URL gives way first; the state stays visible. In the
+// compact layout (no tab bar row) `rooms` says which tab this is and what waits
+// in the others, e.g. "1/3 +5@".
 
 import {Box, Text} from 'ink';
 import stringWidth from 'string-width';
@@ -15,6 +17,10 @@ export interface StatusBarProps {
 	readonly memberCount: number;
 	readonly lagMs: number | undefined;
 	readonly width: number;
+	/** Shown first, highlighted, e.g. "1/3 +5@" (the compact layout's stand-in for the tab bar). */
+	readonly rooms?: string | undefined;
+	/** Said instead of the state, in yellow, e.g. "not logged in" before the first login ("closed" would alarm). */
+	readonly stateLabel?: string | undefined;
 }
 
 const stateColours: Record<ConnectionState, string> = {
@@ -38,23 +44,33 @@ export function truncateToWidth(text: string, width: number): string {
 	return `${result}…`;
 }
 
-export function StatusBar({url, transport, nick, state, memberCount, lagMs, width}: StatusBarProps) {
+export function StatusBar({url, transport, nick, state, memberCount, lagMs, width, rooms, stateLabel}: StatusBarProps) {
+	const stateText = stateLabel ?? state;
 	const lag = lagMs === undefined ? '' : ` │ lag ${Math.round(lagMs)} ms`;
 	const members = `${memberCount} ${memberCount === 1 ? 'member' : 'members'}`;
 	const middle = ` │ ${transport.toUpperCase()} │ ${sanitizeText(nick ?? '(no nick)')} │ `;
 	const right = ` │ ${members}${lag} `;
-	const fixed = stringWidth(middle) + state.length + stringWidth(right);
-	// The URL takes what is left (at least a few columns, so the room is recognisable).
-	const left = ' ' + truncateToWidth(sanitizeText(url), Math.max(8, width - fixed - 1));
+	const roomsText = rooms === undefined ? '' : ` ${rooms}`;
+	const fixed = stringWidth(roomsText) + stringWidth(middle) + stringWidth(stateText) + stringWidth(right);
+	// The URL takes what is left (at least a few columns, so the room is recognisable);
+	// beside the rooms summary it may go entirely, as the state matters more.
+	const room = width - fixed - 1;
+	const left = rooms !== undefined && room < 6 ? '' : ' ' + truncateToWidth(sanitizeText(url), Math.max(rooms === undefined ? 8 : 0, room));
+	const colour = stateLabel === undefined ? stateColours[state] : 'yellow';
 	// Pad to the full width so the inverse bar spans the screen; Ink truncates if still too long.
 	const padding = Math.max(0, width - stringWidth(left) - fixed);
 	return (
 		<Box width={width} height={1} overflow="hidden">
 			<Text wrap="truncate-end" inverse>
+				{roomsText === '' ? null : (
+					<Text color="magenta" bold>
+						{roomsText}
+					</Text>
+				)}
 				{left}
 				{middle}
-				<Text color={stateColours[state]} bold>
-					{state}
+				<Text color={colour} bold>
+					{stateText}
 				</Text>
 				{right + ' '.repeat(padding)}
 			</Text>

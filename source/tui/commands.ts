@@ -13,6 +13,14 @@ export type Command =
 	| {kind: 'clear'}
 	| {kind: 'help'; topic?: string}
 	| {kind: 'quit'}
+	/** Search this room's log (an empty query just opens the search prompt, like Ctrl+R). */
+	| {kind: 'search'; query: string}
+	/** Open a room in a new tab: an address (udp://… tcp://…) or a name from the rooms config. */
+	| {kind: 'connect'; target: string}
+	/** Leave the room on screen and close its tab. */
+	| {kind: 'close'}
+	/** Show tab `number` (1-based, as the tab bar numbers them). */
+	| {kind: 'switch'; number: number}
 	| {kind: 'invalid'; message: string};
 
 export interface CommandSpec {
@@ -89,7 +97,44 @@ export const COMMANDS: readonly CommandSpec[] = [
 		help: 'clear the log on this screen (nobody else is affected)',
 		parse: noArguments({kind: 'clear'}, '/clear'),
 	},
-	{name: 'quit', aliases: ['exit'], usage: '/quit', help: 'leave the room and exit', parse: () => ({kind: 'quit'})},
+	{
+		name: 'search',
+		aliases: ['find'],
+		usage: '/search TEXT',
+		help: 'find TEXT in this room\'s log (also Ctrl+R): Ctrl+R/Ctrl+S older/newer, Enter stay, Esc back',
+		parse: args => ({kind: 'search', query: args.trim()}),
+	},
+	{
+		name: 'connect',
+		aliases: ['join', 'open'],
+		usage: '/connect URL|NAME',
+		help: 'open a room in a new tab: udp://HOST:PORT, tcp://HOST:PORT or a name from rooms.json',
+		parse(args) {
+			const target = args.trim();
+			if (target === '') return usageError(this);
+			if (/\s/u.test(target)) return usageError(this, 'one room at a time');
+			return {kind: 'connect', target};
+		},
+	},
+	{
+		name: 'close',
+		aliases: ['part', 'leave'],
+		usage: '/close',
+		help: 'leave the room on screen and close its tab (the last one quits)',
+		parse: noArguments({kind: 'close'}, '/close'),
+	},
+	{
+		name: 'switch',
+		aliases: ['tab', 'window'],
+		usage: '/switch N',
+		help: 'show room tab N (also Alt+N; Ctrl+N/Ctrl+P next/previous)',
+		parse(args) {
+			const text = args.trim();
+			if (!/^\d{1,4}$/.test(text) || Number(text) < 1) return usageError(this, text === '' ? undefined : 'N is a tab number from 1');
+			return {kind: 'switch', number: Number(text)};
+		},
+	},
+	{name: 'quit', aliases: ['exit'], usage: '/quit', help: 'leave every room and exit', parse: () => ({kind: 'quit'})},
 ];
 
 export function findCommand(name: string): CommandSpec | undefined {
@@ -123,5 +168,7 @@ export function helpLines(topic?: string): string[] {
 		'commands:',
 		...COMMANDS.map(spec => `  ${spec.usage.padEnd(width)}  ${spec.help}`),
 		'  //TEXT' + ' '.repeat(Math.max(0, width - 6)) + '  send TEXT starting with "/"',
+		'keys: Tab complete a nick or /command · Ctrl+R search the log (Ctrl+R/Ctrl+S older/newer, Esc back)',
+		'      Alt+1…9 room N · Ctrl+N/Ctrl+P next/previous room · PgUp/PgDn scroll · Ctrl+T members · Ctrl+C quit',
 	];
 }

@@ -9,21 +9,39 @@
 //   Ctrl+End or Esc      back to the newest line (sending a message does it too)
 //   Ctrl+T               show/hide the member panel. F-keys cannot be used:
 //                        Ink's useInput reports no flag for them.
+//   Alt+1…9              show room tab 1…9 (Ink reports Alt as `meta`, the digit as input)
+//   Ctrl+N / Ctrl+P      next / previous room tab (wrapping around)
 //   Ctrl+D on an empty line quits, as in a shell.
+//   Tab / Shift+Tab      complete a nick ("alice: " at the line start) or a /command;
+//                        again to cycle through the matches (featureActionForKey)
+//   Ctrl+R               search the log. While searching (searchActionForKey):
+//                        type the query; Ctrl+R or ↑ older match, Ctrl+S or ↓
+//                        (or Ctrl+Shift+R where the terminal tells it apart) newer;
+//                        Enter stays at the match; Esc or Ctrl+G goes back.
+//                        Each room keeps its own search; Alt+N, Ctrl+N/P, Ctrl+T
+//                        and Ctrl+C still work while it shows.
+//   A bracketed paste of several lines becomes one multi-line draft in the
+//   input line ("↵" marks the breaks); Enter sends it as one message, asking
+//   "Send N lines as one message? [y/N]" above 5 lines (y sends; n, Enter, Esc
+//   keep the draft).
 //
 // The login form (TCP rooms): Tab, Shift+Tab, ↑/↓ switch between user name and
 // password; Enter on the user name moves on, on the password logs in; Ctrl+R
-// creates the account instead. The trust prompt takes y/Y (yes), n/N/Enter/Esc (no).
+// creates the account instead. The room keys (Alt+N, Ctrl+N/P) work there too.
+// The trust prompt takes y/Y (yes), n/N/Enter/Esc (no), and nothing else.
 
 import type {Key} from 'ink';
 import type {LineAction} from './line-editor.js';
+import type {SearchAction} from './search.js';
 
 export type ScreenAction =
 	| {type: 'quit'}
 	| {type: 'scroll-page'; direction: 'up' | 'down'}
 	| {type: 'scroll-line'; direction: 'up' | 'down'}
 	| {type: 'scroll-to-bottom'}
-	| {type: 'toggle-members'};
+	| {type: 'toggle-members'}
+	| {type: 'show-tab'; index: number}
+	| {type: 'cycle-tab'; step: 1 | -1};
 
 /** Keys that act on the whole screen, checked before the line editor sees them. */
 export function screenActionForKey(input: string, key: Key, lineIsEmpty: boolean): ScreenAction | undefined {
@@ -35,6 +53,9 @@ export function screenActionForKey(input: string, key: Key, lineIsEmpty: boolean
 	if ((key.shift || key.ctrl) && key.downArrow) return {type: 'scroll-line', direction: 'down'};
 	if ((key.ctrl && key.end) || key.escape) return {type: 'scroll-to-bottom'};
 	if (key.ctrl && input === 't') return {type: 'toggle-members'};
+	if (key.meta && !key.ctrl && /^[1-9]$/.test(input)) return {type: 'show-tab', index: Number(input) - 1};
+	if (key.ctrl && input === 'n') return {type: 'cycle-tab', step: 1};
+	if (key.ctrl && input === 'p') return {type: 'cycle-tab', step: -1};
 	return undefined;
 }
 
@@ -118,4 +139,36 @@ export function formActionsForKey(input: string, key: Key): FormAction[] {
 	return lineActionsForKey(input, key).map(
 		(action): FormAction => (action.type === 'history-up' || action.type === 'history-down' ? {type: 'switch-field'} : action),
 	);
+}
+
+/** Keys for features that need more than the line: completion and search. */
+export type FeatureAction = {type: 'complete'; direction: 'forward' | 'backward'} | {type: 'search'};
+
+/**
+ * Checked after screenActionForKey and before the line editor. Any key that
+ * does not give 'complete' ends a completion session.
+ */
+export function featureActionForKey(input: string, key: Key): FeatureAction | undefined {
+	if (key.tab && !key.ctrl && !key.meta) return {type: 'complete', direction: key.shift ? 'backward' : 'forward'};
+	if (key.ctrl && input === 'r') return {type: 'search'};
+	return undefined;
+}
+
+/**
+ * Keys while searching the log: they all go to the search (Ctrl+C excepted,
+ * which the screen checks first). Unknown control keys map to nothing.
+ */
+export function searchActionForKey(input: string, key: Key): SearchAction | undefined {
+	if (key.escape || (key.ctrl && input === 'g')) return {type: 'cancel'};
+	if (key.return) return {type: 'accept'};
+	// Ctrl+Shift+R only differs from Ctrl+R in terminals with the kitty keyboard protocol.
+	if (key.ctrl && input.toLowerCase() === 'r') return {type: key.shift ? 'newer' : 'older'};
+	if (key.upArrow) return {type: 'older'};
+	if ((key.ctrl && input === 's') || key.downArrow) return {type: 'newer'};
+	if (key.backspace) return key.meta ? {type: 'delete-word'} : {type: 'backspace'};
+	if (key.ctrl && input === 'w') return {type: 'delete-word'};
+	if (key.ctrl && input === 'u') return {type: 'clear-query'};
+	if (key.ctrl || key.meta || key.tab || key.pageUp || key.pageDown || key.delete) return undefined;
+	if (key.leftArrow || key.rightArrow || key.home || key.end) return undefined;
+	return input === '' ? undefined : {type: 'type', text: input};
 }

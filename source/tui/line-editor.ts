@@ -32,7 +32,13 @@ export type LineAction =
 	| {type: 'delete-to-end'}
 	| {type: 'history-up'}
 	| {type: 'history-down'}
-	| {type: 'submit'};
+	| {type: 'submit'}
+	/**
+	 * Sets the whole line (Tab completion rewrites a word; a multi-line paste
+	 * becomes the draft). Line breaks become spaces unless `multiline` is set:
+	 * then "\n" and tabs stay (a draft sent as one multi-line message).
+	 */
+	| {type: 'replace'; value: string; cursor: number; multiline?: boolean};
 
 export function createLineState(options: {history?: readonly string[]; historyLimit?: number} = {}): LineState {
 	const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
@@ -46,13 +52,22 @@ export function createLineState(options: {history?: readonly string[]; historyLi
 	};
 }
 
-// Whatever a terminal or a paste delivers, the line stays one line of printable
-// text: line breaks and tabs become spaces, other controls and bidi overrides go.
+// Whatever a terminal or a paste delivers, the line stays printable text: line
+// breaks and tabs become spaces, other controls and bidi overrides go. The one
+// exception is a multi-line draft (a paste of several lines, `replace` with
+// `multiline`), which keeps its "\n"s until Enter sends it as one message.
 const LINE_BREAKS = /\r\n|[\r\n\t]/g;
 const UNPRINTABLE = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/gu;
 
 export function cleanInsertedText(text: string): string {
 	return text.replace(LINE_BREAKS, ' ').replace(UNPRINTABLE, '');
+}
+
+const DRAFT_UNPRINTABLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/gu;
+
+/** As cleanInsertedText, but "\n" (CRLF and CR made "\n") and tabs stay: the text of a multi-line draft. */
+export function cleanDraftText(text: string): string {
+	return text.replace(/\r\n?/g, '\n').replace(DRAFT_UNPRINTABLE, '');
 }
 
 function edit(state: LineState, value: string, cursor: number): LineState {
@@ -121,6 +136,15 @@ export function reduceLine(state: LineState, action: LineAction): LineState {
 			const keep = value.trim().length > 0 && state.history.at(-1) !== value;
 			const history = keep ? [...state.history, value].slice(-state.historyLimit) : state.history;
 			return {...state, value: '', cursor: 0, history, historyIndex: undefined, draft: ''};
+		}
+		case 'replace': {
+			// Cleaned like typed text, each side of the cursor apart so the cursor stays where it was asked to be.
+			const at = Math.max(0, Math.min(action.cursor, action.value.length));
+			const clean = action.multiline === true ? cleanDraftText : cleanInsertedText;
+			const before = clean(action.value.slice(0, at));
+			const next = before + clean(action.value.slice(at));
+			if (next === value && before.length === cursor) return state;
+			return edit(state, next, before.length);
 		}
 	}
 }

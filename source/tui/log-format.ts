@@ -3,8 +3,10 @@
 
 import stringWidth from 'string-width';
 import {sanitizeText} from '../protocol/messages.js';
+import {mentions} from './mentions.js';
 import {nickStyle} from './nick-colour.js';
 import type {LogEntry} from './scrollback.js';
+import {findAll, paintRanges, type PaintLayer} from './text-ranges.js';
 import {wrapSpans, type Span, type WrappedRow} from './wrap.js';
 
 export interface RowStyle {
@@ -12,6 +14,8 @@ export interface RowStyle {
 	readonly bold?: boolean;
 	readonly dim?: boolean;
 	readonly italic?: boolean;
+	/** Swapped foreground and background: search matches. */
+	readonly inverse?: boolean;
 }
 
 export type LogSpan = Span<RowStyle>;
@@ -93,8 +97,62 @@ export function entrySpans(entry: LogEntry): {gutter: LogSpan[]; body: LogSpan[]
 
 const spansWidth = (spans: readonly LogSpan[]): number => spans.reduce((total, item) => total + stringWidth(item.text), 0);
 
-/** The rows an entry takes at `width` columns. */
-export function layoutEntry(entry: LogEntry, width: number): LogRow[] {
+/** The text an entry shows after its gutter (without the "(sending…)" status): what search looks in. */
+export function entryText(entry: LogEntry): string {
+	return entrySpans(entry).body[0]?.text ?? '';
+}
+
+export interface LayoutOptions {
+	/** Our nick: where others' messages name it, it is painted (bold yellow). */
+	readonly ownNick?: string | undefined;
+	/** A search query: its matches in entry texts are painted in inverse video. */
+	readonly highlight?: string | undefined;
+	/** The entry holding the current search match: its matches are painted yellow-inverse. */
+	readonly currentId?: number | undefined;
+}
+
+// Highlights keep the style beneath (an action's italics) and add their own;
+// the results are cached so equal inputs give the same object, which the
+// wrapper needs to keep neighbouring cells in one span.
+const MENTION: RowStyle = Object.freeze({color: 'yellow', bold: true});
+const MATCH: RowStyle = Object.freeze({inverse: true});
+const CURRENT_MATCH: RowStyle = Object.freeze({inverse: true, color: 'yellow', bold: true});
+const merged = new WeakMap<RowStyle, WeakMap<RowStyle, RowStyle>>();
+
+function overlay(extra: RowStyle): (base: RowStyle) => RowStyle {
+	return base => {
+		let byExtra = merged.get(base);
+		if (byExtra === undefined) merged.set(base, (byExtra = new WeakMap()));
+		let style = byExtra.get(extra);
+		if (style === undefined) byExtra.set(extra, (style = Object.freeze({...base, ...extra})));
+		return style;
+	};
+}
+
+function highlightLayers(entry: LogEntry, text: string, options: LayoutOptions): PaintLayer<RowStyle>[] {
+	const layers: PaintLayer<RowStyle>[] = [];
+	if ((entry.kind === 'message' || entry.kind === 'direct') && !entry.self) {
+		const ranges = mentions(text, options.ownNick);
+		if (ranges.length > 0) layers.push({ranges, styleFor: overlay(MENTION)});
+	}
+	if (options.highlight !== undefined && options.highlight !== '') {
+		const ranges = findAll(text, options.highlight);
+		if (ranges.length > 0) layers.push({ranges, styleFor: overlay(entry.id === options.currentId ? CURRENT_MATCH : MATCH)});
+	}
+	return layers;
+}
+
+/**
+ * The rows an entry takes at `width` columns. With options, mentions of our
+ * nick and search matches are painted; a RowCache built over this must be
+ * rebuilt when the options change (it keys on entry and width only).
+ */
+export function layoutEntry(entry: LogEntry, width: number, options?: LayoutOptions): LogRow[] {
 	const {gutter, body} = entrySpans(entry);
+	const main = body[0];
+	if (options !== undefined && main !== undefined) {
+		const layers = highlightLayers(entry, main.text, options);
+		if (layers.length > 0) body.splice(0, 1, ...paintRanges(main, layers));
+	}
 	return wrapSpans([...gutter, ...body], width, spansWidth(gutter));
 }

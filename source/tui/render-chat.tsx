@@ -4,17 +4,24 @@
 import {render, type Instance, type RenderOptions} from 'ink';
 import type {HostTrustPrompter} from '../client/host-trust.js';
 import type {RoomClient} from '../client/types.js';
-import {ChatScreen} from './ChatScreen.js';
+import {ChatScreen, type ChatScreenProps, type RoomOpener, type RoomSpec} from './ChatScreen.js';
+import {createBell} from './mentions.js';
 
 export interface RenderChatOptions {
-	/** Join with this nick; without it the UI asks for one. For a room that needs a password: the user name to prefill. */
+	/** With a single client: join with this nick (else the UI asks); for a room that needs a password, the user name to prefill. */
 	readonly nick?: string | undefined;
 	/** With `nick`, for a room that needs a password: log in at once instead of showing the login form. */
 	readonly password?: string | undefined;
+	/** How `/connect` opens more rooms. */
+	readonly opener?: RoomOpener | undefined;
 	/** Lets the UI answer when the client meets a server certificate it has never seen. */
 	readonly trust?: HostTrustPrompter | undefined;
 	readonly scrollbackCap?: number | undefined;
 	readonly showMembers?: boolean | undefined;
+	/** Ring the terminal bell when someone names us or sends us a direct message (--bell). */
+	readonly bell?: boolean | undefined;
+	/** Log every room, as it opens, e.g. with attachRoomLog (--log-dir); see ChatScreenProps. */
+	readonly attachLog?: ChatScreenProps['attachLog'];
 	readonly stdout?: NodeJS.WriteStream | undefined;
 	readonly stdin?: NodeJS.ReadStream | undefined;
 	readonly stderr?: NodeJS.WriteStream | undefined;
@@ -24,7 +31,25 @@ export interface RenderChatOptions {
 	readonly exitOnFatalError?: boolean | undefined;
 }
 
-export function renderChat(client: RoomClient, options: RenderChatOptions = {}): Instance {
+/** Shows one room (a client) or several (a tab each, the first on screen). */
+export function renderChat(rooms: RoomClient | readonly RoomSpec[], options: RenderChatOptions = {}): Instance {
+	const specs: readonly RoomSpec[] = Array.isArray(rooms)
+		? rooms
+		: [{client: rooms as RoomClient, nick: options.nick, password: options.password}];
+	// Every client, including those /connect opens later, so a crash still leaves every room.
+	const clients = new Set(specs.map(spec => spec.client));
+	const {opener} = options;
+	const tracked: RoomOpener | undefined =
+		opener === undefined
+			? undefined
+			: {
+					...opener,
+					create: url => {
+						const client = opener.create(url);
+						clients.add(client);
+						return client;
+					},
+				};
 	const stderr = options.stderr ?? process.stderr;
 	const renderOptions: RenderOptions = {
 		alternateScreen: true,
@@ -37,12 +62,13 @@ export function renderChat(client: RoomClient, options: RenderChatOptions = {}):
 	};
 	const instance = render(
 		<ChatScreen
-			client={client}
-			nick={options.nick}
-			password={options.password}
+			rooms={specs}
+			opener={tracked}
 			trust={options.trust}
 			scrollbackCap={options.scrollbackCap}
 			showMembers={options.showMembers}
+			bell={options.bell === true ? createBell(options.stdout ?? process.stdout, {enabled: true}) : undefined}
+			attachLog={options.attachLog}
 		/>,
 		renderOptions,
 	);
@@ -57,7 +83,7 @@ export function renderChat(client: RoomClient, options: RenderChatOptions = {}):
 			// The terminal state is best effort from here on.
 		}
 		stderr.write(`parley: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-		void client.close().catch(() => undefined);
+		for (const client of clients) void client.close().catch(() => undefined);
 		process.exit(1);
 	};
 	if (options.exitOnFatalError !== false) {

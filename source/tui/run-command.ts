@@ -1,4 +1,5 @@
-// Carries out a parsed command against the room. Kept apart from React so the
+// Carries out a parsed command against the room on screen (or, for /connect,
+// /close and /switch, the set of open rooms). Kept apart from React so the
 // routing is plain code; nothing here throws: failures become log lines.
 
 import type {RoomClient} from '../client/types.js';
@@ -9,8 +10,16 @@ export interface CommandContext {
 	notice(text: string): void;
 	error(text: string): void;
 	clearLog(): void;
-	/** Leaves the room and exits the UI. */
+	/** Leaves every room and exits the UI. */
 	quit(): void;
+	/** Opens search mode on this room's log with `query` (may be empty); without it /search says it is unavailable. */
+	search?(query: string): void;
+	/** Opens a room (address or configured name) in a new tab. */
+	connect(target: string): void;
+	/** Leaves the room on screen and closes its tab. */
+	closeRoom(): void;
+	/** Shows tab `number` (1-based). */
+	switchTo(number: number): void;
 }
 
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -44,6 +53,19 @@ export function runCommand(command: Command, context: CommandContext): void {
 				return;
 			case 'quit':
 				context.quit();
+				return;
+			case 'connect':
+				context.connect(command.target);
+				return;
+			case 'close':
+				context.closeRoom();
+				return;
+			case 'switch':
+				context.switchTo(command.number);
+				return;
+			case 'search':
+				if (context.search === undefined) context.error('search is not available here');
+				else context.search(command.query);
 				return;
 			case 'invalid':
 				context.error(command.message);

@@ -12,7 +12,10 @@ export interface LineEditor {
 	current(): LineState;
 }
 
-export function useLineEditor(initial?: () => LineState): LineEditor {
+/** `onChange` hears every new state (a room tab keeps its half-typed prompt that way). */
+export function useLineEditor(initial?: () => LineState, onChange?: (state: LineState) => void): LineEditor {
+	const changed = useRef(onChange);
+	changed.current = onChange;
 	const latest = useRef<LineState | undefined>(undefined);
 	latest.current ??= initial === undefined ? createLineState() : initial();
 	const [state, setState] = useState<LineState>(latest.current);
@@ -20,6 +23,7 @@ export function useLineEditor(initial?: () => LineState): LineEditor {
 		const before = latest.current!;
 		latest.current = reduceLine(before, action);
 		setState(latest.current);
+		changed.current?.(latest.current);
 		return before;
 	}, []);
 	const current = useCallback(() => latest.current!, []);

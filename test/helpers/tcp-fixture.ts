@@ -20,11 +20,23 @@ export interface TcpFixture {
 	dir: string;
 	knownHosts: KnownHosts;
 	addUser(name: string, password: string): Promise<void>;
-	client(
-		options?: Partial<TcpTransportOptions> & {session?: RoomSessionOptions},
-	): {client: RoomSession; transport: TcpTransport; events: Recorder};
+	client(options?: Partial<TcpTransportOptions> & {session?: RoomSessionOptions}): TcpTestClient;
 	login(user: string, password: string, port?: number): Promise<{client: RoomSession; events: Recorder}>;
 	close(): Promise<void>;
+}
+
+export interface TcpTestClient {
+	client: RoomSession;
+	transport: TcpTransport;
+	events: Recorder;
+}
+
+/** A room client over TLS that trusts a first-seen server (its fingerprint goes into `knownHosts`). */
+export function tcpClient(options: TcpTransportOptions & {session?: RoomSessionOptions}): TcpTestClient {
+	const {session, ...transportOptions} = options;
+	const transport = new TcpTransport({confirmNewHost: async () => true, ...transportOptions});
+	const client = new RoomSession(transport, session);
+	return {client, transport, events: new Recorder(client)};
 }
 
 export async function tcpFixture(
@@ -51,18 +63,15 @@ export async function tcpFixture(
 			await store.createUser(name, await deriveVerifier(password));
 		},
 		client(extra = {}) {
-			const {session, ...transportOptions} = extra;
-			const transport = new TcpTransport({
+			const made = tcpClient({
 				host: '127.0.0.1',
 				port: server.port,
 				knownHosts,
-				confirmNewHost: async () => true,
 				...(options.tls === undefined && 'tls' in options ? {insecurePlaintext: true} : {}),
-				...transportOptions,
+				...extra,
 			});
-			const client = new RoomSession(transport, session);
-			clients.push(client);
-			return {client, transport, events: new Recorder(client)};
+			clients.push(made.client);
+			return made;
 		},
 		async login(user, password, port) {
 			const {client, events} = fixture.client(port === undefined ? {} : {port});

@@ -152,6 +152,39 @@ for (const backend of backends) {
 			await assert.rejects(store.appendMessage('', {from: 'a', text: 'b', action: false, ts: 1}), RangeError);
 		});
 
+		test('a resent message (same room, sender and ref) is stored once, even when resent concurrently', async () => {
+			const room = `${RUN_ID}-resend`;
+			const first = {from: 'alice', text: 'only once', action: false, ts: 1, ref: 'r-1'};
+			assert.equal(await store.appendMessage(room, first), 1);
+			assert.equal(await store.appendMessage(room, {...first, ts: 2}), 1, 'the resend gets the stored number back');
+			const second = await backend.open();
+			try {
+				const seqs = await Promise.all(
+					Array.from({length: 10}, (_, i) =>
+						(i % 2 === 0 ? store : second).appendMessage(room, {from: 'alice', text: 'twice?', action: false, ts: 3, ref: 'r-2'}),
+					),
+				);
+				assert.deepEqual(new Set(seqs), new Set([2]));
+			} finally {
+				await second.close();
+			}
+			// The same ref from someone else, or without a ref, is a new message.
+			assert.equal(await store.appendMessage(room, {from: 'bob', text: 'mine', action: false, ts: 4, ref: 'r-1'}), 3);
+			assert.equal(await store.appendMessage(room, {from: 'alice', text: 'no ref', action: false, ts: 5}), 4);
+			assert.equal(await store.appendMessage(room, {from: 'alice', text: 'no ref', action: false, ts: 5}), 5);
+			assert.deepEqual(
+				(await store.messagesAfter(room, 0, 10)).map(m => [m.seq, m.from, m.text]),
+				[
+					[1, 'alice', 'only once'],
+					[2, 'alice', 'twice?'],
+					[3, 'bob', 'mine'],
+					[4, 'alice', 'no ref'],
+					[5, 'alice', 'no ref'],
+				],
+			);
+			await assert.rejects(store.appendMessage(room, {...first, ref: 'bad ref with spaces'}), RangeError);
+		});
+
 		test('ping answers while open', async () => {
 			await store.ping();
 		});

@@ -220,16 +220,17 @@ describe('ChatScreen', () => {
 		assert.deepEqual(client.calls, [{method: 'connect', nick: 'zed'}]);
 	});
 
-	it('takes a bracketed paste as one line and recalls sent lines with ↑', async () => {
+	it('takes a bracketed paste of two lines as one multi-line draft, sent by Enter as one message, and recalls it with ↑', async () => {
 		const {client, view, until} = setup();
 		await waitFor(() => client.listenerCount === 1);
 		await typeKeys(view.stdin, '\u001B[200~pasted\nover lines\u001B[201~');
-		await until(text => inputRow(text).startsWith('> pasted over lines'));
+		await until(text => inputRow(text).startsWith('> pasted↵over lines'));
+		assert.deepEqual(client.calls, [], 'a paste is not sent without Enter');
 		await typeKeys(view.stdin, KEYS.enter, 'draft', KEYS.up);
-		await until(text => inputRow(text).startsWith('> pasted over lines'));
+		await until(text => inputRow(text).startsWith('> pasted↵over lines'));
 		await typeKeys(view.stdin, KEYS.down);
 		await until(text => inputRow(text).startsWith('> draft'));
-		assert.deepEqual(client.calls, [{method: 'say', text: 'pasted over lines', action: false}]);
+		assert.deepEqual(client.calls, [{method: 'say', text: 'pasted\nover lines', action: false}]);
 	});
 
 	it('shows a client that throws as an error line instead of crashing', async () => {

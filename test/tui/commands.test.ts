@@ -39,6 +39,20 @@ describe('command parsing', () => {
 		assert.deepEqual(parseInput('/exit'), {kind: 'quit'});
 	});
 
+	it('parses /connect, /close and /switch', () => {
+		assert.deepEqual(parseInput('/connect tcp://chat.example:7668'), {kind: 'connect', target: 'tcp://chat.example:7668'});
+		assert.deepEqual(parseInput('/join  work '), {kind: 'connect', target: 'work'});
+		assert.deepEqual(parseInput('/connect'), {kind: 'invalid', message: 'usage: /connect URL|NAME'});
+		assert.equal(parseInput('/connect a b').kind, 'invalid');
+		assert.deepEqual(parseInput('/close'), {kind: 'close'});
+		assert.deepEqual(parseInput('/part'), {kind: 'close'});
+		assert.deepEqual(parseInput('/switch 2'), {kind: 'switch', number: 2});
+		assert.deepEqual(parseInput('/tab 12'), {kind: 'switch', number: 12});
+		assert.deepEqual(parseInput('/switch'), {kind: 'invalid', message: 'usage: /switch N'});
+		assert.equal(parseInput('/switch 0').kind, 'invalid');
+		assert.equal(parseInput('/switch two').kind, 'invalid');
+	});
+
 	it('parses /help with and without a topic', () => {
 		assert.deepEqual(parseInput('/help'), {kind: 'help'});
 		assert.deepEqual(parseInput('/help /msg'), {kind: 'help', topic: 'msg'});

@@ -54,6 +54,16 @@ describe('key bindings', () => {
 		assert.equal(screenActionForKey('', key({end: true}), false), undefined, 'plain End is for the line');
 	});
 
+	it('maps Alt+1…9 and Ctrl+N/Ctrl+P to the room tabs', () => {
+		assert.deepEqual(screenActionForKey('1', key({meta: true}), false), {type: 'show-tab', index: 0});
+		assert.deepEqual(screenActionForKey('9', key({meta: true}), true), {type: 'show-tab', index: 8});
+		assert.equal(screenActionForKey('0', key({meta: true}), false), undefined);
+		assert.equal(screenActionForKey('1', key(), false), undefined, 'a plain digit is text');
+		assert.deepEqual(screenActionForKey('n', key({ctrl: true}), false), {type: 'cycle-tab', step: 1});
+		assert.deepEqual(screenActionForKey('p', key({ctrl: true}), false), {type: 'cycle-tab', step: -1});
+		assert.equal(lineActionForKey('1', key({meta: true})), undefined, 'Alt+digit never reaches the line');
+	});
+
 	it('maps form keys: Tab and ↑/↓ switch fields, Ctrl+R registers, chunks split on Tab and Enter', () => {
 		assert.deepEqual(formActionsForKey('', key({tab: true})), [{type: 'switch-field'}]);
 		assert.deepEqual(formActionsForKey('', key({tab: true, shift: true})), [{type: 'switch-field'}]);

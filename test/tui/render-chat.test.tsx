@@ -32,6 +32,26 @@ describe('renderChat', () => {
 		assert.equal(stdin.isRaw, false, 'raw mode is switched off again');
 	});
 
+	it('shows several rooms, a tab each, and Ctrl+C leaves all of them', async () => {
+		const lobby = new FakeRoomClient({nick: 'me', url: 'udp://127.0.0.1:7667'});
+		const chat = new FakeRoomClient({url: 'tcp://127.0.0.1:7668', transport: 'tcp', needsPassword: true, state: 'closed'});
+		const stdout = new FakeTtyOutput(80, 20);
+		const stdin = new FakeTtyInput();
+		const instance = renderChat([{client: lobby}, {client: chat, intro: 'make an account with Ctrl+R'}], {
+			stdout: stdout as unknown as NodeJS.WriteStream,
+			stdin: stdin as unknown as NodeJS.ReadStream,
+			interactive: true,
+			exitOnFatalError: false,
+		});
+		await waitFor(() => stdout.output.includes('[1:udp 127.0.0.1:7667]') && stdout.output.includes('2:tcp'), () => stdout.output);
+		stdin.write('\u001B2');
+		await waitFor(() => stdout.output.includes('make an account with Ctrl+R'), () => stdout.output);
+		stdin.write(KEYS.ctrlC);
+		await instance.waitUntilExit();
+		assert.deepEqual(lobby.calls, [{method: 'close'}]);
+		assert.deepEqual(chat.calls, [{method: 'close'}]);
+	});
+
 	it('fills the terminal exactly and follows a resize', async () => {
 		const client = new FakeRoomClient({nick: 'me'});
 		const stdout = new FakeTtyOutput(70, 12);
@@ -45,11 +65,13 @@ describe('renderChat', () => {
 		await waitFor(() => stdout.output.includes('Members'), () => stdout.output);
 		stdout.output = '';
 		stdout.resize(40, 8);
-		await waitFor(() => stdout.output.includes('connected'), () => stdout.output);
+		// The last synchronized-output block is the frame on screen now. Ink may first
+		// redraw the old tree at the new width; the frame after it has the new height.
+		const lastFrame = (): string =>
+			stdout.output.slice(stdout.output.lastIndexOf('\u001B[?2026h')).replace(/\u001B\[[0-9;?]*[A-Za-z]/g, '');
+		await waitFor(() => lastFrame().includes('connected') && lastFrame().split('\n').length === 8, lastFrame);
 		await delay(50);
-		// The last synchronized-output block is the frame on screen now.
-		const lastFrame = stdout.output.slice(stdout.output.lastIndexOf('\u001B[?2026h'));
-		const frame = lastFrame.replace(/\u001B\[[0-9;?]*[A-Za-z]/g, '');
+		const frame = lastFrame();
 		assert.equal(frame.split('\n').length, 8, 'exactly as tall as the terminal');
 		assert.ok(!frame.includes('Members'), 'the member panel hides on a narrow terminal');
 		for (const row of frame.split('\n')) assert.ok(stringWidth(row) <= 40, `"${row}"`);

@@ -1,11 +1,9 @@
-// Subscribes to a RoomClient and turns its events into log entries and the
-// status the bar shows. The log is one mutable Scrollback per screen; a
-// version number in React state is what triggers drawing.
+// Turns a RoomClient's events into log entries and the status the bar shows.
+// Plain code: each room tab (room-tab.ts) applies its client's events here.
 
-import {useCallback, useEffect, useMemo, useState} from 'react';
 import {sanitizeText} from '../protocol/messages.js';
 import type {ConnectionState, RoomClient, RoomEvent} from '../client/types.js';
-import {Scrollback} from './scrollback.js';
+import type {Scrollback} from './scrollback.js';
 
 export interface RoomStatus {
 	readonly state: ConnectionState;
@@ -13,20 +11,6 @@ export interface RoomStatus {
 	readonly nick: string | undefined;
 	readonly members: readonly string[];
 	readonly lagMs: number | undefined;
-}
-
-export interface RoomView {
-	readonly log: Scrollback;
-	/** Changes whenever the log does. */
-	readonly version: number;
-	readonly status: RoomStatus;
-	notice(text: string): void;
-	error(text: string): void;
-	clearLog(): void;
-}
-
-export interface UseRoomOptions {
-	readonly scrollbackCap?: number;
 }
 
 const stateNotices: Partial<Record<ConnectionState, string>> = {
@@ -111,52 +95,7 @@ export function applyRoomEvent(log: Scrollback, event: RoomEvent, status: RoomSt
 	}
 }
 
-function statusOf(client: RoomClient): RoomStatus {
+/** The status a client reports right now (before any event arrives). */
+export function statusOf(client: RoomClient): RoomStatus {
 	return {state: client.state, detail: undefined, nick: client.nick, members: client.members, lagMs: client.lagMs};
-}
-
-export function useRoom(client: RoomClient, options: UseRoomOptions = {}): RoomView {
-	const log = useMemo(() => new Scrollback(options.scrollbackCap), [client, options.scrollbackCap]);
-	const [version, setVersion] = useState(0);
-	const [status, setStatus] = useState(() => statusOf(client));
-	const bump = useCallback(() => setVersion(value => value + 1), []);
-
-	useEffect(() => {
-		setStatus(statusOf(client));
-		// The newest status lives in this closure so a burst of events before the
-		// next render builds on each other, never on a stale render's copy.
-		let latest = statusOf(client);
-		const unsubscribe = client.subscribe(event => {
-			try {
-				latest = applyRoomEvent(log, event, latest);
-				setStatus(latest);
-				bump();
-			} catch (error) {
-				log.append({kind: 'error', text: `could not show an event: ${String(error)}`});
-				bump();
-			}
-		});
-		return unsubscribe;
-	}, [client, log, bump]);
-
-	const notice = useCallback(
-		(text: string) => {
-			log.append({kind: 'notice', text});
-			bump();
-		},
-		[log, bump],
-	);
-	const error = useCallback(
-		(text: string) => {
-			log.append({kind: 'error', text});
-			bump();
-		},
-		[log, bump],
-	);
-	const clearLog = useCallback(() => {
-		log.clear();
-		bump();
-	}, [log, bump]);
-
-	return {log, version, status, notice, error, clearLog};
 }

@@ -1,0 +1,73 @@
+// What the fan-out benchmark's processes say to each other over IPC: the
+// runner (bench/fanout.ts), its member processes (bench/member-child.ts) and
+// the room server children (bench/*-server-child.ts). Types only.
+
+/** How a member process reaches the room under test. New targets (IRC, Redis) add a variant here and a connector. */
+export type TargetSpec =
+	| {kind: 'udp'; url: string}
+	| {kind: 'tcp'; host: string; port: number; password: string};
+
+export type ToMembers =
+	/** Log each user in (and straight out again) with at most `concurrency` in flight, starting at `startAt`. */
+	| {type: 'logins'; target: TargetSpec; users: string[]; concurrency: number; startAt: number}
+	| {type: 'join'; target: TargetSpec; nicks: string[]; senders: string[]; concurrency: number; startAt: number}
+	| {type: 'run'; step: number; ratePerSender: number; durationMs: number; startAt: number}
+	| {type: 'count'; step: number}
+	| {type: 'report'; step: number}
+	| {type: 'quit'};
+
+export type FromMembers =
+	| {
+			type: 'logins';
+			/** Milliseconds from starting the connection to the server's proof checked, per successful login. */
+			timesMs: Float64Array;
+			failures: number;
+			firstError: string | null;
+			/** clock() when the last login finished. */
+			endAt: number;
+			cpuMs: number;
+	  }
+	| {type: 'joined'; count: number; timesMs: Float64Array; endAt: number; cpuMs: number}
+	| {type: 'sent'; step: number; sent: number; durationMs: number}
+	| {type: 'count'; step: number; received: number}
+	| {
+			type: 'report';
+			step: number;
+			received: number;
+			latencies: Float64Array;
+			lostEvents: number;
+			lostMessages: number;
+			failed: number;
+			errors: number;
+			/** Members that lost their connection (e.g. cut off as too slow) during the step. */
+			disconnects: number;
+			/** CPU time used from the start of the step to the report, and that wall time. */
+			cpuMs: number;
+			windowMs: number;
+			/** When the last delivery of this step arrived (clock()). */
+			lastAt: number;
+			/** This process's event-loop delay during the step. */
+			loopDelay: LoopDelay;
+	  }
+	| {type: 'error'; message: string};
+
+/** Milliseconds a timer fired late: how long the process's event loop was blocked. */
+export interface LoopDelay {
+	p99: number;
+	max: number;
+}
+
+export type ServerChildRequest = {type: 'stats'} | {type: 'quit'};
+
+export type ServerChildReply =
+	| {type: 'ready'; port: number; detail: Record<string, unknown>}
+	| {
+			type: 'stats';
+			members: number;
+			/** User + system CPU time since the process started, in milliseconds. */
+			cpuMs: number;
+			/** Monotonic counters; the runner reports their change over each step. */
+			counters: Record<string, number>;
+			/** Event-loop delay since the previous stats request (the histogram restarts on each). */
+			loopDelay: LoopDelay;
+	  };

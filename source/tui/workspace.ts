@@ -1,0 +1,178 @@
+// Every open room (one RoomTab each) and which one is on screen. Framework-free:
+// the screen subscribes (use-workspace.ts) and draws the active tab; the tabs
+// that are not shown keep receiving and counting what the user has not seen.
+
+import type {RoomClient, RoomEvent} from '../client/types.js';
+import {RoomTab, type RoomTabOptions} from './room-tab.js';
+
+/** Stops something attached to a tab's room (its log file); resolves when done, never rejects. */
+export type Detach = () => Promise<void>;
+
+export interface WorkspaceOptions {
+	readonly scrollbackCap?: number | undefined;
+	/** Someone named us, or sent us a direct message, in any room (shown or not): the bell. */
+	readonly onMention?: ((tab: RoomTab, event: RoomEvent) => void) | undefined;
+	/**
+	 * Called for every tab as it opens (those opened later with /connect too),
+	 * e.g. to log the room to a file (--log-dir). The returned function runs
+	 * when the tab closes, after its client has closed (so the log has the
+	 * last line), and on closeAll / dispose.
+	 */
+	readonly attach?: ((tab: RoomTab) => Detach | undefined) | undefined;
+}
+
+export interface OpenOptions extends RoomTabOptions {
+	/** Show the new tab at once (default true). */
+	readonly activate?: boolean | undefined;
+	/** Start the join the options ask for now (default), or leave it to `startPendingJoins()`. */
+	readonly joinNow?: boolean | undefined;
+}
+
+export class Workspace {
+	private list: RoomTab[] = [];
+	private activeAt = 0;
+	private changes = 0;
+	private nextId = 1;
+	private readonly listeners = new Set<() => void>();
+	private readonly detachers = new Map<RoomTab, Detach>();
+
+	constructor(private readonly options: WorkspaceOptions = {}) {}
+
+	get tabs(): readonly RoomTab[] {
+		return this.list;
+	}
+
+	get active(): RoomTab | undefined {
+		return this.list[this.activeAt];
+	}
+
+	get activeIndex(): number {
+		return this.activeAt;
+	}
+
+	/** Bumped by every change in any tab: the snapshot React compares. */
+	get version(): number {
+		return this.changes;
+	}
+
+	subscribe(listener: () => void): () => void {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
+	}
+
+	private readonly changed = (): void => {
+		this.changes++;
+		for (const listener of [...this.listeners]) listener();
+	};
+
+	/** Adds a tab for `client` (at the end) and subscribes to it. */
+	open(client: RoomClient, options: OpenOptions = {}): RoomTab {
+		const {onMention} = this.options;
+		const tab: RoomTab = new RoomTab(
+			this.nextId++,
+			client,
+			{
+				...options,
+				scrollbackCap: options.scrollbackCap ?? this.options.scrollbackCap,
+				onMention: onMention === undefined ? options.onMention : event => onMention(tab, event),
+			},
+			this.changed,
+		);
+		this.attachTo(tab);
+		this.list = [...this.list, tab];
+		if (options.activate !== false || this.list.length === 1) this.activate(this.list.length - 1);
+		else this.changed();
+		if (options.joinNow !== false) tab.startPendingJoin();
+		return tab;
+	}
+
+	/** Starts the joins of tabs opened with `joinNow: false` (once the UI can answer trust questions). */
+	startPendingJoins(): void {
+		for (const tab of this.list) tab.startPendingJoin();
+	}
+
+	/** Shows the tab at `index` (0-based); false when there is none. */
+	activate(index: number): boolean {
+		const tab = this.list[index];
+		if (tab === undefined) return false;
+		this.activeAt = index;
+		for (const other of this.list) if (other !== tab) other.setVisible(false);
+		tab.setVisible(true);
+		this.changed();
+		return true;
+	}
+
+	/** The next (+1) or previous (-1) tab, wrapping around. */
+	cycle(step: number): void {
+		const count = this.list.length;
+		if (count > 1) this.activate((((this.activeAt + step) % count) + count) % count);
+	}
+
+	/** The tab of a room already open at this address, if any. */
+	find(url: string): RoomTab | undefined {
+		return this.list.find(tab => tab.client.url === url);
+	}
+
+	private attachTo(tab: RoomTab): void {
+		if (this.options.attach === undefined) return;
+		try {
+			const detach = this.options.attach(tab);
+			if (detach !== undefined) this.detachers.set(tab, detach);
+		} catch (error) {
+			tab.error(error instanceof Error ? error.message : String(error));
+		}
+	}
+
+	/** Runs what `attach` returned for the tab, once. */
+	private detach(tab: RoomTab): Promise<void> {
+		const detach = this.detachers.get(tab);
+		if (detach === undefined) return Promise.resolve();
+		this.detachers.delete(tab);
+		try {
+			return detach().catch(() => undefined);
+		} catch {
+			return Promise.resolve();
+		}
+	}
+
+	/** Removes the tab and closes its client; the neighbour on the left (or the new first tab) is shown. */
+	close(tab: RoomTab): Promise<void> {
+		const index = this.list.indexOf(tab);
+		if (index === -1) return Promise.resolve();
+		tab.dispose();
+		this.list = this.list.filter(other => other !== tab);
+		if (this.list.length === 0) {
+			this.activeAt = 0;
+			this.changed();
+		} else {
+			const wasActive = index === this.activeAt;
+			const next = index < this.activeAt || (wasActive && index > 0) ? this.activeAt - 1 : this.activeAt;
+			this.activate(Math.min(next, this.list.length - 1));
+		}
+		return closeQuietly(tab.client).then(() => this.detach(tab));
+	}
+
+	/** Closes every room (quitting), then what was attached to each. The tabs stay listed, so the screen can say it is leaving. */
+	closeAll(): Promise<void> {
+		return Promise.all(this.list.map(tab => closeQuietly(tab.client).then(() => this.detach(tab)))).then(() => undefined);
+	}
+
+	/** Runs every tab's detach now (quitting without waiting for the clients: the log files still get flushed). */
+	detachAll(): Promise<void> {
+		return Promise.all([...this.detachers.keys()].map(tab => this.detach(tab))).then(() => undefined);
+	}
+
+	/** Stops listening to every client without closing them (the screen went away); detaches what was attached. */
+	dispose(): void {
+		for (const tab of this.list) tab.dispose();
+		void this.detachAll();
+	}
+}
+
+function closeQuietly(client: RoomClient): Promise<void> {
+	try {
+		return client.close().catch(() => undefined);
+	} catch {
+		return Promise.resolve();
+	}
+}
