@@ -195,7 +195,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 			const cutoff = Date.now() - expireAfterMs;
 			for (const member of [...members.values()]) {
 				if (member.lastSeen < cutoff) {
-					room.leave(member, 'expire', 'timed out');
+					room.leave(member, 'expire', `silent for ${Math.round(expireAfterMs / 100) / 10} s`);
 					forget(member);
 				}
 			}

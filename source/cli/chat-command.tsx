@@ -114,7 +114,17 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 	}));
 	try {
 		const instance = renderChat(rooms, {trust, opener, scrollbackCap: options.scrollback, bell: options.bell === true, attachLog});
-		await instance.waitUntilExit();
+		// A closed terminal (SIGHUP) or a kill (SIGTERM) leaves every room properly, as /quit does,
+		// instead of the others seeing us time out.
+		const stop = (): void => instance.unmount();
+		process.once('SIGHUP', stop);
+		process.once('SIGTERM', stop);
+		try {
+			await instance.waitUntilExit();
+		} finally {
+			process.off('SIGHUP', stop);
+			process.off('SIGTERM', stop);
+		}
 	} finally {
 		await Promise.all([...clients].map(client => client.close().catch(() => undefined)));
 		await Promise.all(logs.map(detach => detach().catch(() => undefined)));

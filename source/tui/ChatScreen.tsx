@@ -15,7 +15,7 @@ import type {RoomClient} from '../client/types.js';
 import {DEFAULT_LIMITS} from '../protocol/messages.js';
 import {parseInput} from './commands.js';
 import {commandNames, complete, nickCandidates} from './completion.js';
-import {featureActionForKey, lineActionsForKey, screenActionForKey, searchActionForKey, type ScreenAction} from './key-bindings.js';
+import {eachKeypress, featureActionForKey, lineActionsForKey, screenActionForKey, searchActionForKey, type ScreenAction} from './key-bindings.js';
 import {layoutEntry, type LogRow} from './log-format.js';
 import {logView} from './log-view.js';
 import type {Bell} from './mentions.js';
@@ -369,7 +369,7 @@ export function ChatScreen(props: ChatScreenProps) {
 	};
 
 	const shownTrust = trustQueue.shown;
-	useInput((input, key) => {
+	useInput(eachKeypress((input, key) => {
 		// Read at key time, not render time: a key right after a switch goes to the new room.
 		const tab = workspace.active;
 		try {
@@ -422,7 +422,7 @@ export function ChatScreen(props: ChatScreenProps) {
 		} catch (error) {
 			tab?.error(`key handling failed: ${describe(error)}`);
 		}
-	});
+	}));
 
 	const paste = (text: string): void => {
 		const tab = workspace.active;

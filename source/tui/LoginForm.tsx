@@ -7,7 +7,7 @@ import {useCallback, useRef, useState} from 'react';
 import {Box, Text, useInput, usePaste} from 'ink';
 import {graphemes} from './graphemes.js';
 import {InputLine} from './InputLine.js';
-import {formActionsForKey} from './key-bindings.js';
+import {eachKeypress, formActionsForKey} from './key-bindings.js';
 import {createLineState, type LineState} from './line-editor.js';
 import type {PromptDrafts} from './room-tab.js';
 import {useLineEditor, type LineEditor} from './use-line-editor.js';
@@ -102,7 +102,7 @@ export function LoginForm({width, user = '', onSubmit, error, loggingInAs, intro
 	};
 
 	// Always subscribed (keys are ignored while busy), as in the nick prompt.
-	useInput((input, key) => {
+	useInput(eachKeypress((input, key) => {
 		if (busy) return;
 		for (const action of formActionsForKey(input, key)) {
 			switch (action.type) {
@@ -124,7 +124,7 @@ export function LoginForm({width, user = '', onSubmit, error, loggingInAs, intro
 					setProblem(undefined);
 			}
 		}
-	});
+	}));
 	usePaste(text => {
 		if (!busy) focused().dispatch({type: 'insert', text});
 	});

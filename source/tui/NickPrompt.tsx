@@ -5,7 +5,7 @@ import {useState} from 'react';
 import {Box, Text, useInput, usePaste} from 'ink';
 import {nickProblem} from '../protocol/messages.js';
 import {InputLine} from './InputLine.js';
-import {lineActionsForKey} from './key-bindings.js';
+import {eachKeypress, lineActionsForKey} from './key-bindings.js';
 import type {PromptDrafts} from './room-tab.js';
 import {useLineEditor} from './use-line-editor.js';
 
@@ -33,7 +33,7 @@ export function NickPrompt({width, onSubmit, error, joiningAs, draft}: NickPromp
 
 	// Always subscribed (keys are ignored while busy): re-subscribing after a
 	// failed join would drop keys typed in the moment before the effect runs.
-	useInput((input, key) => {
+	useInput(eachKeypress((input, key) => {
 		if (busy) return;
 		for (const action of lineActionsForKey(input, key)) {
 			if (action.type === 'history-up' || action.type === 'history-down') continue;
@@ -48,7 +48,7 @@ export function NickPrompt({width, onSubmit, error, joiningAs, draft}: NickPromp
 			if (found === undefined) onSubmit(nick);
 			return;
 		}
-	});
+	}));
 	usePaste(text => {
 		if (!busy) editor.dispatch({type: 'insert', text});
 	});

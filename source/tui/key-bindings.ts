@@ -172,3 +172,65 @@ export function searchActionForKey(input: string, key: Key): SearchAction | unde
 	if (key.leftArrow || key.rightArrow || key.home || key.end) return undefined;
 	return input === '' ? undefined : {type: 'type', text: input};
 }
+
+const NO_KEY: Key = {
+	upArrow: false,
+	downArrow: false,
+	leftArrow: false,
+	rightArrow: false,
+	pageDown: false,
+	pageUp: false,
+	home: false,
+	end: false,
+	return: false,
+	escape: false,
+	ctrl: false,
+	shift: false,
+	tab: false,
+	backspace: false,
+	delete: false,
+	meta: false,
+	super: false,
+	hyper: false,
+	capsLock: false,
+	numLock: false,
+};
+
+/** C0 controls that stand for a Ctrl+letter or Backspace; Tab and line breaks are split by the callers above. */
+const CONTROL = /[\x01-\x08\x0b\x0c\x0e-\x1a\x7f]/;
+
+/**
+ * Splits one input chunk into the keypresses it holds. A terminal delivers
+ * fast typing, tmux send-keys or a password manager as one chunk, so
+ * "secret\x12" is the text "secret" and then Ctrl+R, not text with a stray
+ * control character that the line editor would drop.
+ */
+export function keypresses(input: string, key: Key): Array<[string, Key]> {
+	if (input.length <= 1 || key.ctrl || key.meta || !CONTROL.test(input)) return [[input, key]];
+	const presses: Array<[string, Key]> = [];
+	let text = '';
+	for (const char of input) {
+		if (!CONTROL.test(char)) {
+			text += char;
+			continue;
+		}
+		if (text !== '') presses.push([text, NO_KEY]);
+		text = '';
+		const code = char.codePointAt(0)!;
+		presses.push(
+			code === 0x7f || code === 0x08
+				? ['', {...NO_KEY, backspace: true}]
+				: [String.fromCodePoint(code + 0x60), {...NO_KEY, ctrl: true}],
+		);
+	}
+	if (text !== '') presses.push([text, NO_KEY]);
+	return presses;
+}
+
+
+/** Wraps a useInput handler so it sees each keypress of a chunk on its own. */
+export function eachKeypress(handler: (input: string, key: Key) => void): (input: string, key: Key) => void {
+	return (input, key) => {
+		for (const [oneInput, oneKey] of keypresses(input, key)) handler(oneInput, oneKey);
+	};
+}

@@ -102,6 +102,20 @@ describe('UDP chat end to end (server and two TUI clients as processes)', () => 
 		assert.match(serverLog, /leave alice/);
 	});
 
+	it('leaves properly when the terminal goes away (SIGHUP), instead of timing out', async () => {
+		const carol = new TuiProcess('carol', [url, '--nick', 'carol'], clientEnv(home));
+		try {
+			await statusOk(carol, 2);
+			await bob.waitForText('-- carol joined');
+			await waitFor(() => carol.pid, {timeout: TIMEOUT, what: 'carol’s pid'});
+			process.kill(carol.pid!, 'SIGHUP');
+			await bob.waitForText('-- carol left');
+			assert.equal(await carol.waitForExit(), 0);
+		} finally {
+			await carol.kill();
+		}
+	});
+
 	it('stops the server cleanly on SIGTERM', async () => {
 		assert.ok(server);
 		server.kill('SIGTERM');

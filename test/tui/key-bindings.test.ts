@@ -1,7 +1,7 @@
 import {describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import type {Key} from 'ink';
-import {formActionsForKey, lineActionForKey, screenActionForKey} from '../../source/tui/key-bindings.js';
+import {formActionsForKey, keypresses, lineActionForKey, screenActionForKey} from '../../source/tui/key-bindings.js';
 
 const key = (flags: Partial<Key> = {}): Key => ({
 	upArrow: false,
@@ -78,5 +78,17 @@ describe('key bindings', () => {
 		]);
 		assert.deepEqual(formActionsForKey('a\t\r', key()), [{type: 'insert', text: 'a'}, {type: 'switch-field'}, {type: 'submit'}]);
 		assert.deepEqual(formActionsForKey('', key({return: true})), [{type: 'submit'}]);
+	});
+
+	it('splits a chunk into the keypresses it holds: text, Ctrl+letters, Backspace', () => {
+		const pressed = (input: string) =>
+			keypresses(input, key()).map(([text, k]) => (k.ctrl ? `^${text}` : k.backspace ? '⌫' : text));
+		assert.deepEqual(pressed('secret\u0012'), ['secret', '^r']);
+		assert.deepEqual(pressed('\u0015new text'), ['^u', 'new text']);
+		assert.deepEqual(pressed('ab\u007fc\u0017'), ['ab', '⌫', 'c', '^w']);
+		assert.deepEqual(pressed('plain text'), ['plain text'], 'plain text stays one insert');
+		assert.deepEqual(pressed('a\tb\r'), ['a\tb\r'], 'Tab and Enter are split by the line and form rules');
+		const single = key({ctrl: true});
+		assert.deepEqual(keypresses('r', single), [['r', single]], 'a single key passes through as is');
 	});
 });

@@ -79,6 +79,14 @@ describe('LoginForm', () => {
 		assert.deepEqual(client.calls, [{method: 'connect', nick: 'newbie', password: 'pw1', register: true}]);
 	});
 
+	it('registers when the password and Ctrl+R arrive in one chunk (tmux, a password manager)', async () => {
+		const {client, view, until} = setup();
+		await until(text => text.includes(LOGIN_HINT));
+		view.stdin.write(`newbie\tpw one two${CTRL_R}`);
+		await until(text => text.includes('newbie │ connected'));
+		assert.deepEqual(client.calls, [{method: 'connect', nick: 'newbie', password: 'pw one two', register: true}]);
+	});
+
 	it('rejects an empty user name or password without connecting', async () => {
 		const {client, view, until} = setup();
 		await until(text => text.includes(LOGIN_HINT));
