@@ -136,6 +136,14 @@ export class RoomSession implements RoomClient {
 		return this.transportImpl.kind === 'tcp';
 	}
 
+	async checkServer(): Promise<void> {
+		try {
+			await this.transportImpl.checkHost?.();
+		} catch (error) {
+			throw error instanceof RoomError ? error : new RoomError('network', (error as Error).message);
+		}
+	}
+
 	async connect(nick: string, password?: string, options: {register?: boolean} = {}): Promise<void> {
 		this.closing = false;
 		this.currentNick = nick;

@@ -91,6 +91,17 @@ export class TcpTransport implements Transport {
 		this.phase = 'room';
 	}
 
+	async checkHost(): Promise<void> {
+		if (this.options.insecurePlaintext) return; // nothing to verify; open() warns
+		const socket = await this.connect();
+		socket.on('error', () => {});
+		try {
+			await this.verifyHost(socket);
+		} finally {
+			socket.destroy();
+		}
+	}
+
 	send(message: ClientMessage): void {
 		if (this.phase !== 'room' || !this.socket) return;
 		this.socket.write(encodeFrame(encodeJson(message), this.options.maxFrameBytes));

@@ -32,6 +32,13 @@ export interface Transport {
 	setHandlers(handlers: TransportHandlers): void;
 	/** Opens a verified channel (UDP: address cookie; TCP: TLS and login). Rejects with RoomError. */
 	open(login: Login): Promise<void>;
+	/**
+	 * Checks who the server is before anyone types a password for it (TCP:
+	 * connect, verify the certificate against known_hosts, asking about a new
+	 * one, then hang up), as ssh asks about a host key before the password.
+	 * Transports with nothing to verify leave it out.
+	 */
+	checkHost?(): Promise<void>;
 	send(message: ClientMessage): void;
 	close(): void;
 }

@@ -51,6 +51,8 @@ export interface RoomClient {
 	readonly roomName?: string | undefined;
 	/** True for rooms that need a password (TCP): the UI shows a login form instead of a nick prompt. */
 	readonly needsPassword: boolean;
+	/** Verifies the server before credentials are asked for (see Transport.checkHost); rejects with a RoomError. */
+	checkServer?(): Promise<void>;
 	/** Joins the room; rejects with a RoomError (e.g. nick-taken, auth-failed) the UI can show. */
 	connect(nick: string, password?: string, options?: {register?: boolean}): Promise<void>;
 	say(text: string, options?: {action?: boolean}): void;

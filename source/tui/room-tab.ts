@@ -66,6 +66,15 @@ export interface RoomTabOptions {
 	readonly onMention?: ((event: RoomEvent) => void) | undefined;
 }
 
+/** Back to the prompt, saying why the last attempt failed. */
+function askAgain(error: unknown): JoinState {
+	return {
+		phase: 'ask',
+		error: error instanceof Error ? error.message : String(error),
+		code: error instanceof RoomError ? error.code : undefined,
+	};
+}
+
 export class RoomTab {
 	readonly log: Scrollback;
 	readonly drafts: PromptDrafts = {};
@@ -88,6 +97,8 @@ export class RoomTab {
 	private shown = false;
 	private closed = false;
 	private pendingJoin: {nick: string; password: string | undefined} | undefined;
+	/** The server check that runs while the login form waits for a password (see startPendingJoin). */
+	private serverCheck: Promise<void> | undefined;
 	private searchState: TabSearch | undefined;
 	private question: SendQuestion | undefined;
 	private readonly onMention: ((event: RoomEvent) => void) | undefined;
@@ -208,11 +219,26 @@ export class RoomTab {
 		if (this.searchState !== undefined) this.searchState = reduceSearch(this.searchState, {type: 'refresh'}, this.log);
 	}
 
-	/** Starts the join the options asked for (nick and, for a password room, password given). */
+	/**
+	 * Starts the join the options asked for (nick and, for a password room,
+	 * password given). A password room that has to ask checks its server first,
+	 * so a new or changed certificate is settled before anyone types a password.
+	 */
 	startPendingJoin(): void {
 		const pending = this.pendingJoin;
 		this.pendingJoin = undefined;
 		if (pending !== undefined) this.connect(pending.nick, pending.password);
+		else if (this.joinState.phase === 'ask' && this.client.needsPassword && this.client.checkServer) this.checkServer(this.client.checkServer());
+	}
+
+	private checkServer(check: Promise<void>): void {
+		this.serverCheck = check.then(
+			() => undefined,
+			(error: unknown) => {
+				// A login started meanwhile verifies the server again and reports for itself.
+				if (this.joinState.phase === 'ask') this.setJoin(askAgain(error));
+			},
+		);
 	}
 
 	/** Joins (UDP: nick) or logs in (TCP: user, password, maybe registering); a refusal goes back to asking. */
@@ -221,22 +247,15 @@ export class RoomTab {
 		this.joinState = {phase: 'joining', nick};
 		if (this.client.needsPassword) this.loginUser = nick;
 		this.changed();
-		let joined: Promise<void>;
-		try {
-			joined = this.client.needsPassword
-				? this.client.connect(nick, password, {register: options.register ?? false})
-				: this.client.connect(nick);
-		} catch (error) {
-			joined = Promise.reject(error);
-		}
+		// After the server check, if one is still running: one certificate question at a time.
+		const checked = this.serverCheck ?? Promise.resolve();
+		this.serverCheck = undefined;
+		const joined = checked.then(() =>
+			this.client.needsPassword ? this.client.connect(nick, password, {register: options.register ?? false}) : this.client.connect(nick),
+		);
 		joined.then(
 			() => this.setJoin({phase: 'joined'}),
-			(error: unknown) =>
-				this.setJoin({
-					phase: 'ask',
-					error: error instanceof Error ? error.message : String(error),
-					code: error instanceof RoomError ? error.code : undefined,
-				}),
+			(error: unknown) => this.setJoin(askAgain(error)),
 		);
 	}
 

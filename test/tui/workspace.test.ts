@@ -126,6 +126,41 @@ describe('Workspace', () => {
 		assert.equal(pending.join.phase, 'joined');
 	});
 
+	it('checks a password room’s server before the form is used: a refusal shows there, a login waits for the check', async () => {
+		const workspace = new Workspace();
+		const refused = tcp();
+		refused.checkServerBehaviour = async () => {
+			throw new RoomError('host-rejected', '127.0.0.1:7668 is a new server; not trusted');
+		};
+		const first = workspace.open(refused, {nick: 'alice'});
+		assert.deepEqual(refused.calls, [{method: 'checkServer'}], 'checked at once, before any password');
+		await delay(5);
+		assert.deepEqual(first.join, {phase: 'ask', error: '127.0.0.1:7668 is a new server; not trusted', code: 'host-rejected'});
+
+		// A password typed while the certificate question is still open waits for the answer.
+		const slow = tcp();
+		let answer!: () => void;
+		slow.checkServerBehaviour = () => new Promise(resolve => (answer = resolve));
+		const second = workspace.open(slow, {nick: 'bob'});
+		second.connect('bob', 'secret');
+		await delay(5);
+		assert.deepEqual(slow.calls, [{method: 'checkServer'}], 'no login before the server is settled');
+		answer();
+		await delay(5);
+		assert.deepEqual(slow.calls, [{method: 'checkServer'}, {method: 'connect', nick: 'bob', password: 'secret', register: false}]);
+		assert.equal(second.join.phase, 'joined');
+
+		// Rooms without a password (UDP) and logins with one given skip the check.
+		const udpRoom = udp();
+		udpRoom.state = 'closed';
+		workspace.open(udpRoom, {});
+		const given = tcp();
+		workspace.open(given, {nick: 'carol', password: 'pw'});
+		await delay(5);
+		assert.deepEqual(udpRoom.calls, []);
+		assert.deepEqual(given.calls, [{method: 'connect', nick: 'carol', password: 'pw', register: false}]);
+	});
+
 	it('names a tab by its label, the room the server announced, or host:port', () => {
 		const workspace = new Workspace();
 		const plain = workspace.open(udp());

@@ -7,6 +7,7 @@ import type {ConnectionState, RoomClient, RoomEvent, RoomListener, TransportKind
 export type RecordedCall =
 	/** `password` and `register` are recorded only when given, so UDP-style calls stay `{method, nick}`. */
 	| {method: 'connect'; nick: string; password?: string; register?: boolean}
+	| {method: 'checkServer'}
 	| {method: 'say'; text: string; action: boolean}
 	| {method: 'direct'; nick: string; text: string}
 	| {method: 'changeNick'; nick: string}
@@ -28,6 +29,8 @@ export class FakeRoomClient implements RoomClient {
 		this.emit({type: 'nick', nick});
 		this.emit({type: 'state', state: 'connected'});
 	};
+	/** What checkServer() does (password rooms only); by default the server checks out at once. */
+	checkServerBehaviour: () => Promise<void> = async () => {};
 	private readonly listeners = new Set<RoomListener>();
 
 	constructor(
@@ -57,6 +60,11 @@ export class FakeRoomClient implements RoomClient {
 		if (event.type === 'nick') this.nick = event.nick;
 		if (event.type === 'members') this.members = event.members;
 		for (const listener of this.listeners) listener(event);
+	}
+
+	async checkServer(): Promise<void> {
+		this.calls.push({method: 'checkServer'});
+		await this.checkServerBehaviour();
 	}
 
 	async connect(nick: string, password?: string, options?: {register?: boolean}): Promise<void> {
