@@ -164,10 +164,12 @@ export class TcpTransport implements Transport {
 		const certificate = socket.getPeerX509Certificate();
 		if (!certificate) throw new RoomError('host-rejected', 'the server presented no certificate');
 		const fingerprint = fingerprintOf(certificate);
+		// Said once per certificate: the check before the login form and every reconnect find the same one.
+		const announced = this.fingerprint === fingerprint;
 		this.fingerprint = fingerprint;
 		const knownHosts = this.options.knownHosts ?? new KnownHosts();
 		const check = await knownHosts.check(this.hostPort, fingerprint);
-		this.handlers?.notice(`${this.url}: TLS 1.3, server certificate ${fingerprint}${check === 'known' ? ' (known)' : ''}`);
+		if (!announced) this.handlers?.notice(`${this.url}: TLS 1.3, server certificate ${fingerprint}${check === 'known' ? ' (known)' : ''}`);
 		if (check === 'known') return false;
 		if (check === 'new') {
 			const trusted = (await this.options.confirmNewHost?.(this.hostPort, fingerprint)) ?? false;

@@ -15,7 +15,7 @@ import type {RoomClient} from '../client/types.js';
 import {DEFAULT_LIMITS} from '../protocol/messages.js';
 import {parseInput} from './commands.js';
 import {commandNames, complete, nickCandidates} from './completion.js';
-import {eachKeypress, featureActionForKey, lineActionsForKey, screenActionForKey, searchActionForKey, type ScreenAction} from './key-bindings.js';
+import {eachKeypress, featureActionForKey, lineActionForKey, screenActionForKey, searchActionForKey, type ScreenAction} from './key-bindings.js';
 import {layoutEntry, type LogRow} from './log-format.js';
 import {logView} from './log-view.js';
 import type {Bell} from './mentions.js';
@@ -415,10 +415,9 @@ export function ChatScreen(props: ChatScreenProps) {
 				startSearch(tab, '');
 				return;
 			}
-			for (const lineAction of lineActionsForKey(input, key)) {
-				if (lineAction.type !== 'submit') tab.editLine(lineAction);
-				else if (!sendLine(tab)) break;
-			}
+			const lineAction = lineActionForKey(input, key);
+			if (lineAction?.type === 'submit') sendLine(tab);
+			else if (lineAction !== undefined) tab.editLine(lineAction);
 		} catch (error) {
 			tab?.error(`key handling failed: ${describe(error)}`);
 		}

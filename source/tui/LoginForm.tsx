@@ -7,7 +7,7 @@ import {useCallback, useRef, useState} from 'react';
 import {Box, Text, useInput, usePaste} from 'ink';
 import {graphemes} from './graphemes.js';
 import {InputLine} from './InputLine.js';
-import {eachKeypress, formActionsForKey} from './key-bindings.js';
+import {eachKeypress, formActionForKey} from './key-bindings.js';
 import {createLineState, type LineState} from './line-editor.js';
 import type {PromptDrafts} from './room-tab.js';
 import {useLineEditor, type LineEditor} from './use-line-editor.js';
@@ -104,25 +104,25 @@ export function LoginForm({width, user = '', onSubmit, error, loggingInAs, intro
 	// Always subscribed (keys are ignored while busy), as in the nick prompt.
 	useInput(eachKeypress((input, key) => {
 		if (busy) return;
-		for (const action of formActionsForKey(input, key)) {
-			switch (action.type) {
-				case 'switch-field':
-					setFocus(focusRef.current === 'user' ? 'password' : 'user');
-					continue;
-				case 'register':
-					submit(true);
+		const action = formActionForKey(input, key);
+		if (action === undefined) return;
+		switch (action.type) {
+			case 'switch-field':
+				setFocus(focusRef.current === 'user' ? 'password' : 'user');
+				return;
+			case 'register':
+				submit(true);
+				return 'stop';
+			case 'submit':
+				if (focusRef.current === 'user') {
+					setFocus('password');
 					return;
-				case 'submit':
-					if (focusRef.current === 'user') {
-						setFocus('password');
-						continue;
-					}
-					submit(false);
-					return;
-				default:
-					focused().dispatch(action);
-					setProblem(undefined);
-			}
+				}
+				submit(false);
+				return 'stop';
+			default:
+				focused().dispatch(action);
+				setProblem(undefined);
 		}
 	}));
 	usePaste(text => {

@@ -5,7 +5,7 @@ import {useState} from 'react';
 import {Box, Text, useInput, usePaste} from 'ink';
 import {nickProblem} from '../protocol/messages.js';
 import {InputLine} from './InputLine.js';
-import {eachKeypress, lineActionsForKey} from './key-bindings.js';
+import {eachKeypress, lineActionForKey} from './key-bindings.js';
 import type {PromptDrafts} from './room-tab.js';
 import {useLineEditor} from './use-line-editor.js';
 
@@ -35,19 +35,18 @@ export function NickPrompt({width, onSubmit, error, joiningAs, draft}: NickPromp
 	// failed join would drop keys typed in the moment before the effect runs.
 	useInput(eachKeypress((input, key) => {
 		if (busy) return;
-		for (const action of lineActionsForKey(input, key)) {
-			if (action.type === 'history-up' || action.type === 'history-down') continue;
-			if (action.type !== 'submit') {
-				editor.dispatch(action);
-				setProblem(undefined);
-				continue;
-			}
-			const nick = editor.current().value.trim();
-			const found = nickProblem(nick);
-			setProblem(found);
-			if (found === undefined) onSubmit(nick);
+		const action = lineActionForKey(input, key);
+		if (action === undefined || action.type === 'history-up' || action.type === 'history-down') return;
+		if (action.type !== 'submit') {
+			editor.dispatch(action);
+			setProblem(undefined);
 			return;
 		}
+		const nick = editor.current().value.trim();
+		const found = nickProblem(nick);
+		setProblem(found);
+		if (found === undefined) onSubmit(nick);
+		return 'stop';
 	}));
 	usePaste(text => {
 		if (!busy) editor.dispatch({type: 'insert', text});

@@ -96,49 +96,17 @@ export function lineActionForKey(input: string, key: Key): LineAction | undefine
 	return input === '' ? undefined : {type: 'insert', text: input};
 }
 
-/**
- * Keys typed faster than the terminal is read arrive as one chunk ("alice\r"),
- * which Ink reports as text: split it back into lines and Enters.
- */
-export function lineActionsForKey(input: string, key: Key): LineAction[] {
-	if (input.length > 1 && /[\r\n]/.test(input) && !key.ctrl && !key.meta) {
-		const parts = input.split(/\r\n|\r|\n/);
-		return parts.flatMap((part, index): LineAction[] => [
-			...(part ? [{type: 'insert', text: part} as const] : []),
-			...(index < parts.length - 1 ? [{type: 'submit'} as const] : []),
-		]);
-	}
-	const action = lineActionForKey(input, key);
-	return action === undefined ? [] : [action];
-}
-
 export type FormAction = LineAction | {type: 'switch-field'} | {type: 'register'};
-
-/** One piece of a typed chunk: a lone line break is an Enter, anything else goes through the line editor's rules. */
-function chunkActions(part: string, key: Key): LineAction[] {
-	if (part === '') return [];
-	if (/^(?:\r\n|\r|\n)$/.test(part)) return [{type: 'submit'}];
-	return lineActionsForKey(part, key);
-}
 
 /**
  * Keys for a form of single-line fields (the login form): the line editor's
  * actions, with ↑/↓ and Tab switching fields instead of browsing history.
- * A fast-typed chunk can hold Tabs too ("alice\tsecret\r"): each one switches.
  */
-export function formActionsForKey(input: string, key: Key): FormAction[] {
-	if (key.ctrl && input === 'r') return [{type: 'register'}];
-	if (key.tab) return [{type: 'switch-field'}];
-	if (input.length > 1 && input.includes('\t') && !key.ctrl && !key.meta) {
-		const parts = input.split('\t');
-		return parts.flatMap((part, index): FormAction[] => [
-			...chunkActions(part, key),
-			...(index < parts.length - 1 ? [{type: 'switch-field'} as const] : []),
-		]);
-	}
-	return lineActionsForKey(input, key).map(
-		(action): FormAction => (action.type === 'history-up' || action.type === 'history-down' ? {type: 'switch-field'} : action),
-	);
+export function formActionForKey(input: string, key: Key): FormAction | undefined {
+	if (key.ctrl && input === 'r') return {type: 'register'};
+	if (key.tab) return {type: 'switch-field'};
+	const action = lineActionForKey(input, key);
+	return action?.type === 'history-up' || action?.type === 'history-down' ? {type: 'switch-field'} : action;
 }
 
 /** Keys for features that need more than the line: completion and search. */
@@ -196,41 +164,50 @@ const NO_KEY: Key = {
 	numLock: false,
 };
 
-/** C0 controls that stand for a Ctrl+letter or Backspace; Tab and line breaks are split by the callers above. */
-const CONTROL = /[\x01-\x08\x0b\x0c\x0e-\x1a\x7f]/;
+/** C0 controls that stand for a key: Ctrl+letters, Backspace, Tab, Enter (CR, or LF as Ctrl+J does). */
+const CONTROL = /[\x01-\x1a\x7f]/;
+
+/** The key one control character stands for, as Ink reports it when pressed alone. */
+function controlKey(char: string): [string, Key] {
+	const code = char.codePointAt(0)!;
+	if (code === 0x7f || code === 0x08) return ['', {...NO_KEY, backspace: true}];
+	if (code === 0x09) return ['\t', {...NO_KEY, tab: true}];
+	if (code === 0x0a || code === 0x0d) return ['\r', {...NO_KEY, return: true}];
+	return [String.fromCodePoint(code + 0x60), {...NO_KEY, ctrl: true}];
+}
 
 /**
  * Splits one input chunk into the keypresses it holds. A terminal delivers
  * fast typing, tmux send-keys or a password manager as one chunk, so
- * "secret\x12" is the text "secret" and then Ctrl+R, not text with a stray
- * control character that the line editor would drop.
+ * "\tsecret\x12" is Tab, the text "secret" and Ctrl+R, and "hi\r" is "hi" and
+ * Enter: every handler then sees keys as if they were pressed one by one.
+ * (A paste is not typing: bracketed paste delivers it whole to usePaste.)
  */
 export function keypresses(input: string, key: Key): Array<[string, Key]> {
 	if (input.length <= 1 || key.ctrl || key.meta || !CONTROL.test(input)) return [[input, key]];
 	const presses: Array<[string, Key]> = [];
 	let text = '';
-	for (const char of input) {
+	for (const char of input.replaceAll('\r\n', '\r')) {
 		if (!CONTROL.test(char)) {
 			text += char;
 			continue;
 		}
 		if (text !== '') presses.push([text, NO_KEY]);
 		text = '';
-		const code = char.codePointAt(0)!;
-		presses.push(
-			code === 0x7f || code === 0x08
-				? ['', {...NO_KEY, backspace: true}]
-				: [String.fromCodePoint(code + 0x60), {...NO_KEY, ctrl: true}],
-		);
+		presses.push(controlKey(char));
 	}
 	if (text !== '') presses.push([text, NO_KEY]);
 	return presses;
 }
 
 
-/** Wraps a useInput handler so it sees each keypress of a chunk on its own. */
-export function eachKeypress(handler: (input: string, key: Key) => void): (input: string, key: Key) => void {
+/**
+ * Wraps a useInput handler so it sees each keypress of a chunk on its own.
+ * The handler returns 'stop' when it submitted a form: the rest of the chunk
+ * is dropped, as keys typed while the form is busy are.
+ */
+export function eachKeypress(handler: (input: string, key: Key) => void | 'stop'): (input: string, key: Key) => void {
 	return (input, key) => {
-		for (const [oneInput, oneKey] of keypresses(input, key)) handler(oneInput, oneKey);
+		for (const [oneInput, oneKey] of keypresses(input, key)) if (handler(oneInput, oneKey) === 'stop') return;
 	};
 }

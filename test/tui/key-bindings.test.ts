@@ -1,7 +1,7 @@
 import {describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import type {Key} from 'ink';
-import {formActionsForKey, keypresses, lineActionForKey, screenActionForKey} from '../../source/tui/key-bindings.js';
+import {formActionForKey, keypresses, lineActionForKey, screenActionForKey} from '../../source/tui/key-bindings.js';
 
 const key = (flags: Partial<Key> = {}): Key => ({
 	upArrow: false,
@@ -64,30 +64,43 @@ describe('key bindings', () => {
 		assert.equal(lineActionForKey('1', key({meta: true})), undefined, 'Alt+digit never reaches the line');
 	});
 
-	it('maps form keys: Tab and ↑/↓ switch fields, Ctrl+R registers, chunks split on Tab and Enter', () => {
-		assert.deepEqual(formActionsForKey('', key({tab: true})), [{type: 'switch-field'}]);
-		assert.deepEqual(formActionsForKey('', key({tab: true, shift: true})), [{type: 'switch-field'}]);
-		assert.deepEqual(formActionsForKey('', key({downArrow: true})), [{type: 'switch-field'}]);
-		assert.deepEqual(formActionsForKey('r', key({ctrl: true})), [{type: 'register'}]);
-		assert.deepEqual(formActionsForKey('alice\t', key()), [{type: 'insert', text: 'alice'}, {type: 'switch-field'}]);
-		assert.deepEqual(formActionsForKey('alice\tsecret\r', key()), [
+	it('maps form keys: Tab and ↑/↓ switch fields, Ctrl+R registers, a typed chunk acts key by key', () => {
+		assert.deepEqual(formActionForKey('', key({tab: true})), {type: 'switch-field'});
+		assert.deepEqual(formActionForKey('', key({tab: true, shift: true})), {type: 'switch-field'});
+		assert.deepEqual(formActionForKey('', key({downArrow: true})), {type: 'switch-field'});
+		assert.deepEqual(formActionForKey('r', key({ctrl: true})), {type: 'register'});
+		assert.deepEqual(formActionForKey('', key({return: true})), {type: 'submit'});
+		const chunk = (input: string) => keypresses(input, key()).map(([text, k]) => formActionForKey(text, k));
+		assert.deepEqual(chunk('alice\tsecret\r'), [
 			{type: 'insert', text: 'alice'},
 			{type: 'switch-field'},
 			{type: 'insert', text: 'secret'},
 			{type: 'submit'},
 		]);
-		assert.deepEqual(formActionsForKey('a\t\r', key()), [{type: 'insert', text: 'a'}, {type: 'switch-field'}, {type: 'submit'}]);
-		assert.deepEqual(formActionsForKey('', key({return: true})), [{type: 'submit'}]);
+		// A chunk that starts with Tab (tmux send-keys, a password manager) switches first.
+		assert.deepEqual(chunk('\t\u0015bob\tpw\u0012'), [
+			{type: 'switch-field'},
+			{type: 'delete-to-start'},
+			{type: 'insert', text: 'bob'},
+			{type: 'switch-field'},
+			{type: 'insert', text: 'pw'},
+			{type: 'register'},
+		]);
+		assert.deepEqual(chunk('a\t\r'), [{type: 'insert', text: 'a'}, {type: 'switch-field'}, {type: 'submit'}]);
 	});
 
-	it('splits a chunk into the keypresses it holds: text, Ctrl+letters, Backspace', () => {
+	it('splits a chunk into the keypresses it holds: text, Ctrl+letters, Backspace, Tab, Enter', () => {
 		const pressed = (input: string) =>
-			keypresses(input, key()).map(([text, k]) => (k.ctrl ? `^${text}` : k.backspace ? '⌫' : text));
+			keypresses(input, key()).map(([text, k]) =>
+				k.ctrl ? `^${text}` : k.backspace ? '⌫' : k.tab ? '⇥' : k.return ? '⏎' : text,
+			);
 		assert.deepEqual(pressed('secret\u0012'), ['secret', '^r']);
 		assert.deepEqual(pressed('\u0015new text'), ['^u', 'new text']);
 		assert.deepEqual(pressed('ab\u007fc\u0017'), ['ab', '⌫', 'c', '^w']);
 		assert.deepEqual(pressed('plain text'), ['plain text'], 'plain text stays one insert');
-		assert.deepEqual(pressed('a\tb\r'), ['a\tb\r'], 'Tab and Enter are split by the line and form rules');
+		assert.deepEqual(pressed('a\tb\r'), ['a', '⇥', 'b', '⏎']);
+		assert.deepEqual(pressed('one\r\ntwo\nthree'), ['one', '⏎', 'two', '⏎', 'three'], 'CRLF is one Enter; LF is Ctrl+J');
+		assert.deepEqual(pressed('\t\u0015'), ['⇥', '^u']);
 		const single = key({ctrl: true});
 		assert.deepEqual(keypresses('r', single), [['r', single]], 'a single key passes through as is');
 	});

@@ -140,6 +140,16 @@ describe('LoginForm', () => {
 		assert.deepEqual(client.calls, [{method: 'connect', nick: 'erin', password: 'pw', register: false}]);
 	});
 
+	it('takes a chunk that starts with Tab on a prefilled form: switch, clear, type, switch, register', async () => {
+		const {client, view, frame, until} = setup({nick: 'erin'});
+		await until(text => text.includes(LOGIN_HINT));
+		// What `tmux send-keys Tab C-u bob Tab pw C-r` delivers: one chunk.
+		view.stdin.write(`\t\u0015bob\tpw-bob${CTRL_R}`);
+		await until(text => text.includes('bob │ connected'));
+		assert.deepEqual(client.calls, [{method: 'connect', nick: 'bob', password: 'pw-bob', register: true}]);
+		assert.ok(!frame().includes('erin'));
+	});
+
 	it('logs in on mount with a password given up front (PARLEY_PASSWORD)', async () => {
 		const {client, until} = setup({nick: 'frank', password: 'from-env'});
 		await until(text => text.includes('frank │ connected'));
