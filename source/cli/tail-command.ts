@@ -3,6 +3,7 @@
 // (status 0) or until the room is gone for good (status 3).
 
 import meow from 'meow';
+import {presenceSentence} from '../client/presence-text.js';
 import type {RoomEvent} from '../client/types.js';
 import {sanitizeText} from '../protocol/messages.js';
 import {
@@ -76,25 +77,11 @@ const INDENT = ' '.repeat('HH:MM:SS '.length);
 
 type Shown = Extract<RoomEvent, {type: 'message' | 'presence' | 'direct'}>;
 
-const presenceText: Record<string, (nick: string, old?: string) => string> = {
-	join: nick => `${nick} joined`,
-	leave: nick => `${nick} left`,
-	nick: (nick, old) => `${old ?? '?'} is now known as ${nick}`,
-	expire: nick => `${nick} timed out`,
-	kick: nick => `${nick} was removed`,
-};
-
 function clock(ts: number): string {
 	const date = new Date(ts);
 	if (!Number.isFinite(date.getTime())) return '--:--:--';
 	const pad = (value: number): string => String(value).padStart(2, '0');
 	return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
-}
-
-function describePresence(event: Extract<RoomEvent, {type: 'presence'}>): string {
-	const describe = presenceText[event.kind] ?? ((nick: string) => `${nick}: ${event.kind}`);
-	const reason = event.reason ? ` (${event.reason})` : '';
-	return `${describe(event.nick, event.old)}${reason}`;
 }
 
 /** One event as text: `HH:MM:SS nick: text`; continuation lines of the text are indented. */
@@ -109,7 +96,7 @@ export function formatPlain(event: Shown): string {
 		case 'direct':
 			return `${time} [dm] ${name(event.from)} → ${name(event.to)}: ${body(event.text)}`;
 		case 'presence':
-			return `${time} -- ${sanitizeText(describePresence(event))}`;
+			return `${time} -- ${sanitizeText(presenceSentence(event))}`;
 	}
 }
 
@@ -133,7 +120,7 @@ export function formatJson(event: Shown): string {
 				seq: event.seq ?? null,
 				time,
 				nick: event.nick,
-				text: describePresence(event),
+				text: presenceSentence(event),
 				kind: event.kind,
 				...(event.old === undefined ? {} : {old: event.old}),
 				...(event.reason === undefined ? {} : {reason: event.reason}),

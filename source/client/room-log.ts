@@ -20,6 +20,7 @@ import {mkdir, open} from 'node:fs/promises';
 import path from 'node:path';
 import stringWidth from 'string-width';
 import {sanitizeText} from '../protocol/messages.js';
+import {presenceSentence} from './presence-text.js';
 import type {RoomClient, RoomEvent} from './types.js';
 
 type FileHandle = fsPromises.FileHandle;
@@ -81,14 +82,6 @@ export function roomLogPath(dir: string, url: string): string {
 	return path.join(dir, `${roomLogId(url)}.log`);
 }
 
-const presenceText: Record<string, (nick: string, old?: string) => string> = {
-	join: nick => `${nick} joined`,
-	leave: nick => `${nick} left`,
-	nick: (nick, old) => `${old ?? '?'} is now known as ${nick}`,
-	expire: nick => `${nick} timed out`,
-	kick: nick => `${nick} was removed`,
-};
-
 const stateText: Partial<Record<string, string>> = {connected: 'connected', reconnecting: 'connection lost; reconnecting', closed: 'disconnected'};
 
 function isoTime(ts: number): string {
@@ -118,9 +111,13 @@ export function formatLogLines(event: RoomEvent, now: number, options: {includeH
 		case 'direct':
 			return entry(`${isoTime(event.ts)} - [dm] ${clean(event.from)} → ${clean(event.to)}: `, event.text);
 		case 'presence': {
-			const describe = presenceText[event.kind] ?? ((nick: string) => `${nick}: ${event.kind}`);
-			const reason = event.reason === undefined || event.reason === '' ? '' : ` (${clean(event.reason)})`;
-			return [`${isoTime(event.ts)} ${event.seq ?? '-'} -- ${describe(clean(event.nick), event.old === undefined ? undefined : clean(event.old))}${reason}`];
+			const text = presenceSentence({
+				kind: event.kind,
+				nick: clean(event.nick),
+				old: event.old === undefined ? undefined : clean(event.old),
+				reason: event.reason === undefined ? undefined : clean(event.reason),
+			});
+			return [`${isoTime(event.ts)} ${event.seq ?? '-'} -- ${text}`];
 		}
 		case 'lost':
 			return [`${isoTime(now)} - !! ${event.count} ${event.count === 1 ? 'message' : 'messages'} lost`];

@@ -141,7 +141,8 @@ export function searchActionForKey(input: string, key: Key): SearchAction | unde
 	return input === '' ? undefined : {type: 'type', text: input};
 }
 
-const NO_KEY: Key = {
+/** No key flag set: what a plain run of typed text comes with. */
+export const NO_KEY: Key = {
 	upArrow: false,
 	downArrow: false,
 	leftArrow: false,

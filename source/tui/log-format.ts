@@ -2,6 +2,7 @@
 // as styled spans, wrapped to a width with continuation rows under the text.
 
 import stringWidth from 'string-width';
+import {presenceSentence} from '../client/presence-text.js';
 import {sanitizeText} from '../protocol/messages.js';
 import {mentions} from './mentions.js';
 import {nickStyle} from './nick-colour.js';
@@ -51,14 +52,6 @@ export function formatTime(ts: number): string {
 	return Number.isFinite(date.getTime()) ? `${pad(date.getHours())}:${pad(date.getMinutes())}` : '--:--';
 }
 
-const presenceText: Record<string, (nick: string, old?: string) => string> = {
-	join: nick => `${nick} joined`,
-	leave: nick => `${nick} left`,
-	nick: (nick, old) => `${old ?? '?'} is now known as ${nick}`,
-	expire: nick => `${nick} timed out`,
-	kick: nick => `${nick} was removed`,
-};
-
 /** The gutter (everything continuation rows hang under) and the body of an entry. */
 export function entrySpans(entry: LogEntry): {gutter: LogSpan[]; body: LogSpan[]} {
 	const time = span(`${formatTime(entry.ts)} `, TIME);
@@ -80,9 +73,8 @@ export function entrySpans(entry: LogEntry): {gutter: LogSpan[]; body: LogSpan[]
 			return {gutter: [time, span(entry.from, DIM), ...target, span(': ', DIM)], body: [span(entry.text, DIM), ...status]};
 		}
 		case 'presence': {
-			const describe = presenceText[entry.presence] ?? ((nick: string) => `${nick}: ${entry.presence}`);
-			const reason = entry.reason === undefined || entry.reason === '' ? '' : ` (${entry.reason})`;
-			return {gutter: [time, span('-- ', PRESENCE)], body: [span(describe(entry.nick, entry.old) + reason, PRESENCE)]};
+			const text = presenceSentence({kind: entry.presence, nick: entry.nick, old: entry.old, reason: entry.reason});
+			return {gutter: [time, span('-- ', PRESENCE)], body: [span(text, PRESENCE)]};
 		}
 		case 'lost': {
 			const noun = entry.count === 1 ? 'message' : 'messages';

@@ -1,31 +1,9 @@
 import {describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import type {Key} from 'ink';
-import {formActionForKey, keypresses, lineActionForKey, screenActionForKey} from '../../source/tui/key-bindings.js';
+import {formActionForKey, keypresses, lineActionForKey, screenActionForKey, NO_KEY} from '../../source/tui/key-bindings.js';
 
-const key = (flags: Partial<Key> = {}): Key => ({
-	upArrow: false,
-	downArrow: false,
-	leftArrow: false,
-	rightArrow: false,
-	pageDown: false,
-	pageUp: false,
-	home: false,
-	end: false,
-	return: false,
-	escape: false,
-	ctrl: false,
-	shift: false,
-	tab: false,
-	backspace: false,
-	delete: false,
-	meta: false,
-	super: false,
-	hyper: false,
-	capsLock: false,
-	numLock: false,
-	...flags,
-});
+const key = (flags: Partial<Key> = {}): Key => ({...NO_KEY, ...flags});
 
 describe('key bindings', () => {
 	it('maps editing keys', () => {

@@ -1,6 +1,7 @@
 import {afterEach, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import type {Key} from 'ink';
+import {NO_KEY} from '../../source/tui/key-bindings.js';
 import {cleanup, render} from 'ink-testing-library';
 import {PasteConfirm, pasteAnswerForKey, pasteQuestion} from '../../source/tui/PasteConfirm.js';
 import {SearchPrompt, SEARCH_KEYS_HINT} from '../../source/tui/SearchPrompt.js';
@@ -8,30 +9,7 @@ import {delay} from './helpers/wait.js';
 
 const ANSI = /\u001B\[[0-9;]*m/g;
 const plain = (text: string | undefined): string => (text ?? '').replace(ANSI, '');
-const key = (flags: Partial<Key> = {}): Key =>
-	({
-		upArrow: false,
-		downArrow: false,
-		leftArrow: false,
-		rightArrow: false,
-		pageDown: false,
-		pageUp: false,
-		home: false,
-		end: false,
-		return: false,
-		escape: false,
-		ctrl: false,
-		shift: false,
-		tab: false,
-		backspace: false,
-		delete: false,
-		meta: false,
-		super: false,
-		hyper: false,
-		capsLock: false,
-		numLock: false,
-		...flags,
-	}) as Key;
+const key = (flags: Partial<Key> = {}): Key => ({...NO_KEY, ...flags});
 
 afterEach(() => cleanup());
 

@@ -1,7 +1,7 @@
 import {describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import type {Key} from 'ink';
-import {featureActionForKey, searchActionForKey} from '../../source/tui/key-bindings.js';
+import {featureActionForKey, searchActionForKey, NO_KEY} from '../../source/tui/key-bindings.js';
 import {layoutEntry, type LogRow} from '../../source/tui/log-format.js';
 import {parseInput} from '../../source/tui/commands.js';
 import {runCommand, type CommandContext} from '../../source/tui/run-command.js';
@@ -20,29 +20,7 @@ import {
 import {computeViewport, RowCache} from '../../source/tui/viewport.js';
 import {FakeRoomClient} from './helpers/fake-room-client.js';
 
-const key = (flags: Partial<Key> = {}): Key => ({
-	upArrow: false,
-	downArrow: false,
-	leftArrow: false,
-	rightArrow: false,
-	pageDown: false,
-	pageUp: false,
-	home: false,
-	end: false,
-	return: false,
-	escape: false,
-	ctrl: false,
-	shift: false,
-	tab: false,
-	backspace: false,
-	delete: false,
-	meta: false,
-	super: false,
-	hyper: false,
-	capsLock: false,
-	numLock: false,
-	...flags,
-});
+const key = (flags: Partial<Key> = {}): Key => ({...NO_KEY, ...flags});
 
 function roomLog(): Scrollback {
 	const log = new Scrollback(1000, () => Date.UTC(2026, 0, 1, 12));
