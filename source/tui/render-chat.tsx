@@ -2,26 +2,15 @@
 // sure the terminal is given back however the process ends.
 
 import {render, type Instance, type RenderOptions} from 'ink';
-import type {HostTrustPrompter} from '../client/host-trust.js';
 import type {RoomClient} from '../client/types.js';
 import {ChatScreen, type ChatScreenProps, type RoomOpener, type RoomSpec} from './ChatScreen.js';
 import {createBell} from './mentions.js';
 
-export interface RenderChatOptions {
-	/** With a single client: join with this nick (else the UI asks); for a room that needs a password, the user name to prefill. */
-	readonly nick?: string | undefined;
-	/** With `nick`, for a room that needs a password: log in at once instead of showing the login form. */
-	readonly password?: string | undefined;
-	/** How `/connect` opens more rooms. */
-	readonly opener?: RoomOpener | undefined;
-	/** Lets the UI answer when the client meets a server certificate it has never seen. */
-	readonly trust?: HostTrustPrompter | undefined;
-	readonly scrollbackCap?: number | undefined;
-	readonly showMembers?: boolean | undefined;
+/** The screen's own settings (see ChatScreenProps), except that the bell is a flag here: this module makes it. */
+export interface RenderChatOptions
+	extends Pick<ChatScreenProps, 'nick' | 'password' | 'opener' | 'trust' | 'scrollbackCap' | 'showMembers' | 'attachLog'> {
 	/** Ring the terminal bell when someone names us or sends us a direct message (--bell). */
 	readonly bell?: boolean | undefined;
-	/** Log every room, as it opens, e.g. with attachRoomLog (--log-dir); see ChatScreenProps. */
-	readonly attachLog?: ChatScreenProps['attachLog'];
 	readonly stdout?: NodeJS.WriteStream | undefined;
 	readonly stdin?: NodeJS.ReadStream | undefined;
 	readonly stderr?: NodeJS.WriteStream | undefined;
