@@ -9,7 +9,7 @@ import {RoomSession} from '../client/room-session.js';
 import {RoomUrlError} from '../client/room-url.js';
 import type {Login, Transport, TransportHandlers} from '../client/transport.js';
 import {RoomError, type RoomErrorCode, type RoomListener} from '../client/types.js';
-import {DEFAULT_LIMITS, type ClientMessage, type ServerLimits, type ServerMessage} from '../protocol/messages.js';
+import type {ClientMessage, ServerMessage} from '../protocol/messages.js';
 
 /** Exit statuses of `parley send` and `parley tail`; documented in their --help. */
 export const EXIT = {
@@ -184,11 +184,9 @@ export async function choosePassword(
 
 /**
  * A transport that lets the command watch what the server sends before the
- * session sees it: the welcome's limits (the session keeps them to itself)
- * and the server's echo of our own messages, matched by ref.
+ * session sees it: the server's echo of our own messages, matched by ref.
  */
 export class WatchedTransport implements Transport {
-	limits: ServerLimits = DEFAULT_LIMITS;
 	private readonly watchers = new Set<(message: ServerMessage) => void>();
 
 	constructor(private readonly inner: Transport) {}
@@ -215,7 +213,6 @@ export class WatchedTransport implements Transport {
 		this.inner.setHandlers({
 			...handlers,
 			message: message => {
-				if (message.t === 'welcome') this.limits = message.limits;
 				handlers.message(message);
 				for (const watcher of this.watchers) watcher(message);
 			},

@@ -232,15 +232,15 @@ async function run(argv: string[], io: ScriptIo): Promise<number> {
 
 	const tally: Tally = {sent: 0, rejected: 0};
 	const strikes = {rateLimited: 0};
-	const pacer = new Pacer(joined.transport.limits);
+	const pacer = new Pacer(joined.session.limits);
 	let current: InputLine | undefined;
 	try {
 		for await (const line of lines) {
 			current = line;
 			if (!line.tooLong && line.text.trim() === '') continue;
 			const problem = line.tooLong
-				? `the line is longer than ${MAX_LINE_CHARS} characters; the limit is ${joined.transport.limits.maxTextBytes} bytes`
-				: textProblem(line.text, joined.transport.limits.maxTextBytes)?.message;
+				? `the line is longer than ${MAX_LINE_CHARS} characters; the limit is ${joined.session.limits.maxTextBytes} bytes`
+				: textProblem(line.text, joined.session.limits.maxTextBytes)?.message;
 			if (problem !== undefined) {
 				io.stderr.write(`parley send: line ${line.number} not sent: ${problem}\n`);
 				tally.rejected++;

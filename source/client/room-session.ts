@@ -4,9 +4,11 @@
 
 import {randomBytes} from 'node:crypto';
 import {
+	DEFAULT_LIMITS,
 	sanitizeText,
 	type ErrorCode,
 	type RoomEventMessage,
+	type ServerLimits,
 	type ServerMessage,
 } from '../protocol/messages.js';
 import {SequenceTracker} from './sequence-tracker.js';
@@ -43,6 +45,7 @@ export class RoomSession implements RoomClient {
 	private announcedRoom: string | undefined;
 	private memberNicks: string[] = [];
 	private lag: number | undefined;
+	private serverLimits: ServerLimits = DEFAULT_LIMITS;
 	private readonly listeners = new Set<RoomListener>();
 	private readonly pending = new Map<string, PendingSend>();
 	private readonly refPrefix = randomBytes(4).toString('hex');
@@ -117,6 +120,10 @@ export class RoomSession implements RoomClient {
 
 	get members(): readonly string[] {
 		return this.memberNicks;
+	}
+
+	get limits(): ServerLimits {
+		return this.serverLimits;
 	}
 
 	get lagMs(): number | undefined {
@@ -298,6 +305,7 @@ export class RoomSession implements RoomClient {
 		this.currentNick = message.nick;
 		this.announcedRoom = message.room === '' ? undefined : sanitizeText(message.room);
 		this.memberNicks = message.members.map(m => m.nick);
+		this.serverLimits = message.limits;
 		if (first) this.room.reset(message.seq + 1);
 		this.directs.reset(message.dseq + 1);
 		this.reconnectDelay = this.reconnectMinMs;

@@ -1,7 +1,7 @@
 // What the UI (and the send/tail scripts) see of a room, whatever the transport.
 // Nothing here knows about React or sockets.
 
-import type {ErrorCode, PresenceKind} from '../protocol/messages.js';
+import type {ErrorCode, PresenceKind, ServerLimits} from '../protocol/messages.js';
 
 export type TransportKind = 'udp' | 'tcp';
 
@@ -47,6 +47,8 @@ export interface RoomClient {
 	readonly nick: string | undefined;
 	readonly members: readonly string[];
 	readonly lagMs: number | undefined;
+	/** The limits the server announced on joining (message size, rate); the defaults before that. */
+	readonly limits: ServerLimits;
 	/** The room's name as the server announced it on joining (e.g. "lobby"); undefined before that. */
 	readonly roomName?: string | undefined;
 	/** True for rooms that need a password (TCP): the UI shows a login form instead of a nick prompt. */

@@ -12,7 +12,6 @@ import {Box, Text, useApp, useInput, usePaste} from 'ink';
 import type {HostTrustPrompter} from '../client/host-trust.js';
 import {formatRoomUrl, parseRoomUrl} from '../client/room-url.js';
 import type {RoomClient} from '../client/types.js';
-import {DEFAULT_LIMITS} from '../protocol/messages.js';
 import {parseInput} from './commands.js';
 import {commandNames, complete, nickCandidates} from './completion.js';
 import {eachKeypress, featureActionForKey, lineActionForKey, screenActionForKey, searchActionForKey, type ScreenAction} from './key-bindings.js';
@@ -96,8 +95,6 @@ export interface ChatScreenProps {
 	readonly attachLog?: ((client: RoomClient, report: (error: Error) => void) => Detach) | undefined;
 }
 
-/** A paste bigger than this is refused up front (the server's default per-message limit). */
-const MAX_PASTE_BYTES = DEFAULT_LIMITS.maxTextBytes;
 
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -432,7 +429,7 @@ export function ChatScreen(props: ChatScreenProps) {
 				return;
 			}
 			tab.completion = undefined;
-			const decision = pastePolicy(text, {line: tab.line, maxBytes: MAX_PASTE_BYTES});
+			const decision = pastePolicy(text, {line: tab.line, maxBytes: tab.client.limits.maxTextBytes});
 			switch (decision.kind) {
 				case 'insert':
 					tab.editLine({type: 'insert', text: decision.text});

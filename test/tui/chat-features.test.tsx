@@ -281,6 +281,20 @@ describe('pasting into the chat screen', () => {
 		await until(text => text.includes('not pasted: 1 lines, 9004 bytes; a message takes at most 8192 bytes'));
 		assert.ok(inputRow(frame()).startsWith('> kept'));
 	});
+
+	it('takes the message size limit the room announced, not the default', async () => {
+		const big = room('udp://127.0.0.1:7667', ['bob']);
+		big.limits = {...big.limits, maxTextBytes: 32 * 1024};
+		const small = room('udp://10.0.0.2:7667', ['bob']);
+		small.limits = {...small.limits, maxTextBytes: 100};
+		const {view, frame, until} = setup([{client: big}, {client: small}]);
+		await waitFor(() => big.listenerCount === 1 && small.listenerCount === 1);
+		await typeKeys(view.stdin, paste('y'.repeat(9000)));
+		await until(text => inputRow(text).startsWith('> yyyy'));
+		assert.ok(!frame().includes('not pasted'), 'a 9,000-byte paste fits a 32 KiB room');
+		await typeKeys(view.stdin, ALT(2), paste('z'.repeat(101)));
+		await until(text => text.includes('not pasted: 1 lines, 101 bytes; a message takes at most 100 bytes'));
+	});
 });
 
 describe('mentions in the chat screen', () => {

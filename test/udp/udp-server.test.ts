@@ -184,6 +184,11 @@ describe('UDP room server', () => {
 	it('rate-limits each member with a small burst allowance and kicks floods', async () => {
 		const limited = await startUdpRoomServer({limits: {ratePerSecond: 1, burst: 3}});
 		const [oscar, o] = await joined(`udp://127.0.0.1:${limited.port}`, 'oscar');
+		assert.deepEqual(
+			[oscar.limits.ratePerSecond, oscar.limits.burst],
+			[1, 3],
+			'the client knows the limits the server announced (send paces by them, the TUI sizes pastes by them)',
+		);
 		for (let i = 0; i < 6; i++) oscar.say(`burst ${i}`);
 		await waitFor(() => o.of('failed').length === 3 || undefined, {what: 'three rejections'});
 		assert.deepEqual(o.texts(), ['burst 0', 'burst 1', 'burst 2']);

@@ -3,6 +3,7 @@
 // end-to-end tests use the real client and server.
 
 import type {ConnectionState, RoomClient, RoomEvent, RoomListener, TransportKind} from '../../../source/client/types.js';
+import {DEFAULT_LIMITS, type ServerLimits} from '../../../source/protocol/messages.js';
 
 export type RecordedCall =
 	/** `password` and `register` are recorded only when given, so UDP-style calls stay `{method, nick}`. */
@@ -22,6 +23,7 @@ export class FakeRoomClient implements RoomClient {
 	nick: string | undefined;
 	members: readonly string[];
 	lagMs: number | undefined = undefined;
+	limits: ServerLimits = DEFAULT_LIMITS;
 	readonly calls: RecordedCall[] = [];
 	/** What connect() does; by default it succeeds and reports being connected. */
 	connectBehaviour: (nick: string, password?: string, options?: {register?: boolean}) => Promise<void> = async nick => {
