@@ -4,6 +4,7 @@
 import meow from 'meow';
 import {loadRoomConfig, RoomConfigError, roomConfigPath} from '../client/room-config.js';
 import {scriptIo, type ScriptIo} from './room-script.js';
+import {SELF_REPORTING} from './subcommand-options.js';
 
 const helpText = (file: string): string => `
 	Usage
@@ -36,10 +37,7 @@ export async function runRoomsCommand(argv: string[], streams: Partial<ScriptIo>
 	const cli = meow(helpText(file), {
 		importMeta: import.meta,
 		argv,
-		autoHelp: false,
-		autoVersion: false,
-		description: false,
-		allowUnknownFlags: true,
+		...SELF_REPORTING,
 		flags: {help: {type: 'boolean', shortFlag: 'h', default: false}},
 	});
 	if (cli.flags.help) {

@@ -25,6 +25,7 @@ import {
 	type ScriptIo,
 	type WatchedTransport,
 } from './room-script.js';
+import {SELF_REPORTING} from './subcommand-options.js';
 
 const COMMAND = 'send';
 const DEFAULT_TIMEOUT_SECONDS = 30;
@@ -192,10 +193,7 @@ async function run(argv: string[], io: ScriptIo): Promise<number> {
 	const cli = meow(help, {
 		importMeta: import.meta,
 		argv,
-		autoHelp: false,
-		autoVersion: false,
-		description: false,
-		allowUnknownFlags: true, // reported by checkInvocation, in Parley's words
+		...SELF_REPORTING,
 		flags: COMMON_FLAGS,
 	});
 	if (cli.flags.help) {

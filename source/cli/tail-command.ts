@@ -21,6 +21,7 @@ import {
 	scriptIo,
 	type ScriptIo,
 } from './room-script.js';
+import {SELF_REPORTING} from './subcommand-options.js';
 
 const COMMAND = 'tail';
 const DEFAULT_TIMEOUT_SECONDS = 60;
@@ -132,10 +133,7 @@ async function run(argv: string[], io: ScriptIo): Promise<number> {
 	const cli = meow(help, {
 		importMeta: import.meta,
 		argv,
-		autoHelp: false,
-		autoVersion: false,
-		description: false,
-		allowUnknownFlags: true,
+		...SELF_REPORTING,
 		flags: {
 			...COMMON_FLAGS,
 			json: {type: 'boolean', default: false},

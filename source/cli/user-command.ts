@@ -13,6 +13,7 @@ import {DATABASE_URL_FORM, openStore, StoreConfigError, StoreOpenError} from '..
 import {deriveVerifier} from '../protocol/scram.js';
 import {MIN_PASSWORD_LENGTH, PasswordInputError, passwordSourceProblem, readPassword, type PasswordInput} from './password-input.js';
 import {dataDir} from './paths.js';
+import {SELF_REPORTING} from './subcommand-options.js';
 
 export const USER_ACTIONS = ['add', 'passwd', 'remove', 'list'] as const;
 export type UserAction = (typeof USER_ACTIONS)[number];
@@ -165,10 +166,7 @@ export async function runUserCommand(argv: string[], streams: Partial<UserComman
 	const cli = meow(helpText(dataDir()), {
 		importMeta: import.meta,
 		argv,
-		autoHelp: false,
-		autoVersion: false,
-		description: false,
-		allowUnknownFlags: true, // reported below, in Parley's own words
+		...SELF_REPORTING,
 		flags: {
 			db: {type: 'string'},
 			dataDir: {type: 'string', default: dataDir()},
