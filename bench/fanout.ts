@@ -16,7 +16,14 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
-import type {FromMembers, LoopDelay, ServerChildReply, ServerChildRequest, TargetSpec, ToMembers} from './protocol.js';
+import type {
+	FromMembers,
+	LoopDelay,
+	ServerChildReply,
+	ServerChildRequest,
+	TargetSpec,
+	ToMembers,
+} from './protocol.js';
 import {clock, exited, nextMessage, ofType, round, sleep, summarise, type LatencySummary} from './util.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,7 +41,7 @@ export interface ServerChild {
 }
 
 /** Extra node flags for one kind of child, e.g. PARLEY_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
-const nodeArgs = (variable: string) => (process.env[variable] ?? '').split(' ').filter(arg => arg !== '');
+const nodeArgs = (variable: string) => (process.env[variable] ?? '').split(' ').filter((arg) => arg !== '');
 
 /** Forks a server child (bench/*-server-child.ts) and waits for it to listen. */
 export async function forkServer(script: string, args: string[]): Promise<ServerChild> {
@@ -44,7 +51,12 @@ export async function forkServer(script: string, args: string[]): Promise<Server
 	});
 	const request = (message: ServerChildRequest) => child.send(message);
 	try {
-		const ready = await nextMessage(child, ofType<ServerChildReply, 'ready'>('ready'), 60_000, `the server (${script})`);
+		const ready = await nextMessage(
+			child,
+			ofType<ServerChildReply, 'ready'>('ready'),
+			60_000,
+			`the server (${script})`,
+		);
 		return {
 			child,
 			port: ready.port,
@@ -101,7 +113,12 @@ export interface StepResult {
 	latencyMs: LatencySummary;
 	/** CPU over the whole step (sending and draining) as a share of one core, and the server's counters' change. */
 	/** cpuUsPerDelivery: server CPU per delivered copy, its cost whoever else limited the rate. */
-	server: {cpuPercent: number; cpuUsPerDelivery: number; loopDelayMs: LoopDelay; counters: Record<string, number>};
+	server: {
+		cpuPercent: number;
+		cpuUsPerDelivery: number;
+		loopDelayMs: LoopDelay;
+		counters: Record<string, number>;
+	};
 	membersCpuPercent: number;
 	/** The worst member process's event-loop delay. */
 	membersLoopDelayMs: LoopDelay;
@@ -174,7 +191,8 @@ let loadAtStart = os.loadavg()[0]!;
 /** Every child process of every session, so an interrupt can take them all down. */
 const allChildren = new Set<ChildProcess>();
 const killAll = () => {
-	for (const child of allChildren) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+	for (const child of allChildren)
+		if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 };
 
 /** One target under test: its server and members, set up once, then stepped through the rates. */
@@ -200,7 +218,8 @@ export class FanoutSession {
 		const members = new Members(options);
 		const nicks = Array.from({length: options.members}, (_, i) => `m${String(i).padStart(3, '0')}`);
 		const login: PhaseResult[] = [];
-		for (const round of options.logins ?? []) login.push(await loginPhase(members, server, target, nicks, round));
+		for (const round of options.logins ?? [])
+			login.push(await loginPhase(members, server, target, nicks, round));
 		const join = await joinPhase(members, server, target, nicks, options);
 		const joined = await server.stats();
 		out(
@@ -231,13 +250,27 @@ export class FanoutSession {
 			await sleep(300);
 			const again = await this.#try(rate);
 			const secondBetter = again.clean || (!r.clean && again.latencyMs.p99 < r.latencyMs.p99);
-			out(stepRow(this.options.label, again, secondBetter ? 'second try: counts' : 'second try: the first counts'));
+			out(
+				stepRow(
+					this.options.label,
+					again,
+					secondBetter ? 'second try: counts' : 'second try: the first counts',
+				),
+			);
 			const [better, worse] = secondBetter ? [again, r] : [r, again];
-			r = {...better, discardedTry: {p99: worse.latencyMs.p99, lossPercent: worse.lossPercent, disconnects: worse.disconnects}};
+			r = {
+				...better,
+				discardedTry: {
+					p99: worse.latencyMs.p99,
+					lossPercent: worse.lossPercent,
+					disconnects: worse.disconnects,
+				},
+			};
 		} else out(stepRow(this.options.label, r));
 		this.steps.push(r);
 		const previous = this.steps.at(-2);
-		if (saturated(r)) this.stopReason = `saturated at ${rate}/s (loss ${r.lossPercent}%, p99 ${r.latencyMs.p99} ms)`;
+		if (saturated(r))
+			this.stopReason = `saturated at ${rate}/s (loss ${r.lossPercent}%, p99 ${r.latencyMs.p99} ms)`;
 		else if (!r.clean && previous && !previous.clean)
 			this.stopReason = `two steps in a row over the limits (last at ${rate}/s: p99 ${r.latencyMs.p99} ms, loss ${r.lossPercent}%)`;
 		return r;
@@ -259,7 +292,9 @@ export class FanoutSession {
 				: `${options.label}: no step had zero loss and p99 < 50 ms`,
 		);
 		if (noisy.length > 0)
-			out(`${options.label}: put down to noise: the dirty step${noisy.length > 1 ? 's' : ''} at ${noisy.map(r => r.targetRate).join(', ')}/s below it`);
+			out(
+				`${options.label}: put down to noise: the dirty step${noisy.length > 1 ? 's' : ''} at ${noisy.map((r) => r.targetRate).join(', ')}/s below it`,
+			);
 		if (this.stopReason) out(`${options.label}: stopped early: ${this.stopReason}`);
 		const report = this.#report(sustained, noisy);
 		await mkdir(path.dirname(options.outFile), {recursive: true});
@@ -271,7 +306,7 @@ export class FanoutSession {
 
 	async close(): Promise<void> {
 		this.members.tellAll({type: 'quit'});
-		await Promise.all([this.server.stop(), ...this.members.procs.map(child => exited(child))]);
+		await Promise.all([this.server.stop(), ...this.members.procs.map((child) => exited(child))]);
 	}
 
 	#report(sustained: StepResult | undefined, noisy: StepResult[]): FanoutReport {
@@ -304,7 +339,7 @@ export class FanoutSession {
 			steps: this.steps,
 			stopReason: this.stopReason,
 			highestCleanRate: sustained?.targetRate ?? null,
-			noisySteps: noisy.map(r => r.targetRate),
+			noisySteps: noisy.map((r) => r.targetRate),
 			highestClean: sustained
 				? {
 						rate: sustained.targetRate,
@@ -337,12 +372,14 @@ export async function runInterleaved(all: FanoutOptions[], budgetMs: number): Pr
 	process.once('SIGINT', onSigint);
 	loadAtStart = os.loadavg()[0]!;
 	if (loadAtStart > os.cpus().length * 0.5)
-		out(`note: load average ${round(loadAtStart, 2)} on ${os.cpus().length} CPUs before starting; other work competes, expect noisy figures\n`);
+		out(
+			`note: load average ${round(loadAtStart, 2)} on ${os.cpus().length} CPUs before starting; other work competes, expect noisy figures\n`,
+		);
 	try {
 		const sessions: FanoutSession[] = [];
 		for (const options of all) sessions.push(await FanoutSession.open(options));
 		out(`\n${row(['', ...HEADER])}`);
-		const rates = [...new Set(all.flatMap(o => o.rates))].sort((a, b) => a - b);
+		const rates = [...new Set(all.flatMap((o) => o.rates))].sort((a, b) => a - b);
 		for (const [index, rate] of rates.entries()) {
 			const turn = index % 2 === 0 ? sessions : [...sessions].reverse();
 			for (const session of turn) {
@@ -404,7 +441,12 @@ class Members {
 	): Promise<Array<Extract<FromMembers, {type: K}>>> {
 		return Promise.all(
 			this.procs.map((child, index) => {
-				const reply = nextMessage(child, ofType<FromMembers, K>(type, step), timeoutMs, `${type} from the members`);
+				const reply = nextMessage(
+					child,
+					ofType<FromMembers, K>(type, step),
+					timeoutMs,
+					`${type} from the members`,
+				);
 				this.tell(child, messageFor(index));
 				return reply;
 			}),
@@ -435,17 +477,17 @@ async function loginPhase(
 	const before = await server.stats();
 	const startAt = clock() + 150;
 	const replies = await members.ask(
-		p => ({type: 'logins', target, users: groups[p] ?? [], concurrency: perProcess, startAt}),
+		(p) => ({type: 'logins', target, users: groups[p] ?? [], concurrency: perProcess, startAt}),
 		'logins',
 		120_000,
 	);
 	const after = await server.stats();
-	const wallMs = Math.max(...replies.map(r => r.endAt)) - startAt;
+	const wallMs = Math.max(...replies.map((r) => r.endAt)) - startAt;
 	const count = replies.reduce((sum, r) => sum + r.timesMs.length, 0);
 	return {
 		count,
 		failures: replies.reduce((sum, r) => sum + r.failures, 0),
-		firstError: replies.find(r => r.firstError)?.firstError ?? null,
+		firstError: replies.find((r) => r.firstError)?.firstError ?? null,
 		concurrency: perProcess * used,
 		...phaseCosts(before, after, wallMs, count, replies),
 	};
@@ -462,7 +504,7 @@ function phaseCosts(
 	return {
 		wallMs: round(wallMs, 0),
 		perSecond: round((count / wallMs) * 1000, 1),
-		latencyMs: summarise(replies.map(r => r.timesMs)),
+		latencyMs: summarise(replies.map((r) => r.timesMs)),
 		serverCpuPercent: cpuPercent(before, after, wallMs),
 		serverCpuMsEach: round((after.cpuMs - before.cpuMs) / Math.max(1, count), 2),
 		membersCpuPercent: round((replies.reduce((sum, r) => sum + r.cpuMs, 0) / wallMs) * 100, 0),
@@ -483,11 +525,11 @@ async function joinPhase(
 	const before = await server.stats();
 	const startAt = clock() + 150;
 	const replies = await members.ask(
-		p => ({
+		(p) => ({
 			type: 'join',
 			target,
 			nicks: groups[p]!,
-			senders: groups[p]!.filter(nick => senders.has(nick)),
+			senders: groups[p]!.filter((nick) => senders.has(nick)),
 			concurrency: perProcess,
 			startAt,
 		}),
@@ -495,7 +537,7 @@ async function joinPhase(
 		120_000,
 	);
 	const after = await server.stats();
-	const wallMs = Math.max(...replies.map(r => r.endAt)) - startAt;
+	const wallMs = Math.max(...replies.map((r) => r.endAt)) - startAt;
 	const count = replies.reduce((sum, r) => sum + r.count, 0);
 	return {
 		count,
@@ -518,9 +560,14 @@ async function runStep(
 	const before = await server.stats();
 	const beforeAt = clock();
 	const startAt = clock() + 150;
-	const sentAll = await members.ask(() => ({type: 'run', step, ratePerSender, durationMs, startAt}), 'sent', durationMs + 15_000, step);
+	const sentAll = await members.ask(
+		() => ({type: 'run', step, ratePerSender, durationMs, startAt}),
+		'sent',
+		durationMs + 15_000,
+		step,
+	);
 	const sent = sentAll.reduce((sum, r) => sum + r.sent, 0);
-	const sendMs = Math.max(1, ...sentAll.map(r => r.durationMs));
+	const sendMs = Math.max(1, ...sentAll.map((r) => r.durationMs));
 	const expected = sent * options.members;
 
 	// Drain: until everything arrived, or nothing more arrives for 750 ms (at most 3 s).
@@ -542,7 +589,7 @@ async function runStep(
 	const reports = await members.ask(() => ({type: 'report', step}), 'report', 10_000, step);
 
 	const delivered = reports.reduce((sum, r) => sum + r.received, 0);
-	const latencyMs = summarise(reports.map(r => r.latencies));
+	const latencyMs = summarise(reports.map((r) => r.latencies));
 	const lostEvents = reports.reduce((sum, r) => sum + r.lostEvents, 0);
 	const disconnects = reports.reduce((sum, r) => sum + r.disconnects, 0);
 	const lossPercent = expected === 0 ? 0 : (Math.max(0, expected - delivered) / expected) * 100;
@@ -551,7 +598,7 @@ async function runStep(
 		const delta = value - (before.counters[name] ?? 0);
 		if (delta !== 0 || !name.includes('.')) counters[name] = delta; // "dropped.x" only when it happened
 	}
-	const lastAt = Math.max(...reports.map(r => r.lastAt));
+	const lastAt = Math.max(...reports.map((r) => r.lastAt));
 	const deliveryMs = Math.max(sendMs, lastAt - startAt);
 	return {
 		targetRate,
@@ -575,18 +622,36 @@ async function runStep(
 		},
 		membersCpuPercent: round(reports.reduce((sum, r) => sum + r.cpuMs / Math.max(1, r.windowMs), 0) * 100, 0),
 		membersLoopDelayMs: {
-			p99: Math.max(...reports.map(r => r.loopDelay.p99)),
-			max: Math.max(...reports.map(r => r.loopDelay.max)),
+			p99: Math.max(...reports.map((r) => r.loopDelay.p99)),
+			max: Math.max(...reports.map((r) => r.loopDelay.max)),
 		},
 		clean: delivered === expected && lostEvents === 0 && disconnects === 0 && latencyMs.p99 < 50,
 		discardedTry: null,
 	};
 }
 
-const HEADER = ['offered/s', '(target)', 'deliveries/s', 'expected', 'delivered', 'loss %', 'lost ev', 'disc', 'p50 ms', 'p99 ms', 'max ms', 'srv CPU', 'srv stall', 'members CPU', 'mbr stall'];
-const WIDTHS = [6, ...HEADER.map(h => Math.max(h.length, 9))];
+const HEADER = [
+	'offered/s',
+	'(target)',
+	'deliveries/s',
+	'expected',
+	'delivered',
+	'loss %',
+	'lost ev',
+	'disc',
+	'p50 ms',
+	'p99 ms',
+	'max ms',
+	'srv CPU',
+	'srv stall',
+	'members CPU',
+	'mbr stall',
+];
+const WIDTHS = [6, ...HEADER.map((h) => Math.max(h.length, 9))];
 const row = (cells: Array<string | number>) =>
-	cells.map((cell, i) => (i === 0 ? String(cell).padEnd(WIDTHS[i]!) : String(cell).padStart(WIDTHS[i]!))).join('  ');
+	cells
+		.map((cell, i) => (i === 0 ? String(cell).padEnd(WIDTHS[i]!) : String(cell).padStart(WIDTHS[i]!)))
+		.join('  ');
 
 /** The longest one try of a step takes: sending, up to 3 s of draining, the reports. */
 const stepBudgetMs = (options: FanoutOptions) => options.stepMs + 4000;
@@ -621,7 +686,10 @@ function stepRow(label: string, r: StepResult, note?: string): string {
  * two dirty steps in a row), and the lone dirty steps under it, which are
  * put down to noise (both tries of them were dirty, the steps around not).
  */
-export function highestClean(steps: readonly StepResult[]): {best: StepResult | undefined; noisy: StepResult[]} {
+export function highestClean(steps: readonly StepResult[]): {
+	best: StepResult | undefined;
+	noisy: StepResult[];
+} {
 	let end = steps.length;
 	for (const [i, r] of steps.entries()) {
 		const next = steps[i + 1];
@@ -631,7 +699,7 @@ export function highestClean(steps: readonly StepResult[]): {best: StepResult | 
 		}
 	}
 	const below = steps.slice(0, end);
-	return {best: below.filter(r => r.clean).at(-1), noisy: below.filter(r => !r.clean)};
+	return {best: below.filter((r) => r.clean).at(-1), noisy: below.filter((r) => !r.clean)};
 }
 
 /** Command-line options shared by the target scripts; `defaults` differ per target. */
@@ -656,7 +724,10 @@ export interface FanoutSettings {
 }
 
 /** Clamps command-line values (strings, possibly absent) onto the target's defaults. */
-export function fanoutSettings(values: Partial<Record<keyof typeof FANOUT_ARGS, string>>, defaults: FanoutSettings): FanoutSettings {
+export function fanoutSettings(
+	values: Partial<Record<keyof typeof FANOUT_ARGS, string>>,
+	defaults: FanoutSettings,
+): FanoutSettings {
 	const num = (text: string | undefined, fallback: number, min: number, max: number) => {
 		const value = text === undefined ? fallback : Number(text);
 		return Math.min(max, Math.max(min, Number.isFinite(value) ? value : fallback));
@@ -666,7 +737,7 @@ export function fanoutSettings(values: Partial<Record<keyof typeof FANOUT_ARGS, 
 		? values.rates
 				.split(',')
 				.map(Number)
-				.filter(rate => Number.isFinite(rate) && rate > 0)
+				.filter((rate) => Number.isFinite(rate) && rate > 0)
 				.slice(0, 12)
 		: defaults.rates;
 	return {
@@ -681,4 +752,5 @@ export function fanoutSettings(values: Partial<Record<keyof typeof FANOUT_ARGS, 
 }
 
 /** True when `importMetaUrl` is the script node was started with. */
-export const isMain = (importMetaUrl: string) => process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(importMetaUrl);
+export const isMain = (importMetaUrl: string) =>
+	process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(importMetaUrl);

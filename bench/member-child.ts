@@ -51,7 +51,12 @@ async function connectorFor(target: TargetSpec): Promise<Connector> {
 			scratch ??= await mkdtemp(path.join(os.tmpdir(), 'parley-bench-member-'));
 			const knownHosts = new KnownHosts(path.join(scratch, 'known_hosts'));
 			const transport = () =>
-				new TcpTransport({host: target.host, port: target.port, knownHosts, confirmNewHost: async () => true});
+				new TcpTransport({
+					host: target.host,
+					port: target.port,
+					knownHosts,
+					confirmNewHost: async () => true,
+				});
 			return {
 				async join(nick) {
 					const client = new RoomSession(transport());
@@ -156,7 +161,7 @@ async function logins(message: Extract<ToMembers, {type: 'logins'}>): Promise<vo
 	let failures = 0;
 	let firstError: string | null = null;
 	await sleep(Math.max(0, message.startAt - clock()));
-	await pool(message.users, message.concurrency, async user => {
+	await pool(message.users, message.concurrency, async (user) => {
 		const started = clock();
 		try {
 			await login(user);
@@ -166,7 +171,14 @@ async function logins(message: Extract<ToMembers, {type: 'logins'}>): Promise<vo
 			firstError ??= (error as Error).message;
 		}
 	});
-	send({type: 'logins', timesMs: Float64Array.from(times), failures, firstError, endAt: clock(), cpuMs: cpuMs() - cpuStart});
+	send({
+		type: 'logins',
+		timesMs: Float64Array.from(times),
+		failures,
+		firstError,
+		endAt: clock(),
+		cpuMs: cpuMs() - cpuStart,
+	});
 }
 
 async function join(message: Extract<ToMembers, {type: 'join'}>): Promise<void> {
@@ -175,14 +187,20 @@ async function join(message: Extract<ToMembers, {type: 'join'}>): Promise<void> 
 	const cpuStart = cpuMs();
 	const times: number[] = [];
 	await sleep(Math.max(0, message.startAt - clock()));
-	await pool(message.nicks, message.concurrency, async nick => {
+	await pool(message.nicks, message.concurrency, async (nick) => {
 		const started = clock();
 		const client = await connector.join(nick);
 		times.push(clock() - started);
 		clients.set(nick, client);
 		client.subscribe(onEvent);
 	});
-	send({type: 'joined', count: clients.size, timesMs: Float64Array.from(times), endAt: clock(), cpuMs: cpuMs() - cpuStart});
+	send({
+		type: 'joined',
+		count: clients.size,
+		timesMs: Float64Array.from(times),
+		endAt: clock(),
+		cpuMs: cpuMs() - cpuStart,
+	});
 }
 
 async function run(message: Extract<ToMembers, {type: 'run'}>): Promise<void> {
@@ -201,14 +219,16 @@ async function run(message: Extract<ToMembers, {type: 'run'}>): Promise<void> {
 	const started = clock();
 	const due = (elapsed: number, phase: number) =>
 		Math.floor((Math.min(elapsed, message.durationMs) / 1000) * message.ratePerSender + phase);
-	await new Promise<void>(resolve => {
+	await new Promise<void>((resolve) => {
 		const tick = () => {
 			const elapsed = clock() - started;
 			for (const sender of mine) {
 				const target = due(elapsed, sender.phase);
 				while (sender.sent < target) {
 					sender.sent++;
-					sender.client.say(`${BENCH_TAG} ${message.step} ${sender.nick} ${sender.sent} ${clock().toFixed(3)}`);
+					sender.client.say(
+						`${BENCH_TAG} ${message.step} ${sender.nick} ${sender.sent} ${clock().toFixed(3)}`,
+					);
 				}
 			}
 			if (elapsed >= message.durationMs) {
@@ -219,7 +239,12 @@ async function run(message: Extract<ToMembers, {type: 'run'}>): Promise<void> {
 		const timer = setInterval(tick, 2);
 		tick();
 	});
-	send({type: 'sent', step: message.step, sent: mine.reduce((sum, s) => sum + s.sent, 0), durationMs: clock() - started});
+	send({
+		type: 'sent',
+		step: message.step,
+		sent: mine.reduce((sum, s) => sum + s.sent, 0),
+		durationMs: clock() - started,
+	});
 }
 
 function report(step: number): void {
@@ -244,12 +269,13 @@ function report(step: number): void {
 }
 
 async function quit(): Promise<void> {
-	await Promise.allSettled([...clients.values()].map(client => client.close()));
+	await Promise.allSettled([...clients.values()].map((client) => client.close()));
 	process.disconnect?.();
 	process.exit(0);
 }
 
-const failWith = (what: string) => (error: unknown) => send({type: 'error', message: `${what} failed: ${String(error)}`});
+const failWith = (what: string) => (error: unknown) =>
+	send({type: 'error', message: `${what} failed: ${String(error)}`});
 
 process.on('message', (raw: unknown) => {
 	const message = raw as ToMembers;

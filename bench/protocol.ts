@@ -10,7 +10,14 @@ export type TargetSpec =
 export type ToMembers =
 	/** Log each user in (and straight out again) with at most `concurrency` in flight, starting at `startAt`. */
 	| {type: 'logins'; target: TargetSpec; users: string[]; concurrency: number; startAt: number}
-	| {type: 'join'; target: TargetSpec; nicks: string[]; senders: string[]; concurrency: number; startAt: number}
+	| {
+			type: 'join';
+			target: TargetSpec;
+			nicks: string[];
+			senders: string[];
+			concurrency: number;
+			startAt: number;
+	  }
 	| {type: 'run'; step: number; ratePerSender: number; durationMs: number; startAt: number}
 	| {type: 'count'; step: number}
 	| {type: 'report'; step: number}

@@ -94,21 +94,28 @@ function summaryRow(name: string, report: FanoutReport): SummaryRow {
 /** All targets at one rate: the highest at which every one was clean (and not above its highest clean rate). */
 interface Matched {
 	rate: number;
-	targets: Array<{target: string; deliveriesPerSecond: number; p50: number; p99: number; serverCpuPercent: number; serverCpuUsPerDelivery: number}>;
+	targets: Array<{
+		target: string;
+		deliveriesPerSecond: number;
+		p50: number;
+		p99: number;
+		serverCpuPercent: number;
+		serverCpuUsPerDelivery: number;
+	}>;
 }
 
 function matchedRate(names: string[], reports: FanoutReport[]): Matched | null {
-	const cleanRates = reports.map(report => {
+	const cleanRates = reports.map((report) => {
 		const top = report.highestCleanRate ?? 0;
-		return new Set(report.steps.filter(s => s.clean && s.targetRate <= top).map(s => s.targetRate));
+		return new Set(report.steps.filter((s) => s.clean && s.targetRate <= top).map((s) => s.targetRate));
 	});
-	const common = [...(cleanRates[0] ?? [])].filter(rate => cleanRates.every(set => set.has(rate)));
+	const common = [...(cleanRates[0] ?? [])].filter((rate) => cleanRates.every((set) => set.has(rate)));
 	if (common.length === 0) return null;
 	const rate = Math.max(...common);
 	return {
 		rate,
 		targets: reports.map((report, i) => {
-			const s = report.steps.find(step => step.targetRate === rate)!;
+			const s = report.steps.find((step) => step.targetRate === rate)!;
 			return {
 				target: names[i]!,
 				deliveriesPerSecond: s.deliveriesPerSecond,
@@ -133,12 +140,24 @@ interface Ratios {
 	matchedServerCpuUsPerDelivery: number | null;
 }
 
-const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? null : round(a / b, 2));
+const ratio = (a: number | null, b: number | null) =>
+	a === null || b === null || b === 0 ? null : round(a / b, 2);
 const cell = (value: number | string | null, suffix = '') => (value === null ? '—' : `${value}${suffix}`);
 
 function printSummary(rows: SummaryRow[], ratios: Ratios[], matched: Matched | null): void {
-	const header = ['target', 'members', 'clean msgs/s', 'deliveries/s', 'p50 ms', 'p99 ms', 'srv CPU', 'srv µs/delivery', 'logins/s', 'login p99'];
-	const table = rows.map(r => [
+	const header = [
+		'target',
+		'members',
+		'clean msgs/s',
+		'deliveries/s',
+		'p50 ms',
+		'p99 ms',
+		'srv CPU',
+		'srv µs/delivery',
+		'logins/s',
+		'login p99',
+	];
+	const table = rows.map((r) => [
 		r.target,
 		r.members,
 		cell(r.cleanRate),
@@ -150,8 +169,9 @@ function printSummary(rows: SummaryRow[], ratios: Ratios[], matched: Matched | n
 		r.loginsPerSecond === null ? '—' : `${r.loginsPerSecond} (×${r.loginConcurrency})`,
 		r.loginP99 === null ? '—' : `${r.loginP99} ms (alone ${cell(r.unloadedLoginP99)} ms)`,
 	]);
-	const widths = header.map((h, i) => Math.max(h.length, ...table.map(row => String(row[i]).length)));
-	const line = (cells: Array<string | number>) => cells.map((c, i) => String(c).padEnd(widths[i]!)).join('  ');
+	const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => String(row[i]).length)));
+	const line = (cells: Array<string | number>) =>
+		cells.map((c, i) => String(c).padEnd(widths[i]!)).join('  ');
 	const out = (text = '') => process.stdout.write(`${text}\n`);
 	out('\n=== side by side (one run, this machine; quote the ratios) ===');
 	out('highest step with zero loss, no disconnects and p99 < 50 ms:');
@@ -173,40 +193,46 @@ function printSummary(rows: SummaryRow[], ratios: Ratios[], matched: Matched | n
 				`server µs/delivery ×${cell(r.matchedServerCpuUsPerDelivery)}`,
 		);
 	for (const row of rows) {
-		if (row.noisySteps.length > 0) out(`${row.target}: lone dirty steps below its highest clean rate (put down to noise): ${row.noisySteps.join(', ')}/s`);
+		if (row.noisySteps.length > 0)
+			out(
+				`${row.target}: lone dirty steps below its highest clean rate (put down to noise): ${row.noisySteps.join(', ')}/s`,
+			);
 		if (row.stopReason) out(`${row.target}: ${row.stopReason}`);
 	}
 }
 
 async function main(): Promise<void> {
 	const {values} = parseArgs({options: {only: {type: 'string'}}});
-	const wanted = values.only?.split(',').map(name => name.trim().toLowerCase());
-	const targets = TARGETS.filter(t => !wanted || wanted.includes(t.name));
-	if (targets.length === 0) throw new Error(`no such target; choose from ${TARGETS.map(t => t.name).join(', ')}`);
+	const wanted = values.only?.split(',').map((name) => name.trim().toLowerCase());
+	const targets = TARGETS.filter((t) => !wanted || wanted.includes(t.name));
+	if (targets.length === 0)
+		throw new Error(`no such target; choose from ${TARGETS.map((t) => t.name).join(', ')}`);
 	const started = Date.now();
-	process.stdout.write(`targets: ${targets.map(t => `${t.name} (${t.description})`).join('; ')}\n\n`);
+	process.stdout.write(`targets: ${targets.map((t) => `${t.name} (${t.description})`).join('; ')}\n\n`);
 	const reports = await runInterleaved(
-		targets.map(t => t.options()),
+		targets.map((t) => t.options()),
 		TOTAL_BUDGET_MS,
 	);
-	const names = targets.map(t => t.name.toUpperCase());
+	const names = targets.map((t) => t.name.toUpperCase());
 	const rows = reports.map((report, i) => summaryRow(names[i]!, report));
 	const matched = matchedRate(names, reports);
-	const atMatched = (name: string) => matched?.targets.find(t => t.target === name);
+	const atMatched = (name: string) => matched?.targets.find((t) => t.target === name);
 	const [baseline, ...others] = rows;
-	const ratios = others.map((r): Ratios => ({
-		target: r.target,
-		baseline: baseline!.target,
-		cleanRate: ratio(r.cleanRate, baseline!.cleanRate),
-		deliveriesPerSecond: ratio(r.deliveriesPerSecond, baseline!.deliveriesPerSecond),
-		p99: ratio(r.p99, baseline!.p99),
-		serverCpuUsPerDelivery: ratio(r.serverCpuUsPerDelivery, baseline!.serverCpuUsPerDelivery),
-		matchedP99: ratio(atMatched(r.target)?.p99 ?? null, atMatched(baseline!.target)?.p99 ?? null),
-		matchedServerCpuUsPerDelivery: ratio(
-			atMatched(r.target)?.serverCpuUsPerDelivery ?? null,
-			atMatched(baseline!.target)?.serverCpuUsPerDelivery ?? null,
-		),
-	}));
+	const ratios = others.map(
+		(r): Ratios => ({
+			target: r.target,
+			baseline: baseline!.target,
+			cleanRate: ratio(r.cleanRate, baseline!.cleanRate),
+			deliveriesPerSecond: ratio(r.deliveriesPerSecond, baseline!.deliveriesPerSecond),
+			p99: ratio(r.p99, baseline!.p99),
+			serverCpuUsPerDelivery: ratio(r.serverCpuUsPerDelivery, baseline!.serverCpuUsPerDelivery),
+			matchedP99: ratio(atMatched(r.target)?.p99 ?? null, atMatched(baseline!.target)?.p99 ?? null),
+			matchedServerCpuUsPerDelivery: ratio(
+				atMatched(r.target)?.serverCpuUsPerDelivery ?? null,
+				atMatched(baseline!.target)?.serverCpuUsPerDelivery ?? null,
+			),
+		}),
+	);
 	printSummary(rows, ratios, matched);
 	const summary = {
 		date: new Date().toISOString(),
@@ -220,12 +246,16 @@ async function main(): Promise<void> {
 	const file = path.join(RESULTS_DIR, 'summary.json');
 	await mkdir(RESULTS_DIR, {recursive: true});
 	await writeFile(file, `${JSON.stringify(summary, null, '\t')}\n`);
-	process.stdout.write(`\nsummary: ${path.relative(process.cwd(), file)} (benchmarks took ${summary.totalSeconds} s)\n`);
+	process.stdout.write(
+		`\nsummary: ${path.relative(process.cwd(), file)} (benchmarks took ${summary.totalSeconds} s)\n`,
+	);
 }
 
 if (isMain(import.meta.url)) {
 	main().catch((error: unknown) => {
-		process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+		process.stderr.write(
+			`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+		);
 		process.exitCode = 1;
 	});
 }

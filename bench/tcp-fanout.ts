@@ -17,7 +17,18 @@ import {randomBytes} from 'node:crypto';
 import path from 'node:path';
 import process from 'node:process';
 import {parseArgs} from 'node:util';
-import {FANOUT_ARGS, RESULTS_DIR, SHARED_RATES, fanoutSettings, forkServer, isMain, runFanout, type FanoutOptions, type FanoutReport, type FanoutSettings} from './fanout.js';
+import {
+	FANOUT_ARGS,
+	RESULTS_DIR,
+	SHARED_RATES,
+	fanoutSettings,
+	forkServer,
+	isMain,
+	runFanout,
+	type FanoutOptions,
+	type FanoutReport,
+	type FanoutSettings,
+} from './fanout.js';
 
 export interface TcpSettings extends FanoutSettings {
 	logins: number;
@@ -78,7 +89,8 @@ export function tcpFanoutOptions(settings: TcpSettings = TCP_DEFAULTS): FanoutOp
 	};
 }
 
-export const runTcpFanout = (settings: TcpSettings = TCP_DEFAULTS): Promise<FanoutReport> => runFanout(tcpFanoutOptions(settings));
+export const runTcpFanout = (settings: TcpSettings = TCP_DEFAULTS): Promise<FanoutReport> =>
+	runFanout(tcpFanoutOptions(settings));
 
 export const TCP_ARGS = {
 	...FANOUT_ARGS,
@@ -87,8 +99,12 @@ export const TCP_ARGS = {
 	'join-concurrency': {type: 'string'},
 } as const;
 
-export function tcpSettings(values: Partial<Record<keyof typeof TCP_ARGS, string>>, defaults = TCP_DEFAULTS): TcpSettings {
-	const count = (text: string | undefined, fallback: number) => Math.min(5000, Math.max(1, Number(text ?? fallback) || fallback));
+export function tcpSettings(
+	values: Partial<Record<keyof typeof TCP_ARGS, string>>,
+	defaults = TCP_DEFAULTS,
+): TcpSettings {
+	const count = (text: string | undefined, fallback: number) =>
+		Math.min(5000, Math.max(1, Number(text ?? fallback) || fallback));
 	return {
 		...fanoutSettings(values, defaults),
 		logins: count(values.logins, defaults.logins),
@@ -100,7 +116,9 @@ export function tcpSettings(values: Partial<Record<keyof typeof TCP_ARGS, string
 if (isMain(import.meta.url)) {
 	const {values} = parseArgs({options: TCP_ARGS});
 	runTcpFanout(tcpSettings(values)).catch((error: unknown) => {
-		process.stderr.write(`tcp-fanout: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+		process.stderr.write(
+			`tcp-fanout: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+		);
 		process.exitCode = 1;
 	});
 }

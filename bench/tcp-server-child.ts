@@ -41,7 +41,8 @@ const {values} = parseArgs({
 
 const number = (name: keyof typeof values): number => {
 	const value = Number(values[name]);
-	if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a non-negative number, not ${values[name]}`);
+	if (!Number.isFinite(value) || value < 0)
+		throw new Error(`--${name} must be a non-negative number, not ${values[name]}`);
 	return value;
 };
 
@@ -50,14 +51,18 @@ const loop = loopDelayMonitor();
 const reply = (message: ServerChildReply): void => {
 	process.send?.(message);
 };
-const log = forked ? undefined : (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+const log = forked
+	? undefined
+	: (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'parley-bench-tcp-'));
 const store = await openSqliteStore(dataDir);
 const certificate = await loadOrCreateCertificate(dataDir);
 // Each account gets its own salt, as `parley user add` would make it.
 const users = Array.from({length: number('users')}, (_, i) => `m${String(i).padStart(3, '0')}`);
-await pool(users, 8, async user => store.createUser(user, await deriveVerifier(values.password, undefined, DEFAULT_ITERATIONS)));
+await pool(users, 8, async (user) =>
+	store.createUser(user, await deriveVerifier(values.password, undefined, DEFAULT_ITERATIONS)),
+);
 
 const maxPerAddress = number('max-per-address');
 const server = await startTcpRoomServer({

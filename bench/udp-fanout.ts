@@ -14,7 +14,18 @@
 import path from 'node:path';
 import process from 'node:process';
 import {parseArgs} from 'node:util';
-import {FANOUT_ARGS, RESULTS_DIR, SHARED_RATES, fanoutSettings, forkServer, isMain, runFanout, type FanoutOptions, type FanoutReport, type FanoutSettings} from './fanout.js';
+import {
+	FANOUT_ARGS,
+	RESULTS_DIR,
+	SHARED_RATES,
+	fanoutSettings,
+	forkServer,
+	isMain,
+	runFanout,
+	type FanoutOptions,
+	type FanoutReport,
+	type FanoutSettings,
+} from './fanout.js';
 
 export const UDP_DEFAULTS: FanoutSettings = {
 	members: 50,
@@ -51,12 +62,15 @@ export function udpFanoutOptions(settings: FanoutSettings = UDP_DEFAULTS): Fanou
 	};
 }
 
-export const runUdpFanout = (settings: FanoutSettings = UDP_DEFAULTS): Promise<FanoutReport> => runFanout(udpFanoutOptions(settings));
+export const runUdpFanout = (settings: FanoutSettings = UDP_DEFAULTS): Promise<FanoutReport> =>
+	runFanout(udpFanoutOptions(settings));
 
 if (isMain(import.meta.url)) {
 	const {values} = parseArgs({options: FANOUT_ARGS});
 	runUdpFanout(fanoutSettings(values, UDP_DEFAULTS)).catch((error: unknown) => {
-		process.stderr.write(`udp-fanout: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+		process.stderr.write(
+			`udp-fanout: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+		);
 		process.exitCode = 1;
 	});
 }

@@ -26,7 +26,8 @@ const {values} = parseArgs({
 
 const number = (name: string, text: string): number => {
 	const value = Number(text);
-	if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a non-negative number, not ${text}`);
+	if (!Number.isFinite(value) || value < 0)
+		throw new Error(`--${name} must be a non-negative number, not ${text}`);
 	return value;
 };
 
@@ -57,7 +58,10 @@ process.on('message', (raw: unknown) => {
 	const message = raw as ServerChildRequest;
 	if (message.type === 'quit') void stop();
 	else if (message.type === 'stats') {
-		const dropped = Object.entries(server.stats.dropped).map(([reason, count]) => [`dropped.${reason}`, count]);
+		const dropped = Object.entries(server.stats.dropped).map(([reason, count]) => [
+			`dropped.${reason}`,
+			count,
+		]);
 		reply({
 			type: 'stats',
 			members: server.room.size,

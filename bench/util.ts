@@ -11,7 +11,7 @@ export const BENCH_TAG = 'bench';
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes on one machine. */
 export const clock = (): number => performance.timeOrigin + performance.now();
 
-export const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** This process's user + system CPU time in milliseconds. */
 export function cpuMs(): number {
@@ -20,7 +20,11 @@ export function cpuMs(): number {
 }
 
 /** Runs `work` over `items` with at most `concurrency` in flight; rejects on the first failure. */
-export async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function pool<T>(
+	items: readonly T[],
+	concurrency: number,
+	work: (item: T) => Promise<void>,
+): Promise<void> {
 	let next = 0;
 	const worker = async () => {
 		while (next < items.length) await work(items[next++]!);
@@ -35,7 +39,8 @@ export function percentile(sorted: Float64Array, p: number): number {
 	return sorted[index]!;
 }
 
-export const round = (value: number, digits = 2) => (Number.isFinite(value) ? Number(value.toFixed(digits)) : value);
+export const round = (value: number, digits = 2) =>
+	Number.isFinite(value) ? Number(value.toFixed(digits)) : value;
 
 export interface LatencySummary {
 	p50: number;
@@ -63,7 +68,12 @@ export function summarise(samples: readonly Float64Array[]): LatencySummary & {c
 }
 
 /** Waits for the first message from `child` that `match` accepts; an {type:'error'} message rejects. */
-export function nextMessage<T>(child: ChildProcess, match: (message: unknown) => T | undefined, timeoutMs: number, what: string): Promise<T> {
+export function nextMessage<T>(
+	child: ChildProcess,
+	match: (message: unknown) => T | undefined,
+	timeoutMs: number,
+	what: string,
+): Promise<T> {
 	return new Promise((resolve, reject) => {
 		const onMessage = (message: unknown) => {
 			const typed = message as {type?: string; message?: string};
@@ -107,7 +117,7 @@ export function ofType<M extends {type: string}, K extends M['type']>(type: K, s
 
 /** Resolves once `child` has exited, killing it after `graceMs`. */
 export function exited(child: ChildProcess, graceMs = 3000): Promise<void> {
-	return new Promise(resolve => {
+	return new Promise((resolve) => {
 		if (child.exitCode !== null || child.signalCode !== null) return resolve();
 		const timer = setTimeout(() => {
 			child.kill('SIGKILL');
@@ -127,7 +137,10 @@ export function loopDelayMonitor(): {take(): LoopDelay} {
 	return {
 		take() {
 			const ms = (ns: number) => round(ns / 1e6, 1);
-			const delay = histogram.count === 0 ? {p99: 0, max: 0} : {p99: ms(histogram.percentile(99)), max: ms(histogram.max)};
+			const delay =
+				histogram.count === 0
+					? {p99: 0, max: 0}
+					: {p99: ms(histogram.percentile(99)), max: ms(histogram.max)};
 			histogram.reset();
 			return delay;
 		},

@@ -56,7 +56,11 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 		...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 	});
 	try {
-		log(options.db ? `account store: ${describeDatabaseUrl(options.db)}` : `account store: ${options.dataDir} (node:sqlite)`);
+		log(
+			options.db
+				? `account store: ${describeDatabaseUrl(options.db)}`
+				: `account store: ${options.dataDir} (node:sqlite)`,
+		);
 		const store = await openStore({
 			...(options.db ? {db: options.db} : {}),
 			dataDir: options.dataDir,
@@ -65,7 +69,10 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 		});
 		try {
 			const tls = await loadTls(options);
-			if (!tls) log('WARNING: the TCP room runs WITHOUT TLS: passwords are safe (SCRAM) but chat is readable on the wire');
+			if (!tls)
+				log(
+					'WARNING: the TCP room runs WITHOUT TLS: passwords are safe (SCRAM) but chat is readable on the wire',
+				);
 			const fingerprint = tls ? fingerprintOf(tls.cert) : undefined;
 			if (fingerprint) log(`tls certificate ${fingerprint}`);
 			const tcp = await startTcpRoomServer({

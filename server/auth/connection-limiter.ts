@@ -17,10 +17,12 @@ export function addressKey(address: string): string {
 	const headGroups = head === '' ? [] : head.split(':');
 	const tailGroups = tail === '' ? [] : tail.split(':');
 	const missing = 8 - headGroups.length - tailGroups.length;
-	const groups = withoutZone.includes('::') ? [...headGroups, ...Array<string>(missing).fill('0'), ...tailGroups] : headGroups;
+	const groups = withoutZone.includes('::')
+		? [...headGroups, ...Array<string>(missing).fill('0'), ...tailGroups]
+		: headGroups;
 	return `${groups
 		.slice(0, 4)
-		.map(group => Number.parseInt(group, 16).toString(16))
+		.map((group) => Number.parseInt(group, 16).toString(16))
 		.join(':')}::/64`;
 }
 

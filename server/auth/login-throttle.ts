@@ -19,7 +19,9 @@ export interface LoginThrottleOptions {
 	now?: () => number;
 }
 
-export type ThrottleDecision = {allowed: true} | {allowed: false; retryAfterMs: number; scope: 'account' | 'address'};
+export type ThrottleDecision =
+	| {allowed: true}
+	| {allowed: false; retryAfterMs: number; scope: 'account' | 'address'};
 
 /** Failure timestamps per key, at most maxFailures of them. */
 class SlidingWindowCounter {
@@ -57,12 +59,12 @@ class SlidingWindowCounter {
 
 	#recent(key: string, now: number): number[] {
 		const all = this.#failures.get(key) ?? [];
-		return all.filter(at => at > now - this.rule.windowMs);
+		return all.filter((at) => at > now - this.rule.windowMs);
 	}
 
 	#evict(now: number): void {
 		for (const [key, times] of this.#failures) {
-			if (times.every(at => at <= now - this.rule.windowMs)) this.#failures.delete(key);
+			if (times.every((at) => at <= now - this.rule.windowMs)) this.#failures.delete(key);
 		}
 		for (const key of this.#failures.keys()) {
 			if (this.#failures.size <= this.maxTracked) break;
@@ -83,8 +85,14 @@ export class LoginThrottle {
 
 	constructor(options: LoginThrottleOptions = {}) {
 		const maxTracked = options.maxTracked ?? 100_000;
-		this.#accounts = new SlidingWindowCounter(options.perAccount ?? {maxFailures: 5, windowMs: 60_000}, maxTracked);
-		this.#addresses = new SlidingWindowCounter(options.perAddress ?? {maxFailures: 20, windowMs: 60_000}, maxTracked);
+		this.#accounts = new SlidingWindowCounter(
+			options.perAccount ?? {maxFailures: 5, windowMs: 60_000},
+			maxTracked,
+		);
+		this.#addresses = new SlidingWindowCounter(
+			options.perAddress ?? {maxFailures: 20, windowMs: 60_000},
+			maxTracked,
+		);
 		this.#now = options.now ?? Date.now;
 	}
 

@@ -126,7 +126,7 @@ export class Room<Link> {
 	}
 
 	memberList(): MemberInfo[] {
-		return [...this.byKey.values()].map(m => ({nick: m.nick})).sort((a, b) => a.nick.localeCompare(b.nick));
+		return [...this.byKey.values()].map((m) => ({nick: m.nick})).sort((a, b) => a.nick.localeCompare(b.nick));
 	}
 
 	findMember(nick: string): Member<Link> | undefined {
@@ -137,7 +137,11 @@ export class Room<Link> {
 	 * Admits a member. Throws ProtocolError (nick-invalid, nick-taken, room-full)
 	 * for the adapter to report; on success sends the welcome and tells everyone.
 	 */
-	join(link: Link, nick: string, options: {since?: number; sid?: string; history?: number} = {}): Member<Link> {
+	join(
+		link: Link,
+		nick: string,
+		options: {since?: number; sid?: string; history?: number} = {},
+	): Member<Link> {
 		const problem = nickProblem(nick);
 		if (problem) throw new ProtocolError('nick-invalid', problem);
 		if (this.byKey.has(nickKey(nick))) throw new ProtocolError('nick-taken', `the nick ${nick} is taken`);
@@ -241,7 +245,11 @@ export class Room<Link> {
 		if (this.replayDuplicate(member, ref)) return;
 		this.admit(member, text);
 		this.stats.messages++;
-		this.publish({t: 'msg', ts: this.now(), from: member.nick, text, ...(action ? {action} : {}), ref}, member, ref);
+		this.publish(
+			{t: 'msg', ts: this.now(), from: member.nick, text, ...(action ? {action} : {}), ref},
+			member,
+			ref,
+		);
 	}
 
 	private direct(member: Member<Link>, ref: string, to: string, text: string): void {
@@ -285,7 +293,13 @@ export class Room<Link> {
 		this.publish({t: 'presence', ts: this.now(), kind: 'nick', nick, old});
 	}
 
-	private resend(member: Member<Link>, stream: 'room' | 'direct', from: number, to: number, free: boolean): void {
+	private resend(
+		member: Member<Link>,
+		stream: 'room' | 'direct',
+		from: number,
+		to: number,
+		free: boolean,
+	): void {
 		const latest = stream === 'room' ? this.seq : member.dseq;
 		to = Math.min(to, latest);
 		if (from > to) return;
@@ -294,7 +308,14 @@ export class Room<Link> {
 		const first = Math.max(from, to - this.maxResend + 1);
 		if (first > from) this.output.send(member, {t: 'lost', s: stream, from, to: first - 1});
 		if (stream === 'direct') {
-			this.sendFound(member, stream, first, to, member.direct.range(first, to).map(d => d.message), d => d.dseq);
+			this.sendFound(
+				member,
+				stream,
+				first,
+				to,
+				member.direct.range(first, to).map((d) => d.message),
+				(d) => d.dseq,
+			);
 			return;
 		}
 		const held = this.ring.range(first, to);
@@ -304,11 +325,11 @@ export class Room<Link> {
 			const journal = this.journal;
 			this.publishing = this.publishing
 				.then(() => journal.range(first, to))
-				.then(events => this.sendFound(member, stream, first, to, events as Sequenced[], e => e.seq))
+				.then((events) => this.sendFound(member, stream, first, to, events as Sequenced[], (e) => e.seq))
 				.catch(() => this.sendError(member, 'server-error', 'history is unavailable right now'));
 			return;
 		}
-		this.sendFound(member, stream, first, to, held, e => e.seq);
+		this.sendFound(member, stream, first, to, held, (e) => e.seq);
 	}
 
 	private sendFound<T extends ServerMessage>(
@@ -335,8 +356,9 @@ export class Room<Link> {
 			const journal = this.journal;
 			this.publishing = this.publishing
 				.then(() => journal.last(count))
-				.then(messages => {
-					if (messages.length > 0 && this.isMember(member)) this.output.send(member, {t: 'history', messages});
+				.then((messages) => {
+					if (messages.length > 0 && this.isMember(member))
+						this.output.send(member, {t: 'history', messages});
 				})
 				.catch(() => this.sendError(member, 'server-error', 'history is unavailable right now'));
 			return;

@@ -77,7 +77,8 @@ export interface StoredRoomMessage extends NewRoomMessage {
 }
 
 export function checkRoom(room: string): string {
-	if (room.length === 0 || room.length > MAX_ROOM_LENGTH) throw new RangeError(`room name must be 1-${MAX_ROOM_LENGTH} characters`);
+	if (room.length === 0 || room.length > MAX_ROOM_LENGTH)
+		throw new RangeError(`room name must be 1-${MAX_ROOM_LENGTH} characters`);
 	return room;
 }
 

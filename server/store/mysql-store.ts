@@ -2,7 +2,12 @@
 // statement is a server-side prepared statement with bound parameters; table
 // names carry a parley_ prefix so the schema can share a database.
 
-import mysql, {type Pool, type PoolConnection, type ResultSetHeader, type RowDataPacket} from 'mysql2/promise';
+import mysql, {
+	type Pool,
+	type PoolConnection,
+	type ResultSetHeader,
+	type RowDataPacket,
+} from 'mysql2/promise';
 import {
 	checkLimit,
 	checkMessage,
@@ -81,7 +86,8 @@ export function poolOptionsFromUrl(url: string): mysql.PoolOptions {
 	if (parsed.protocol !== 'mysql:' && parsed.protocol !== 'mariadb:')
 		throw new Error(`expected a mysql:// URL, got ${parsed.protocol}`);
 	const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-	if (database === '' || database.includes('/')) throw new Error('the URL must name one database: mysql://user:pass@host:port/db');
+	if (database === '' || database.includes('/'))
+		throw new Error('the URL must name one database: mysql://user:pass@host:port/db');
 	return {
 		host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
 		port: parsed.port === '' ? 3306 : Number(parsed.port),
@@ -96,12 +102,6 @@ export function poolOptionsFromUrl(url: string): mysql.PoolOptions {
 		supportBigNumbers: true,
 		bigNumberStrings: false,
 	};
-}
-
-/** A credential-free description of the URL, for log lines. */
-export function describeMysqlUrl(url: string): string {
-	const parsed = new URL(url);
-	return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
 }
 
 function toCredential(row: RowDataPacket): ScramCredential {
@@ -132,7 +132,8 @@ async function migrate(pool: Pool): Promise<void> {
 			MIGRATION_LOCK,
 			MIGRATION_LOCK_SECONDS,
 		]);
-		if (Number(locked[0]?.ok) !== 1) throw new Error('timed out waiting for another server to migrate the schema');
+		if (Number(locked[0]?.ok) !== 1)
+			throw new Error('timed out waiting for another server to migrate the schema');
 		try {
 			await connection.query(
 				`CREATE TABLE IF NOT EXISTS parley_schema_version (
@@ -140,10 +141,14 @@ async function migrate(pool: Pool): Promise<void> {
 					applied_at BIGINT NOT NULL
 				) ENGINE=InnoDB`,
 			);
-			const [rows] = await connection.execute<RowDataPacket[]>('SELECT MAX(version) AS version FROM parley_schema_version');
+			const [rows] = await connection.execute<RowDataPacket[]>(
+				'SELECT MAX(version) AS version FROM parley_schema_version',
+			);
 			const current = Number(rows[0]?.version ?? 0);
 			if (current > MIGRATIONS.length)
-				throw new Error(`database schema version ${current} is newer than this server understands (${MIGRATIONS.length})`);
+				throw new Error(
+					`database schema version ${current} is newer than this server understands (${MIGRATIONS.length})`,
+				);
 			for (const [index, statements] of MIGRATIONS.entries()) {
 				if (index + 1 <= current) continue;
 				for (const statement of statements) await connection.query(statement);
@@ -195,9 +200,10 @@ export class MysqlStore implements AccountStore {
 
 	async removeUser(name: string): Promise<boolean> {
 		if (usernameProblem(name) !== undefined) return false;
-		const [result] = await this.#pool.execute<ResultSetHeader>('DELETE FROM parley_users WHERE name_key = ?', [
-			usernameKey(name),
-		]);
+		const [result] = await this.#pool.execute<ResultSetHeader>(
+			'DELETE FROM parley_users WHERE name_key = ?',
+			[usernameKey(name)],
+		);
 		return result.affectedRows > 0;
 	}
 
@@ -212,8 +218,10 @@ export class MysqlStore implements AccountStore {
 	}
 
 	async listUsers(): Promise<string[]> {
-		const [rows] = await this.#pool.execute<RowDataPacket[]>('SELECT name FROM parley_users ORDER BY name_key');
-		return rows.map(row => String(row.name));
+		const [rows] = await this.#pool.execute<RowDataPacket[]>(
+			'SELECT name FROM parley_users ORDER BY name_key',
+		);
+		return rows.map((row) => String(row.name));
 	}
 
 	async appendMessage(room: string, message: NewRoomMessage): Promise<number> {
@@ -240,7 +248,9 @@ export class MysqlStore implements AccountStore {
 		try {
 			await connection.beginTransaction();
 			try {
-				await connection.execute('UPDATE parley_room_seq SET seq = LAST_INSERT_ID(seq + 1) WHERE room = ?', [room]);
+				await connection.execute('UPDATE parley_room_seq SET seq = LAST_INSERT_ID(seq + 1) WHERE room = ?', [
+					room,
+				]);
 				if (ref !== undefined) {
 					// Under the counter's lock, so a concurrent copy of this send cannot slip in between.
 					const [stored] = await connection.execute<RowDataPacket[]>(
@@ -286,9 +296,10 @@ export class MysqlStore implements AccountStore {
 	}
 
 	async latestSeq(room: string): Promise<number> {
-		const [rows] = await this.#pool.execute<RowDataPacket[]>('SELECT seq FROM parley_room_seq WHERE room = ?', [
-			checkRoom(room),
-		]);
+		const [rows] = await this.#pool.execute<RowDataPacket[]>(
+			'SELECT seq FROM parley_room_seq WHERE room = ?',
+			[checkRoom(room)],
+		);
 		return Number(rows[0]?.seq ?? 0);
 	}
 

@@ -53,7 +53,8 @@ function parseDatabaseUrl(db: string): URL {
 	const database = url.pathname.replace(/^\//, '');
 	if (database === '' || database.includes('/'))
 		throw new StoreConfigError(`the database URL must name one database: ${DATABASE_URL_FORM}`);
-	if (url.hostname === '') throw new StoreConfigError(`the database URL must name a host: ${DATABASE_URL_FORM}`);
+	if (url.hostname === '')
+		throw new StoreConfigError(`the database URL must name a host: ${DATABASE_URL_FORM}`);
 	return url;
 }
 
@@ -81,7 +82,8 @@ function safeDecode(value: string): string {
 	}
 }
 
-const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error)) || 'unknown error';
+const reasonOf = (error: unknown): string =>
+	(error instanceof Error ? error.message : String(error)) || 'unknown error';
 
 const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(2))} s`;
 
@@ -103,9 +105,13 @@ export async function openStore(options: OpenStoreOptions): Promise<AccountStore
 			...options.retry,
 			isRetryable: isTransientStoreError,
 			onRetry: ({attempt, delayMs, error}) =>
-				log(`waiting for database ${description} (attempt ${attempt}, retrying in ${seconds(delayMs)}): ${redact(reasonOf(error), url)}`),
+				log(
+					`waiting for database ${description} (attempt ${attempt}, retrying in ${seconds(delayMs)}): ${redact(reasonOf(error), url)}`,
+				),
 		});
 	} catch (error) {
-		throw new StoreOpenError(`cannot open database ${description}: ${redact(reasonOf(error), url)}`, {cause: error});
+		throw new StoreOpenError(`cannot open database ${description}: ${redact(reasonOf(error), url)}`, {
+			cause: error,
+		});
 	}
 }

@@ -59,7 +59,9 @@ const MIGRATIONS: readonly string[] = [
 const DUPLICATE_KEY_ERRCODES = new Set([1555, 2067]);
 
 function isDuplicateKey(error: unknown): boolean {
-	return error instanceof Error && DUPLICATE_KEY_ERRCODES.has((error as Error & {errcode?: number}).errcode ?? 0);
+	return (
+		error instanceof Error && DUPLICATE_KEY_ERRCODES.has((error as Error & {errcode?: number}).errcode ?? 0)
+	);
 }
 
 type Row = Record<string, SQLInputValue>;
@@ -94,11 +96,16 @@ function migrate(db: DatabaseSync): void {
 		const row = db.prepare('SELECT MAX(version) AS version FROM parley_schema_version').get();
 		const current = Number(row?.version ?? 0);
 		if (current > MIGRATIONS.length)
-			throw new Error(`database schema version ${current} is newer than this server understands (${MIGRATIONS.length})`);
+			throw new Error(
+				`database schema version ${current} is newer than this server understands (${MIGRATIONS.length})`,
+			);
 		for (const [index, sql] of MIGRATIONS.entries()) {
 			if (index + 1 <= current) continue;
 			db.exec(sql);
-			db.prepare('INSERT INTO parley_schema_version (version, applied_at) VALUES (?, ?)').run(index + 1, Date.now());
+			db.prepare('INSERT INTO parley_schema_version (version, applied_at) VALUES (?, ?)').run(
+				index + 1,
+				Date.now(),
+			);
 		}
 		db.exec('COMMIT');
 	} catch (error) {
@@ -169,16 +176,16 @@ export class SqliteStore implements AccountStore {
 
 	async getVerifier(name: string): Promise<ScramCredential | undefined> {
 		if (usernameProblem(name) !== undefined) return undefined;
-		const row = this.#sql('SELECT salt, iterations, stored_key, server_key FROM parley_users WHERE name_key = ?').get(
-			usernameKey(name),
-		);
+		const row = this.#sql(
+			'SELECT salt, iterations, stored_key, server_key FROM parley_users WHERE name_key = ?',
+		).get(usernameKey(name));
 		return row === undefined ? undefined : toCredential(row);
 	}
 
 	async listUsers(): Promise<string[]> {
 		return this.#sql('SELECT name FROM parley_users ORDER BY name_key')
 			.all()
-			.map(row => String(row.name));
+			.map((row) => String(row.name));
 	}
 
 	async appendMessage(room: string, message: NewRoomMessage): Promise<number> {
@@ -186,11 +193,9 @@ export class SqliteStore implements AccountStore {
 		const {from, text, action, ts, ref} = checkMessage(message);
 		return this.#transaction(() => {
 			if (ref !== undefined) {
-				const stored = this.#sql('SELECT seq FROM parley_messages WHERE room = ? AND sender = ? AND ref = ?').get(
-					room,
-					from,
-					ref,
-				);
+				const stored = this.#sql(
+					'SELECT seq FROM parley_messages WHERE room = ? AND sender = ? AND ref = ?',
+				).get(room, from, ref);
 				if (stored !== undefined) return Number(stored.seq);
 			}
 			const row = this.#sql(
@@ -198,15 +203,9 @@ export class SqliteStore implements AccountStore {
 				ON CONFLICT (room) DO UPDATE SET seq = seq + 1 RETURNING seq`,
 			).get(room);
 			const seq = Number(row?.seq);
-			this.#sql('INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-				room,
-				seq,
-				from,
-				text,
-				action ? 1 : 0,
-				ts,
-				ref ?? null,
-			);
+			this.#sql(
+				'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref) VALUES (?, ?, ?, ?, ?, ?, ?)',
+			).run(room, seq, from, text, action ? 1 : 0, ts, ref ?? null);
 			return seq;
 		});
 	}
@@ -251,12 +250,18 @@ export interface SqliteStoreOptions {
 	busyTimeoutMs?: number;
 }
 
-export async function openSqliteStore(dataDir: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+export async function openSqliteStore(
+	dataDir: string,
+	options: SqliteStoreOptions = {},
+): Promise<SqliteStore> {
 	await mkdir(dataDir, {recursive: true, mode: 0o700});
 	const path = join(dataDir, options.fileName ?? SQLITE_FILE);
 	// Create the file owner-only before SQLite does; its -wal and -shm files copy these permissions.
 	closeSync(openSync(path, 'a', 0o600));
-	const db = new DatabaseSync(path, {timeout: options.busyTimeoutMs ?? 5000, enableForeignKeyConstraints: true});
+	const db = new DatabaseSync(path, {
+		timeout: options.busyTimeoutMs ?? 5000,
+		enableForeignKeyConstraints: true,
+	});
 	try {
 		db.exec('PRAGMA journal_mode = WAL');
 		db.exec('PRAGMA synchronous = NORMAL');

@@ -47,7 +47,11 @@ export async function waitForDatabase<T>(open: () => Promise<T>, options: WaitOp
 }
 
 /** MySQL errors that mean "wrong configuration", where waiting longer cannot help. */
-const PERMANENT_MYSQL_ERRORS = new Set(['ER_ACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR', 'ER_DBACCESS_DENIED_ERROR']);
+const PERMANENT_MYSQL_ERRORS = new Set([
+	'ER_ACCESS_DENIED_ERROR',
+	'ER_BAD_DB_ERROR',
+	'ER_DBACCESS_DENIED_ERROR',
+]);
 
 export function isTransientStoreError(error: unknown): boolean {
 	const code = (error as {code?: unknown} | undefined)?.code;

@@ -31,7 +31,7 @@ export class FramedLink {
 		private readonly options: FramedLinkOptions,
 	) {
 		this.decoder = new FrameDecoder({maxFrameBytes: options.maxFrameBytes});
-		socket.on('data', chunk => this.onData(chunk));
+		socket.on('data', (chunk) => this.onData(chunk));
 		socket.on('end', () => {
 			if (this.decoder.bufferedBytes > 0) this.violation('connection ended inside a frame');
 			socket.end();

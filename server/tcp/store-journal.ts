@@ -46,7 +46,9 @@ export class StoreJournal implements RoomJournal {
 				this.latest = Math.max(this.latest, seq);
 				return seq;
 			} catch (error) {
-				this.log(`database write failed, keeping messages in memory until it is back: ${(error as Error).message}`);
+				this.log(
+					`database write failed, keeping messages in memory until it is back: ${(error as Error).message}`,
+				);
 			}
 		}
 		const seq = ++this.latest;
@@ -57,13 +59,15 @@ export class StoreJournal implements RoomJournal {
 
 	async range(from: number, to: number): Promise<RoomEventMessage[]> {
 		const stored = await this.store.messagesAfter(this.room, from - 1, to - from + 1);
-		const fromBacklog = this.backlog.filter(b => b.seq >= from && b.seq <= to).map(b => ({...b.event, seq: b.seq}));
-		return [...stored.map(toEvent), ...fromBacklog].filter(e => (e.seq ?? 0) <= to);
+		const fromBacklog = this.backlog
+			.filter((b) => b.seq >= from && b.seq <= to)
+			.map((b) => ({...b.event, seq: b.seq}));
+		return [...stored.map(toEvent), ...fromBacklog].filter((e) => (e.seq ?? 0) <= to);
 	}
 
 	async last(count: number): Promise<RoomEventMessage[]> {
 		const stored = (await this.store.lastMessages(this.room, count)).map(toEvent);
-		const all = [...stored, ...this.backlog.map(b => ({...b.event, seq: b.seq}))];
+		const all = [...stored, ...this.backlog.map((b) => ({...b.event, seq: b.seq}))];
 		return all.slice(-count);
 	}
 

@@ -114,7 +114,12 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 	});
 
-	const fail = (connection: Connection, code: ErrorCode, message: string, extra: Record<string, unknown> = {}) => {
+	const fail = (
+		connection: Connection,
+		code: ErrorCode,
+		message: string,
+		extra: Record<string, unknown> = {},
+	) => {
 		connection.link.close({t: 'error', code, message, ...extra});
 	};
 
@@ -139,9 +144,9 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			const socket = connection.link.socket;
 			const channelBinding = socket instanceof tls.TLSSocket ? tlsExporterChannelBinding(socket) : undefined;
 			const scram = new ScramServer({
-				lookup: name => options.store.getVerifier(name),
+				lookup: (name) => options.store.getVerifier(name),
 				serverSecret: options.serverSecret,
-				canonicalName: name => (usernameProblem(name) ? name : usernameKey(name)),
+				canonicalName: (name) => (usernameProblem(name) ? name : usernameKey(name)),
 				...(channelBinding ? {channelBinding, requireChannelBinding: true} : {}),
 			});
 			connection.scram = scram;
@@ -175,7 +180,8 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 	};
 
 	const register = async (connection: Connection, message: Extract<AuthClientMessage, {t: 'register'}>) => {
-		if (!options.allowRegister) return fail(connection, 'not-allowed', 'this server does not allow registration');
+		if (!options.allowRegister)
+			return fail(connection, 'not-allowed', 'this server does not allow registration');
 		const problem = usernameProblem(message.user);
 		if (problem) return connection.link.send({t: 'error', code: 'bad-request', message: problem});
 		const decision = throttle.check(message.user, connection.address);
@@ -190,12 +196,21 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		// Registrations count against the address like failures: no account spraying.
 		throttle.recordFailure(`register:${message.user}`, connection.address);
 		try {
-			await options.store.createUser(message.user, {salt, storedKey, serverKey, iterations: message.iterations});
+			await options.store.createUser(message.user, {
+				salt,
+				storedKey,
+				serverKey,
+				iterations: message.iterations,
+			});
 			log(`registered ${message.user}`);
 			connection.link.send({t: 'registered', user: message.user});
 		} catch (error) {
 			if (error instanceof UserExistsError)
-				return connection.link.send({t: 'error', code: 'nick-taken', message: `the user name ${message.user} is taken`});
+				return connection.link.send({
+					t: 'error',
+					code: 'nick-taken',
+					message: `the user name ${message.user} is taken`,
+				});
 			return fail(connection, 'auth-unavailable', 'authentication backend unavailable; try again shortly');
 		}
 	};
@@ -250,10 +265,10 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		connection.link = new FramedLink(socket, {
 			maxFrameBytes,
 			maxQueueBytes,
-			onMessage: value => {
+			onMessage: (value) => {
 				connection.busy = connection.busy
 					.then(() => (connection.link.isOpen ? onMessage(connection, value) : undefined))
-					.catch(error => {
+					.catch((error) => {
 						if (error instanceof ProtocolError) {
 							stats.violations++;
 							if (connection.member && room.isMember(connection.member))
@@ -265,7 +280,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 						fail(connection, 'server-error', 'internal error');
 					});
 			},
-			onViolation: reason => {
+			onViolation: (reason) => {
 				stats.violations++;
 				dropReason = reason;
 				log(`disconnected ${connection.user ?? address}: ${reason}`);
@@ -302,7 +317,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 	// noDelay: chat frames are small and latency-bound; with Nagle on, a frame
 	// written while the previous one is unacknowledged waits for the client's
 	// delayed ACK (up to ~40 ms on Linux).
-	const server = net.createServer({noDelay: true}, raw => {
+	const server = net.createServer({noDelay: true}, (raw) => {
 		raw.on('error', () => raw.destroy()); // a reset before we take over is no error of ours
 		const address = raw.remoteAddress ?? 'unknown';
 		const admission = limiter.tryAcquire(address);
@@ -338,7 +353,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			accept(socket, admission);
 		});
 	});
-	server.on('error', error => log(`tcp server error: ${error.message}`));
+	server.on('error', (error) => log(`tcp server error: ${error.message}`));
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);
 		server.listen(options.port ?? 0, host, () => {
@@ -347,7 +362,9 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		});
 	});
 	const port = (server.address() as net.AddressInfo).port;
-	log(`tcp room "${roomName}" listening on ${host}:${port} (${options.tls ? 'TLS 1.3' : 'PLAINTEXT — insecure'})`);
+	log(
+		`tcp room "${roomName}" listening on ${host}:${port} (${options.tls ? 'TLS 1.3' : 'PLAINTEXT — insecure'})`,
+	);
 
 	return {
 		host,
@@ -357,9 +374,10 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		stats,
 		async close() {
 			room.closeAll('server shutting down');
-			for (const connection of open) connection.link.close({t: 'bye', reason: 'server shutting down', retry: true});
+			for (const connection of open)
+				connection.link.close({t: 'bye', reason: 'server shutting down', retry: true});
 			journal.close();
-			await new Promise<void>(resolve => server.close(() => resolve()));
+			await new Promise<void>((resolve) => server.close(() => resolve()));
 		},
 	};
 }

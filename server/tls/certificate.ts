@@ -8,9 +8,6 @@ import {join} from 'node:path';
 import {generate} from 'selfsigned';
 import {fingerprintOf} from '../../source/protocol/fingerprint.js';
 
-// Moved to the protocol layer so the client can use it too; re-exported for existing importers.
-export {fingerprintOf};
-
 export const CERTIFICATE_FILE = 'tls-cert.pem';
 export const KEY_FILE = 'tls-key.pem';
 const VALIDITY_YEARS = 10;
@@ -86,7 +83,9 @@ export async function loadOrCreateCertificate(dataDir: string): Promise<ServerCe
 	// A certificate without its key means the identity was damaged: replacing it
 	// silently would make every client see a changed fingerprint with no explanation.
 	if (cert !== undefined)
-		throw new Error(`${certPath} exists but ${keyPath} is missing; restore the key or delete both to make a new identity`);
+		throw new Error(
+			`${certPath} exists but ${keyPath} is missing; restore the key or delete both to make a new identity`,
+		);
 
 	// Key first: a crash in between leaves a key with no certificate, which is safe to replace.
 	const created = await createCertificate();

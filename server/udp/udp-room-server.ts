@@ -8,6 +8,7 @@ import {randomBytes, timingSafeEqual} from 'node:crypto';
 import {isIP} from 'node:net';
 import {DatagramEncoder, MAX_DATAGRAM, Reassembler} from '../../source/protocol/datagram.js';
 import {
+	type ClientMessage,
 	ProtocolError,
 	decodeJson,
 	parseClientMessage,
@@ -51,8 +52,6 @@ export interface UdpRoomServer {
 	close(): Promise<void>;
 }
 
-const JOIN_PAD_MIN = 64;
-
 export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Promise<UdpRoomServer> {
 	const host = options.host ?? '127.0.0.1';
 	const log = options.log ?? (() => {});
@@ -70,7 +69,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 	const sendRaw = (datagrams: Buffer[], link: {address: string; port: number}) => {
 		for (const datagram of datagrams) {
 			stats.sentDatagrams++;
-			socket.send(datagram, link.port, link.address, error => {
+			socket.send(datagram, link.port, link.address, (error) => {
 				if (error) drop('send-failed');
 			});
 		}
@@ -134,7 +133,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 			return drop(classify(error));
 		}
 		if (value === undefined) return; // more fragments to come
-		let message;
+		let message: ClientMessage;
 		try {
 			message = parseClientMessage(value);
 		} catch (error) {
@@ -174,7 +173,8 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 			return answerSmall({t: 'error', code: 'not-joined', message: 'join first'}, datagram.length, link);
 		}
 		const given = Buffer.from(credential, 'base64url');
-		if (given.length !== member.link.sid.length || !timingSafeEqual(given, member.link.sid)) return drop('spoofed');
+		if (given.length !== member.link.sid.length || !timingSafeEqual(given, member.link.sid))
+			return drop('spoofed');
 		room.handle(member, message);
 		if (!room.isMember(member)) forget(member);
 	};
@@ -188,7 +188,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 			log(`error handling datagram from ${rinfo.address}:${rinfo.port}: ${(error as Error).stack ?? error}`);
 		}
 	});
-	socket.on('error', error => log(`udp socket error: ${error.message}`));
+	socket.on('error', (error) => log(`udp socket error: ${error.message}`));
 
 	const sweeper = setInterval(
 		() => {
@@ -225,8 +225,8 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 			room.closeAll('server shutting down');
 			members.clear();
 			// Let the goodbyes leave before the socket closes.
-			await new Promise(resolve => setImmediate(resolve));
-			await new Promise<void>(resolve => socket.close(() => resolve()));
+			await new Promise((resolve) => setImmediate(resolve));
+			await new Promise<void>((resolve) => socket.close(() => resolve()));
 		},
 	};
 }

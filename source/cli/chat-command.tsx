@@ -8,7 +8,13 @@ import path from 'node:path';
 import {runServers, type RunningServers} from '../../server/run-servers.js';
 import {createRoomClient} from '../client/create-room-client.js';
 import {HostTrustPrompter} from '../client/host-trust.js';
-import {isRoomUrl, loadRoomConfig, resolveRoom, resolveRoomIn, type RoomConfig} from '../client/room-config.js';
+import {
+	isRoomUrl,
+	loadRoomConfig,
+	resolveRoom,
+	resolveRoomIn,
+	type RoomConfig,
+} from '../client/room-config.js';
 import {DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, formatRoomUrl, parseRoomUrl} from '../client/room-url.js';
 import {attachRoomLog} from '../client/room-log.js';
 import type {RoomClient} from '../client/types.js';
@@ -34,7 +40,8 @@ export interface ChatCommandOptions {
 
 const LOCAL_HOST = '127.0.0.1';
 /** What the local TCP tab's login form says first: the embedded server lets anyone create an account. */
-export const LOCAL_TCP_INTRO = 'local TCP room: pick a user name and a password, then Ctrl+R creates your account';
+export const LOCAL_TCP_INTRO =
+	'local TCP room: pick a user name and a password, then Ctrl+R creates your account';
 
 interface StartRoom {
 	readonly url: string;
@@ -66,19 +73,24 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 		}
 	}
 	// Read once for /connect NAME; a broken file only matters to someone who uses a name.
-	const config: RoomConfig | Error = await loadRoomConfig().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+	const config: RoomConfig | Error = await loadRoomConfig().catch((error: unknown) =>
+		error instanceof Error ? error : new Error(String(error)),
+	);
 
 	const trust = new HostTrustPrompter();
 	const localTcp = `${LOCAL_HOST}:${DEFAULT_TCP_PORT}`;
 	const confirmNewHost = (hostPort: string, fingerprint: string): Promise<boolean> => {
 		if (options.acceptNew) return Promise.resolve(true);
 		// The server we started a moment ago: its certificate is known, no need to ask.
-		if (embedded?.fingerprint !== undefined && hostPort === localTcp && fingerprint === embedded.fingerprint) return Promise.resolve(true);
+		if (embedded?.fingerprint !== undefined && hostPort === localTcp && fingerprint === embedded.fingerprint)
+			return Promise.resolve(true);
 		return trust.ask(hostPort, fingerprint);
 	};
 	const clients = new Set<RoomClient>();
 	const create = (url: string): RoomClient => {
-		const client = createRoomClient(url, {tcp: {insecurePlaintext: options.insecurePlaintext, confirmNewHost}});
+		const client = createRoomClient(url, {
+			tcp: {insecurePlaintext: options.insecurePlaintext, confirmNewHost},
+		});
 		clients.add(client);
 		return client;
 	};
@@ -105,7 +117,7 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 					logs.push(detach);
 					return detach;
 				};
-	const rooms: RoomSpec[] = start.map(room => ({
+	const rooms: RoomSpec[] = start.map((room) => ({
 		client: create(room.url),
 		nick: options.nick ?? room.nick,
 		password: options.password,
@@ -113,7 +125,13 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 		intro: room.intro,
 	}));
 	try {
-		const instance = renderChat(rooms, {trust, opener, scrollbackCap: options.scrollback, bell: options.bell === true, attachLog});
+		const instance = renderChat(rooms, {
+			trust,
+			opener,
+			scrollbackCap: options.scrollback,
+			bell: options.bell === true,
+			attachLog,
+		});
 		// A closed terminal (SIGHUP) or a kill (SIGTERM) leaves every room properly, as /quit does,
 		// instead of the others seeing us time out.
 		const stop = (): void => instance.unmount();
@@ -126,12 +144,13 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 			process.off('SIGTERM', stop);
 		}
 	} finally {
-		await Promise.all([...clients].map(client => client.close().catch(() => undefined)));
-		await Promise.all(logs.map(detach => detach().catch(() => undefined)));
+		await Promise.all([...clients].map((client) => client.close().catch(() => undefined)));
+		await Promise.all(logs.map((detach) => detach().catch(() => undefined)));
 		await embedded?.close();
 	}
 	if (logDir !== undefined && logs.length > 0) process.stdout.write(`parley: room logs are in ${logDir}\n`);
-	if (embedded) process.stdout.write(`parley: the local room servers stopped (their log: ${embeddedLogPath()})\n`);
+	if (embedded)
+		process.stdout.write(`parley: the local room servers stopped (their log: ${embeddedLogPath()})\n`);
 	return 0;
 }
 

@@ -43,10 +43,13 @@ export class PasswordInputError extends Error {
 
 export const NOT_A_TERMINAL_MESSAGE =
 	'standard input is not a terminal, so the password cannot be asked for; ' +
-	"pass --password-stdin and pipe it in, e.g. printf '%s\\n' \"$PASSWORD\" | parley user add NAME --password-stdin";
+	'pass --password-stdin and pipe it in, e.g. printf \'%s\\n\' "$PASSWORD" | parley user add NAME --password-stdin';
 
 /** Why a password cannot be read from these options, or undefined when it can. */
-export function passwordSourceProblem(fromStdin: boolean, input: PasswordInput = process.stdin): string | undefined {
+export function passwordSourceProblem(
+	fromStdin: boolean,
+	input: PasswordInput = process.stdin,
+): string | undefined {
 	if (fromStdin) return undefined;
 	if (input.isTTY !== true || typeof input.setRawMode !== 'function') return NOT_A_TERMINAL_MESSAGE;
 	return undefined;
@@ -62,7 +65,10 @@ export function checkNewPassword(password: string): string {
 		throw error;
 	}
 	if ([...prepared].length < MIN_PASSWORD_LENGTH)
-		throw new PasswordInputError('invalid', `the password is too short: use at least ${MIN_PASSWORD_LENGTH} characters`);
+		throw new PasswordInputError(
+			'invalid',
+			`the password is too short: use at least ${MIN_PASSWORD_LENGTH} characters`,
+		);
 	return password;
 }
 
@@ -90,7 +96,7 @@ export function promptPassword(prompt: string, options: PromptOptions = {}): Pro
 		const wasRaw = input.isRaw === true;
 		const decoder = new StringDecoder('utf8');
 		const typed: string[] = [];
-		let escape: 'none' | 'esc' | 'csi' | 'ss3' = 'none';
+		let pending: 'none' | 'esc' | 'csi' | 'ss3' = 'none';
 		let finished = false;
 
 		const finish = (error?: Error): void => {
@@ -111,16 +117,16 @@ export function promptPassword(prompt: string, options: PromptOptions = {}): Pro
 
 		const onCharacter = (character: string): void => {
 			const code = character.codePointAt(0) ?? 0;
-			if (escape === 'esc') {
-				escape = character === '[' ? 'csi' : character === 'O' ? 'ss3' : 'none';
+			if (pending === 'esc') {
+				pending = character === '[' ? 'csi' : character === 'O' ? 'ss3' : 'none';
 				return;
 			}
-			if (escape === 'csi') {
-				if (code >= 0x40 && code <= 0x7e) escape = 'none';
+			if (pending === 'csi') {
+				if (code >= 0x40 && code <= 0x7e) pending = 'none';
 				return;
 			}
-			if (escape === 'ss3') {
-				escape = 'none';
+			if (pending === 'ss3') {
+				pending = 'none';
 				return;
 			}
 			switch (character) {
@@ -132,7 +138,8 @@ export function promptPassword(prompt: string, options: PromptOptions = {}): Pro
 					finish(new PasswordInputError('aborted', 'password entry aborted (Ctrl+C)'));
 					return;
 				case '\x04':
-					if (typed.length === 0) finish(new PasswordInputError('aborted', 'password entry aborted (Ctrl+D)'));
+					if (typed.length === 0)
+						finish(new PasswordInputError('aborted', 'password entry aborted (Ctrl+D)'));
 					return;
 				case '\x7f':
 				case '\b':
@@ -146,7 +153,7 @@ export function promptPassword(prompt: string, options: PromptOptions = {}): Pro
 					typed.length = 0;
 					return;
 				case '\x1b':
-					escape = 'esc';
+					pending = 'esc';
 					return;
 			}
 			if (code < 0x20 || (code >= 0x80 && code < 0xa0)) return; // other control characters
@@ -168,7 +175,8 @@ export function promptPassword(prompt: string, options: PromptOptions = {}): Pro
 				}
 			}
 		};
-		const onEnd = (): void => finish(new PasswordInputError('aborted', 'password entry aborted (end of input)'));
+		const onEnd = (): void =>
+			finish(new PasswordInputError('aborted', 'password entry aborted (end of input)'));
 		const onError = (error: Error): void => finish(error);
 
 		output.write(prompt);
@@ -196,7 +204,8 @@ export function readPasswordLine(input: NodeJS.ReadableStream = process.stdin): 
 				return;
 			}
 			const password = (line ?? '').replace(/[\r\n]+$/, '');
-			if (password === '') reject(new PasswordInputError('invalid', 'no password on standard input (its first line is empty)'));
+			if (password === '')
+				reject(new PasswordInputError('invalid', 'no password on standard input (its first line is empty)'));
 			else resolve(password);
 		};
 
@@ -235,7 +244,11 @@ export async function readPassword(options: ReadPasswordOptions): Promise<string
 	}
 	const problem = passwordSourceProblem(false, input);
 	if (problem !== undefined) throw new PasswordInputError('usage', problem);
-	const promptOptions: PromptOptions = {input, ...(options.output ? {output: options.output} : {}), ...(options.mask === undefined ? {} : {mask: options.mask})};
+	const promptOptions: PromptOptions = {
+		input,
+		...(options.output ? {output: options.output} : {}),
+		...(options.mask === undefined ? {} : {mask: options.mask}),
+	};
 	const password = await promptPassword(options.prompt ?? 'Password: ', promptOptions);
 	if (!options.isNew) return password;
 	checkNewPassword(password);

@@ -92,7 +92,7 @@ export interface CommonOptions {
 }
 
 const flagName = (key: string): string =>
-	key.length === 1 ? `-${key}` : `--${key.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)}`;
+	key.length === 1 ? `-${key}` : `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
 
 /** Checks meow's result: one room argument, no unknown flags, sane numbers. Throws ExitError(usage). */
 export function checkInvocation(
@@ -101,14 +101,20 @@ export function checkInvocation(
 	flags: Record<string, unknown>,
 	known: ReadonlySet<string>,
 ): string {
-	const unknown = Object.keys(flags).filter(key => !known.has(key));
+	const unknown = Object.keys(flags).filter((key) => !known.has(key));
 	if (unknown.length > 0) throw usage(command, `unknown option ${unknown.map(flagName).join(', ')}`);
 	if (input.length !== 1)
-		throw usage(command, input.length === 0 ? 'expected a room: a name from rooms.json or udp://HOST:PORT or tcp://HOST:PORT' : `expected one room, got: ${input.join(' ')}`);
+		throw usage(
+			command,
+			input.length === 0
+				? 'expected a room: a name from rooms.json or udp://HOST:PORT or tcp://HOST:PORT'
+				: `expected one room, got: ${input.join(' ')}`,
+		);
 	for (const [key, value] of Object.entries(flags)) {
 		if (typeof value === 'number' && !(Number.isFinite(value) && value >= 0))
 			throw usage(command, `${flagName(key)} needs a number of 0 or more`);
-		if ((key === 'nick' || key === 'user') && value === '') throw usage(command, `${flagName(key)} needs a name`);
+		if ((key === 'nick' || key === 'user') && value === '')
+			throw usage(command, `${flagName(key)} needs a name`);
 	}
 	return input[0]!;
 }
@@ -134,7 +140,11 @@ export async function resolveRoomArgument(argument: string, env: NodeJS.ProcessE
 	try {
 		return await resolveRoom(argument, {env});
 	} catch (error) {
-		if (error instanceof RoomUrlError || error instanceof UnknownRoomError || error instanceof RoomConfigError)
+		if (
+			error instanceof RoomUrlError ||
+			error instanceof UnknownRoomError ||
+			error instanceof RoomConfigError
+		)
 			throw new ExitError(EXIT.usage, error.message);
 		throw error;
 	}
@@ -166,12 +176,14 @@ export async function choosePassword(
 	firstLine: () => Promise<string | undefined>,
 ): Promise<string | undefined> {
 	if (room.transport === 'udp') {
-		if (options.passwordStdin) throw usage(command, '--password-stdin is only for tcp:// rooms (UDP rooms have no passwords)');
+		if (options.passwordStdin)
+			throw usage(command, '--password-stdin is only for tcp:// rooms (UDP rooms have no passwords)');
 		return undefined;
 	}
 	if (options.passwordStdin) {
 		const line = await firstLine();
-		if (line === undefined || line === '') throw new ExitError(EXIT.usage, 'no password on standard input (its first line is empty)');
+		if (line === undefined || line === '')
+			throw new ExitError(EXIT.usage, 'no password on standard input (its first line is empty)');
 		return line;
 	}
 	const password = env.PARLEY_PASSWORD;
@@ -212,7 +224,7 @@ export class WatchedTransport implements Transport {
 	setHandlers(handlers: TransportHandlers): void {
 		this.inner.setHandlers({
 			...handlers,
-			message: message => {
+			message: (message) => {
 				handlers.message(message);
 				for (const watcher of this.watchers) watcher(message);
 			},
@@ -265,7 +277,16 @@ export interface JoinOptions {
 }
 
 /** Joins without any prompt. An unknown server certificate is refused unless --accept-new. */
-export async function joinRoom({room, login, password, options, stderr, command, maxSendTries, listener}: JoinOptions): Promise<JoinedRoom> {
+export async function joinRoom({
+	room,
+	login,
+	password,
+	options,
+	stderr,
+	command,
+	maxSendTries,
+	listener,
+}: JoinOptions): Promise<JoinedRoom> {
 	const transport = new WatchedTransport(
 		createTransport(room.url, {
 			tcp: {
@@ -273,7 +294,9 @@ export async function joinRoom({room, login, password, options, stderr, command,
 				// Scripts have nobody to ask: trusting a new key needs the explicit flag, and is said out loud.
 				confirmNewHost: async (hostPort, fingerprint) => {
 					if (!options.acceptNew) return false;
-					stderr.write(`parley ${command}: trusting the new server ${hostPort}, certificate ${fingerprint} (--accept-new)\n`);
+					stderr.write(
+						`parley ${command}: trusting the new server ${hostPort}, certificate ${fingerprint} (--accept-new)\n`,
+					);
 					return true;
 				},
 			},
@@ -284,8 +307,9 @@ export async function joinRoom({room, login, password, options, stderr, command,
 	// The session's own error can be vaguer ("closed") than the reason it gave for closing.
 	const vague = (message: string): boolean => /^(connection )?closed$/.test(message);
 	let closedDetail: string | undefined;
-	const unsubscribe = session.subscribe(event => {
-		if (event.type === 'state' && event.state === 'closed' && event.detail && !vague(event.detail)) closedDetail ??= event.detail;
+	const unsubscribe = session.subscribe((event) => {
+		if (event.type === 'state' && event.state === 'closed' && event.detail && !vague(event.detail))
+			closedDetail ??= event.detail;
 	});
 	try {
 		await session.connect(login, password);
@@ -293,7 +317,8 @@ export async function joinRoom({room, login, password, options, stderr, command,
 	} catch (error) {
 		await session.close().catch(() => {});
 		if (!(error instanceof RoomError)) throw error;
-		const message = error.code === 'network' && vague(error.message) && closedDetail ? closedDetail : error.message;
+		const message =
+			error.code === 'network' && vague(error.message) && closedDetail ? closedDetail : error.message;
 		throw new ExitError(exitCodeFor(error), joinFailure(room, error.code, message));
 	} finally {
 		unsubscribe();
@@ -324,7 +349,10 @@ export interface InputLine {
  * huge pipe is never read into memory at once). A line over maxChars is cut
  * and flagged, the rest of it skipped, so one runaway line cannot fill memory.
  */
-export async function* readLines(input: NodeJS.ReadableStream, maxChars: number): AsyncGenerator<InputLine, void, undefined> {
+export async function* readLines(
+	input: NodeJS.ReadableStream,
+	maxChars: number,
+): AsyncGenerator<InputLine, void, undefined> {
 	const decoder = new StringDecoder('utf8');
 	let current = '';
 	let tooLong = false;
@@ -359,5 +387,5 @@ export async function* readLines(input: NodeJS.ReadableStream, maxChars: number)
 }
 
 export function sleep(ms: number): Promise<void> {
-	return new Promise(resolve => setTimeout(resolve, ms));
+	return new Promise((resolve) => setTimeout(resolve, ms));
 }

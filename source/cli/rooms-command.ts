@@ -44,7 +44,7 @@ export async function runRoomsCommand(argv: string[], streams: Partial<ScriptIo>
 		io.stdout.write(cli.help);
 		return 0;
 	}
-	const unknown = Object.keys(cli.flags).filter(key => key !== 'help' && key !== 'h');
+	const unknown = Object.keys(cli.flags).filter((key) => key !== 'help' && key !== 'h');
 	if (cli.input.length > 0 || unknown.length > 0) {
 		io.stderr.write(`parley rooms: takes no arguments (see parley rooms --help)\n`);
 		return 2;
@@ -57,11 +57,13 @@ export async function runRoomsCommand(argv: string[], streams: Partial<ScriptIo>
 		}
 		const width = (pick: (index: number) => string): number =>
 			Math.max(...config.rooms.map((_, index) => pick(index).length));
-		const logins = config.rooms.map(room =>
-			[room.nick === undefined ? '' : `nick ${room.nick}`, room.user === undefined ? '' : `user ${room.user}`].filter(Boolean).join(', '),
+		const logins = config.rooms.map((room) =>
+			[room.nick === undefined ? '' : `nick ${room.nick}`, room.user === undefined ? '' : `user ${room.user}`]
+				.filter(Boolean)
+				.join(', '),
 		);
-		const nameWidth = width(index => config.rooms[index]!.name);
-		const urlWidth = width(index => config.rooms[index]!.url);
+		const nameWidth = width((index) => config.rooms[index]!.name);
+		const urlWidth = width((index) => config.rooms[index]!.url);
 		for (const [index, room] of config.rooms.entries()) {
 			const line = `${room.name.padEnd(nameWidth)}  ${room.url.padEnd(urlWidth)}  ${logins[index]}`;
 			io.stdout.write(`${line.trimEnd()}\n`);

@@ -118,7 +118,12 @@ type Outcome = {kind: 'acked'; seq: number} | {kind: 'failed'; code: ErrorCode; 
  * Says one line and waits for its fate: the server's echo with our ref (acked),
  * an error for our ref (failed), or the connection going for good (throws).
  */
-function sayAndWait(session: RoomSession, transport: WatchedTransport, text: string, timeoutMs: number): Promise<Outcome> {
+function sayAndWait(
+	session: RoomSession,
+	transport: WatchedTransport,
+	text: string,
+	timeoutMs: number,
+): Promise<Outcome> {
 	return new Promise((resolve, reject) => {
 		let ref: string | undefined;
 		let timer: NodeJS.Timeout | undefined;
@@ -130,7 +135,7 @@ function sayAndWait(session: RoomSession, transport: WatchedTransport, text: str
 		};
 		const lost = (reason: string): void =>
 			finish(() => reject(new ExitError(EXIT.connect, `lost the connection to ${session.url}: ${reason}`)));
-		const unsubscribe = session.subscribe(event => {
+		const unsubscribe = session.subscribe((event) => {
 			if (event.type === 'pending' && ref === undefined) ref = event.ref;
 			else if (event.type === 'failed' && event.ref === ref) {
 				// 'timeout' is the session giving up on the connection, not the room refusing the line.
@@ -140,14 +145,21 @@ function sayAndWait(session: RoomSession, transport: WatchedTransport, text: str
 		});
 		// The echo is watched on the wire: it acknowledges the line even before
 		// the session has delivered everything sequenced before it.
-		const unwatch = transport.watch(message => {
-			if (message.t === 'msg' && ref !== undefined && message.ref === ref) finish(() => resolve({kind: 'acked', seq: message.seq}));
+		const unwatch = transport.watch((message) => {
+			if (message.t === 'msg' && ref !== undefined && message.ref === ref)
+				finish(() => resolve({kind: 'acked', seq: message.seq}));
 		});
 		if (timeoutMs > 0)
 			timer = setTimeout(() => {
-				const state = session.state === 'reconnecting' ? ' (the connection was lost and is being retried)' : '';
+				const state =
+					session.state === 'reconnecting' ? ' (the connection was lost and is being retried)' : '';
 				finish(() =>
-					reject(new ExitError(EXIT.connect, `no acknowledgement from ${session.url} within ${timeoutMs / 1000} s${state}`)),
+					reject(
+						new ExitError(
+							EXIT.connect,
+							`no acknowledgement from ${session.url} within ${timeoutMs / 1000} s${state}`,
+						),
+					),
 				);
 			}, timeoutMs);
 		if (session.state === 'closed') lost('closed');
@@ -176,7 +188,10 @@ async function sendLine(
 		if (outcome.kind === 'acked') return true;
 		if (outcome.code === 'rate-limited') {
 			if (++strikes.rateLimited > MAX_RATE_LIMITED)
-				throw new ExitError(EXIT.connect, `the room keeps refusing messages as too fast (${outcome.text}); stopped before being kicked`);
+				throw new ExitError(
+					EXIT.connect,
+					`the room keeps refusing messages as too fast (${outcome.text}); stopped before being kicked`,
+				);
 			pacer.slowDown();
 			continue;
 		}
@@ -226,7 +241,8 @@ async function run(argv: string[], io: ScriptIo): Promise<number> {
 		process.once(signal, handler);
 		return () => process.off(signal, handler);
 	};
-	const unhook = io.stdin === process.stdin ? [stopOnSignal('SIGINT', 130), stopOnSignal('SIGTERM', 143)] : [];
+	const unhook =
+		io.stdin === process.stdin ? [stopOnSignal('SIGINT', 130), stopOnSignal('SIGTERM', 143)] : [];
 
 	const tally: Tally = {sent: 0, rejected: 0};
 	const strikes = {rateLimited: 0};
@@ -250,7 +266,10 @@ async function run(argv: string[], io: ScriptIo): Promise<number> {
 		current = undefined;
 	} catch (error) {
 		if (error instanceof ExitError && current !== undefined)
-			throw new ExitError(error.code, `${error.message} (${tally.sent} lines were sent; line ${current.number} and after were not)`);
+			throw new ExitError(
+				error.code,
+				`${error.message} (${tally.sent} lines were sent; line ${current.number} and after were not)`,
+			);
 		throw error;
 	} finally {
 		for (const off of unhook) off();

@@ -75,7 +75,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		maxMembers: flags.maxMembers,
 		log: logLine,
 	});
-	await new Promise<void>(resolve => {
+	await new Promise<void>((resolve) => {
 		const stop = (signal: string) => {
 			logLine(`${signal}: shutting down`);
 			resolve();

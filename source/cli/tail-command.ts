@@ -93,7 +93,9 @@ export function formatPlain(event: Shown): string {
 	const body = (text: string): string => text.split('\n').join(`\n${INDENT}`);
 	switch (event.type) {
 		case 'message':
-			return event.action ? `${time} * ${name(event.from)} ${body(event.text)}` : `${time} ${name(event.from)}: ${body(event.text)}`;
+			return event.action
+				? `${time} * ${name(event.from)} ${body(event.text)}`
+				: `${time} ${name(event.from)}: ${body(event.text)}`;
 		case 'direct':
 			return `${time} [dm] ${name(event.from)} → ${name(event.to)}: ${body(event.text)}`;
 		case 'presence':
@@ -115,7 +117,14 @@ export function formatJson(event: Shown): string {
 				...(event.history ? {history: true} : {}),
 			});
 		case 'direct':
-			return JSON.stringify({seq: null, time, nick: event.from, text: event.text, kind: 'direct', to: event.to});
+			return JSON.stringify({
+				seq: null,
+				time,
+				nick: event.from,
+				text: event.text,
+				kind: 'direct',
+				to: event.to,
+			});
 		case 'presence':
 			return JSON.stringify({
 				seq: event.seq ?? null,
@@ -161,7 +170,7 @@ async function run(argv: string[], io: ScriptIo): Promise<number> {
 	let joinedOnce = false;
 	let finishing = false;
 	let settle: (code: number) => void = () => {};
-	const finished = new Promise<number>(resolve => (settle = resolve));
+	const finished = new Promise<number>((resolve) => (settle = resolve));
 	let reconnectTimer: NodeJS.Timeout | undefined;
 	const finish = (code: number, message?: string): void => {
 		if (finishing) return;
@@ -203,7 +212,9 @@ async function run(argv: string[], io: ScriptIo): Promise<number> {
 				print(event);
 				return;
 			case 'lost':
-				io.stderr.write(`parley tail: ${event.count} ${event.count === 1 ? 'message was' : 'messages were'} lost (the server no longer had them)\n`);
+				io.stderr.write(
+					`parley tail: ${event.count} ${event.count === 1 ? 'message was' : 'messages were'} lost (the server no longer had them)\n`,
+				);
 				return;
 			case 'error':
 				io.stderr.write(`parley tail: warning: ${event.text}\n`);
@@ -214,10 +225,16 @@ async function run(argv: string[], io: ScriptIo): Promise<number> {
 			case 'state':
 				if (event.state === 'reconnecting') {
 					if (reconnectTimer === undefined) {
-						io.stderr.write(`parley tail: lost the connection (${event.detail ?? 'no answer'}); reconnecting…\n`);
+						io.stderr.write(
+							`parley tail: lost the connection (${event.detail ?? 'no answer'}); reconnecting…\n`,
+						);
 						if (options.timeoutMs > 0)
 							reconnectTimer = setTimeout(
-								() => finish(EXIT.connect, `could not get back into ${room.url} within ${options.timeoutMs / 1000} s`),
+								() =>
+									finish(
+										EXIT.connect,
+										`could not get back into ${room.url} within ${options.timeoutMs / 1000} s`,
+									),
 								options.timeoutMs,
 							);
 					}
@@ -236,14 +253,25 @@ async function run(argv: string[], io: ScriptIo): Promise<number> {
 		}
 	};
 
-	const joined = await joinRoom({room, login, password, options, stderr: io.stderr, command: COMMAND, listener: onEvent});
+	const joined = await joinRoom({
+		room,
+		login,
+		password,
+		options,
+		stderr: io.stderr,
+		command: COMMAND,
+		listener: onEvent,
+	});
 
 	const onSignal = (): void => finish(EXIT.ok);
 	process.once('SIGINT', onSignal);
 	process.once('SIGTERM', onSignal);
 	// `parley tail … | head` closing the pipe is a normal way to stop.
 	const onOutputError = (error: NodeJS.ErrnoException): void =>
-		finish(error.code === 'EPIPE' ? EXIT.ok : EXIT.failure, error.code === 'EPIPE' ? undefined : `cannot write: ${error.message}`);
+		finish(
+			error.code === 'EPIPE' ? EXIT.ok : EXIT.failure,
+			error.code === 'EPIPE' ? undefined : `cannot write: ${error.message}`,
+		);
 	io.stdout.on('error', onOutputError);
 	try {
 		return await finished;

@@ -9,9 +9,20 @@ import {
 	usernameProblem,
 	type AccountStore,
 } from '../../server/store/account-store.js';
-import {DATABASE_URL_FORM, openStore, StoreConfigError, StoreOpenError} from '../../server/store/open-store.js';
+import {
+	DATABASE_URL_FORM,
+	openStore,
+	StoreConfigError,
+	StoreOpenError,
+} from '../../server/store/open-store.js';
 import {deriveVerifier} from '../protocol/scram.js';
-import {MIN_PASSWORD_LENGTH, PasswordInputError, passwordSourceProblem, readPassword, type PasswordInput} from './password-input.js';
+import {
+	MIN_PASSWORD_LENGTH,
+	PasswordInputError,
+	passwordSourceProblem,
+	readPassword,
+	type PasswordInput,
+} from './password-input.js';
 import {dataDir} from './paths.js';
 import {SELF_REPORTING} from './subcommand-options.js';
 
@@ -67,7 +78,7 @@ class UsageError extends Error {}
 const KNOWN_FLAGS = new Set(['db', 'dataDir', 'passwordStdin', 'help', 'h']);
 
 const flagName = (key: string): string =>
-	key.length === 1 ? `-${key}` : `--${key.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)}`;
+	key.length === 1 ? `-${key}` : `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
 
 const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ').trim();
 
@@ -82,11 +93,12 @@ interface Invocation {
 }
 
 function parseInvocation(input: readonly string[], flags: Record<string, unknown>): Invocation {
-	const unknown = Object.keys(flags).filter(key => !KNOWN_FLAGS.has(key));
+	const unknown = Object.keys(flags).filter((key) => !KNOWN_FLAGS.has(key));
 	if (unknown.length > 0) throw new UsageError(`unknown option ${unknown.map(flagName).join(', ')}`);
 	const [action, ...rest] = input;
 	if (action === undefined) throw new UsageError(`expected an action: ${USER_ACTIONS.join(', ')}`);
-	if (!isAction(action)) throw new UsageError(`unknown action "${action}"; expected ${USER_ACTIONS.join(', ')}`);
+	if (!isAction(action))
+		throw new UsageError(`unknown action "${action}"; expected ${USER_ACTIONS.join(', ')}`);
 	const passwordStdin = flags.passwordStdin === true;
 	if (action === 'list') {
 		if (rest.length > 0) throw new UsageError('list takes no arguments');
@@ -143,8 +155,10 @@ async function perform(store: AccountStore, invocation: Invocation, io: UserComm
 function classify(error: unknown): {code: number; message: string} {
 	if (error instanceof UsageError) return {code: 2, message: `${error.message} (see parley user --help)`};
 	if (error instanceof StoreConfigError) return {code: 2, message: error.message};
-	if (error instanceof PasswordInputError) return {code: error.kind === 'usage' ? 2 : 1, message: error.message};
-	if (error instanceof UserExistsError || error instanceof NoSuchUserError) return {code: 1, message: error.message};
+	if (error instanceof PasswordInputError)
+		return {code: error.kind === 'usage' ? 2 : 1, message: error.message};
+	if (error instanceof UserExistsError || error instanceof NoSuchUserError)
+		return {code: 1, message: error.message};
 	if (error instanceof InvalidUsernameError) return {code: 1, message: `invalid user name: ${error.message}`};
 	if (error instanceof StoreOpenError) return {code: 1, message: error.message};
 	const message = error instanceof Error ? error.message : String(error);
@@ -202,7 +216,7 @@ export async function runUserCommand(argv: string[], streams: Partial<UserComman
 		store = await openStore({
 			...(invocation.db === undefined ? {} : {db: invocation.db}),
 			dataDir: invocation.dataDir,
-			log: line => io.stderr.write(`parley: ${line}\n`),
+			log: (line) => io.stderr.write(`parley: ${line}\n`),
 		});
 	} catch (error) {
 		if (error instanceof StoreConfigError || error instanceof StoreOpenError) return fail(error);
@@ -219,7 +233,9 @@ export async function runUserCommand(argv: string[], streams: Partial<UserComman
 			await store.close();
 		} catch (error) {
 			// A close failure after a successful change is worth a line but not a different outcome.
-			io.stderr.write(`parley: closing the account store failed: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
+			io.stderr.write(
+				`parley: closing the account store failed: ${oneLine(error instanceof Error ? error.message : String(error))}\n`,
+			);
 		}
 	}
 }

@@ -13,7 +13,9 @@ export interface CreateRoomClientOptions extends RoomSessionOptions {
 
 export function createTransport(url: string, options: CreateRoomClientOptions = {}): Transport {
 	const {transport, host, port} = parseRoomUrl(url);
-	return transport === 'udp' ? new UdpTransport({host, port}) : new TcpTransport({...options.tcp, host, port});
+	return transport === 'udp'
+		? new UdpTransport({host, port})
+		: new TcpTransport({...options.tcp, host, port});
 }
 
 export function createRoomClient(url: string, options: CreateRoomClientOptions = {}): RoomClient {

@@ -11,8 +11,14 @@ export type HostCheck = 'known' | 'new' | {changed: string};
 
 const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]+=*$/;
 
-export function defaultKnownHostsPath(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
-	const configHome = env.XDG_CONFIG_HOME !== undefined && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(home, '.config');
+export function defaultKnownHostsPath(
+	env: NodeJS.ProcessEnv = process.env,
+	home: string = homedir(),
+): string {
+	const configHome =
+		env.XDG_CONFIG_HOME !== undefined && env.XDG_CONFIG_HOME !== ''
+			? env.XDG_CONFIG_HOME
+			: join(home, '.config');
 	return join(configHome, 'parley', 'known_hosts');
 }
 
@@ -24,7 +30,8 @@ function hostKey(hostPort: string): string {
 }
 
 function checkFingerprint(fingerprint: string): string {
-	if (!FINGERPRINT_PATTERN.test(fingerprint)) throw new Error(`invalid fingerprint ${JSON.stringify(fingerprint)}`);
+	if (!FINGERPRINT_PATTERN.test(fingerprint))
+		throw new Error(`invalid fingerprint ${JSON.stringify(fingerprint)}`);
 	return fingerprint;
 }
 
@@ -47,7 +54,7 @@ export class KnownHosts {
 	async check(hostPort: string, fingerprint: string): Promise<HostCheck> {
 		const host = hostKey(hostPort);
 		checkFingerprint(fingerprint);
-		const entry = (await this.#readLines()).map(parseLine).find(e => e?.host === host);
+		const entry = (await this.#readLines()).map(parseLine).find((e) => e?.host === host);
 		if (entry === undefined) return 'new';
 		return entry.fingerprint === fingerprint ? 'known' : {changed: entry.fingerprint};
 	}
@@ -56,7 +63,9 @@ export class KnownHosts {
 	async remember(hostPort: string, fingerprint: string): Promise<void> {
 		const host = hostKey(hostPort);
 		checkFingerprint(fingerprint);
-		const kept = (await this.#readLines()).filter(line => parseLine(line)?.host !== host && line.trim() !== '');
+		const kept = (await this.#readLines()).filter(
+			(line) => parseLine(line)?.host !== host && line.trim() !== '',
+		);
 		kept.push(`${host} ${fingerprint}`);
 		await this.#writeAtomically(`${kept.join('\n')}\n`);
 	}

@@ -4,11 +4,11 @@
 import type {PresenceKind} from '../protocol/messages.js';
 
 const sentences: Record<PresenceKind, (nick: string, old?: string) => string> = {
-	join: nick => `${nick} joined`,
-	leave: nick => `${nick} left`,
+	join: (nick) => `${nick} joined`,
+	leave: (nick) => `${nick} left`,
 	nick: (nick, old) => `${old ?? '?'} is now known as ${nick}`,
-	expire: nick => `${nick} timed out`,
-	kick: nick => `${nick} was removed`,
+	expire: (nick) => `${nick} timed out`,
+	kick: (nick) => `${nick} was removed`,
 };
 
 export interface PresenceChange {
@@ -20,6 +20,8 @@ export interface PresenceChange {
 
 export function presenceSentence({kind, nick, old, reason}: PresenceChange): string {
 	// A kind from a newer server still says something.
-	const sentence = (sentences[kind] as ((nick: string, old?: string) => string) | undefined)?.(nick, old) ?? `${nick}: ${kind}`;
+	const sentence =
+		(sentences[kind] as ((nick: string, old?: string) => string) | undefined)?.(nick, old) ??
+		`${nick}: ${kind}`;
 	return reason === undefined || reason === '' ? sentence : `${sentence} (${reason})`;
 }

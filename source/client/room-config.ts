@@ -17,7 +17,7 @@ import path from 'node:path';
 import {usernameProblem} from '../../server/store/account-store.js';
 import {configDir} from '../cli/paths.js';
 import {nickProblem} from '../protocol/messages.js';
-import {formatRoomUrl, parseRoomUrl, RoomUrlError} from './room-url.js';
+import {formatRoomUrl, parseRoomUrl, type RoomAddress, RoomUrlError} from './room-url.js';
 import type {TransportKind} from './types.js';
 
 export const ROOM_CONFIG_FILE = 'rooms.json';
@@ -124,10 +124,14 @@ export function parseRoomConfig(text: string, file: string): RoomConfig {
 		value = text.trim() === '' ? {} : JSON.parse(text);
 	} catch (error) {
 		const reason = (error as Error).message;
-		const offset = /position (\d+)/.exec(reason)?.[1] ?? (/end of JSON/i.test(reason) ? String(text.trimEnd().length) : undefined);
+		const offset =
+			/position (\d+)/.exec(reason)?.[1] ??
+			(/end of JSON/i.test(reason) ? String(text.trimEnd().length) : undefined);
 		const where = offset === undefined ? undefined : position(text, Number(offset));
 		// V8 words it "… in JSON at position 42 (line 3 column 5)"; keep only the first part.
-		const what = reason.replace(/\s*in JSON at position \d+.*$/s, '').replace(/\s*\(line \d+ column \d+\)$/, '');
+		const what = reason
+			.replace(/\s*in JSON at position \d+.*$/s, '')
+			.replace(/\s*\(line \d+ column \d+\)$/, '');
 		throw new RoomConfigError(
 			`${file}${where ? `:${where.line}:${where.column}` : ''}: not valid JSON: ${what}`,
 			file,
@@ -151,18 +155,33 @@ export function parseRoomConfig(text: string, file: string): RoomConfig {
 	for (const [name, raw] of Object.entries(rooms)) {
 		const field = `rooms.${name}`;
 		if (!ROOM_NAME_PATTERN.test(name))
-			throw fieldError(field, 'room names are 1-64 letters, digits, _ . - and start with a letter or digit', name);
+			throw fieldError(
+				field,
+				'room names are 1-64 letters, digits, _ . - and start with a letter or digit',
+				name,
+			);
 		if (RESERVED_ROOM_NAMES.includes(name))
-			throw fieldError(field, `"${name}" is a parley subcommand, so \`parley ${name}\` could never open this room; pick another name`, name);
-		if (typeof raw === 'string') throw fieldError(field, `expected an object like {"url": ${JSON.stringify(raw)}}`, name);
+			throw fieldError(
+				field,
+				`"${name}" is a parley subcommand, so \`parley ${name}\` could never open this room; pick another name`,
+				name,
+			);
+		if (typeof raw === 'string')
+			throw fieldError(field, `expected an object like {"url": ${JSON.stringify(raw)}}`, name);
 		if (!isObject(raw)) throw fieldError(field, 'expected an object with "url" (and "nick" or "user")', name);
 		for (const key of Object.keys(raw)) {
 			if (key === 'password')
-				throw fieldError(`${field}.password`, 'passwords are not kept in this file; use PARLEY_PASSWORD, --password-stdin or the login form', name);
-			if (!ROOM_KEYS.has(key)) throw fieldError(`${field}.${key}`, 'unknown setting (expected url, nick, user)', name);
+				throw fieldError(
+					`${field}.password`,
+					'passwords are not kept in this file; use PARLEY_PASSWORD, --password-stdin or the login form',
+					name,
+				);
+			if (!ROOM_KEYS.has(key))
+				throw fieldError(`${field}.${key}`, 'unknown setting (expected url, nick, user)', name);
 		}
-		if (typeof raw.url !== 'string') throw fieldError(`${field}.url`, 'missing (expected "udp://HOST:PORT" or "tcp://HOST:PORT")', name);
-		let address;
+		if (typeof raw.url !== 'string')
+			throw fieldError(`${field}.url`, 'missing (expected "udp://HOST:PORT" or "tcp://HOST:PORT")', name);
+		let address: RoomAddress;
 		try {
 			address = parseRoomUrl(raw.url);
 		} catch (error) {
@@ -231,14 +250,14 @@ export function resolveRoomIn(config: RoomConfig, argument: string): ResolvedRoo
 		const address = parseRoomUrl(argument);
 		const url = formatRoomUrl(address);
 		// Host names are case-insensitive (and URL keeps the case of tcp:// and udp:// hosts).
-		const matches = config.rooms.filter(room => room.url.toLowerCase() === url.toLowerCase());
+		const matches = config.rooms.filter((room) => room.url.toLowerCase() === url.toLowerCase());
 		return resolved(url, address.transport, matches.length === 1 ? matches[0] : undefined);
 	}
-	const entry = config.rooms.find(room => room.name === argument);
+	const entry = config.rooms.find((room) => room.name === argument);
 	if (entry === undefined)
 		throw new UnknownRoomError(
 			argument,
-			config.rooms.map(room => room.name),
+			config.rooms.map((room) => room.name),
 			config.path,
 		);
 	return resolved(entry.url, entry.transport, entry);
@@ -250,7 +269,10 @@ export function resolveRoomIn(config: RoomConfig, argument: string): ResolvedRoo
  * RoomUrlError, UnknownRoomError or RoomConfigError, each with a message fit
  * to print after "parley: ".
  */
-export async function resolveRoom(argument: string, options: LoadRoomConfigOptions = {}): Promise<ResolvedRoom> {
+export async function resolveRoom(
+	argument: string,
+	options: LoadRoomConfigOptions = {},
+): Promise<ResolvedRoom> {
 	if (isRoomUrl(argument)) {
 		// A broken config file must not stop someone who typed a full address.
 		const config = await loadRoomConfig(options).catch(() => undefined);

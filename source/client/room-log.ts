@@ -47,7 +47,9 @@ function safePart(text: string): string {
 	let out = '';
 	for (const character of text) {
 		if (/^[\p{L}\p{N}-]$/u.test(character)) out += character;
-		else for (const byte of Buffer.from(character, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+		else
+			for (const byte of Buffer.from(character, 'utf8'))
+				out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
 	}
 	return out;
 }
@@ -65,10 +67,14 @@ export function roomLogId(url: string): string {
 		const parsed = new URL(url);
 		const transport = parsed.protocol.replace(/:$/, '');
 		const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-		const port = parsed.port === '' ? (transport === 'tcp' ? '7668' : transport === 'udp' ? '7667' : '') : parsed.port;
+		const port =
+			parsed.port === '' ? (transport === 'tcp' ? '7668' : transport === 'udp' ? '7667' : '') : parsed.port;
 		// Split before decoding: an escaped "%2F" belongs to its segment.
-		const room = parsed.pathname.split('/').filter(Boolean).map(segment => decodeURIComponent(segment));
-		parts = [transport, host, port, ...room].filter(part => part !== '');
+		const room = parsed.pathname
+			.split('/')
+			.filter(Boolean)
+			.map((segment) => decodeURIComponent(segment));
+		parts = [transport, host, port, ...room].filter((part) => part !== '');
 	} catch {
 		parts = [url];
 	}
@@ -82,7 +88,11 @@ export function roomLogPath(dir: string, url: string): string {
 	return path.join(dir, `${roomLogId(url)}.log`);
 }
 
-const stateText: Partial<Record<string, string>> = {connected: 'connected', reconnecting: 'connection lost; reconnecting', closed: 'disconnected'};
+const stateText: Partial<Record<string, string>> = {
+	connected: 'connected',
+	reconnecting: 'connection lost; reconnecting',
+	closed: 'disconnected',
+};
 
 function isoTime(ts: number): string {
 	const date = new Date(ts);
@@ -93,20 +103,26 @@ function isoTime(ts: number): string {
 function entry(prefix: string, text: string): string[] {
 	const [first = '', ...rest] = sanitizeText(text).split('\n');
 	const hang = ' '.repeat(Math.max(1, stringWidth(prefix)));
-	return [prefix + first, ...rest.map(line => hang + line)];
+	return [prefix + first, ...rest.map((line) => hang + line)];
 }
 
 /**
  * The log lines for one event (none for events that are not logged: pending
  * sends, errors, lag, member lists). Pure, for tests and other sinks.
  */
-export function formatLogLines(event: RoomEvent, now: number, options: {includeHistory?: boolean} = {}): string[] {
+export function formatLogLines(
+	event: RoomEvent,
+	now: number,
+	options: {includeHistory?: boolean} = {},
+): string[] {
 	const clean = (text: string): string => sanitizeText(text).replace(/\n/g, ' ');
 	switch (event.type) {
 		case 'message': {
 			if (event.history && options.includeHistory !== true) return [];
 			const head = `${isoTime(event.ts)} ${event.seq} `;
-			return event.action ? entry(`${head}* ${clean(event.from)} `, event.text) : entry(`${head}${clean(event.from)}: `, event.text);
+			return event.action
+				? entry(`${head}* ${clean(event.from)} `, event.text)
+				: entry(`${head}${clean(event.from)}: `, event.text);
 		}
 		case 'direct':
 			return entry(`${isoTime(event.ts)} - [dm] ${clean(event.from)} → ${clean(event.to)}: `, event.text);
@@ -195,7 +211,7 @@ export class RoomLogFile {
 			this.timer = undefined;
 		}
 		if (this.buffer.length === 0) return this.chain;
-		const data = this.buffer.join('\n') + '\n';
+		const data = `${this.buffer.join('\n')}\n`;
 		this.buffer = [];
 		this.bufferedBytes = 0;
 		// One write at a time, in order: appends from two writes must not interleave.
@@ -241,7 +257,7 @@ export function attachRoomLog(
 	};
 	const file = new RoomLogFile(roomLogPath(dir, client.url), reportOnce, options);
 	file.write([`${isoTime(now())} - --- log opened for ${sanitizeText(client.url)}`]);
-	const unsubscribe = client.subscribe(event => {
+	const unsubscribe = client.subscribe((event) => {
 		try {
 			file.write(formatLogLines(event, now(), {includeHistory: options.includeHistory ?? false}));
 		} catch (error) {

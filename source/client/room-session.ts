@@ -13,7 +13,13 @@ import {
 } from '../protocol/messages.js';
 import {SequenceTracker} from './sequence-tracker.js';
 import type {Login, Transport} from './transport.js';
-import {RoomError, type ConnectionState, type RoomClient, type RoomEvent, type RoomListener} from './types.js';
+import {
+	RoomError,
+	type ConnectionState,
+	type RoomClient,
+	type RoomEvent,
+	type RoomListener,
+} from './types.js';
 
 export interface RoomSessionOptions {
 	now?: () => number;
@@ -26,13 +32,13 @@ export interface RoomSessionOptions {
 	/** Reconnect backoff bounds. */
 	reconnectMinMs?: number;
 	reconnectMaxMs?: number;
-	/** Ask for the last N room messages on first join (0 = none). */
-	history?: number;
 }
 
 interface PendingSend {
 	ref: string;
-	message: {t: 'say'; ref: string; text: string; action?: boolean} | {t: 'dm'; ref: string; to: string; text: string};
+	message:
+		| {t: 'say'; ref: string; text: string; action?: boolean}
+		| {t: 'dm'; ref: string; to: string; text: string};
 	sentAt: number;
 	tries: number;
 }
@@ -73,7 +79,7 @@ export class RoomSession implements RoomClient {
 
 	constructor(
 		private readonly transportImpl: Transport,
-		private readonly options: RoomSessionOptions = {},
+		options: RoomSessionOptions = {},
 	) {
 		this.now = options.now ?? Date.now;
 		this.ackTimeoutMs = options.ackTimeoutMs ?? 1500;
@@ -83,22 +89,22 @@ export class RoomSession implements RoomClient {
 		this.reconnectMaxMs = options.reconnectMaxMs ?? 15_000;
 		this.reconnectDelay = this.reconnectMinMs;
 		this.room = new SequenceTracker(1, {
-			deliver: event => this.deliverRoomEvent(event, false),
-			lost: count => this.emit({type: 'lost', count}),
+			deliver: (event) => this.deliverRoomEvent(event, false),
+			lost: (count) => this.emit({type: 'lost', count}),
 			requestResend: (from, to) => this.send({t: 'resend', s: 'room', from, to}),
 			now: this.now,
 		});
 		this.directs = new SequenceTracker(1, {
-			deliver: message => this.deliverDirect(message),
-			lost: count => this.emit({type: 'lost', count}),
+			deliver: (message) => this.deliverDirect(message),
+			lost: (count) => this.emit({type: 'lost', count}),
 			requestResend: (from, to) => this.send({t: 'resend', s: 'direct', from, to}),
 			now: this.now,
 		});
 		transportImpl.setHandlers({
-			message: message => this.onMessage(message),
+			message: (message) => this.onMessage(message),
 			closed: (reason, fatal) => this.onTransportClosed(reason, fatal),
-			problem: reason => this.emit({type: 'error', code: 'network', text: reason}),
-			notice: text => this.emit({type: 'notice', text}),
+			problem: (reason) => this.emit({type: 'error', code: 'network', text: reason}),
+			notice: (text) => this.emit({type: 'notice', text}),
 		});
 	}
 
@@ -155,7 +161,11 @@ export class RoomSession implements RoomClient {
 		this.closing = false;
 		this.currentNick = nick;
 		// Kept for automatic re-authentication after a lost connection.
-		this.login = {nick, ...(password === undefined ? {} : {password}), ...(options.register ? {register: true} : {})};
+		this.login = {
+			nick,
+			...(password === undefined ? {} : {password}),
+			...(options.register ? {register: true} : {}),
+		};
 		this.setState('connecting');
 		try {
 			await this.transportImpl.open(this.login);
@@ -204,7 +214,7 @@ export class RoomSession implements RoomClient {
 		if (this.joined) this.send({t: 'leave'});
 		this.joined = false;
 		// One turn for the leave datagram/frame to be written before the socket goes.
-		await new Promise(resolve => setImmediate(resolve));
+		await new Promise((resolve) => setImmediate(resolve));
 		this.transportImpl.close();
 		this.failPending('timeout', 'not sent: left the room');
 		this.setState('closed');
@@ -282,7 +292,7 @@ export class RoomSession implements RoomClient {
 			case 'lost':
 				return (message.s === 'room' ? this.room : this.directs).markLost(message.from, message.to);
 			case 'who':
-				return this.emit({type: 'who', members: message.members.map(m => m.nick)});
+				return this.emit({type: 'who', members: message.members.map((m) => m.nick)});
 			case 'pong':
 				this.lag = Math.max(0, this.now() - message.ts);
 				this.emit({type: 'lag', ms: this.lag});
@@ -304,7 +314,7 @@ export class RoomSession implements RoomClient {
 		this.hasJoinedOnce = true;
 		this.currentNick = message.nick;
 		this.announcedRoom = message.room === '' ? undefined : sanitizeText(message.room);
-		this.memberNicks = message.members.map(m => m.nick);
+		this.memberNicks = message.members.map((m) => m.nick);
 		this.serverLimits = message.limits;
 		if (first) this.room.reset(message.seq + 1);
 		this.directs.reset(message.dseq + 1);
@@ -371,7 +381,7 @@ export class RoomSession implements RoomClient {
 	}
 
 	private applyPresence(event: Extract<RoomEventMessage, {t: 'presence'}>): void {
-		const without = (nick: string) => this.memberNicks.filter(m => m !== nick);
+		const without = (nick: string) => this.memberNicks.filter((m) => m !== nick);
 		if (event.kind === 'join') this.memberNicks = [...without(event.nick), event.nick];
 		else if (event.kind === 'nick') {
 			this.memberNicks = [...without(event.old ?? ''), event.nick];
@@ -440,7 +450,12 @@ export class RoomSession implements RoomClient {
 			if (now - pending.sentAt < this.ackTimeoutMs) continue;
 			if (pending.tries >= this.maxSendTries) {
 				this.pending.delete(pending.ref);
-				this.emit({type: 'failed', ref: pending.ref, code: 'timeout', text: 'not acknowledged by the server'});
+				this.emit({
+					type: 'failed',
+					ref: pending.ref,
+					code: 'timeout',
+					text: 'not acknowledged by the server',
+				});
 				continue;
 			}
 			pending.tries++;

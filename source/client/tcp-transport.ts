@@ -8,7 +8,13 @@ import tls from 'node:tls';
 import {parseAuthServerMessage, type AuthServerMessage} from '../protocol/auth-messages.js';
 import {fingerprintOf} from '../protocol/fingerprint.js';
 import {FrameDecoder, encodeFrame} from '../protocol/framing.js';
-import {ProtocolError, decodeJson, encodeJson, parseServerMessage, type ClientMessage} from '../protocol/messages.js';
+import {
+	ProtocolError,
+	decodeJson,
+	encodeJson,
+	parseServerMessage,
+	type ClientMessage,
+} from '../protocol/messages.js';
 import {
 	SCRAM_PLUS_MECHANISM,
 	ScramClient,
@@ -71,7 +77,8 @@ export class TcpTransport implements Transport {
 
 	async open(login: Login): Promise<void> {
 		this.close();
-		if (login.password === undefined) throw new RoomError('auth-failed', 'a password is needed for this room');
+		if (login.password === undefined)
+			throw new RoomError('auth-failed', 'a password is needed for this room');
 		const socket = await this.connect();
 		this.socket = socket;
 		this.inbox = [];
@@ -169,7 +176,10 @@ export class TcpTransport implements Transport {
 		this.fingerprint = fingerprint;
 		const knownHosts = this.options.knownHosts ?? new KnownHosts();
 		const check = await knownHosts.check(this.hostPort, fingerprint);
-		if (!announced) this.handlers?.notice(`${this.url}: TLS 1.3, server certificate ${fingerprint}${check === 'known' ? ' (known)' : ''}`);
+		if (!announced)
+			this.handlers?.notice(
+				`${this.url}: TLS 1.3, server certificate ${fingerprint}${check === 'known' ? ' (known)' : ''}`,
+			);
 		if (check === 'known') return false;
 		if (check === 'new') {
 			const trusted = (await this.options.confirmNewHost?.(this.hostPort, fingerprint)) ?? false;
@@ -255,16 +265,18 @@ export class TcpTransport implements Transport {
 					new RoomError(
 						'network',
 						`${this.url} did not answer the login within ${timeoutMs / 1000} s` +
-							(this.options.insecurePlaintext ? ' (if it is a TLS server, connect without --insecure-plaintext)' : ''),
+							(this.options.insecurePlaintext
+								? ' (if it is a TLS server, connect without --insecure-plaintext)'
+								: ''),
 					),
 				);
 			}, timeoutMs);
 			this.loginWaiter = {
-				resolve: message => {
+				resolve: (message) => {
 					clearTimeout(timer);
 					resolve(message);
 				},
-				reject: error => {
+				reject: (error) => {
 					clearTimeout(timer);
 					reject(error);
 				},
@@ -294,7 +306,7 @@ export class TcpTransport implements Transport {
 			this.close();
 			this.handlers?.closed(reason, false);
 		};
-		socket.on('data', chunk => {
+		socket.on('data', (chunk) => {
 			let frames: Buffer[];
 			try {
 				frames = decoder.push(chunk);
@@ -312,7 +324,7 @@ export class TcpTransport implements Transport {
 				}
 			}
 		});
-		socket.on('error', error => lost(describe(error)));
+		socket.on('error', (error) => lost(describe(error)));
 		socket.on('close', () => lost('connection closed by the server'));
 	}
 

@@ -25,7 +25,15 @@ export type RoomEvent =
 			history: boolean;
 	  }
 	| {type: 'direct'; ts: number; from: string; to: string; text: string; self: boolean}
-	| {type: 'presence'; seq?: number; ts: number; kind: PresenceKind; nick: string; old?: string; reason?: string}
+	| {
+			type: 'presence';
+			seq?: number;
+			ts: number;
+			kind: PresenceKind;
+			nick: string;
+			old?: string;
+			reason?: string;
+	  }
 	| {type: 'lost'; count: number}
 	| {type: 'members'; members: readonly string[]}
 	| {type: 'who'; members: readonly string[]}

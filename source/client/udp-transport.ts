@@ -53,8 +53,8 @@ export class UdpTransport implements Transport {
 		const socket = await bound(type, this.localPort).catch(() => bound(type, 0));
 		this.socket = socket;
 		this.localPort = socket.address().port;
-		socket.on('message', datagram => this.onDatagram(datagram));
-		socket.on('error', error => {
+		socket.on('message', (datagram) => this.onDatagram(datagram));
+		socket.on('error', (error) => {
 			// A connected UDP socket learns of "port unreachable": the server is not there.
 			if (this.socket === socket) this.handlers?.closed(describe(error), false);
 		});
@@ -64,7 +64,7 @@ export class UdpTransport implements Transport {
 				socket.off('error', reject);
 				resolve();
 			});
-		}).catch(error => {
+		}).catch((error) => {
 			throw new RoomError('network', describe(error));
 		});
 		this.credential = await this.handshake(socket);
@@ -74,7 +74,7 @@ export class UdpTransport implements Transport {
 		const socket = this.socket;
 		if (!socket) return;
 		for (const datagram of this.encoder.encode({...message, k: this.credential})) {
-			socket.send(datagram, error => {
+			socket.send(datagram, (error) => {
 				if (error && this.socket === socket) this.handlers?.problem(`send failed: ${describe(error)}`);
 			});
 		}
@@ -97,9 +97,9 @@ export class UdpTransport implements Transport {
 	private async handshake(socket: dgram.Socket): Promise<string> {
 		const tries = this.options.joinTries ?? 5;
 		for (let attempt = 0; attempt < tries; attempt++) {
-			const cookie = new Promise<string | undefined>(resolve => {
+			const cookie = new Promise<string | undefined>((resolve) => {
 				const timer = setTimeout(() => resolve(undefined), 1000);
-				this.cookieWaiter = value => {
+				this.cookieWaiter = (value) => {
 					clearTimeout(timer);
 					resolve(value);
 				};
@@ -135,7 +135,7 @@ export class UdpTransport implements Transport {
 function bound(type: 'udp4' | 'udp6', port: number): Promise<dgram.Socket> {
 	const socket = dgram.createSocket({type});
 	return new Promise((resolve, reject) => {
-		socket.once('error', error => {
+		socket.once('error', (error) => {
 			socket.close();
 			reject(error);
 		});

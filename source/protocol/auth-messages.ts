@@ -18,7 +18,8 @@ export type AuthServerMessage =
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
+const str = (v: unknown, max: number): v is string =>
+	typeof v === 'string' && v.length > 0 && v.length <= max;
 const b64 = (v: unknown): v is string => str(v, 256) && /^[A-Za-z0-9+/]+={0,2}$/.test(v);
 
 function fail(message: string): never {
@@ -36,8 +37,10 @@ export function parseAuthClientMessage(value: unknown): AuthClientMessage | unde
 			if (!str(value.data, 2048)) fail('auth-final needs data');
 			return {t: 'auth-final', data: value.data};
 		case 'register':
-			if (!str(value.user, 64) || !Number.isSafeInteger(value.iterations)) fail('register needs user and iterations');
-			if (!b64(value.salt) || !b64(value.storedKey) || !b64(value.serverKey)) fail('register needs a verifier');
+			if (!str(value.user, 64) || !Number.isSafeInteger(value.iterations))
+				fail('register needs user and iterations');
+			if (!b64(value.salt) || !b64(value.storedKey) || !b64(value.serverKey))
+				fail('register needs a verifier');
 			return {
 				t: 'register',
 				user: value.user,
@@ -55,7 +58,7 @@ export function parseAuthServerMessage(value: unknown): AuthServerMessage | unde
 	if (!isObject(value)) fail('message must be a JSON object');
 	switch (value.t) {
 		case 'auth-mechs':
-			if (!Array.isArray(value.mechs) || !value.mechs.every(m => str(m, 64))) fail('bad auth-mechs');
+			if (!Array.isArray(value.mechs) || !value.mechs.every((m) => str(m, 64))) fail('bad auth-mechs');
 			return {t: 'auth-mechs', mechs: value.mechs as string[], register: value.register === true};
 		case 'auth-challenge':
 			if (!str(value.data, 2048)) fail('bad auth-challenge');

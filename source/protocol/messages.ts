@@ -2,8 +2,6 @@
 // message object becomes bytes (UDP datagrams, TCP frames); the shapes, limits
 // and validation live here so the server room core and the client core agree.
 
-export const PROTOCOL_VERSION = 1;
-
 /** A stream a sequence number belongs to: the room broadcast or one member's direct messages. */
 export type StreamName = 'room' | 'direct';
 
@@ -252,7 +250,7 @@ function parseRoomEvent(v: unknown): RoomEventMessage {
 
 function parseMembers(v: unknown): MemberInfo[] {
 	if (!Array.isArray(v)) fail('members must be a list');
-	return v.map(m => {
+	return v.map((m) => {
 		if (!isObject(m) || !isString(m.nick, 256)) fail('bad member');
 		return {nick: m.nick};
 	});
@@ -278,7 +276,8 @@ export function parseServerMessage(value: unknown): ServerMessage {
 				...(isString(value.sid, 128) ? {sid: value.sid} : {}),
 				limits: {
 					maxTextBytes: isSeq(limits.maxTextBytes) ? limits.maxTextBytes : DEFAULT_LIMITS.maxTextBytes,
-					ratePerSecond: typeof limits.ratePerSecond === 'number' ? limits.ratePerSecond : DEFAULT_LIMITS.ratePerSecond,
+					ratePerSecond:
+						typeof limits.ratePerSecond === 'number' ? limits.ratePerSecond : DEFAULT_LIMITS.ratePerSecond,
 					burst: isSeq(limits.burst) ? limits.burst : DEFAULT_LIMITS.burst,
 				},
 			};

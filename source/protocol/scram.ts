@@ -30,7 +30,8 @@ export interface KeyingMaterialSource {
  */
 export function tlsExporterChannelBinding(socket: KeyingMaterialSource): Buffer {
 	const protocol = socket.getProtocol();
-	if (protocol !== 'TLSv1.3') throw new ScramError('channel-binding-not-supported', `tls-exporter needs TLS 1.3, not ${protocol}`);
+	if (protocol !== 'TLSv1.3')
+		throw new ScramError('channel-binding-not-supported', `tls-exporter needs TLS 1.3, not ${protocol}`);
 	return socket.exportKeyingMaterial(TLS_EXPORTER_LENGTH, TLS_EXPORTER_LABEL, Buffer.alloc(0));
 }
 
@@ -78,12 +79,14 @@ export class ScramError extends Error {
 // ---- SASLprep -------------------------------------------------------------
 
 // RFC 3454 table B.1: characters commonly mapped to nothing.
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: lone variation selectors and joiners are what the table maps
 const MAPPED_TO_NOTHING = /[\u00AD\u034F\u1806\u180B-\u180D\u200B-\u200D\u2060\uFE00-\uFE0F\uFEFF]/gu;
 // RFC 3454 table C.1.2: non-ASCII spaces, which SASLprep maps to U+0020.
 const NON_ASCII_SPACE = /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/gu;
 // Tables C.2-C.9: controls, private use, non-characters, surrogates, display
 // and bidi-changing characters, tags.
 const PROHIBITED =
+	// biome-ignore lint/suspicious/noMisleadingCharacterClass: each code point is prohibited on its own
 	/[\p{Cc}\p{Co}\p{Cs}\p{Noncharacter_Code_Point}\u06DD\u070F\u180E\u200E\u200F\u2028-\u202E\u2060-\u2063\u206A-\u206F\uFFF9-\uFFFD\u2FF0-\u2FFB\u0340\u0341\u{1D173}-\u{1D17A}\u{E0001}\u{E0020}-\u{E007F}]/u;
 
 /**
@@ -138,7 +141,7 @@ function checkNonce(nonce: string): string {
  */
 function parseAttributes(message: string): Array<[string, string]> {
 	if (message.length === 0) throw new ScramError('invalid-encoding', 'empty message');
-	return message.split(',').map(part => {
+	return message.split(',').map((part) => {
 		if (!/^[A-Za-z]=/.test(part)) throw new ScramError('invalid-encoding', 'malformed attribute');
 		return [part[0] as string, part.slice(2)];
 	});
@@ -177,10 +180,6 @@ export interface ClientFirst {
 	nonce: string;
 	/** client-first-message-bare, needed for AuthMessage. */
 	bare: string;
-}
-
-export function buildClientFirst(flag: ChannelBindingFlag, username: string, nonce: string): string {
-	return gs2HeaderFor(flag) + clientFirstBare(username, nonce);
 }
 
 function gs2HeaderFor(flag: ChannelBindingFlag): string {
@@ -243,10 +242,6 @@ export interface ClientFinal {
 	withoutProof: string;
 }
 
-export function buildClientFinal(channelBinding: string, nonce: string, proof: Buffer): string {
-	return `${clientFinalWithoutProof(channelBinding, nonce)},p=${proof.toString('base64')}`;
-}
-
 function clientFinalWithoutProof(channelBinding: string, nonce: string): string {
 	return `c=${channelBinding},r=${checkNonce(nonce)}`;
 }
@@ -255,7 +250,10 @@ export function parseClientFinal(message: string): ClientFinal {
 	const proofAt = message.lastIndexOf(',p=');
 	if (proofAt < 0) throw new ScramError('invalid-encoding', 'missing proof');
 	const withoutProof = message.slice(0, proofAt);
-	const [channelBinding, nonce] = expectAttributes(parseAttributes(withoutProof), ['c', 'r']) as [string, string];
+	const [channelBinding, nonce] = expectAttributes(parseAttributes(withoutProof), ['c', 'r']) as [
+		string,
+		string,
+	];
 	decodeBase64(channelBinding, 'channel binding');
 	const proof = decodeBase64(message.slice(proofAt + 3), 'proof');
 	return {channelBinding, nonce: checkNonce(nonce), proof, withoutProof};
@@ -286,7 +284,10 @@ function xor(a: Buffer, b: Buffer): Buffer {
 
 function checkIterations(iterations: number): number {
 	if (!Number.isSafeInteger(iterations) || iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS)
-		throw new ScramError('other-error', `iteration count must be between ${MIN_ITERATIONS} and ${MAX_ITERATIONS}`);
+		throw new ScramError(
+			'other-error',
+			`iteration count must be between ${MIN_ITERATIONS} and ${MAX_ITERATIONS}`,
+		);
 	return iterations;
 }
 
@@ -316,7 +317,11 @@ export async function deriveVerifier(
  * exactly as it would for a real account; the keys match no password.
  * The secret must survive restarts, or a changing salt would give the game away.
  */
-export function fakeCredential(serverSecret: Buffer, username: string, iterations = DEFAULT_ITERATIONS): ScramCredential {
+export function fakeCredential(
+	serverSecret: Buffer,
+	username: string,
+	iterations = DEFAULT_ITERATIONS,
+): ScramCredential {
 	const derive = (label: string): Buffer => hmac(serverSecret, `parley-fake-${label}\0${username}`);
 	return {
 		salt: derive('salt').subarray(0, SALT_BYTES),
@@ -472,7 +477,9 @@ export class ScramServer {
 
 	/** Mechanisms to advertise: -PLUS only when there is a TLS channel to bind to. */
 	get mechanisms(): string[] {
-		return this.#options.channelBinding === undefined ? [SCRAM_MECHANISM] : [SCRAM_PLUS_MECHANISM, SCRAM_MECHANISM];
+		return this.#options.channelBinding === undefined
+			? [SCRAM_MECHANISM]
+			: [SCRAM_PLUS_MECHANISM, SCRAM_MECHANISM];
 	}
 
 	/** Answers client-first with server-first. Throws ScramError on a malformed or refused request. */
@@ -486,7 +493,7 @@ export class ScramServer {
 			found ??
 			fakeCredential(
 				this.#options.serverSecret,
-				(this.#options.canonicalName ?? (name => name))(first.username),
+				(this.#options.canonicalName ?? ((name) => name))(first.username),
 				this.#options.fakeIterations ?? DEFAULT_ITERATIONS,
 			);
 		const nonce = first.nonce + checkNonce(this.#options.nonce ?? randomNonce());
@@ -526,7 +533,11 @@ export class ScramServer {
 		} catch (error) {
 			return refuse(error instanceof ScramError ? error.reason : 'invalid-encoding');
 		}
-		const expectedBinding = channelBindingField(state.first.gs2Header, state.first.flag, this.#options.channelBinding);
+		const expectedBinding = channelBindingField(
+			state.first.gs2Header,
+			state.first.flag,
+			this.#options.channelBinding,
+		);
 		if (!equalSecret(Buffer.from(final.channelBinding), Buffer.from(expectedBinding)))
 			return refuse('channel-bindings-dont-match');
 		if (!equalSecret(Buffer.from(final.nonce), Buffer.from(state.nonce))) return refuse('other-error');
@@ -535,7 +546,8 @@ export class ScramServer {
 		const auth = authMessage(state.first.bare, state.serverFirst, final.withoutProof);
 		const clientSignature = hmac(storedKey, auth);
 		// The proof is ClientKey XOR ClientSignature; recover ClientKey and check its hash.
-		const clientKey = final.proof.length === clientSignature.length ? xor(final.proof, clientSignature) : Buffer.alloc(0);
+		const clientKey =
+			final.proof.length === clientSignature.length ? xor(final.proof, clientSignature) : Buffer.alloc(0);
 		const proofMatches = equalSecret(sha256(clientKey), storedKey);
 		if (!proofMatches || !state.known) return refuse('invalid-proof');
 		return {

@@ -14,7 +14,14 @@ import {formatRoomUrl, parseRoomUrl} from '../client/room-url.js';
 import type {RoomClient} from '../client/types.js';
 import {parseInput} from './commands.js';
 import {commandNames, complete, nickCandidates} from './completion.js';
-import {eachKeypress, featureActionForKey, lineActionForKey, screenActionForKey, searchActionForKey, type ScreenAction} from './key-bindings.js';
+import {
+	eachKeypress,
+	featureActionForKey,
+	lineActionForKey,
+	screenActionForKey,
+	searchActionForKey,
+	type ScreenAction,
+} from './key-bindings.js';
 import {layoutEntry, type LogRow} from './log-format.js';
 import {logView} from './log-view.js';
 import type {Bell} from './mentions.js';
@@ -95,14 +102,24 @@ export interface ChatScreenProps {
 	readonly attachLog?: ((client: RoomClient, report: (error: Error) => void) => Detach) | undefined;
 }
 
-
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-function createWorkspace({client, nick, password, rooms, scrollbackCap, bell, attachLog}: ChatScreenProps): Workspace {
+function createWorkspace({
+	client,
+	nick,
+	password,
+	rooms,
+	scrollbackCap,
+	bell,
+	attachLog,
+}: ChatScreenProps): Workspace {
 	const workspace = new Workspace({
 		scrollbackCap,
 		onMention: bell === undefined ? undefined : () => bell.ring(),
-		attach: attachLog === undefined ? undefined : tab => attachLog(tab.client, error => tab.error(error.message)),
+		attach:
+			attachLog === undefined
+				? undefined
+				: (tab) => attachLog(tab.client, (error) => tab.error(error.message)),
 	});
 	const specs = rooms ?? (client === undefined ? [] : [{client, nick, password}]);
 	// Joins start once mounted, when the trust prompt can answer.
@@ -112,7 +129,9 @@ function createWorkspace({client, nick, password, rooms, scrollbackCap, bell, at
 }
 
 function tabInfos(tabs: readonly RoomTab[]): TabInfo[] {
-	const names = distinctNames(tabs.map(tab => ({transport: tab.client.transport, name: tab.name, url: tab.client.url})));
+	const names = distinctNames(
+		tabs.map((tab) => ({transport: tab.client.transport, name: tab.name, url: tab.client.url})),
+	);
 	return tabs.map((tab, index) => ({
 		transport: tab.client.transport,
 		name: names[index] ?? tab.name,
@@ -135,7 +154,7 @@ function roomsSummary(workspace: Workspace): string | undefined {
 	if (tabs.length < 2) return undefined;
 	const others = tabs.filter((_, index) => index !== activeIndex);
 	const unread = others.reduce((sum, tab) => sum + tab.unread, 0);
-	const mentioned = others.some(tab => tab.mentioned);
+	const mentioned = others.some((tab) => tab.mentioned);
 	return `${activeIndex + 1}/${tabs.length}${unread > 0 ? ` +${unread}` : ''}${mentioned ? (unread > 0 ? '@' : ' @') : ''}`;
 }
 
@@ -155,7 +174,10 @@ interface TabRows {
 
 /** Screen keys that still work while a room's search prompt or send question has the keys. */
 const keepsWorkingInPrompts = (action: ScreenAction): boolean =>
-	action.type === 'quit' || action.type === 'show-tab' || action.type === 'cycle-tab' || action.type === 'toggle-members';
+	action.type === 'quit' ||
+	action.type === 'show-tab' ||
+	action.type === 'cycle-tab' ||
+	action.type === 'toggle-members';
 
 export function ChatScreen(props: ChatScreenProps) {
 	const {opener, trust, size, showMembers = true, quitTimeoutMs = 2000} = props;
@@ -179,7 +201,10 @@ export function ChatScreen(props: ChatScreenProps) {
 		const ownNick = tab.status.nick;
 		let rows = caches.current.get(tab);
 		if (rows === undefined || rows.nick !== ownNick) {
-			rows = {nick: ownNick, base: new RowCache<LogRow>((entry, width) => layoutEntry(entry, width, {ownNick}))};
+			rows = {
+				nick: ownNick,
+				base: new RowCache<LogRow>((entry, width) => layoutEntry(entry, width, {ownNick})),
+			};
 			caches.current.set(tab, rows);
 		}
 		return rows;
@@ -194,7 +219,9 @@ export function ChatScreen(props: ChatScreenProps) {
 		if (rows.search === undefined || rows.searchKey !== key) {
 			const {nick: ownNick} = rows;
 			const highlight = search.query;
-			rows.search = new RowCache<LogRow>((entry, width) => layoutEntry(entry, width, {ownNick, highlight, currentId}));
+			rows.search = new RowCache<LogRow>((entry, width) =>
+				layoutEntry(entry, width, {ownNick, highlight, currentId}),
+			);
 			rows.searchKey = key;
 		}
 		return rows.search;
@@ -226,7 +253,7 @@ export function ChatScreen(props: ChatScreenProps) {
 		quitting.current = true;
 		refuseAll();
 		workspace.active?.notice('leaving…');
-		const timeout = new Promise<void>(resolve => setTimeout(resolve, quitTimeoutMs).unref());
+		const timeout = new Promise<void>((resolve) => setTimeout(resolve, quitTimeoutMs).unref());
 		// The room logs are flushed even when a client is slow to close.
 		Promise.race([workspace.closeAll(), timeout])
 			.then(() => workspace.detachAll())
@@ -272,7 +299,8 @@ export function ChatScreen(props: ChatScreenProps) {
 	};
 
 	const switchTo = (number: number): void => {
-		if (!workspace.activate(number - 1)) workspace.active?.error(`there is no tab ${number} (${workspace.tabs.length} open)`);
+		if (!workspace.activate(number - 1))
+			workspace.active?.error(`there is no tab ${number} (${workspace.tabs.length} open)`);
 	};
 
 	// ---- search ------------------------------------------------------------------------
@@ -290,22 +318,36 @@ export function ChatScreen(props: ChatScreenProps) {
 		}
 		const layout = layoutFor(tab);
 		// Measured with the base rows: highlights never change how many rows an entry takes.
-		const scroll = scrollToEntry(tab.log, rowsFor(tab).base, layout.logWidth, layout.logHeight, id, tab.scroll);
+		const scroll = scrollToEntry(
+			tab.log,
+			rowsFor(tab).base,
+			layout.logWidth,
+			layout.logHeight,
+			id,
+			tab.scroll,
+		);
 		if (scroll !== undefined) tab.setScroll(scroll.offset === 0 ? FOLLOWING : scroll);
 	};
-	const startSearch = (tab: RoomTab, query: string): void => applySearch(tab, openSearch(tab.log, tab.scroll, query));
+	const startSearch = (tab: RoomTab, query: string): void =>
+		applySearch(tab, openSearch(tab.log, tab.scroll, query));
 
 	// ---- sending -----------------------------------------------------------------------
 	const submit = (tab: RoomTab, line: string): void => {
 		const command = parseInput(line);
-		if (command.kind === 'say' || command.kind === 'action' || command.kind === 'direct' || command.kind === 'clear') tab.setScroll(FOLLOWING);
+		if (
+			command.kind === 'say' ||
+			command.kind === 'action' ||
+			command.kind === 'direct' ||
+			command.kind === 'clear'
+		)
+			tab.setScroll(FOLLOWING);
 		runCommand(command, {
 			client: tab.client,
-			notice: text => tab.notice(text),
-			error: text => tab.error(text),
+			notice: (text) => tab.notice(text),
+			error: (text) => tab.error(text),
 			clearLog: () => tab.clearLog(),
 			quit,
-			search: query => startSearch(tab, query),
+			search: (query) => startSearch(tab, query),
 			connect: openRoom,
 			closeRoom,
 			switchTo,
@@ -328,7 +370,10 @@ export function ChatScreen(props: ChatScreenProps) {
 	};
 
 	const completeWord = (tab: RoomTab, direction: 'forward' | 'backward'): void => {
-		const candidates = {nicks: nickCandidates(tab.status.members, tab.log, tab.status.nick), commands: commandNames()};
+		const candidates = {
+			nicks: nickCandidates(tab.status.members, tab.log, tab.status.nick),
+			commands: commandNames(),
+		};
 		const result = complete(tab.line, candidates, tab.completion, direction);
 		tab.completion = result.session;
 		tab.editLine({type: 'replace', value: result.value, cursor: result.cursor, multiline: true});
@@ -341,7 +386,7 @@ export function ChatScreen(props: ChatScreenProps) {
 				quit();
 				return;
 			case 'toggle-members':
-				setMembersVisible(visible => !visible);
+				setMembersVisible((visible) => !visible);
 				return;
 			case 'show-tab':
 				workspace.activate(action.index);
@@ -366,59 +411,62 @@ export function ChatScreen(props: ChatScreenProps) {
 	};
 
 	const shownTrust = trustQueue.shown;
-	useInput(eachKeypress((input, key) => {
-		// Read at key time, not render time: a key right after a switch goes to the new room.
-		const tab = workspace.active;
-		try {
-			if (shownTrust !== undefined) {
-				// The trust prompt has the keys; only Ctrl+C (which also says no) still quits.
-				if (key.ctrl && input === 'c') quit();
-				const trusted = trustAnswerForKey(input, key);
-				if (trusted !== undefined) trustQueue.answer(shownTrust, trusted);
-				return;
-			}
-			const joined = tab?.join.phase === 'joined';
-			if (joined && (tab.sendQuestion !== undefined || tab.search !== undefined)) {
-				// This room's question or search prompt has the keys; quitting and the room keys still work.
-				const action = screenActionForKey(input, key, false);
-				if (action !== undefined && keepsWorkingInPrompts(action)) {
+	useInput(
+		eachKeypress((input, key) => {
+			// Read at key time, not render time: a key right after a switch goes to the new room.
+			const tab = workspace.active;
+			try {
+				if (shownTrust !== undefined) {
+					// The trust prompt has the keys; only Ctrl+C (which also says no) still quits.
+					if (key.ctrl && input === 'c') quit();
+					const trusted = trustAnswerForKey(input, key);
+					if (trusted !== undefined) trustQueue.answer(shownTrust, trusted);
+					return;
+				}
+				const joined = tab?.join.phase === 'joined';
+				if (joined && (tab.sendQuestion !== undefined || tab.search !== undefined)) {
+					// This room's question or search prompt has the keys; quitting and the room keys still work.
+					const action = screenActionForKey(input, key, false);
+					if (action !== undefined && keepsWorkingInPrompts(action)) {
+						screenAction(action, tab);
+						return;
+					}
+					if (tab.sendQuestion !== undefined) {
+						const send = pasteAnswerForKey(input, key);
+						if (send === undefined) return;
+						tab.setSendQuestion(undefined);
+						if (send) sendLine(tab, true); // "no" keeps the draft in the input line
+						return;
+					}
+					const searchAction = searchActionForKey(input, key);
+					if (searchAction !== undefined && tab.search !== undefined)
+						applySearch(tab, reduceSearch(tab.search, searchAction, tab.log));
+					return;
+				}
+				const action = screenActionForKey(input, key, joined && tab.line.value === '');
+				if (action !== undefined) {
 					screenAction(action, tab);
 					return;
 				}
-				if (tab.sendQuestion !== undefined) {
-					const send = pasteAnswerForKey(input, key);
-					if (send === undefined) return;
-					tab.setSendQuestion(undefined);
-					if (send) sendLine(tab, true); // "no" keeps the draft in the input line
+				if (tab === undefined || !joined) return; // the nick prompt or login form has the keys
+				const feature = featureActionForKey(input, key);
+				if (feature?.type === 'complete') {
+					completeWord(tab, feature.direction);
 					return;
 				}
-				const searchAction = searchActionForKey(input, key);
-				if (searchAction !== undefined && tab.search !== undefined) applySearch(tab, reduceSearch(tab.search, searchAction, tab.log));
-				return;
+				tab.completion = undefined; // any other key ends the completion
+				if (feature?.type === 'search') {
+					startSearch(tab, '');
+					return;
+				}
+				const lineAction = lineActionForKey(input, key);
+				if (lineAction?.type === 'submit') sendLine(tab);
+				else if (lineAction !== undefined) tab.editLine(lineAction);
+			} catch (error) {
+				tab?.error(`key handling failed: ${describe(error)}`);
 			}
-			const action = screenActionForKey(input, key, joined && tab.line.value === '');
-			if (action !== undefined) {
-				screenAction(action, tab);
-				return;
-			}
-			if (tab === undefined || !joined) return; // the nick prompt or login form has the keys
-			const feature = featureActionForKey(input, key);
-			if (feature?.type === 'complete') {
-				completeWord(tab, feature.direction);
-				return;
-			}
-			tab.completion = undefined; // any other key ends the completion
-			if (feature?.type === 'search') {
-				startSearch(tab, '');
-				return;
-			}
-			const lineAction = lineActionForKey(input, key);
-			if (lineAction?.type === 'submit') sendLine(tab);
-			else if (lineAction !== undefined) tab.editLine(lineAction);
-		} catch (error) {
-			tab?.error(`key handling failed: ${describe(error)}`);
-		}
-	}));
+		}),
+	);
 
 	const paste = (text: string): void => {
 		const tab = workspace.active;
@@ -439,7 +487,9 @@ export function ChatScreen(props: ChatScreenProps) {
 					tab.editLine({type: 'replace', value: decision.value, cursor: decision.cursor, multiline: true});
 					return;
 				case 'too-long':
-					tab.error(`not pasted: ${decision.lines} lines, ${decision.bytes} bytes; a message takes at most ${decision.maxBytes} bytes`);
+					tab.error(
+						`not pasted: ${decision.lines} lines, ${decision.bytes} bytes; a message takes at most ${decision.maxBytes} bytes`,
+					);
 					return;
 				case 'ignore':
 					return;
@@ -477,7 +527,9 @@ export function ChatScreen(props: ChatScreenProps) {
 					stateLabel={stateLabel(active)}
 				/>
 			) : null}
-			{layout.tabBarHeight > 0 ? <TabBar tabs={tabInfos(workspace.tabs)} activeIndex={workspace.activeIndex} width={columns} /> : null}
+			{layout.tabBarHeight > 0 ? (
+				<TabBar tabs={tabInfos(workspace.tabs)} activeIndex={workspace.activeIndex} width={columns} />
+			) : null}
 			{layout.logHeight > 0 ? (
 				<Box flexDirection="row" height={layout.logHeight}>
 					<MessageLog
@@ -487,17 +539,27 @@ export function ChatScreen(props: ChatScreenProps) {
 						newBelow={view.newBelow}
 						scrolled={view.scrolled}
 					/>
-					{layout.panelShown ? <MemberPanel members={status.members} ownNick={status.nick} height={layout.logHeight} /> : null}
+					{layout.panelShown ? (
+						<MemberPanel members={status.members} ownNick={status.nick} height={layout.logHeight} />
+					) : null}
 				</Box>
 			) : null}
 			{layout.bottomHeight > 0 ? (
 				<Box height={layout.bottomHeight} overflow="hidden" flexDirection="column">
 					{shownTrust !== undefined ? (
-						<TrustPrompt key={shownTrust.request.hostPort + shownTrust.request.fingerprint} request={shownTrust.request} width={columns} />
+						<TrustPrompt
+							key={shownTrust.request.hostPort + shownTrust.request.fingerprint}
+							request={shownTrust.request}
+							width={columns}
+						/>
 					) : active.join.phase === 'joined' && active.sendQuestion !== undefined ? (
 						<PasteConfirm lines={active.sendQuestion.lines} width={columns} />
 					) : active.join.phase === 'joined' && active.search !== undefined ? (
-						<SearchPrompt query={active.search.query} status={searchStatusText(active.search)} width={columns} />
+						<SearchPrompt
+							query={active.search.query}
+							status={searchStatusText(active.search)}
+							width={columns}
+						/>
 					) : (
 						<RoomPrompt tab={active} width={columns} screenRows={rows} />
 					)}

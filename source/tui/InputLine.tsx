@@ -46,7 +46,12 @@ function Piece({text}: {text: string}) {
 export function InputLine({value, cursor, width, prompt = '> ', active = true}: InputLineProps) {
 	// Remembered between renders so the text only scrolls when the cursor would leave the view.
 	const start = useRef(0);
-	const view = visibleWindow(displayValue(value), cursor, Math.max(1, width - stringWidth(prompt)), start.current);
+	const view = visibleWindow(
+		displayValue(value),
+		cursor,
+		Math.max(1, width - stringWidth(prompt)),
+		start.current,
+	);
 	start.current = view.start;
 	// The window's pieces, cut from the original value so its line breaks can be drawn apart.
 	const beforeEnd = view.start + view.beforeCursor.length;

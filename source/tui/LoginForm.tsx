@@ -45,7 +45,10 @@ const MASK = '•';
 /** What the password field shows: one mask character per character typed, and where the cursor is among them. */
 export function maskedLine(state: Pick<LineState, 'value' | 'cursor'>): {value: string; cursor: number} {
 	const all = graphemes(state.value);
-	return {value: MASK.repeat(all.length), cursor: all.filter(grapheme => grapheme.start < state.cursor).length};
+	return {
+		value: MASK.repeat(all.length),
+		cursor: all.filter((grapheme) => grapheme.start < state.cursor).length,
+	};
 }
 
 function clear(editor: LineEditor): void {
@@ -55,18 +58,32 @@ function clear(editor: LineEditor): void {
 
 export const LOGIN_INTRO = 'log in to this room (or create an account)';
 
-export function LoginForm({width, user = '', onSubmit, error, loggingInAs, intro = LOGIN_INTRO, draft}: LoginFormProps) {
+export function LoginForm({
+	width,
+	user = '',
+	onSubmit,
+	error,
+	loggingInAs,
+	intro = LOGIN_INTRO,
+	draft,
+}: LoginFormProps) {
 	const busy = loggingInAs !== undefined;
 	const userEditor = useLineEditor(
 		() => draft?.user ?? {...createLineState(), value: user, cursor: user.length},
-		state => draft !== undefined && (draft.user = state),
+		(state) => {
+			if (draft !== undefined) draft.user = state;
+		},
 	);
 	const passwordEditor = useLineEditor(
 		() => draft?.password ?? createLineState(),
-		state => draft !== undefined && (draft.password = state),
+		(state) => {
+			if (draft !== undefined) draft.password = state;
+		},
 	);
 	// The newest focus lives in a ref too: one chunk ("alice\tsecret\r") switches and types in one go.
-	const focusRef = useRef<Field>(draft?.focus ?? (userEditor.current().value.trim() === '' ? 'user' : 'password'));
+	const focusRef = useRef<Field>(
+		draft?.focus ?? (userEditor.current().value.trim() === '' ? 'user' : 'password'),
+	);
 	const [focus, setFocusState] = useState<Field>(focusRef.current);
 	const [problem, setProblem] = useState<string | undefined>(undefined);
 
@@ -102,30 +119,32 @@ export function LoginForm({width, user = '', onSubmit, error, loggingInAs, intro
 	};
 
 	// Always subscribed (keys are ignored while busy), as in the nick prompt.
-	useInput(eachKeypress((input, key) => {
-		if (busy) return;
-		const action = formActionForKey(input, key);
-		if (action === undefined) return;
-		switch (action.type) {
-			case 'switch-field':
-				setFocus(focusRef.current === 'user' ? 'password' : 'user');
-				return;
-			case 'register':
-				submit(true);
-				return 'stop';
-			case 'submit':
-				if (focusRef.current === 'user') {
-					setFocus('password');
+	useInput(
+		eachKeypress((input, key) => {
+			if (busy) return;
+			const action = formActionForKey(input, key);
+			if (action === undefined) return;
+			switch (action.type) {
+				case 'switch-field':
+					setFocus(focusRef.current === 'user' ? 'password' : 'user');
 					return;
-				}
-				submit(false);
-				return 'stop';
-			default:
-				focused().dispatch(action);
-				setProblem(undefined);
-		}
-	}));
-	usePaste(text => {
+				case 'register':
+					submit(true);
+					return 'stop';
+				case 'submit':
+					if (focusRef.current === 'user') {
+						setFocus('password');
+						return;
+					}
+					submit(false);
+					return 'stop';
+				default:
+					focused().dispatch(action);
+					setProblem(undefined);
+			}
+		}),
+	);
+	usePaste((text) => {
 		if (!busy) focused().dispatch({type: 'insert', text});
 	});
 

@@ -38,7 +38,7 @@ export function MemberPanel({members, ownNick, height, width = MEMBER_PANEL_WIDT
 			<Text bold wrap="truncate-end">
 				Members ({members.length})
 			</Text>
-			{shown.map(nick => {
+			{shown.map((nick) => {
 				const own = nickKey(nick) === ownKey;
 				const {color, bold} = nickStyle(nick, own);
 				return (

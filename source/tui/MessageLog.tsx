@@ -37,7 +37,8 @@ function Row({row}: {row: LogRow}) {
 }
 
 export function newMessagesMarker(count: number, width: number): string {
-	const label = count > 0 ? ` ${count} new ${count === 1 ? 'message' : 'messages'} below ` : ' more below (Ctrl+End) ';
+	const label =
+		count > 0 ? ` ${count} new ${count === 1 ? 'message' : 'messages'} below ` : ' more below (Ctrl+End) ';
 	const side = Math.max(2, Math.floor((width - label.length) / 2));
 	return ('─'.repeat(side) + label + '─'.repeat(side)).slice(0, Math.max(0, width));
 }
@@ -47,7 +48,7 @@ export function MessageLog({rows, width, height, newBelow, scrolled}: MessageLog
 	const shown = rows.slice(Math.max(0, rows.length - (showMarker ? height - 1 : height)));
 	return (
 		<Box flexDirection="column" width={width} height={height} justifyContent="flex-end" overflow="hidden">
-			{shown.map(visible => (
+			{shown.map((visible) => (
 				<Row key={`${visible.entry.id}:${visible.part}`} row={visible.row} />
 			))}
 			{showMarker ? (

@@ -25,30 +25,31 @@ export const NICK_PROMPT_HEIGHT = 2;
 
 export function NickPrompt({width, onSubmit, error, joiningAs, draft}: NickPromptProps) {
 	const busy = joiningAs !== undefined;
-	const editor = useLineEditor(
-		draft?.nick === undefined ? undefined : () => draft.nick!,
-		state => draft !== undefined && (draft.nick = state),
-	);
+	const editor = useLineEditor(draft?.nick === undefined ? undefined : () => draft.nick!, (state) => {
+		if (draft !== undefined) draft.nick = state;
+	});
 	const [problem, setProblem] = useState<string | undefined>(undefined);
 
 	// Always subscribed (keys are ignored while busy): re-subscribing after a
 	// failed join would drop keys typed in the moment before the effect runs.
-	useInput(eachKeypress((input, key) => {
-		if (busy) return;
-		const action = lineActionForKey(input, key);
-		if (action === undefined || action.type === 'history-up' || action.type === 'history-down') return;
-		if (action.type !== 'submit') {
-			editor.dispatch(action);
-			setProblem(undefined);
-			return;
-		}
-		const nick = editor.current().value.trim();
-		const found = nickProblem(nick);
-		setProblem(found);
-		if (found === undefined) onSubmit(nick);
-		return 'stop';
-	}));
-	usePaste(text => {
+	useInput(
+		eachKeypress((input, key) => {
+			if (busy) return;
+			const action = lineActionForKey(input, key);
+			if (action === undefined || action.type === 'history-up' || action.type === 'history-down') return;
+			if (action.type !== 'submit') {
+				editor.dispatch(action);
+				setProblem(undefined);
+				return;
+			}
+			const nick = editor.current().value.trim();
+			const found = nickProblem(nick);
+			setProblem(found);
+			if (found === undefined) onSubmit(nick);
+			return 'stop';
+		}),
+	);
+	usePaste((text) => {
 		if (!busy) editor.dispatch({type: 'insert', text});
 	});
 
@@ -62,7 +63,13 @@ export function NickPrompt({width, onSubmit, error, joiningAs, draft}: NickPromp
 			<Text color={message.color} wrap="truncate-end">
 				{message.text}
 			</Text>
-			<InputLine value={editor.state.value} cursor={editor.state.cursor} width={width} prompt="nick> " active={!busy} />
+			<InputLine
+				value={editor.state.value}
+				cursor={editor.state.cursor}
+				width={width}
+				prompt="nick> "
+				active={!busy}
+			/>
 		</Box>
 	);
 }

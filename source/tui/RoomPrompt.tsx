@@ -35,13 +35,14 @@ export function roomPromptHeight(tab: RoomTab, width: number, screenRows: number
 
 export function RoomPrompt({tab, width, screenRows}: RoomPromptProps) {
 	const {join} = tab;
-	if (join.phase === 'joined') return <InputLine key={tab.id} value={tab.line.value} cursor={tab.line.cursor} width={width} />;
+	if (join.phase === 'joined')
+		return <InputLine key={tab.id} value={tab.line.value} cursor={tab.line.cursor} width={width} />;
 	if (!tab.client.needsPassword) {
 		return (
 			<NickPrompt
 				key={tab.id}
 				width={width}
-				onSubmit={nick => tab.connect(nick)}
+				onSubmit={(nick) => tab.connect(nick)}
 				error={join.phase === 'ask' ? join.error : undefined}
 				joiningAs={join.phase === 'joining' ? join.nick : undefined}
 				draft={tab.drafts}

@@ -19,7 +19,10 @@ export function SearchPrompt({query, status, width}: SearchPromptProps) {
 	const found = status !== '' && status !== 'no matches';
 	const right = status === '' ? SEARCH_KEYS_HINT : `${status}  ${SEARCH_KEYS_HINT}`;
 	// The query keeps at least a third of the row; the status and hint take what is left, hint first to go.
-	const queryColumns = Math.max(1, width - stringWidth(SEARCH_PROMPT_LABEL) - Math.min(stringWidth(right) + 2, Math.floor((width * 2) / 3)));
+	const queryColumns = Math.max(
+		1,
+		width - stringWidth(SEARCH_PROMPT_LABEL) - Math.min(stringWidth(right) + 2, Math.floor((width * 2) / 3)),
+	);
 	const view = visibleWindow(query, query.length, queryColumns, 0);
 	return (
 		<Box width={width} height={1} overflow="hidden">

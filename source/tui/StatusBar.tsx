@@ -44,7 +44,17 @@ export function truncateToWidth(text: string, width: number): string {
 	return `${result}…`;
 }
 
-export function StatusBar({url, transport, nick, state, memberCount, lagMs, width, rooms, stateLabel}: StatusBarProps) {
+export function StatusBar({
+	url,
+	transport,
+	nick,
+	state,
+	memberCount,
+	lagMs,
+	width,
+	rooms,
+	stateLabel,
+}: StatusBarProps) {
 	const stateText = stateLabel ?? state;
 	const lag = lagMs === undefined ? '' : ` │ lag ${Math.round(lagMs)} ms`;
 	const members = `${memberCount} ${memberCount === 1 ? 'member' : 'members'}`;
@@ -55,7 +65,10 @@ export function StatusBar({url, transport, nick, state, memberCount, lagMs, widt
 	// The URL takes what is left (at least a few columns, so the room is recognisable);
 	// beside the rooms summary it may go entirely, as the state matters more.
 	const room = width - fixed - 1;
-	const left = rooms !== undefined && room < 6 ? '' : ' ' + truncateToWidth(sanitizeText(url), Math.max(rooms === undefined ? 8 : 0, room));
+	const left =
+		rooms !== undefined && room < 6
+			? ''
+			: ` ${truncateToWidth(sanitizeText(url), Math.max(rooms === undefined ? 8 : 0, room))}`;
 	const colour = stateLabel === undefined ? stateColours[state] : 'yellow';
 	// Pad to the full width so the inverse bar spans the screen; Ink truncates if still too long.
 	const padding = Math.max(0, width - stringWidth(left) - fixed);

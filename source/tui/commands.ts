@@ -49,7 +49,7 @@ export const COMMANDS: readonly CommandSpec[] = [
 		aliases: ['?'],
 		usage: '/help [COMMAND]',
 		help: 'list the commands, or explain one',
-		parse: args => {
+		parse: (args) => {
 			const topic = args.trim().replace(/^\//, '');
 			return topic === '' ? {kind: 'help'} : {kind: 'help', topic};
 		},
@@ -89,7 +89,13 @@ export const COMMANDS: readonly CommandSpec[] = [
 			return args.trim() === '' ? usageError(this) : {kind: 'action', text: args};
 		},
 	},
-	{name: 'who', aliases: ['names'], usage: '/who', help: 'list who is in the room', parse: noArguments({kind: 'who'}, '/who')},
+	{
+		name: 'who',
+		aliases: ['names'],
+		usage: '/who',
+		help: 'list who is in the room',
+		parse: noArguments({kind: 'who'}, '/who'),
+	},
 	{
 		name: 'clear',
 		aliases: [],
@@ -101,8 +107,8 @@ export const COMMANDS: readonly CommandSpec[] = [
 		name: 'search',
 		aliases: ['find'],
 		usage: '/search TEXT',
-		help: 'find TEXT in this room\'s log (also Ctrl+R): Ctrl+R/Ctrl+S older/newer, Enter stay, Esc back',
-		parse: args => ({kind: 'search', query: args.trim()}),
+		help: "find TEXT in this room's log (also Ctrl+R): Ctrl+R/Ctrl+S older/newer, Enter stay, Esc back",
+		parse: (args) => ({kind: 'search', query: args.trim()}),
 	},
 	{
 		name: 'connect',
@@ -130,16 +136,23 @@ export const COMMANDS: readonly CommandSpec[] = [
 		help: 'show room tab N (also Alt+N; Ctrl+N/Ctrl+P next/previous)',
 		parse(args) {
 			const text = args.trim();
-			if (!/^\d{1,4}$/.test(text) || Number(text) < 1) return usageError(this, text === '' ? undefined : 'N is a tab number from 1');
+			if (!/^\d{1,4}$/.test(text) || Number(text) < 1)
+				return usageError(this, text === '' ? undefined : 'N is a tab number from 1');
 			return {kind: 'switch', number: Number(text)};
 		},
 	},
-	{name: 'quit', aliases: ['exit'], usage: '/quit', help: 'leave every room and exit', parse: () => ({kind: 'quit'})},
+	{
+		name: 'quit',
+		aliases: ['exit'],
+		usage: '/quit',
+		help: 'leave every room and exit',
+		parse: () => ({kind: 'quit'}),
+	},
 ];
 
 export function findCommand(name: string): CommandSpec | undefined {
 	const wanted = name.toLowerCase();
-	return COMMANDS.find(spec => spec.name === wanted || spec.aliases.includes(wanted));
+	return COMMANDS.find((spec) => spec.name === wanted || spec.aliases.includes(wanted));
 }
 
 export function parseInput(line: string): Command {
@@ -149,7 +162,11 @@ export function parseInput(line: string): Command {
 	if (!line.startsWith('/')) return {kind: 'say', text: line};
 	const match = /^\/(\S*)(?:\s([\s\S]*))?$/u.exec(line);
 	const name = match?.[1] ?? '';
-	if (name === '') return {kind: 'invalid', message: 'type a command after "/" (see /help), or "//" to send a line starting with "/"'};
+	if (name === '')
+		return {
+			kind: 'invalid',
+			message: 'type a command after "/" (see /help), or "//" to send a line starting with "/"',
+		};
 	const spec = findCommand(name);
 	if (spec === undefined) return {kind: 'invalid', message: `unknown command /${name} (see /help)`};
 	return spec.parse(match?.[2] ?? '');
@@ -160,14 +177,15 @@ export function helpLines(topic?: string): string[] {
 	if (topic !== undefined) {
 		const spec = findCommand(topic);
 		if (spec === undefined) return [`unknown command /${topic}`];
-		const aliases = spec.aliases.length === 0 ? '' : ` (also ${spec.aliases.map(alias => `/${alias}`).join(', ')})`;
+		const aliases =
+			spec.aliases.length === 0 ? '' : ` (also ${spec.aliases.map((alias) => `/${alias}`).join(', ')})`;
 		return [`${spec.usage} — ${spec.help}${aliases}`];
 	}
-	const width = Math.max(...COMMANDS.map(spec => spec.usage.length));
+	const width = Math.max(...COMMANDS.map((spec) => spec.usage.length));
 	return [
 		'commands:',
-		...COMMANDS.map(spec => `  ${spec.usage.padEnd(width)}  ${spec.help}`),
-		'  //TEXT' + ' '.repeat(Math.max(0, width - 6)) + '  send TEXT starting with "/"',
+		...COMMANDS.map((spec) => `  ${spec.usage.padEnd(width)}  ${spec.help}`),
+		`  //TEXT${' '.repeat(Math.max(0, width - 6))}  send TEXT starting with "/"`,
 		'keys: Tab complete a nick or /command · Ctrl+R search the log (Ctrl+R/Ctrl+S older/newer, Esc back)',
 		'      Alt+1…9 room N · Ctrl+N/Ctrl+P next/previous room · PgUp/PgDn scroll · Ctrl+T members · Ctrl+C quit',
 	];

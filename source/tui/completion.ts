@@ -50,8 +50,10 @@ export type CompletionDirection = 'forward' | 'backward';
 
 /** Command names for completion: every name (sorted), then the aliases (sorted), without slashes. */
 export function commandNames(): string[] {
-	const names = COMMANDS.map(spec => spec.name).sort();
-	const aliases = COMMANDS.flatMap(spec => spec.aliases).filter(alias => /^[\p{L}\p{N}]/u.test(alias)).sort();
+	const names = COMMANDS.map((spec) => spec.name).sort();
+	const aliases = COMMANDS.flatMap((spec) => spec.aliases)
+		.filter((alias) => /^[\p{L}\p{N}]/u.test(alias))
+		.sort();
 	return [...names, ...aliases];
 }
 
@@ -87,12 +89,13 @@ export function nickCandidates(members: readonly string[], source: EntrySource, 
 		byKey.delete(nickKey(speaker));
 	}
 	ordered.push(...[...byKey.values()].sort((a, b) => a.localeCompare(b)));
-	const self = members.find(member => nickKey(member) === own);
+	const self = members.find((member) => nickKey(member) === own);
 	if (self !== undefined) ordered.push(self);
 	return ordered;
 }
 
-const startsWithFolded = (candidate: string, prefix: string): boolean => nickKey(candidate).startsWith(nickKey(prefix));
+const startsWithFolded = (candidate: string, prefix: string): boolean =>
+	nickKey(candidate).startsWith(nickKey(prefix));
 
 function uniqueMatches(candidates: readonly string[], prefix: string): string[] {
 	const seen = new Set<string>();
@@ -107,7 +110,10 @@ function uniqueMatches(candidates: readonly string[], prefix: string): string[] 
 }
 
 /** A fresh completion of the word before the cursor; undefined when nothing matches. */
-function startSession(state: EditState, candidates: CompletionCandidates): Omit<CompletionSession, 'value' | 'cursor' | 'index'> | undefined {
+function startSession(
+	state: EditState,
+	candidates: CompletionCandidates,
+): Omit<CompletionSession, 'value' | 'cursor' | 'index'> | undefined {
 	const before = state.value.slice(0, state.cursor);
 	const start = before.search(/\S+$/u);
 	if (start === -1) return undefined; // nothing typed before the cursor: nothing to complete
@@ -120,13 +126,15 @@ function startSession(state: EditState, candidates: CompletionCandidates): Omit<
 		if (word.startsWith('//')) return undefined; // "//text" is a message, not a command
 		const prefix = word.slice(1);
 		const matches = uniqueMatches(candidates.commands, prefix);
-		return matches.length === 0 ? undefined : {start, prefix, replacements: matches.map(name => `/${name}${space}`)};
+		return matches.length === 0
+			? undefined
+			: {start, prefix, replacements: matches.map((name) => `/${name}${space}`)};
 	}
 	const matches = uniqueMatches(candidates.nicks, word);
 	if (matches.length === 0) return undefined;
 	// Addressing someone at the start of a line reads "alice: ", as on IRC.
 	const separator = start === 0 ? `:${space}` : space;
-	return {start, prefix: word, replacements: matches.map(nick => nick + separator)};
+	return {start, prefix: word, replacements: matches.map((nick) => nick + separator)};
 }
 
 /**
@@ -151,7 +159,12 @@ export function complete(
 	const fresh = startSession(state, candidates);
 	if (fresh === undefined) return {value: state.value, cursor: state.cursor, session: undefined};
 	const index = direction === 'forward' ? 0 : fresh.replacements.length - 1;
-	return apply(state.value.slice(0, fresh.start), state.value.slice(state.cursor), {...fresh, index, value: '', cursor: 0});
+	return apply(state.value.slice(0, fresh.start), state.value.slice(state.cursor), {
+		...fresh,
+		index,
+		value: '',
+		cursor: 0,
+	});
 }
 
 function apply(head: string, tail: string, session: CompletionSession): CompletionResult {

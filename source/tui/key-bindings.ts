@@ -117,7 +117,8 @@ export type FeatureAction = {type: 'complete'; direction: 'forward' | 'backward'
  * does not give 'complete' ends a completion session.
  */
 export function featureActionForKey(input: string, key: Key): FeatureAction | undefined {
-	if (key.tab && !key.ctrl && !key.meta) return {type: 'complete', direction: key.shift ? 'backward' : 'forward'};
+	if (key.tab && !key.ctrl && !key.meta)
+		return {type: 'complete', direction: key.shift ? 'backward' : 'forward'};
 	if (key.ctrl && input === 'r') return {type: 'search'};
 	return undefined;
 }
@@ -201,13 +202,14 @@ export function keypresses(input: string, key: Key): Array<[string, Key]> {
 	return presses;
 }
 
-
 /**
  * Wraps a useInput handler so it sees each keypress of a chunk on its own.
  * The handler returns 'stop' when it submitted a form: the rest of the chunk
  * is dropped, as keys typed while the form is busy are.
  */
-export function eachKeypress(handler: (input: string, key: Key) => void | 'stop'): (input: string, key: Key) => void {
+export function eachKeypress(
+	handler: (input: string, key: Key) => undefined | 'stop',
+): (input: string, key: Key) => void {
 	return (input, key) => {
 		for (const [oneInput, oneKey] of keypresses(input, key)) if (handler(oneInput, oneKey) === 'stop') return;
 	};

@@ -40,7 +40,9 @@ export type LineAction =
 	 */
 	| {type: 'replace'; value: string; cursor: number; multiline?: boolean};
 
-export function createLineState(options: {history?: readonly string[]; historyLimit?: number} = {}): LineState {
+export function createLineState(
+	options: {history?: readonly string[]; historyLimit?: number} = {},
+): LineState {
 	const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
 	return {
 		value: '',

@@ -57,11 +57,22 @@ export function entrySpans(entry: LogEntry): {gutter: LogSpan[]; body: LogSpan[]
 	const time = span(`${formatTime(entry.ts)} `, TIME);
 	switch (entry.kind) {
 		case 'message':
-			if (entry.action) return {gutter: [time, span('* ', ITALIC), nickSpan(entry.from, entry.self), span(' ')], body: [span(entry.text, ITALIC)]};
+			if (entry.action)
+				return {
+					gutter: [time, span('* ', ITALIC), nickSpan(entry.from, entry.self), span(' ')],
+					body: [span(entry.text, ITALIC)],
+				};
 			return {gutter: [time, nickSpan(entry.from, entry.self), span(': ')], body: [span(entry.text)]};
 		case 'direct':
 			return {
-				gutter: [time, span('[dm] ', DIRECT), nickSpan(entry.from, entry.self), span(' → ', DIRECT), nickSpan(entry.to, !entry.self), span(': ')],
+				gutter: [
+					time,
+					span('[dm] ', DIRECT),
+					nickSpan(entry.from, entry.self),
+					span(' → ', DIRECT),
+					nickSpan(entry.to, !entry.self),
+					span(': '),
+				],
 				body: [span(entry.text)],
 			};
 		case 'outgoing': {
@@ -70,10 +81,18 @@ export function entrySpans(entry: LogEntry): {gutter: LogSpan[]; body: LogSpan[]
 				entry.status === 'pending'
 					? [span(' (sending…)', DIM)]
 					: [span(` (not sent: ${entry.reason ?? 'failed'})`, ERROR)];
-			return {gutter: [time, span(entry.from, DIM), ...target, span(': ', DIM)], body: [span(entry.text, DIM), ...status]};
+			return {
+				gutter: [time, span(entry.from, DIM), ...target, span(': ', DIM)],
+				body: [span(entry.text, DIM), ...status],
+			};
 		}
 		case 'presence': {
-			const text = presenceSentence({kind: entry.presence, nick: entry.nick, old: entry.old, reason: entry.reason});
+			const text = presenceSentence({
+				kind: entry.presence,
+				nick: entry.nick,
+				old: entry.old,
+				reason: entry.reason,
+			});
 			return {gutter: [time, span('-- ', PRESENCE)], body: [span(text, PRESENCE)]};
 		}
 		case 'lost': {
@@ -87,7 +106,8 @@ export function entrySpans(entry: LogEntry): {gutter: LogSpan[]; body: LogSpan[]
 	}
 }
 
-const spansWidth = (spans: readonly LogSpan[]): number => spans.reduce((total, item) => total + stringWidth(item.text), 0);
+const spansWidth = (spans: readonly LogSpan[]): number =>
+	spans.reduce((total, item) => total + stringWidth(item.text), 0);
 
 /** The text an entry shows after its gutter (without the "(sending…)" status): what search looks in. */
 export function entryText(entry: LogEntry): string {
@@ -112,11 +132,17 @@ const CURRENT_MATCH: RowStyle = Object.freeze({inverse: true, color: 'yellow', b
 const merged = new WeakMap<RowStyle, WeakMap<RowStyle, RowStyle>>();
 
 function overlay(extra: RowStyle): (base: RowStyle) => RowStyle {
-	return base => {
+	return (base) => {
 		let byExtra = merged.get(base);
-		if (byExtra === undefined) merged.set(base, (byExtra = new WeakMap()));
+		if (byExtra === undefined) {
+			byExtra = new WeakMap();
+			merged.set(base, byExtra);
+		}
 		let style = byExtra.get(extra);
-		if (style === undefined) byExtra.set(extra, (style = Object.freeze({...base, ...extra})));
+		if (style === undefined) {
+			style = Object.freeze({...base, ...extra});
+			byExtra.set(extra, style);
+		}
 		return style;
 	};
 }
@@ -129,7 +155,8 @@ function highlightLayers(entry: LogEntry, text: string, options: LayoutOptions):
 	}
 	if (options.highlight !== undefined && options.highlight !== '') {
 		const ranges = findAll(text, options.highlight);
-		if (ranges.length > 0) layers.push({ranges, styleFor: overlay(entry.id === options.currentId ? CURRENT_MATCH : MATCH)});
+		if (ranges.length > 0)
+			layers.push({ranges, styleFor: overlay(entry.id === options.currentId ? CURRENT_MATCH : MATCH)});
 	}
 	return layers;
 }

@@ -20,7 +20,13 @@ export interface LogView {
 	scrolledBy(rowsUp: number): ScrollState;
 }
 
-export function logView(log: Scrollback, cache: RowCache<LogRow>, scroll: ScrollState, width: number, height: number): LogView {
+export function logView(
+	log: Scrollback,
+	cache: RowCache<LogRow>,
+	scroll: ScrollState,
+	width: number,
+	height: number,
+): LogView {
 	const scrolled = scroll.offset > 0;
 	// The marker takes the last log row while scrolled up.
 	const viewHeight = scrolled && height > 1 ? height - 1 : height;

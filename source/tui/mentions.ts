@@ -36,7 +36,8 @@ function patternFor(nick: string): RegExp {
 export function mentions(text: string, nick: string | undefined): TextRange[] {
 	if (nick === undefined || nick === '' || text === '') return [];
 	const ranges: TextRange[] = [];
-	for (const match of text.matchAll(patternFor(nick))) ranges.push({start: match.index, end: match.index + match[0].length});
+	for (const match of text.matchAll(patternFor(nick)))
+		ranges.push({start: match.index, end: match.index + match[0].length});
 	return ranges;
 }
 

@@ -32,7 +32,7 @@ export interface NickStyle {
 /** Our own nick uses the terminal's foreground in bold: never one of the colours others get. */
 export const OWN_NICK_STYLE: NickStyle = Object.freeze({color: undefined, bold: true});
 
-const styles: readonly NickStyle[] = NICK_PALETTE.map(color => Object.freeze({color, bold: false}));
+const styles: readonly NickStyle[] = NICK_PALETTE.map((color) => Object.freeze({color, bold: false}));
 
 /** FNV-1a: cheap, stable across runs and platforms, and spreads short strings well. */
 function hash(text: string): number {

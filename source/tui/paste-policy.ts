@@ -82,7 +82,10 @@ export function pastePolicy(pasted: string, options: PasteOptions = {}): PasteDe
  * Whether sending `value` needs a "y" first: more lines than `confirmAboveLines`
  * (default 5). Returns the line count to ask about, or undefined.
  */
-export function needsConfirmation(value: string, confirmAboveLines = DEFAULT_CONFIRM_ABOVE_LINES): number | undefined {
+export function needsConfirmation(
+	value: string,
+	confirmAboveLines = DEFAULT_CONFIRM_ABOVE_LINES,
+): number | undefined {
 	const lines = countLines(value);
 	return lines > confirmAboveLines ? lines : undefined;
 }

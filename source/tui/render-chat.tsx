@@ -8,7 +8,10 @@ import {createBell} from './mentions.js';
 
 /** The screen's own settings (see ChatScreenProps), except that the bell is a flag here: this module makes it. */
 export interface RenderChatOptions
-	extends Pick<ChatScreenProps, 'nick' | 'password' | 'opener' | 'trust' | 'scrollbackCap' | 'showMembers' | 'attachLog'> {
+	extends Pick<
+		ChatScreenProps,
+		'nick' | 'password' | 'opener' | 'trust' | 'scrollbackCap' | 'showMembers' | 'attachLog'
+	> {
 	/** Ring the terminal bell when someone names us or sends us a direct message (--bell). */
 	readonly bell?: boolean | undefined;
 	readonly stdout?: NodeJS.WriteStream | undefined;
@@ -21,19 +24,22 @@ export interface RenderChatOptions
 }
 
 /** Shows one room (a client) or several (a tab each, the first on screen). */
-export function renderChat(rooms: RoomClient | readonly RoomSpec[], options: RenderChatOptions = {}): Instance {
+export function renderChat(
+	rooms: RoomClient | readonly RoomSpec[],
+	options: RenderChatOptions = {},
+): Instance {
 	const specs: readonly RoomSpec[] = Array.isArray(rooms)
 		? rooms
 		: [{client: rooms as RoomClient, nick: options.nick, password: options.password}];
 	// Every client, including those /connect opens later, so a crash still leaves every room.
-	const clients = new Set(specs.map(spec => spec.client));
+	const clients = new Set(specs.map((spec) => spec.client));
 	const {opener} = options;
 	const tracked: RoomOpener | undefined =
 		opener === undefined
 			? undefined
 			: {
 					...opener,
-					create: url => {
+					create: (url) => {
 						const client = opener.create(url);
 						clients.add(client);
 						return client;

@@ -70,8 +70,10 @@ export function applyRoomEvent(log: Scrollback, event: RoomEvent, status: RoomSt
 		case 'state': {
 			if (event.state !== status.state) {
 				const notice = stateNotices[event.state];
-				const detail = event.detail === undefined || event.detail === '' ? '' : ` (${sanitizeText(event.detail)})`;
-				if (notice !== undefined) log.append({kind: event.state === 'closed' ? 'error' : 'notice', text: notice + detail});
+				const detail =
+					event.detail === undefined || event.detail === '' ? '' : ` (${sanitizeText(event.detail)})`;
+				if (notice !== undefined)
+					log.append({kind: event.state === 'closed' ? 'error' : 'notice', text: notice + detail});
 			}
 			return {...status, state: event.state, detail: event.detail};
 		}
@@ -79,10 +81,16 @@ export function applyRoomEvent(log: Scrollback, event: RoomEvent, status: RoomSt
 			// The room's presence line ("x is now known as y") already tells the user.
 			return {...status, nick: event.nick};
 		case 'pending':
-			log.addPending(event.ref, sanitizeText(status.nick ?? 'me'), sanitizeText(event.text), event.to === undefined ? undefined : sanitizeText(event.to));
+			log.addPending(
+				event.ref,
+				sanitizeText(status.nick ?? 'me'),
+				sanitizeText(event.text),
+				event.to === undefined ? undefined : sanitizeText(event.to),
+			);
 			return status;
 		case 'failed':
-			if (!log.fail(event.ref, event.code, sanitizeText(event.text))) log.append({kind: 'error', text: `not sent: ${sanitizeText(event.text)}`});
+			if (!log.fail(event.ref, event.code, sanitizeText(event.text)))
+				log.append({kind: 'error', text: `not sent: ${sanitizeText(event.text)}`});
 			return status;
 		case 'error':
 			log.append({kind: 'error', text: `${sanitizeText(event.text)} [${event.code}]`});
@@ -97,5 +105,11 @@ export function applyRoomEvent(log: Scrollback, event: RoomEvent, status: RoomSt
 
 /** The status a client reports right now (before any event arrives). */
 export function statusOf(client: RoomClient): RoomStatus {
-	return {state: client.state, detail: undefined, nick: client.nick, members: client.members, lagMs: client.lagMs};
+	return {
+		state: client.state,
+		detail: undefined,
+		nick: client.nick,
+		members: client.members,
+		lagMs: client.lagMs,
+	};
 }

@@ -119,12 +119,13 @@ export class RoomTab {
 		this.currentStatus = statusOf(client);
 		const {nick, password} = options;
 		if (client.state === 'connected' || client.state === 'reconnecting') this.joinState = {phase: 'joined'};
-		else if (nick === undefined || (client.needsPassword && password === undefined)) this.joinState = {phase: 'ask'};
+		else if (nick === undefined || (client.needsPassword && password === undefined))
+			this.joinState = {phase: 'ask'};
 		else {
 			this.joinState = {phase: 'joining', nick};
 			this.pendingJoin = {nick, password};
 		}
-		this.unsubscribe = client.subscribe(event => this.onEvent(event));
+		this.unsubscribe = client.subscribe((event) => this.onEvent(event));
 	}
 
 	get status(): RoomStatus {
@@ -210,13 +211,18 @@ export class RoomTab {
 
 	private countUnseen(event: RoomEvent, mentioned: boolean): void {
 		// Others' live lines count; replayed history and our own echoes do not.
-		if ((event.type === 'message' && !event.self && !event.history) || (event.type === 'direct' && !event.self)) this.unseen++;
+		if (
+			(event.type === 'message' && !event.self && !event.history) ||
+			(event.type === 'direct' && !event.self)
+		)
+			this.unseen++;
 		if (mentioned) this.mention = true;
 	}
 
 	/** The log changed while searching: find the matches again (the current one stays if it can). */
 	private refreshSearch(): void {
-		if (this.searchState !== undefined) this.searchState = reduceSearch(this.searchState, {type: 'refresh'}, this.log);
+		if (this.searchState !== undefined)
+			this.searchState = reduceSearch(this.searchState, {type: 'refresh'}, this.log);
 	}
 
 	/**
@@ -228,7 +234,8 @@ export class RoomTab {
 		const pending = this.pendingJoin;
 		this.pendingJoin = undefined;
 		if (pending !== undefined) this.connect(pending.nick, pending.password);
-		else if (this.joinState.phase === 'ask' && this.client.needsPassword && this.client.checkServer) this.checkServer(this.client.checkServer());
+		else if (this.joinState.phase === 'ask' && this.client.needsPassword && this.client.checkServer)
+			this.checkServer(this.client.checkServer());
 	}
 
 	private checkServer(check: Promise<void>): void {
@@ -251,7 +258,9 @@ export class RoomTab {
 		const checked = this.serverCheck ?? Promise.resolve();
 		this.serverCheck = undefined;
 		const joined = checked.then(() =>
-			this.client.needsPassword ? this.client.connect(nick, password, {register: options.register ?? false}) : this.client.connect(nick),
+			this.client.needsPassword
+				? this.client.connect(nick, password, {register: options.register ?? false})
+				: this.client.connect(nick),
 		);
 		joined.then(
 			() => this.setJoin({phase: 'joined'}),

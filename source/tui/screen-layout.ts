@@ -30,7 +30,12 @@ export interface ScreenLayout {
 	readonly logWidth: number;
 }
 
-export function screenLayout({columns, rows, bottomHeight, membersWanted}: ScreenLayoutRequest): ScreenLayout {
+export function screenLayout({
+	columns,
+	rows,
+	bottomHeight,
+	membersWanted,
+}: ScreenLayoutRequest): ScreenLayout {
 	const height = Math.max(0, Math.floor(rows));
 	const compact = height < COMPACT_ROWS;
 	const bottom = Math.min(Math.max(0, bottomHeight), height);

@@ -33,10 +33,12 @@ export type LogEntry = Base &
 		  }
 	);
 
-export type LogEntryKind = LogEntry['kind'];
-
 /** An entry before the log gives it an id (and, by default, a timestamp). */
-export type NewLogEntry = LogEntry extends infer E ? (E extends LogEntry ? Omit<E, 'id' | 'ts'> & {ts?: number} : never) : never;
+export type NewLogEntry = LogEntry extends infer E
+	? E extends LogEntry
+		? Omit<E, 'id' | 'ts'> & {ts?: number}
+		: never
+	: never;
 
 export type FailureCode = ErrorCode | 'timeout';
 
@@ -89,7 +91,14 @@ export class Scrollback {
 
 	/** Our own line, shown dimmed until the server's echo acknowledges it. */
 	addPending(ref: string, from: string, text: string, to?: string): LogEntry {
-		const entry = this.append({kind: 'outgoing', ref, from, text, status: 'pending', ...(to === undefined ? {} : {to})});
+		const entry = this.append({
+			kind: 'outgoing',
+			ref,
+			from,
+			text,
+			status: 'pending',
+			...(to === undefined ? {} : {to}),
+		});
 		this.pending.set(ref, entry.id);
 		return entry;
 	}

@@ -75,7 +75,7 @@ function reselect(matches: readonly number[], previousId: number | undefined): n
 	if (previousId === undefined) return 0;
 	const same = matches.indexOf(previousId);
 	if (same !== -1) return same;
-	const older = matches.findIndex(id => id < previousId);
+	const older = matches.findIndex((id) => id < previousId);
 	return older === -1 ? matches.length - 1 : older;
 }
 
@@ -92,13 +92,21 @@ export function openSearch<S>(source: EntrySource, saved: S, query = ''): Search
 	return {query: clean, matches, current: matches.length === 0 ? -1 : 0, saved, status: 'active'};
 }
 
-export function reduceSearch<S>(state: SearchState<S>, action: SearchAction, source: EntrySource): SearchState<S> {
+export function reduceSearch<S>(
+	state: SearchState<S>,
+	action: SearchAction,
+	source: EntrySource,
+): SearchState<S> {
 	if (state.status !== 'active') return state;
 	switch (action.type) {
 		case 'type':
 			return withQuery(state, state.query + cleanInsertedText(action.text), source);
 		case 'backspace':
-			return withQuery(state, state.query.slice(0, previousBoundary(state.query, state.query.length)), source);
+			return withQuery(
+				state,
+				state.query.slice(0, previousBoundary(state.query, state.query.length)),
+				source,
+			);
 		case 'delete-word':
 			return withQuery(state, state.query.replace(/\S*\s*$/u, ''), source);
 		case 'clear-query':
@@ -119,7 +127,8 @@ export function reduceSearch<S>(state: SearchState<S>, action: SearchAction, sou
 			return {...state, status: 'cancelled'};
 		case 'refresh': {
 			const matches = findMatches(source, state.query);
-			const same = matches.length === state.matches.length && matches.every((id, index) => id === state.matches[index]);
+			const same =
+				matches.length === state.matches.length && matches.every((id, index) => id === state.matches[index]);
 			return same ? state : {...state, matches, current: reselect(matches, currentMatchId(state))};
 		}
 	}
@@ -147,7 +156,13 @@ export function searchStatusText(state: SearchState<unknown>): string {
  * log. Pass the height the log has while scrolled up (the "more below" marker
  * takes a row) and the same RowCache the view draws with.
  */
-export function offsetToShow<R>(source: EntrySource, cache: RowCache<R>, width: number, height: number, id: number): number | undefined {
+export function offsetToShow<R>(
+	source: EntrySource,
+	cache: RowCache<R>,
+	width: number,
+	height: number,
+	id: number,
+): number | undefined {
 	const rows = Math.max(1, Math.floor(height));
 	let below = 0;
 	for (let index = source.length - 1; index >= 0; index--) {

@@ -64,10 +64,16 @@ function tabCell(tab: TabInfo, index: number, active: boolean, detail: number): 
 	};
 }
 
-const totalWidth = (cells: readonly TabBarCell[]): number => cells.reduce((sum, cell) => sum + cellWidth(cell), 0);
+const totalWidth = (cells: readonly TabBarCell[]): number =>
+	cells.reduce((sum, cell) => sum + cellWidth(cell), 0);
 
 /** The cells of the bar, left to right, never wider than `width` columns together. */
-export function layoutTabBar(tabs: readonly TabInfo[], activeIndex: number, width: number, hint?: string): TabBarCell[] {
+export function layoutTabBar(
+	tabs: readonly TabInfo[],
+	activeIndex: number,
+	width: number,
+	hint?: string,
+): TabBarCell[] {
 	for (let detail = 0; detail <= 3; detail++) {
 		const cells = tabs.map((tab, index) => tabCell(tab, index, index === activeIndex, detail));
 		const used = totalWidth(cells);
@@ -86,13 +92,23 @@ function windowAround(tabs: readonly TabInfo[], activeIndex: number, width: numb
 	const more = (from: number, to: number, left: boolean): TabBarCell[] => {
 		if (from >= to) return [];
 		const hidden = tabs.slice(from, to);
-		const mentioned = hidden.some(tab => tab.mentioned);
+		const mentioned = hidden.some((tab) => tab.mentioned);
 		const count = String(to - from);
-		return [{kind: 'more', text: left ? `‹${count}${mentioned ? '@' : ''} ` : ` ${count}${mentioned ? '@' : ''}›`, mentioned}];
+		return [
+			{
+				kind: 'more',
+				text: left ? `‹${count}${mentioned ? '@' : ''} ` : ` ${count}${mentioned ? '@' : ''}›`,
+				mentioned,
+			},
+		];
 	};
 	let start = Math.min(Math.max(0, activeIndex), Math.max(0, cells.length - 1));
 	let end = start + 1;
-	const build = (): TabBarCell[] => [...more(0, start, true), ...cells.slice(start, end), ...more(end, cells.length, false)];
+	const build = (): TabBarCell[] => [
+		...more(0, start, true),
+		...cells.slice(start, end),
+		...more(end, cells.length, false),
+	];
 	// Grow to the right first, then to the left, while everything still fits.
 	for (let grown = true; grown; ) {
 		grown = false;
@@ -112,7 +128,8 @@ function windowAround(tabs: readonly TabInfo[], activeIndex: number, width: numb
 	// Narrower than one label and its markers: the active tab alone, then its bare number, then nothing.
 	const active = cells[activeIndex];
 	if (active === undefined || active.kind !== 'tab') return [];
-	for (const only of [active, {...active, unread: '', mention: ''}]) if (cellWidth(only) <= width) return [only];
+	for (const only of [active, {...active, unread: '', mention: ''}])
+		if (cellWidth(only) <= width) return [only];
 	return [];
 }
 
@@ -120,11 +137,13 @@ function windowAround(tabs: readonly TabInfo[], activeIndex: number, width: numb
  * Names for the bar that tell rooms apart: two servers both calling their
  * room "lobby" become "lobby@host:port" (the transport already differs otherwise).
  */
-export function distinctNames(rooms: ReadonlyArray<{readonly transport: TransportKind; readonly name: string; readonly url: string}>): string[] {
+export function distinctNames(
+	rooms: ReadonlyArray<{readonly transport: TransportKind; readonly name: string; readonly url: string}>,
+): string[] {
 	const key = (room: {transport: TransportKind; name: string}) => `${room.transport} ${room.name}`;
 	const counts = new Map<string, number>();
 	for (const room of rooms) counts.set(key(room), (counts.get(key(room)) ?? 0) + 1);
-	return rooms.map(room => {
+	return rooms.map((room) => {
 		const address = room.url.replace(/^[a-z]+:\/\//, '');
 		return (counts.get(key(room)) ?? 0) > 1 && room.name !== address ? `${room.name}@${address}` : room.name;
 	});

@@ -29,25 +29,28 @@ export function findAll(text: string, needle: string): TextRange[] {
 	if (needle === '' || text === '') return [];
 	const pattern = new RegExp(escapeRegExp(needle), 'giu');
 	const ranges: TextRange[] = [];
-	for (const match of text.matchAll(pattern)) ranges.push({start: match.index, end: match.index + match[0].length});
+	for (const match of text.matchAll(pattern))
+		ranges.push({start: match.index, end: match.index + match[0].length});
 	return ranges;
 }
 
 /** Widens ranges to whole graphemes (so "e" never paints half of "é") and merges overlaps; sorted. */
 export function normaliseRanges(text: string, ranges: readonly TextRange[]): TextRange[] {
 	const widened = ranges
-		.map(range => {
+		.map((range) => {
 			const start = snapToBoundary(text, Math.max(0, range.start));
 			const end = Math.min(text.length, range.end);
-			const snappedEnd = end <= start ? start : snapToBoundary(text, end) === end ? end : nextBoundary(text, end);
+			const snappedEnd =
+				end <= start ? start : snapToBoundary(text, end) === end ? end : nextBoundary(text, end);
 			return {start, end: snappedEnd};
 		})
-		.filter(range => range.end > range.start)
+		.filter((range) => range.end > range.start)
 		.sort((a, b) => a.start - b.start || a.end - b.end);
 	const merged: TextRange[] = [];
 	for (const range of widened) {
 		const last = merged.at(-1);
-		if (last !== undefined && range.start <= last.end) merged[merged.length - 1] = {start: last.start, end: Math.max(last.end, range.end)};
+		if (last !== undefined && range.start <= last.end)
+			merged[merged.length - 1] = {start: last.start, end: Math.max(last.end, range.end)};
 		else merged.push(range);
 	}
 	return merged;
@@ -67,7 +70,7 @@ export interface PaintLayer<S> {
  */
 export function paintRanges<S>(span: Span<S>, layers: readonly PaintLayer<S>[]): Span<S>[] {
 	const text = span.text;
-	const normalised = layers.map(layer => normaliseRanges(text, layer.ranges));
+	const normalised = layers.map((layer) => normaliseRanges(text, layer.ranges));
 	const cuts = new Set<number>([0, text.length]);
 	for (const ranges of normalised) for (const range of ranges) cuts.add(range.start).add(range.end);
 	const points = [...cuts].sort((a, b) => a - b);
@@ -77,10 +80,12 @@ export function paintRanges<S>(span: Span<S>, layers: readonly PaintLayer<S>[]):
 		const end = points[index + 1]!;
 		let style = span.style;
 		normalised.forEach((ranges, layer) => {
-			if (ranges.some(range => range.start <= start && end <= range.end)) style = layers[layer]!.styleFor(style);
+			if (ranges.some((range) => range.start <= start && end <= range.end))
+				style = layers[layer]!.styleFor(style);
 		});
 		const last = parts.at(-1);
-		if (last !== undefined && last.style === style) parts[parts.length - 1] = {text: last.text + text.slice(start, end), style};
+		if (last !== undefined && last.style === style)
+			parts[parts.length - 1] = {text: last.text + text.slice(start, end), style};
 		else parts.push({text: text.slice(start, end), style});
 	}
 	return parts.length === 0 ? [span] : parts;

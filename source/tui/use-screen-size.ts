@@ -9,7 +9,8 @@ export interface ScreenSize {
 
 export const FALLBACK_SIZE: ScreenSize = {columns: 80, rows: 24};
 
-const known = (value: number | undefined): value is number => value !== undefined && Number.isFinite(value) && value > 0;
+const known = (value: number | undefined): value is number =>
+	value !== undefined && Number.isFinite(value) && value > 0;
 
 /**
  * useWindowSize() re-renders on resize; the numbers come from the output stream
@@ -22,7 +23,15 @@ export function useScreenSize(override?: ScreenSize): ScreenSize {
 	if (override !== undefined) return override;
 	const stream = stdout as NodeJS.WriteStream;
 	return {
-		columns: known(stream.columns) ? stream.columns : known(windowSize.columns) && stream.isTTY ? windowSize.columns : FALLBACK_SIZE.columns,
-		rows: known(stream.rows) ? stream.rows : known(windowSize.rows) && stream.isTTY ? windowSize.rows : FALLBACK_SIZE.rows,
+		columns: known(stream.columns)
+			? stream.columns
+			: known(windowSize.columns) && stream.isTTY
+				? windowSize.columns
+				: FALLBACK_SIZE.columns,
+		rows: known(stream.rows)
+			? stream.rows
+			: known(windowSize.rows) && stream.isTTY
+				? windowSize.rows
+				: FALLBACK_SIZE.rows,
 	};
 }

@@ -25,7 +25,7 @@ export function useTrustQueue(trust: HostTrustPrompter | undefined): TrustQueue 
 
 	const answer = useCallback((entry: PendingTrust, trusted: boolean) => {
 		if (!pending.current.delete(entry)) return; // answered already
-		setQueue(current => current.filter(queued => queued !== entry));
+		setQueue((current) => current.filter((queued) => queued !== entry));
 		entry.resolve(trusted);
 	}, []);
 	const refuseAll = useCallback(() => {
@@ -35,11 +35,11 @@ export function useTrustQueue(trust: HostTrustPrompter | undefined): TrustQueue 
 	useEffect(() => {
 		if (trust === undefined) return undefined;
 		const unregister = trust.setHandler(
-			request =>
-				new Promise<boolean>(resolve => {
+			(request) =>
+				new Promise<boolean>((resolve) => {
 					const entry: PendingTrust = {request, resolve};
 					pending.current.add(entry);
-					setQueue(current => [...current, entry]);
+					setQueue((current) => [...current, entry]);
 				}),
 		);
 		const open = pending.current;

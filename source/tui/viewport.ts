@@ -53,9 +53,13 @@ export interface Viewport<R> {
 	readonly atBottom: boolean;
 }
 
-export function computeViewport<R>(source: EntrySource, cache: RowCache<R>, request: ViewportRequest): Viewport<R> {
+export function computeViewport<R>(
+	source: EntrySource,
+	cache: RowCache<R>,
+	request: ViewportRequest,
+): Viewport<R> {
 	const height = Math.max(0, Math.floor(request.height));
-	let offset = Math.max(0, Math.floor(request.offset));
+	const offset = Math.max(0, Math.floor(request.offset));
 	// Collected newest first, then reversed.
 	const collected: VisibleRow<R>[] = [];
 	let skipped = 0;
@@ -74,7 +78,10 @@ export function computeViewport<R>(source: EntrySource, cache: RowCache<R>, requ
 	}
 	if (index < 0 && collected.length < height && offset > 0) {
 		// Scrolled past the oldest line: pin the oldest row to the top instead.
-		return computeViewport(source, cache, {...request, offset: Math.max(0, skipped + collected.length - height)});
+		return computeViewport(source, cache, {
+			...request,
+			offset: Math.max(0, skipped + collected.length - height),
+		});
 	}
 	const top = collected.at(-1);
 	const atTop = index < 0 && (top === undefined || top.part === 0);
@@ -82,7 +89,12 @@ export function computeViewport<R>(source: EntrySource, cache: RowCache<R>, requ
 }
 
 /** Rows taken by entries newer than `afterId`: how far a scrolled-up view must shift to stay put. */
-export function rowsAfter<R>(source: EntrySource, cache: RowCache<R>, width: number, afterId: number): number {
+export function rowsAfter<R>(
+	source: EntrySource,
+	cache: RowCache<R>,
+	width: number,
+	afterId: number,
+): number {
 	let total = 0;
 	for (let index = source.length - 1; index >= 0; index--) {
 		const entry = source.at(index);

@@ -21,7 +21,7 @@ const widthOf = (items: readonly Grapheme[], from: number, to: number): number =
 const join = (items: readonly Grapheme[], from: number, to: number): string =>
 	items
 		.slice(from, to)
-		.map(item => item.text)
+		.map((item) => item.text)
 		.join('');
 
 /**
@@ -32,17 +32,18 @@ const join = (items: readonly Grapheme[], from: number, to: number): string =>
 export function visibleWindow(value: string, cursor: number, width: number, previousStart = 0): InputWindow {
 	if (width <= 0) return {start: 0, beforeCursor: '', underCursor: '', afterCursor: ''};
 	const items = graphemes(value);
-	let cursorIndex = items.findIndex(item => item.start >= cursor);
+	let cursorIndex = items.findIndex((item) => item.start >= cursor);
 	if (cursorIndex === -1) cursorIndex = items.length;
 	const cursorItem = items[cursorIndex];
 	const cursorWidth = Math.max(1, cursorItem?.width ?? 1);
 
-	let first = items.findIndex(item => item.start >= previousStart);
+	let first = items.findIndex((item) => item.start >= previousStart);
 	if (first === -1) first = items.length;
 	if (cursorIndex < first) {
 		// Scrolling left: keep about a third of the width as context before the cursor.
 		first = cursorIndex;
-		while (first > 0 && widthOf(items, first - 1, cursorIndex) + cursorWidth <= Math.floor(width / 3)) first--;
+		while (first > 0 && widthOf(items, first - 1, cursorIndex) + cursorWidth <= Math.floor(width / 3))
+			first--;
 	}
 	while (first < cursorIndex && widthOf(items, first, cursorIndex) + cursorWidth > width) first++;
 	// After deletions the tail may fit again: pull earlier text back into view.

@@ -74,7 +74,7 @@ export class Workspace {
 			{
 				...options,
 				scrollbackCap: options.scrollbackCap ?? this.options.scrollbackCap,
-				onMention: onMention === undefined ? options.onMention : event => onMention(tab, event),
+				onMention: onMention === undefined ? options.onMention : (event) => onMention(tab, event),
 			},
 			this.changed,
 		);
@@ -110,7 +110,7 @@ export class Workspace {
 
 	/** The tab of a room already open at this address, if any. */
 	find(url: string): RoomTab | undefined {
-		return this.list.find(tab => tab.client.url === url);
+		return this.list.find((tab) => tab.client.url === url);
 	}
 
 	private attachTo(tab: RoomTab): void {
@@ -140,7 +140,7 @@ export class Workspace {
 		const index = this.list.indexOf(tab);
 		if (index === -1) return Promise.resolve();
 		tab.dispose();
-		this.list = this.list.filter(other => other !== tab);
+		this.list = this.list.filter((other) => other !== tab);
 		if (this.list.length === 0) {
 			this.activeAt = 0;
 			this.changed();
@@ -154,12 +154,14 @@ export class Workspace {
 
 	/** Closes every room (quitting), then what was attached to each. The tabs stay listed, so the screen can say it is leaving. */
 	closeAll(): Promise<void> {
-		return Promise.all(this.list.map(tab => closeQuietly(tab.client).then(() => this.detach(tab)))).then(() => undefined);
+		return Promise.all(this.list.map((tab) => closeQuietly(tab.client).then(() => this.detach(tab)))).then(
+			() => undefined,
+		);
 	}
 
 	/** Runs every tab's detach now (quitting without waiting for the clients: the log files still get flushed). */
 	detachAll(): Promise<void> {
-		return Promise.all([...this.detachers.keys()].map(tab => this.detach(tab))).then(() => undefined);
+		return Promise.all([...this.detachers.keys()].map((tab) => this.detach(tab))).then(() => undefined);
 	}
 
 	/** Stops listening to every client without closing them (the screen went away); detaches what was attached. */

@@ -48,7 +48,8 @@ function toSpans<S>(cells: readonly Cell<S>[]): Span<S>[] {
 	const spans: Span<S>[] = [];
 	for (const cell of cells) {
 		const last = spans.at(-1);
-		if (last !== undefined && last.style === cell.style) spans[spans.length - 1] = {text: last.text + cell.text, style: cell.style};
+		if (last !== undefined && last.style === cell.style)
+			spans[spans.length - 1] = {text: last.text + cell.text, style: cell.style};
 		else spans.push({text: cell.text, style: cell.style});
 	}
 	return spans;
@@ -130,6 +131,6 @@ export function wrapSpans<S>(spans: readonly Span<S>[], width: number, indent = 
 export function wrapText(text: string, width: number, indent = 0): string[] {
 	const style = {};
 	return wrapSpans([{text, style}], width, indent).map(
-		row => ' '.repeat(row.indent) + row.spans.map(span => span.text).join(''),
+		(row) => ' '.repeat(row.indent) + row.spans.map((span) => span.text).join(''),
 	);
 }

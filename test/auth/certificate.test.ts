@@ -4,7 +4,8 @@ import {mkdtemp, rm, stat, unlink} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
-import {CERTIFICATE_FILE, fingerprintOf, KEY_FILE, loadOrCreateCertificate} from '../../server/tls/certificate.js';
+import {CERTIFICATE_FILE, KEY_FILE, loadOrCreateCertificate} from '../../server/tls/certificate.js';
+import {fingerprintOf} from '../../source/protocol/fingerprint.js';
 
 describe('server certificate', () => {
 	let dir: string;

@@ -20,8 +20,8 @@ describe('connection limiter', () => {
 
 	test('caps the total', () => {
 		const limiter = new ConnectionLimiter({maxPerAddress: 5, maxTotal: 3});
-		const leases = ['a', 'b', 'c'].map(host => limiter.tryAcquire(`192.0.2.${host.charCodeAt(0)}`));
-		assert.ok(leases.every(lease => lease.ok));
+		const leases = ['a', 'b', 'c'].map((host) => limiter.tryAcquire(`192.0.2.${host.charCodeAt(0)}`));
+		assert.ok(leases.every((lease) => lease.ok));
 		assert.deepEqual(limiter.tryAcquire('192.0.2.200'), {ok: false, reason: 'total'});
 		const first = leases[0];
 		if (first?.ok) first.release();

@@ -1,14 +1,22 @@
 import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
-import {DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder, FrameError} from '../../source/protocol/framing.js';
+import {
+	DEFAULT_MAX_FRAME_BYTES,
+	encodeFrame,
+	FrameDecoder,
+	FrameError,
+} from '../../source/protocol/framing.js';
 
-const text = (frames: Buffer[]): string[] => frames.map(frame => frame.toString('utf8'));
+const text = (frames: Buffer[]): string[] => frames.map((frame) => frame.toString('utf8'));
 const isFrameError = (code: string) => (error: unknown) => error instanceof FrameError && error.code === code;
 
 describe('framing', () => {
 	test('encodeFrame writes a 4-byte big-endian length', () => {
 		assert.deepEqual(encodeFrame(Buffer.from('hi')), Buffer.from([0, 0, 0, 2, 0x68, 0x69]));
-		assert.throws(() => encodeFrame(Buffer.alloc(DEFAULT_MAX_FRAME_BYTES + 1)), isFrameError('frame-too-large'));
+		assert.throws(
+			() => encodeFrame(Buffer.alloc(DEFAULT_MAX_FRAME_BYTES + 1)),
+			isFrameError('frame-too-large'),
+		);
 	});
 
 	test('reassembles frames delivered one byte at a time', () => {
@@ -24,7 +32,7 @@ describe('framing', () => {
 	test('returns many frames from one chunk, including empty ones', () => {
 		const decoder = new FrameDecoder();
 		const payloads = ['a', '', 'bc', '{"t":"ping","ts":1}', 'ü'];
-		const chunk = Buffer.concat(payloads.map(p => encodeFrame(Buffer.from(p))));
+		const chunk = Buffer.concat(payloads.map((p) => encodeFrame(Buffer.from(p))));
 		assert.deepEqual(text(decoder.push(chunk)), payloads);
 	});
 

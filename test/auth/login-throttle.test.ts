@@ -4,7 +4,12 @@ import {LoginThrottle} from '../../server/auth/login-throttle.js';
 
 function fakeClock(start = 1_000_000): {now: () => number; advance: (ms: number) => void} {
 	let time = start;
-	return {now: () => time, advance: ms => void (time += ms)};
+	return {
+		now: () => time,
+		advance: (ms) => {
+			time += ms;
+		},
+	};
 }
 
 describe('login throttle', () => {
@@ -17,8 +22,16 @@ describe('login throttle', () => {
 			clock.advance(1000);
 		}
 		// Failures at t=0..4s; now t=5s. The first leaves the window at t=60s.
-		assert.deepEqual(throttle.check('alice', '10.0.0.2'), {allowed: false, retryAfterMs: 55_000, scope: 'account'});
-		assert.deepEqual(throttle.check('ALICE', '10.0.0.2'), {allowed: false, retryAfterMs: 55_000, scope: 'account'});
+		assert.deepEqual(throttle.check('alice', '10.0.0.2'), {
+			allowed: false,
+			retryAfterMs: 55_000,
+			scope: 'account',
+		});
+		assert.deepEqual(throttle.check('ALICE', '10.0.0.2'), {
+			allowed: false,
+			retryAfterMs: 55_000,
+			scope: 'account',
+		});
 		assert.deepEqual(throttle.check('bob', '10.0.0.2'), {allowed: true});
 		clock.advance(54_999);
 		assert.equal(throttle.check('alice', '10.0.0.2').allowed, false);
@@ -26,7 +39,11 @@ describe('login throttle', () => {
 		assert.deepEqual(throttle.check('alice', '10.0.0.2'), {allowed: true});
 		// The window slides: one more failure locks again until the second-oldest ages out.
 		throttle.recordFailure('alice', '10.0.0.2');
-		assert.deepEqual(throttle.check('alice', '10.0.0.3'), {allowed: false, retryAfterMs: 1000, scope: 'account'});
+		assert.deepEqual(throttle.check('alice', '10.0.0.3'), {
+			allowed: false,
+			retryAfterMs: 1000,
+			scope: 'account',
+		});
 	});
 
 	test('unknown accounts are throttled exactly like real ones', () => {
@@ -40,15 +57,26 @@ describe('login throttle', () => {
 		const clock = fakeClock();
 		const throttle = new LoginThrottle({now: clock.now, perAddress: {maxFailures: 3, windowMs: 10_000}});
 		for (const name of ['a', 'b', 'c']) throttle.recordFailure(name, '192.0.2.7');
-		assert.deepEqual(throttle.check('d', '192.0.2.7'), {allowed: false, retryAfterMs: 10_000, scope: 'address'});
-		assert.deepEqual(throttle.check('d', '::ffff:192.0.2.7'), {allowed: false, retryAfterMs: 10_000, scope: 'address'});
+		assert.deepEqual(throttle.check('d', '192.0.2.7'), {
+			allowed: false,
+			retryAfterMs: 10_000,
+			scope: 'address',
+		});
+		assert.deepEqual(throttle.check('d', '::ffff:192.0.2.7'), {
+			allowed: false,
+			retryAfterMs: 10_000,
+			scope: 'address',
+		});
 		assert.deepEqual(throttle.check('d', '192.0.2.8'), {allowed: true});
 		clock.advance(10_000);
 		assert.deepEqual(throttle.check('d', '192.0.2.7'), {allowed: true});
 	});
 
 	test('IPv6 addresses in one /64 share a budget', () => {
-		const throttle = new LoginThrottle({now: fakeClock().now, perAddress: {maxFailures: 2, windowMs: 10_000}});
+		const throttle = new LoginThrottle({
+			now: fakeClock().now,
+			perAddress: {maxFailures: 2, windowMs: 10_000},
+		});
 		throttle.recordFailure('a', '2001:db8:1:2::1');
 		throttle.recordFailure('b', '2001:db8:1:2:ffff::9');
 		assert.equal(throttle.check('c', '2001:db8:1:2:abcd::1').allowed, false);
@@ -56,7 +84,10 @@ describe('login throttle', () => {
 	});
 
 	test('success clears the account but not the address', () => {
-		const throttle = new LoginThrottle({now: fakeClock().now, perAddress: {maxFailures: 6, windowMs: 60_000}});
+		const throttle = new LoginThrottle({
+			now: fakeClock().now,
+			perAddress: {maxFailures: 6, windowMs: 60_000},
+		});
 		for (let i = 0; i < 5; i++) throttle.recordFailure('alice', '10.0.0.1');
 		throttle.recordSuccess('alice');
 		assert.deepEqual(throttle.check('alice', '10.0.0.9'), {allowed: true});

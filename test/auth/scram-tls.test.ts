@@ -5,8 +5,14 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {connect, createServer, type TLSSocket} from 'node:tls';
 import {test} from 'node:test';
-import {deriveVerifier, ScramClient, ScramServer, tlsExporterChannelBinding} from '../../source/protocol/scram.js';
-import {fingerprintOf, loadOrCreateCertificate} from '../../server/tls/certificate.js';
+import {
+	deriveVerifier,
+	ScramClient,
+	ScramServer,
+	tlsExporterChannelBinding,
+} from '../../source/protocol/scram.js';
+import {loadOrCreateCertificate} from '../../server/tls/certificate.js';
+import {fingerprintOf} from '../../source/protocol/fingerprint.js';
 
 test('SCRAM-SHA-256-PLUS binds to a real TLS 1.3 connection made with the generated certificate', async () => {
 	const dir = await mkdtemp(join(tmpdir(), 'parley-tls-'));
@@ -18,7 +24,12 @@ test('SCRAM-SHA-256-PLUS binds to a real TLS 1.3 connection made with the genera
 	const address = server.address();
 	assert.ok(address !== null && typeof address === 'object');
 	// Trust on first use: no CA check here, the fingerprint is what gets pinned.
-	const client = connect({host: '127.0.0.1', port: address.port, rejectUnauthorized: false, minVersion: 'TLSv1.3'});
+	const client = connect({
+		host: '127.0.0.1',
+		port: address.port,
+		rejectUnauthorized: false,
+		minVersion: 'TLSv1.3',
+	});
 	try {
 		await once(client, 'secureConnect');
 		const [serverSide] = await accepted;
@@ -34,12 +45,14 @@ test('SCRAM-SHA-256-PLUS binds to a real TLS 1.3 connection made with the genera
 		const scramClient = new ScramClient({username: 'alice', password: 'pw', channelBinding: clientBinding});
 		const credential = await deriveVerifier('pw');
 		const scramServer = new ScramServer({
-			lookup: async name => (name === 'alice' ? credential : undefined),
+			lookup: async (name) => (name === 'alice' ? credential : undefined),
 			serverSecret: Buffer.alloc(32, 7),
 			channelBinding: serverBinding,
 			requireChannelBinding: true,
 		});
-		const outcome = await scramServer.final(await scramClient.final(await scramServer.first(scramClient.first())));
+		const outcome = await scramServer.final(
+			await scramClient.final(await scramServer.first(scramClient.first())),
+		);
 		assert.equal(outcome.ok, true);
 		scramClient.verifyServer(outcome.serverFinal);
 		serverSide.destroy();

@@ -31,9 +31,12 @@ const RFC = {
 	serverFinal: 'v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=',
 };
 
-function serverFor(users: Record<string, ScramCredential>, options: Partial<ScramServerOptions> = {}): ScramServer {
+function serverFor(
+	users: Record<string, ScramCredential>,
+	options: Partial<ScramServerOptions> = {},
+): ScramServer {
 	return new ScramServer({
-		lookup: async name => users[name],
+		lookup: async (name) => users[name],
 		serverSecret: SECRET,
 		...options,
 	});
@@ -42,7 +45,7 @@ function serverFor(users: Record<string, ScramCredential>, options: Partial<Scra
 const aliceCredential = deriveVerifier('correct horse');
 
 function rejectsWith(reason: string): (error: unknown) => boolean {
-	return error => error instanceof ScramError && error.reason === reason;
+	return (error) => error instanceof ScramError && error.reason === reason;
 }
 
 describe('SCRAM-SHA-256', () => {
@@ -142,12 +145,19 @@ describe('SCRAM-SHA-256', () => {
 		const outcome = await server.final(await client.final(await server.first(client.first())));
 		const signature = Buffer.from(outcome.serverFinal.slice(2), 'base64');
 		signature[5] = (signature[5] as number) ^ 0x80;
-		assert.throws(() => client.verifyServer(`v=${signature.toString('base64')}`), rejectsWith('invalid-proof'));
+		assert.throws(
+			() => client.verifyServer(`v=${signature.toString('base64')}`),
+			rejectsWith('invalid-proof'),
+		);
 	});
 
 	test('mismatched channel binding data is rejected', async () => {
 		// A man in the middle terminates TLS twice, so each side sees different keying material.
-		const client = new ScramClient({username: 'alice', password: 'correct horse', channelBinding: randomBytes(32)});
+		const client = new ScramClient({
+			username: 'alice',
+			password: 'correct horse',
+			channelBinding: randomBytes(32),
+		});
 		const server = serverFor({alice: await aliceCredential}, {channelBinding: randomBytes(32)});
 		const outcome = await server.final(await client.final(await server.first(client.first())));
 		assert.deepEqual(outcome, {
@@ -171,13 +181,28 @@ describe('SCRAM-SHA-256', () => {
 		const binding = randomBytes(32);
 		const tlsServer = () => serverFor({}, {channelBinding: binding});
 		// 'y' while we offered -PLUS means the offer was stripped: a downgrade.
-		await assert.rejects(tlsServer().first('y,,n=alice,r=abc'), rejectsWith('server-does-support-channel-binding'));
-		await assert.rejects(tlsServer().first('p=tls-unique,,n=alice,r=abc'), rejectsWith('unsupported-channel-binding-type'));
-		await assert.rejects(serverFor({}).first('p=tls-exporter,,n=alice,r=abc'), rejectsWith('channel-binding-not-supported'));
+		await assert.rejects(
+			tlsServer().first('y,,n=alice,r=abc'),
+			rejectsWith('server-does-support-channel-binding'),
+		);
+		await assert.rejects(
+			tlsServer().first('p=tls-unique,,n=alice,r=abc'),
+			rejectsWith('unsupported-channel-binding-type'),
+		);
+		await assert.rejects(
+			serverFor({}).first('p=tls-exporter,,n=alice,r=abc'),
+			rejectsWith('channel-binding-not-supported'),
+		);
 		await assert.rejects(serverFor({}).first('x,,n=alice,r=abc'), rejectsWith('invalid-encoding'));
 		await assert.rejects(serverFor({}).first('n,a=bob,n=alice,r=abc'), rejectsWith('other-error'));
-		await assert.rejects(serverFor({}).first('n,,m=ext,n=alice,r=abc'), rejectsWith('extensions-not-supported'));
-		await assert.rejects(serverFor({}).first('n,,n=al=41ice,r=abc'), rejectsWith('invalid-username-encoding'));
+		await assert.rejects(
+			serverFor({}).first('n,,m=ext,n=alice,r=abc'),
+			rejectsWith('extensions-not-supported'),
+		);
+		await assert.rejects(
+			serverFor({}).first('n,,n=al=41ice,r=abc'),
+			rejectsWith('invalid-username-encoding'),
+		);
 		await assert.rejects(serverFor({}).first('n,,r=abc,n=alice'), rejectsWith('invalid-encoding'));
 		await assert.rejects(
 			serverFor({}, {channelBinding: binding, requireChannelBinding: true}).first('n,,n=alice,r=abc'),
@@ -186,7 +211,12 @@ describe('SCRAM-SHA-256', () => {
 	});
 
 	test('a client that could bind but saw no -PLUS offer says y', () => {
-		const client = new ScramClient({username: 'a', password: 'b', channelBinding: randomBytes(32), serverOffersPlus: false});
+		const client = new ScramClient({
+			username: 'a',
+			password: 'b',
+			channelBinding: randomBytes(32),
+			serverOffersPlus: false,
+		});
 		assert.ok(client.first().startsWith('y,,n=a,r='));
 		assert.equal(client.mechanism, 'SCRAM-SHA-256');
 	});
@@ -209,7 +239,10 @@ describe('SCRAM-SHA-256', () => {
 		};
 		assert.equal(await saltFor('nobody'), await saltFor('nobody'));
 		assert.notEqual(await saltFor('nobody'), await saltFor('somebody'));
-		assert.notEqual(await saltFor('nobody'), await saltFor('nobody', {serverSecret: Buffer.from('another secret')}));
+		assert.notEqual(
+			await saltFor('nobody'),
+			await saltFor('nobody', {serverSecret: Buffer.from('another secret')}),
+		);
 		const lower = {canonicalName: (name: string) => name.toLowerCase()};
 		assert.equal(await saltFor('Nobody', lower), await saltFor('nobody', lower));
 		assert.deepEqual(fakeCredential(SECRET, 'x').salt, fakeCredential(SECRET, 'x').salt);

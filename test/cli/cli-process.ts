@@ -16,7 +16,12 @@ export function cliEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Proc
 		if (key.startsWith('NODE_TEST') || key === 'NODE_OPTIONS' || key === 'PARLEY_PASSWORD') continue;
 		env[key] = value;
 	}
-	return {...env, XDG_CONFIG_HOME: path.join(home, 'config'), XDG_DATA_HOME: path.join(home, 'data'), ...extra};
+	return {
+		...env,
+		XDG_CONFIG_HOME: path.join(home, 'config'),
+		XDG_DATA_HOME: path.join(home, 'data'),
+		...extra,
+	};
 }
 
 export interface CliResult {
@@ -65,15 +70,21 @@ export class CliProcess {
 	}
 
 	lines(): string[] {
-		return this.stdout.split('\n').filter(line => line !== '');
+		return this.stdout.split('\n').filter((line) => line !== '');
 	}
 
 	/** Waits until stdout's complete lines satisfy `probe`; a timeout shows both streams. */
-	async waitForLines<T>(probe: (lines: string[]) => T | undefined | false, what: string, timeout = 15_000): Promise<T> {
+	async waitForLines<T>(
+		probe: (lines: string[]) => T | undefined | false,
+		what: string,
+		timeout = 15_000,
+	): Promise<T> {
 		try {
 			return await waitFor(() => probe(this.lines()), {timeout, interval: 20, what});
 		} catch (error) {
-			throw new Error(`${(error as Error).message}\n--- stdout ---\n${this.stdout.slice(-2000)}\n--- stderr ---\n${this.stderr}`);
+			throw new Error(
+				`${(error as Error).message}\n--- stdout ---\n${this.stdout.slice(-2000)}\n--- stderr ---\n${this.stderr}`,
+			);
 		}
 	}
 }
@@ -88,18 +99,18 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv, stdin = 
 /** A local TCP port nothing listens on (bound, then released). */
 export async function unusedTcpPort(): Promise<number> {
 	const server = net.createServer();
-	await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 	const {port} = server.address() as net.AddressInfo;
-	await new Promise<void>(resolve => server.close(() => resolve()));
+	await new Promise<void>((resolve) => server.close(() => resolve()));
 	return port;
 }
 
 /** A local UDP port nothing listens on (bound, then released). */
 export async function unusedUdpPort(): Promise<number> {
 	const socket = dgram.createSocket('udp4');
-	await new Promise<void>(resolve => socket.bind(0, '127.0.0.1', resolve));
+	await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
 	const {port} = socket.address();
-	await new Promise<void>(resolve => socket.close(() => resolve()));
+	await new Promise<void>((resolve) => socket.close(() => resolve()));
 	return port;
 }
 
@@ -115,4 +126,5 @@ export interface JsonEvent {
 	reason?: string;
 }
 
-export const parseJsonLines = (lines: readonly string[]): JsonEvent[] => lines.map(line => JSON.parse(line) as JsonEvent);
+export const parseJsonLines = (lines: readonly string[]): JsonEvent[] =>
+	lines.map((line) => JSON.parse(line) as JsonEvent);

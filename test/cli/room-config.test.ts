@@ -81,8 +81,14 @@ describe('parseRoomConfig', () => {
 			['{"rooms": {"a": "udp://h:1"}}', /rooms\.a: expected an object like \{"url": "udp:\/\/h:1"\}/],
 			['{"rooms": {"a": {"nick": "x"}}}', /rooms\.a\.url: missing/],
 			['{"rooms": {"a": {"url": "not a url"}}}', /rooms\.a\.url: not a room address/],
-			['{"rooms": {"a": {"url": "udp://h:1", "nik": "x"}}}', /rooms\.a\.nik: unknown setting \(expected url, nick, user\)/],
-			['{"rooms": {"a": {"url": "tcp://h:1", "password": "x"}}}', /rooms\.a\.password: passwords are not kept in this file/],
+			[
+				'{"rooms": {"a": {"url": "udp://h:1", "nik": "x"}}}',
+				/rooms\.a\.nik: unknown setting \(expected url, nick, user\)/,
+			],
+			[
+				'{"rooms": {"a": {"url": "tcp://h:1", "password": "x"}}}',
+				/rooms\.a\.password: passwords are not kept in this file/,
+			],
 			['{"rooms": {"a": {"url": "udp://h:1", "nick": "two words"}}}', /rooms\.a\.nick: a nick may use/],
 			['{"rooms": {"a": {"url": "tcp://h:1", "user": 7}}}', /rooms\.a\.user: expected a string/],
 			['{"rooms": {"a b": {"url": "udp://h:1"}}}', /rooms\.a b: room names are/],
@@ -121,13 +127,19 @@ describe('resolving a room argument', () => {
 	});
 
 	test('an unknown name lists the configured ones', () => {
-		assert.throws(() => resolveRoomIn(config, 'nope'), (error: unknown) => {
-			assert.ok(error instanceof UnknownRoomError);
-			assert.equal(error.message, 'no room named nope (configured: lobby, work, v6)');
-			return true;
-		});
+		assert.throws(
+			() => resolveRoomIn(config, 'nope'),
+			(error: unknown) => {
+				assert.ok(error instanceof UnknownRoomError);
+				assert.equal(error.message, 'no room named nope (configured: lobby, work, v6)');
+				return true;
+			},
+		);
 		const empty = parseRoomConfig('', FILE);
-		assert.throws(() => resolveRoomIn(empty, 'nope'), /no room named nope \(no rooms are configured; add them to \/home\/alice/);
+		assert.throws(
+			() => resolveRoomIn(empty, 'nope'),
+			/no room named nope \(no rooms are configured; add them to \/home\/alice/,
+		);
 	});
 
 	test('names are exact: no case folding, no partial matches', () => {
@@ -223,12 +235,30 @@ describe('pieces of send and tail', () => {
 
 	test('formats: plain text and JSON lines', () => {
 		const ts = new Date(2025, 0, 2, 9, 5, 7).getTime(); // local time, as tail prints
-		const message = {type: 'message', seq: 4, ts, from: 'bob', text: 'hi\nthere', action: false, self: false, history: false} as const;
+		const message = {
+			type: 'message',
+			seq: 4,
+			ts,
+			from: 'bob',
+			text: 'hi\nthere',
+			action: false,
+			self: false,
+			history: false,
+		} as const;
 		assert.equal(formatPlain(message), '09:05:07 bob: hi\n         there');
 		assert.equal(formatPlain({...message, action: true, text: 'waves'}), '09:05:07 * bob waves');
-		assert.equal(formatPlain({type: 'presence', ts, kind: 'join', nick: 'carol'}), '09:05:07 -- carol joined');
-		assert.equal(formatPlain({type: 'presence', ts, kind: 'nick', nick: 'c2', old: 'carol'}), '09:05:07 -- carol is now known as c2');
-		assert.equal(formatPlain({type: 'direct', ts, from: 'bob', to: 'me', text: 'psst', self: false}), '09:05:07 [dm] bob → me: psst');
+		assert.equal(
+			formatPlain({type: 'presence', ts, kind: 'join', nick: 'carol'}),
+			'09:05:07 -- carol joined',
+		);
+		assert.equal(
+			formatPlain({type: 'presence', ts, kind: 'nick', nick: 'c2', old: 'carol'}),
+			'09:05:07 -- carol is now known as c2',
+		);
+		assert.equal(
+			formatPlain({type: 'direct', ts, from: 'bob', to: 'me', text: 'psst', self: false}),
+			'09:05:07 [dm] bob → me: psst',
+		);
 		assert.deepEqual(JSON.parse(formatJson(message)), {
 			seq: 4,
 			time: new Date(ts).toISOString(),
@@ -237,13 +267,16 @@ describe('pieces of send and tail', () => {
 			kind: 'message',
 		});
 		assert.deepEqual(JSON.parse(formatJson({...message, history: true, action: true})).kind, 'action');
-		assert.deepEqual(JSON.parse(formatJson({type: 'presence', ts, kind: 'kick', nick: 'eve', reason: 'flooding'})), {
-			seq: null,
-			time: new Date(ts).toISOString(),
-			nick: 'eve',
-			text: 'eve was removed (flooding)',
-			kind: 'kick',
-			reason: 'flooding',
-		});
+		assert.deepEqual(
+			JSON.parse(formatJson({type: 'presence', ts, kind: 'kick', nick: 'eve', reason: 'flooding'})),
+			{
+				seq: null,
+				time: new Date(ts).toISOString(),
+				nick: 'eve',
+				text: 'eve was removed (flooding)',
+				kind: 'kick',
+				reason: 'flooding',
+			},
+		);
 	});
 });

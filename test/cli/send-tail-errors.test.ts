@@ -49,7 +49,7 @@ describe('cannot connect: status 3', () => {
 
 	test('UDP: something at the address that never answers (the handshake gives up)', async () => {
 		const silent = dgram.createSocket('udp4');
-		await new Promise<void>(resolve => silent.bind(0, '127.0.0.1', resolve));
+		await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
 		try {
 			const url = `udp://127.0.0.1:${silent.address().port}`;
 			const result = await runCli(['send', url, '--nick', 'x'], env, 'hello\n');
@@ -62,7 +62,11 @@ describe('cannot connect: status 3', () => {
 
 	test('TCP: connection refused', async () => {
 		const url = `tcp://127.0.0.1:${await unusedTcpPort()}`;
-		const result = await runCli(['send', url, '--user', 'alice'], {...env, PARLEY_PASSWORD: 'whatever1'}, 'hello\n');
+		const result = await runCli(
+			['send', url, '--user', 'alice'],
+			{...env, PARLEY_PASSWORD: 'whatever1'},
+			'hello\n',
+		);
 		assert.equal(result.code, EXIT.connect, result.stderr);
 		assert.match(result.stderr, /cannot connect to tcp:\/\/127\.0\.0\.1:\d+: connection refused/);
 	});
@@ -80,7 +84,12 @@ describe('TCP room: auth and host keys', () => {
 		store = await openSqliteStore(dataDir);
 		const tls = await loadOrCreateCertificate(dataDir);
 		fingerprint = fingerprintOf(tls.cert);
-		server = await startTcpRoomServer({port: 0, store, serverSecret: await loadOrCreateServerSecret(dataDir), tls});
+		server = await startTcpRoomServer({
+			port: 0,
+			store,
+			serverSecret: await loadOrCreateServerSecret(dataDir),
+			tls,
+		});
 		url = `tcp://127.0.0.1:${server.port}`;
 		knownHosts = path.join(home, 'config', 'parley', 'known_hosts');
 		await store.createUser('alice', await deriveVerifier('right password'));
@@ -93,7 +102,11 @@ describe('TCP room: auth and host keys', () => {
 
 	test('an unknown server is not trusted without --accept-new (status 6, fingerprint shown), and nothing is pinned', async () => {
 		for (const command of ['send', 'tail']) {
-			const result = await runCli([command, url, '--user', 'alice'], {...env, PARLEY_PASSWORD: 'right password'}, 'hello\n');
+			const result = await runCli(
+				[command, url, '--user', 'alice'],
+				{...env, PARLEY_PASSWORD: 'right password'},
+				'hello\n',
+			);
 			assert.equal(result.code, EXIT.hostKey, result.stderr);
 			assert.ok(result.stderr.includes(fingerprint), result.stderr);
 			assert.match(result.stderr, /not trusted/);
@@ -104,7 +117,11 @@ describe('TCP room: auth and host keys', () => {
 	});
 
 	test('a wrong password is status 4 (and --accept-new pins the server anyway)', async () => {
-		const result = await runCli(['send', url, '--user', 'alice', '--password-stdin', '--accept-new'], env, 'wrong password\nhello\n');
+		const result = await runCli(
+			['send', url, '--user', 'alice', '--password-stdin', '--accept-new'],
+			env,
+			'wrong password\nhello\n',
+		);
 		assert.equal(result.code, EXIT.auth, result.stderr);
 		assert.match(result.stderr, /invalid user name or password/);
 		assert.ok((await readFile(knownHosts, 'utf8')).includes(fingerprint));
@@ -112,7 +129,11 @@ describe('TCP room: auth and host keys', () => {
 	});
 
 	test('the right password after pinning works without --accept-new', async () => {
-		const result = await runCli(['send', url, '--user', 'alice'], {...env, PARLEY_PASSWORD: 'right password'}, 'hello\n');
+		const result = await runCli(
+			['send', url, '--user', 'alice'],
+			{...env, PARLEY_PASSWORD: 'right password'},
+			'hello\n',
+		);
 		assert.equal(result.code, EXIT.ok, result.stderr);
 		assert.equal(result.stderr, '');
 	});
@@ -120,8 +141,14 @@ describe('TCP room: auth and host keys', () => {
 	test('a changed certificate is status 6 with a warning, even with --accept-new', async () => {
 		const other = path.join(home, 'changed');
 		await mkdir(path.join(other, 'config', 'parley'), {recursive: true});
-		await writeFile(path.join(other, 'config', 'parley', 'known_hosts'), `127.0.0.1:${server.port} SHA256:${'A'.repeat(43)}=\n`);
-		const result = await runCli(['tail', url, '--user', 'alice', '--accept-new'], cliEnv(other, {PARLEY_PASSWORD: 'right password'}));
+		await writeFile(
+			path.join(other, 'config', 'parley', 'known_hosts'),
+			`127.0.0.1:${server.port} SHA256:${'A'.repeat(43)}=\n`,
+		);
+		const result = await runCli(
+			['tail', url, '--user', 'alice', '--accept-new'],
+			cliEnv(other, {PARLEY_PASSWORD: 'right password'}),
+		);
 		assert.equal(result.code, EXIT.hostKey, result.stderr);
 		assert.match(result.stderr, /CHANGED/);
 	});
@@ -161,7 +188,10 @@ describe('UDP room: rejected lines and usage', () => {
 		assert.match(result.stderr, /2 of 4 lines not sent/);
 		await waitFor(() => seen.texts().includes('after'), {what: 'the last line'});
 		assert.deepEqual(
-			seen.of('message').filter(m => m.from === 'sender').map(m => m.text),
+			seen
+				.of('message')
+				.filter((m) => m.from === 'sender')
+				.map((m) => m.text),
 			['before', 'after'],
 		);
 	});
@@ -188,7 +218,7 @@ describe('UDP room: rejected lines and usage', () => {
 			assert.equal(result.code, EXIT.usage, `${args.join(' ')}: ${result.stderr}`);
 			assert.match(result.stderr, pattern, args.join(' '));
 		}
-		assert.equal(seen.of('message').filter(m => m.from === 'a').length, 0);
+		assert.equal(seen.of('message').filter((m) => m.from === 'a').length, 0);
 	});
 
 	test('--help documents the exit statuses', async () => {
@@ -204,7 +234,10 @@ describe('UDP room: rejected lines and usage', () => {
 
 	test('tail exits 3 when the server goes away and does not come back within --timeout', async () => {
 		const lonely = await startUdpRoomServer({port: 0});
-		const tail = new CliProcess(['tail', `udp://127.0.0.1:${lonely.port}`, '--nick', 'waiting', '--timeout', '1'], env);
+		const tail = new CliProcess(
+			['tail', `udp://127.0.0.1:${lonely.port}`, '--nick', 'waiting', '--timeout', '1'],
+			env,
+		);
 		await waitFor(() => lonely.room.findMember('waiting'), {timeout: 10_000, what: 'tail to join'});
 		await lonely.close(); // says bye with retry: tail reconnects, then gives up
 		const result = await tail.exited;

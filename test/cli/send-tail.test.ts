@@ -24,7 +24,7 @@ const numbered = (count: number, prefix: string): string[] =>
 
 /** tail's JSON message lines from `nick`, parsed. */
 const messagesFrom = (lines: readonly string[], nick: string) =>
-	parseJsonLines(lines).filter(event => event.kind === 'message' && event.nick === nick);
+	parseJsonLines(lines).filter((event) => event.kind === 'message' && event.nick === nick);
 
 async function stopTail(tail: CliProcess): Promise<void> {
 	tail.kill('SIGTERM');
@@ -69,29 +69,51 @@ describe('parley send/tail in a UDP room', () => {
 			const sent = numbered(200, 'udp line');
 			const before = seen.of('message').length;
 			// The nick comes from rooms.json; blank lines are skipped, CRLF is accepted.
-			const result = await runCli(['send', 'lobby'], env, `${sent.slice(0, 100).join('\n')}\n\n   \n${sent.slice(100).join('\r\n')}\n`);
+			const result = await runCli(
+				['send', 'lobby'],
+				env,
+				`${sent.slice(0, 100).join('\n')}\n\n   \n${sent.slice(100).join('\r\n')}\n`,
+			);
 			assert.equal(result.code, 0, result.stderr);
 			assert.equal(result.stderr, '');
 			assert.equal(result.stdout, '');
 
 			// send exits only after every line was acknowledged, so the room has them all now.
-			const inRoom = seen.of('message').slice(before).filter(m => m.from === 'sender');
-			assert.deepEqual(inRoom.map(m => m.text), sent);
+			const inRoom = seen
+				.of('message')
+				.slice(before)
+				.filter((m) => m.from === 'sender');
+			assert.deepEqual(
+				inRoom.map((m) => m.text),
+				sent,
+			);
 
-			const received = await tail.waitForLines(lines => {
+			const received = await tail.waitForLines((lines) => {
 				const messages = messagesFrom(lines, 'sender');
 				return messages.length >= sent.length && messages;
 			}, 'all 200 lines in tail');
-			assert.deepEqual(received.map(event => event.text), sent, 'in order, exactly once');
-			const seqs = received.map(event => event.seq ?? -1);
-			assert.ok(seqs.every((seq, index) => index === 0 || seq > seqs[index - 1]!), 'sequence numbers increase');
-			assert.ok(received.every(event => typeof event.time === 'string' && !Number.isNaN(Date.parse(event.time))));
+			assert.deepEqual(
+				received.map((event) => event.text),
+				sent,
+				'in order, exactly once',
+			);
+			const seqs = received.map((event) => event.seq ?? -1);
+			assert.ok(
+				seqs.every((seq, index) => index === 0 || seq > seqs[index - 1]!),
+				'sequence numbers increase',
+			);
+			assert.ok(
+				received.every((event) => typeof event.time === 'string' && !Number.isNaN(Date.parse(event.time))),
+			);
 			// The sender left properly rather than timing out.
 			await tail.waitForLines(
-				lines => parseJsonLines(lines).some(event => event.kind === 'leave' && event.nick === 'sender'),
+				(lines) => parseJsonLines(lines).some((event) => event.kind === 'leave' && event.nick === 'sender'),
 				"the sender's leave",
 			);
-			assert.ok(!parseJsonLines(tail.lines()).some(event => event.nick === 'tailer' && event.kind === 'join'), 'tail does not announce itself');
+			assert.ok(
+				!parseJsonLines(tail.lines()).some((event) => event.nick === 'tailer' && event.kind === 'join'),
+				'tail does not announce itself',
+			);
 			assert.equal(server.room.stats.rateLimited, 0);
 		} finally {
 			await stopTail(tail);
@@ -105,14 +127,32 @@ describe('parley send/tail in a UDP room', () => {
 			const result = await runCli(['send', url, '--nick', 'bob'], env, 'hello there\nsecond\n');
 			assert.equal(result.code, 0, result.stderr);
 			watcher.say('waves', {action: true});
-			await tail.waitForLines(lines => lines.some(line => line.endsWith('* watcher waves')), 'the action');
+			await tail.waitForLines(
+				(lines) => lines.some((line) => line.endsWith('* watcher waves')),
+				'the action',
+			);
 			const lines = tail.lines();
 			const time = String.raw`\d\d:\d\d:\d\d`;
-			assert.ok(lines.some(line => new RegExp(`^${time} -- bob joined$`).test(line)), lines.join('\n'));
-			assert.ok(lines.some(line => new RegExp(`^${time} bob: hello there$`).test(line)), lines.join('\n'));
-			assert.ok(lines.some(line => new RegExp(`^${time} bob: second$`).test(line)), lines.join('\n'));
-			assert.ok(lines.some(line => new RegExp(`^${time} -- bob left$`).test(line)), lines.join('\n'));
-			assert.ok(lines.some(line => new RegExp(`^${time} \\* watcher waves$`).test(line)), lines.join('\n'));
+			assert.ok(
+				lines.some((line) => new RegExp(`^${time} -- bob joined$`).test(line)),
+				lines.join('\n'),
+			);
+			assert.ok(
+				lines.some((line) => new RegExp(`^${time} bob: hello there$`).test(line)),
+				lines.join('\n'),
+			);
+			assert.ok(
+				lines.some((line) => new RegExp(`^${time} bob: second$`).test(line)),
+				lines.join('\n'),
+			);
+			assert.ok(
+				lines.some((line) => new RegExp(`^${time} -- bob left$`).test(line)),
+				lines.join('\n'),
+			);
+			assert.ok(
+				lines.some((line) => new RegExp(`^${time} \\* watcher waves$`).test(line)),
+				lines.join('\n'),
+			);
 		} finally {
 			await stopTail(tail);
 		}
@@ -136,11 +176,21 @@ describe('parley send over a lossy path', () => {
 		try {
 			await watcher.connect('watcher');
 			const sent = Array.from({length: 50}, (_, index) => `lossy ${index + 1}`);
-			const result = await runCli(['send', `udp://127.0.0.1:${proxy.port}`, '--nick', 'lossy'], cliEnv(home), `${sent.join('\n')}\n`);
+			const result = await runCli(
+				['send', `udp://127.0.0.1:${proxy.port}`, '--nick', 'lossy'],
+				cliEnv(home),
+				`${sent.join('\n')}\n`,
+			);
 			assert.equal(result.code, 0, result.stderr);
 			assert.equal(proxy.dropped, 4);
 			await waitFor(() => seen.texts().includes('lossy 50'), {what: 'the last line'});
-			assert.deepEqual(seen.of('message').filter(m => m.from === 'lossy').map(m => m.text), sent);
+			assert.deepEqual(
+				seen
+					.of('message')
+					.filter((m) => m.from === 'lossy')
+					.map((m) => m.text),
+				sent,
+			);
 		} finally {
 			await watcher.close();
 			await proxy.close();
@@ -176,12 +226,17 @@ describe('parley send paces itself under the room rate limit', () => {
 			const elapsed = Date.now() - started;
 			assert.equal(result.code, 0, result.stderr);
 			assert.equal(server.room.stats.rateLimited, 0, 'never over the limit');
-			await waitFor(() => seen.of('message').filter(m => m.from === 'flood').length >= count, {what: 'every line at the watcher'});
+			await waitFor(() => seen.of('message').filter((m) => m.from === 'flood').length >= count, {
+				what: 'every line at the watcher',
+			});
 			assert.deepEqual(
-				seen.of('message').filter(m => m.from === 'flood').map(m => m.text),
+				seen
+					.of('message')
+					.filter((m) => m.from === 'flood')
+					.map((m) => m.text),
 				sent,
 			);
-			assert.ok(!seen.of('presence').some(p => p.kind === 'kick'), 'not kicked');
+			assert.ok(!seen.of('presence').some((p) => p.kind === 'kick'), 'not kicked');
 			return elapsed;
 		} finally {
 			await watcher.close();
@@ -234,23 +289,37 @@ describe('parley send/tail in a TCP room', () => {
 
 	test('200 lines with --password-stdin reach tail --json in order, exactly once; --history replays the end', async () => {
 		// tail trusts the new server (--accept-new); send then finds it pinned in known_hosts.
-		const tail = new CliProcess(['tail', url, '--user', 'bob', '--accept-new', '--json'], {...env, PARLEY_PASSWORD: 'bob password'});
+		const tail = new CliProcess(['tail', url, '--user', 'bob', '--accept-new', '--json'], {
+			...env,
+			PARLEY_PASSWORD: 'bob password',
+		});
 		try {
 			await waitFor(() => server.room.findMember('bob'), {timeout: 10_000, what: 'tail to log in'});
 			assert.match(tail.stderr, /trusting the new server 127\.0\.0\.1:\d+, certificate SHA256:/);
 			const sent = numbered(200, 'tcp line');
-			const result = await runCli(['send', url, '--user', 'alice', '--password-stdin'], env, `alice password\n${sent.join('\n')}\n`);
+			const result = await runCli(
+				['send', url, '--user', 'alice', '--password-stdin'],
+				env,
+				`alice password\n${sent.join('\n')}\n`,
+			);
 			assert.equal(result.code, 0, result.stderr);
 			assert.equal(result.stderr, '');
 
-			const received = await tail.waitForLines(lines => {
+			const received = await tail.waitForLines((lines) => {
 				const messages = messagesFrom(lines, 'alice');
 				return messages.length >= sent.length && messages;
 			}, 'all 200 lines in tail');
-			assert.deepEqual(received.map(event => event.text), sent, 'in order, exactly once');
-			const seqs = received.map(event => event.seq ?? -1);
-			assert.ok(seqs.every((seq, index) => index === 0 || seq === seqs[index - 1]! + 1), 'consecutive sequence numbers');
-			assert.ok(!received.some(event => event.history));
+			assert.deepEqual(
+				received.map((event) => event.text),
+				sent,
+				'in order, exactly once',
+			);
+			const seqs = received.map((event) => event.seq ?? -1);
+			assert.ok(
+				seqs.every((seq, index) => index === 0 || seq === seqs[index - 1]! + 1),
+				'consecutive sequence numbers',
+			);
+			assert.ok(!received.some((event) => event.history));
 		} finally {
 			await stopTail(tail);
 		}
@@ -260,10 +329,12 @@ describe('parley send/tail in a TCP room', () => {
 		const late = new CliProcess(['tail', url, '--user', 'carol', '--history', '3', '--password-stdin'], env);
 		late.write('carol password\nnot a message\n');
 		try {
-			const replayed = await late.waitForLines(lines => lines.length >= 3 && lines, 'three history lines');
+			const replayed = await late.waitForLines((lines) => lines.length >= 3 && lines, 'three history lines');
 			assert.deepEqual(
-				replayed.map(line => line.replace(/^\d\d:\d\d:\d\d /, '')),
-				numbered(200, 'tcp line').slice(-3).map(text => `alice: ${text}`),
+				replayed.map((line) => line.replace(/^\d\d:\d\d:\d\d /, '')),
+				numbered(200, 'tcp line')
+					.slice(-3)
+					.map((text) => `alice: ${text}`),
 			);
 		} finally {
 			late.kill('SIGINT');

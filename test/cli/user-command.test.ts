@@ -45,7 +45,7 @@ function runUser(args: string[], stdin?: string): Promise<Run> {
 		child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
 		const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
 		child.on('error', reject);
-		child.on('close', code => {
+		child.on('close', (code) => {
 			clearTimeout(timer);
 			resolve({code, stdout, stderr});
 		});
@@ -54,7 +54,7 @@ function runUser(args: string[], stdin?: string): Promise<Run> {
 	});
 }
 
-const lines = (text: string): string[] => text.split('\n').filter(line => line !== '');
+const lines = (text: string): string[] => text.split('\n').filter((line) => line !== '');
 
 async function allFileBytes(dir: string): Promise<Buffer[]> {
 	const found: Buffer[] = [];
@@ -93,7 +93,10 @@ describe('parley user (sqlite, as a child process)', () => {
 	});
 
 	test('add with --password-stdin, then list shows the user', async () => {
-		const added = await runUser(['add', 'alice', '--password-stdin', '--data-dir', dataDir], 'first password\r\n');
+		const added = await runUser(
+			['add', 'alice', '--password-stdin', '--data-dir', dataDir],
+			'first password\r\n',
+		);
 		assert.equal(added.code, 0, added.stderr);
 		assert.equal(added.stderr, '');
 		const listed = await runUser(['list', '--data-dir', dataDir]);
@@ -103,7 +106,10 @@ describe('parley user (sqlite, as a child process)', () => {
 
 		const verifier = await verifierIn(dataDir, 'alice');
 		assert.ok(verifier);
-		assert.ok(await matchesPassword(verifier, 'first password'), 'the first line, without CR/LF, is the password');
+		assert.ok(
+			await matchesPassword(verifier, 'first password'),
+			'the first line, without CR/LF, is the password',
+		);
 	});
 
 	test('no file in the data directory contains the password', async () => {
@@ -112,16 +118,27 @@ describe('parley user (sqlite, as a child process)', () => {
 		assert.equal(added.code, 0, added.stderr);
 		const files = await allFileBytes(dataDir);
 		assert.ok(files.length > 0);
-		assert.ok(files.some(bytes => bytes.includes('carol')), 'the files read are the ones holding the accounts');
-		for (const needle of [Buffer.from(password, 'utf8'), Buffer.from(password, 'utf16le'), Buffer.from(password.slice(3), 'utf8')]) {
-			for (const bytes of files) assert.equal(bytes.indexOf(needle), -1, 'password bytes found in the data directory');
+		assert.ok(
+			files.some((bytes) => bytes.includes('carol')),
+			'the files read are the ones holding the accounts',
+		);
+		for (const needle of [
+			Buffer.from(password, 'utf8'),
+			Buffer.from(password, 'utf16le'),
+			Buffer.from(password.slice(3), 'utf8'),
+		]) {
+			for (const bytes of files)
+				assert.equal(bytes.indexOf(needle), -1, 'password bytes found in the data directory');
 		}
 	});
 
 	test('passwd replaces the verifier', async () => {
 		const before = await verifierIn(dataDir, 'alice');
 		assert.ok(before);
-		const changed = await runUser(['passwd', 'ALICE', '--password-stdin', '--data-dir', dataDir], 'second password\n');
+		const changed = await runUser(
+			['passwd', 'ALICE', '--password-stdin', '--data-dir', dataDir],
+			'second password\n',
+		);
 		assert.equal(changed.code, 0, changed.stderr);
 		const afterChange = await verifierIn(dataDir, 'alice');
 		assert.ok(afterChange);
@@ -131,17 +148,26 @@ describe('parley user (sqlite, as a child process)', () => {
 	});
 
 	test('passwd for an unknown user fails with exit 1', async () => {
-		const result = await runUser(['passwd', 'nobody', '--password-stdin', '--data-dir', dataDir], 'whatever123\n');
+		const result = await runUser(
+			['passwd', 'nobody', '--password-stdin', '--data-dir', dataDir],
+			'whatever123\n',
+		);
 		assert.equal(result.code, 1);
 		assert.equal(result.stderr, 'parley: no such user nobody\n');
 	});
 
 	test('a duplicate add fails with exit 1 and a clear message, and the original survives', async () => {
 		const before = await verifierIn(dataDir, 'alice');
-		const result = await runUser(['add', 'alice', '--password-stdin', '--data-dir', dataDir], 'another password\n');
+		const result = await runUser(
+			['add', 'alice', '--password-stdin', '--data-dir', dataDir],
+			'another password\n',
+		);
 		assert.equal(result.code, 1);
 		assert.equal(result.stderr, 'parley: user alice already exists\n');
-		const differentCase = await runUser(['add', 'Alice', '--password-stdin', '--data-dir', dataDir], 'another password\n');
+		const differentCase = await runUser(
+			['add', 'Alice', '--password-stdin', '--data-dir', dataDir],
+			'another password\n',
+		);
 		assert.equal(differentCase.code, 1);
 		assert.equal(differentCase.stderr, 'parley: user Alice already exists\n');
 		assert.deepEqual(await verifierIn(dataDir, 'alice'), before);
@@ -149,9 +175,15 @@ describe('parley user (sqlite, as a child process)', () => {
 
 	test('invalid and injection-shaped names fail with exit 1, and the table survives', async () => {
 		for (const name of ["x'); DROP TABLE parley_users; --", 'bad name', 'a'.repeat(33), 'émile']) {
-			const result = await runUser(['add', name, '--password-stdin', '--data-dir', dataDir], 'long enough password\n');
+			const result = await runUser(
+				['add', name, '--password-stdin', '--data-dir', dataDir],
+				'long enough password\n',
+			);
 			assert.equal(result.code, 1, `${JSON.stringify(name)}: ${result.stderr}`);
-			assert.match(result.stderr, /^parley: invalid user name: .*letters, digits|^parley: invalid user name: .*at most 32/);
+			assert.match(
+				result.stderr,
+				/^parley: invalid user name: .*letters, digits|^parley: invalid user name: .*at most 32/,
+			);
 			assert.equal(lines(result.stderr).length, 1);
 		}
 		const removed = await runUser(['remove', "x' OR '1'='1", '--data-dir', dataDir]);
@@ -192,7 +224,15 @@ describe('parley user (sqlite, as a child process)', () => {
 	});
 
 	test('usage errors exit 2; --help explains the commands', async () => {
-		for (const args of [[], ['frob'], ['add'], ['add', 'a', 'b'], ['list', 'x'], ['list', '--password-stdin'], ['list', '--frobnicate']]) {
+		for (const args of [
+			[],
+			['frob'],
+			['add'],
+			['add', 'a', 'b'],
+			['list', 'x'],
+			['list', '--password-stdin'],
+			['list', '--frobnicate'],
+		]) {
 			const result = await runUser([...args, '--data-dir', dataDir]);
 			assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
 			assert.match(result.stderr, /^parley: .*parley user --help/);
@@ -204,7 +244,16 @@ describe('parley user (sqlite, as a child process)', () => {
 
 		const help = await runUser(['--help']);
 		assert.equal(help.code, 0);
-		for (const expected of ['parley user add NAME', 'passwd', 'remove', 'list', '--db', '--data-dir', '--password-stdin', 'Examples'])
+		for (const expected of [
+			'parley user add NAME',
+			'passwd',
+			'remove',
+			'list',
+			'--db',
+			'--data-dir',
+			'--password-stdin',
+			'Examples',
+		])
 			assert.ok(help.stdout.includes(expected), `help mentions ${expected}`);
 		const subHelp = await runUser(['add', '--help']);
 		assert.equal(subHelp.code, 0);
@@ -238,11 +287,17 @@ if ('unreachable' in mysql) {
 			} finally {
 				await store.close();
 			}
-			const duplicate = await runUser(['add', name, '--password-stdin', '--db', MYSQL_URL], 'maria password\n');
+			const duplicate = await runUser(
+				['add', name, '--password-stdin', '--db', MYSQL_URL],
+				'maria password\n',
+			);
 			assert.equal(duplicate.code, 1);
 			assert.equal(duplicate.stderr, `parley: user ${name} already exists\n`);
 
-			const changed = await runUser(['passwd', name, '--password-stdin', '--db', MYSQL_URL], 'new maria password\n');
+			const changed = await runUser(
+				['passwd', name, '--password-stdin', '--db', MYSQL_URL],
+				'new maria password\n',
+			);
 			assert.equal(changed.code, 0, changed.stderr);
 			const second = await mysql.open();
 			try {
@@ -280,12 +335,15 @@ describe('openStore', () => {
 			return true;
 		});
 		await assert.rejects(openStore({db: 'not a url hunter2', dataDir: scratch}), /--db must be a URL/);
-		await assert.rejects(openStore({db: 'mysql://root@127.0.0.1:3306/', dataDir: scratch}), /must name one database/);
+		await assert.rejects(
+			openStore({db: 'mysql://root@127.0.0.1:3306/', dataDir: scratch}),
+			/must name one database/,
+		);
 	});
 
 	test('logs each retry with the URL but never the password', async () => {
 		// A port that was free a moment ago: connections are refused, which is worth retrying.
-		const port = await new Promise<number>(resolve => {
+		const port = await new Promise<number>((resolve) => {
 			const server = createServer();
 			server.listen(0, '127.0.0.1', () => {
 				const address = server.address();
@@ -297,17 +355,25 @@ describe('openStore', () => {
 			openStore({
 				db: `mysql://root:pa%24%24word@127.0.0.1:${port}/test`,
 				dataDir: scratch,
-				log: line => logged.push(line),
+				log: (line) => logged.push(line),
 				retry: {maxAttempts: 3, initialDelayMs: 250, sleep: async () => {}},
 			}),
 			(error: unknown) => {
 				assert.ok(error instanceof StoreOpenError);
-				assert.match(error.message, new RegExp(`^cannot open database mysql://root@127\\.0\\.0\\.1:${port}/test: `));
+				assert.match(
+					error.message,
+					new RegExp(`^cannot open database mysql://root@127\\.0\\.0\\.1:${port}/test: `),
+				);
 				return true;
 			},
 		);
 		assert.equal(logged.length, 2);
-		assert.match(logged[0] ?? '', new RegExp(`^waiting for database mysql://root@127\\.0\\.0\\.1:${port}/test \\(attempt 1, retrying in 0\\.25 s\\): .+`));
+		assert.match(
+			logged[0] ?? '',
+			new RegExp(
+				`^waiting for database mysql://root@127\\.0\\.0\\.1:${port}/test \\(attempt 1, retrying in 0\\.25 s\\): .+`,
+			),
+		);
 		assert.match(logged[1] ?? '', /\(attempt 2, retrying in 0\.5 s\)/);
 		for (const line of logged) assert.doesNotMatch(line, /pa(%24|\$){2}word/);
 	});
@@ -373,13 +439,25 @@ describe('masked password prompt', () => {
 
 	test('a new password is asked twice and must match and be long enough', async () => {
 		const ok = fakeTerminal();
-		const answer = readPassword({fromStdin: false, isNew: true, input: ok.input, output: ok.output, prompt: 'New: ', confirmPrompt: 'Again: '});
+		const answer = readPassword({
+			fromStdin: false,
+			isNew: true,
+			input: ok.input,
+			output: ok.output,
+			prompt: 'New: ',
+			confirmPrompt: 'Again: ',
+		});
 		ok.input.write('longpassword\rlongpassword\r'); // typed ahead: the repeat waits for its prompt
 		assert.equal(await answer, 'longpassword');
 		assert.equal(ok.written(), `New: ${'*'.repeat(12)}\nAgain: ${'*'.repeat(12)}\n`);
 
 		const mismatch = fakeTerminal();
-		const mismatched = readPassword({fromStdin: false, isNew: true, input: mismatch.input, output: mismatch.output});
+		const mismatched = readPassword({
+			fromStdin: false,
+			isNew: true,
+			input: mismatch.input,
+			output: mismatch.output,
+		});
 		mismatch.input.write('longpassword\r');
 		mismatch.input.write('longpassworx\r');
 		await assert.rejects(mismatched, /the passwords do not match/);
@@ -392,12 +470,15 @@ describe('masked password prompt', () => {
 
 	test('a stream that is not a terminal is refused with a hint about --password-stdin', async () => {
 		const input = new PassThrough();
-		await assert.rejects(readPassword({fromStdin: false, isNew: true, input, output: new PassThrough()}), (error: unknown) => {
-			assert.ok(error instanceof PasswordInputError);
-			assert.equal(error.kind, 'usage');
-			assert.match(error.message, /--password-stdin/);
-			return true;
-		});
+		await assert.rejects(
+			readPassword({fromStdin: false, isNew: true, input, output: new PassThrough()}),
+			(error: unknown) => {
+				assert.ok(error instanceof PasswordInputError);
+				assert.equal(error.kind, 'usage');
+				assert.match(error.message, /--password-stdin/);
+				return true;
+			},
+		);
 	});
 
 	test('stdin: the first line without CR/LF; length counts characters after SASLprep', async () => {

@@ -29,7 +29,11 @@ describe('room log format', () => {
 		assert.equal(roomLogId('udp://localhost:7777/lobby'), 'udp_localhost_7777_lobby');
 		assert.equal(roomLogId('tcp://chat-1.example.org'), 'tcp_chat-1%2Eexample%2Eorg_7668');
 		assert.equal(roomLogId('udp://[::1]:7667'), 'udp_%3A%3A1_7667');
-		assert.equal(roomLogId('udp://host:1/../../etc'), 'udp_host_1_etc', 'URL parsing already drops the dot segments');
+		assert.equal(
+			roomLogId('udp://host:1/../../etc'),
+			'udp_host_1_etc',
+			'URL parsing already drops the dot segments',
+		);
 		assert.equal(roomLogId('udp://host:1/a%2F..%2Fb'), 'udp_host_1_a%2F%2E%2E%2Fb');
 		assert.equal(roomLogId('udp://host:1/my_room/Café 日本'), 'udp_host_1_my%5Froom_Café%20日本');
 		assert.equal(roomLogId('not a url/..'), 'not%20a%20url%2F%2E%2E');
@@ -43,29 +47,42 @@ describe('room log format', () => {
 	it('writes one line per message: time, sequence number, nick, text', () => {
 		assert.deepEqual(formatLogLines(message('hello'), 0), [`${ISO} 42 alice: hello`]);
 		assert.deepEqual(formatLogLines(message('waves', {action: true}), 0), [`${ISO} 42 * alice waves`]);
-		assert.deepEqual(formatLogLines({type: 'direct', ts: TS, from: 'bob', to: 'me', text: 'psst', self: false}, 0), [
-			`${ISO} - [dm] bob → me: psst`,
-		]);
+		assert.deepEqual(
+			formatLogLines({type: 'direct', ts: TS, from: 'bob', to: 'me', text: 'psst', self: false}, 0),
+			[`${ISO} - [dm] bob → me: psst`],
+		);
 	});
 
 	it('hangs the lines of a multi-line message under its text', () => {
 		const lines = formatLogLines(message('one\ntwo\n\tthree'), 0);
 		const hang = ' '.repeat(`${ISO} 42 alice: `.length);
 		assert.deepEqual(lines, [`${ISO} 42 alice: one`, `${hang}two`, `${hang}\tthree`]);
-		assert.ok(lines.slice(1).every(line => /^\s/.test(line)), 'continuations never look like entries');
+		assert.ok(
+			lines.slice(1).every((line) => /^\s/.test(line)),
+			'continuations never look like entries',
+		);
 	});
 
 	it('writes presence, connection changes and losses; skips history, pending lines and noise', () => {
-		assert.deepEqual(formatLogLines({type: 'presence', seq: 7, ts: TS, kind: 'join', nick: 'dave'}, 0), [`${ISO} 7 -- dave joined`]);
+		assert.deepEqual(formatLogLines({type: 'presence', seq: 7, ts: TS, kind: 'join', nick: 'dave'}, 0), [
+			`${ISO} 7 -- dave joined`,
+		]);
 		assert.deepEqual(formatLogLines({type: 'presence', ts: TS, kind: 'nick', nick: 'eve', old: 'dave'}, 0), [
 			`${ISO} - -- dave is now known as eve`,
 		]);
-		assert.deepEqual(formatLogLines({type: 'presence', ts: TS, kind: 'kick', nick: 'x', reason: 'flooding'}, 0), [`${ISO} - -- x was removed (flooding)`]);
-		assert.deepEqual(formatLogLines({type: 'state', state: 'reconnecting', detail: 'timeout'}, TS), [`${ISO} - -- connection lost; reconnecting (timeout)`]);
+		assert.deepEqual(
+			formatLogLines({type: 'presence', ts: TS, kind: 'kick', nick: 'x', reason: 'flooding'}, 0),
+			[`${ISO} - -- x was removed (flooding)`],
+		);
+		assert.deepEqual(formatLogLines({type: 'state', state: 'reconnecting', detail: 'timeout'}, TS), [
+			`${ISO} - -- connection lost; reconnecting (timeout)`,
+		]);
 		assert.deepEqual(formatLogLines({type: 'state', state: 'connecting'}, TS), []);
 		assert.deepEqual(formatLogLines({type: 'lost', count: 3}, TS), [`${ISO} - !! 3 messages lost`]);
 		assert.deepEqual(formatLogLines(message('old', {history: true}), 0), []);
-		assert.deepEqual(formatLogLines(message('old', {history: true}), 0, {includeHistory: true}), [`${ISO} 42 alice: old`]);
+		assert.deepEqual(formatLogLines(message('old', {history: true}), 0, {includeHistory: true}), [
+			`${ISO} 42 alice: old`,
+		]);
 		for (const event of [
 			{type: 'pending', ref: 'r', text: 'x'},
 			{type: 'lag', ms: 3},
@@ -95,7 +112,10 @@ describe('attachRoomLog', () => {
 		const client = new FakeRoomClient({url: 'udp://localhost:7777/lobby'});
 		const errors: Error[] = [];
 		let now = TS;
-		const detach = attachRoomLog(client, logDir, error => errors.push(error), {flushMs: 60_000, now: () => now});
+		const detach = attachRoomLog(client, logDir, (error) => errors.push(error), {
+			flushMs: 60_000,
+			now: () => now,
+		});
 		client.emit(message('hello'));
 		client.emit(message('old news', {history: true}));
 		client.emit({type: 'presence', seq: 43, ts: TS, kind: 'leave', nick: 'bob'});
@@ -122,7 +142,7 @@ describe('attachRoomLog', () => {
 		await detach(); // twice is harmless
 
 		// A later session appends to the same file.
-		const again = attachRoomLog(client, logDir, error => errors.push(error), {now: () => now});
+		const again = attachRoomLog(client, logDir, (error) => errors.push(error), {now: () => now});
 		client.emit(message('back again', {seq: 50}));
 		await again();
 		const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
@@ -164,7 +184,7 @@ describe('attachRoomLog', () => {
 		await writeFile(notADir, 'x');
 		const client = new FakeRoomClient({url: 'udp://broken:1'});
 		const errors: Error[] = [];
-		const detach = attachRoomLog(client, notADir, error => errors.push(error), {flushMs: 5});
+		const detach = attachRoomLog(client, notADir, (error) => errors.push(error), {flushMs: 5});
 		for (let index = 0; index < 5; index++) {
 			client.emit(message(`m${index}`));
 			await delay(10);
@@ -174,13 +194,15 @@ describe('attachRoomLog', () => {
 		assert.match(errors[0]!.message, /cannot write the room log .*plain-file/);
 	});
 
-	it('refuses to follow a symlink planted at the log path', {skip: process.platform === 'win32'}, async () => {
+	it('refuses to follow a symlink planted at the log path', {
+		skip: process.platform === 'win32',
+	}, async () => {
 		const target = path.join(dir, 'elsewhere.txt');
 		await writeFile(target, 'precious\n');
 		const client = new FakeRoomClient({url: 'udp://linked:1'});
 		await symlink(target, roomLogPath(dir, client.url));
 		const errors: Error[] = [];
-		const detach = attachRoomLog(client, dir, error => errors.push(error), {flushMs: 5});
+		const detach = attachRoomLog(client, dir, (error) => errors.push(error), {flushMs: 5});
 		client.emit(message('secret'));
 		await detach();
 		assert.equal(await readFile(target, 'utf8'), 'precious\n');

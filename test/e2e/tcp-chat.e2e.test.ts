@@ -28,21 +28,33 @@ if ('unreachable' in mysql) {
 		const clients: TuiProcess[] = [];
 
 		const connected = (client: TuiProcess) =>
-			client.waitForScreen(lines => /│ connected │/.test(lines[0] ?? ''), 'the status bar saying "connected"');
+			client.waitForScreen(
+				(lines) => /│ connected │/.test(lines[0] ?? ''),
+				'the status bar saying "connected"',
+			);
 
 		before(async () => {
 			home = await mkdtemp(path.join(tmpdir(), 'parley-e2e-tcp-'));
 			for (const user of [alice, bob]) {
-				const added = await runCli(['user', 'add', user.name, '--db', MYSQL_URL, '--password-stdin'], cliEnv(home), `${user.password}\n`);
+				const added = await runCli(
+					['user', 'add', user.name, '--db', MYSQL_URL, '--password-stdin'],
+					cliEnv(home),
+					`${user.password}\n`,
+				);
 				assert.equal(added.code, 0, `parley user add ${user.name}: ${added.stderr}`);
 			}
 			const port = await freePort();
-			serve = await ServeProcess.start({tcpPort: port, dataDir: path.join(home, 'server'), db: MYSQL_URL, room: uniqueName('room')});
+			serve = await ServeProcess.start({
+				tcpPort: port,
+				dataDir: path.join(home, 'server'),
+				db: MYSQL_URL,
+				room: uniqueName('room'),
+			});
 			url = `tcp://127.0.0.1:${port}`;
 		});
 
 		after(async () => {
-			await Promise.all(clients.map(client => client.kill()));
+			await Promise.all(clients.map((client) => client.kill()));
 			await serve?.stop();
 			await backend.cleanup();
 			if (home) await rm(home, {recursive: true, force: true});
@@ -61,14 +73,21 @@ if ('unreachable' in mysql) {
 
 			await client.type(alice.password, {enter: true});
 			await connected(client);
-			assert.ok(!client.text().includes('not the password') && !client.text().includes('horse'), 'no password is ever drawn');
+			assert.ok(
+				!client.text().includes('not the password') && !client.text().includes('horse'),
+				'no password is ever drawn',
+			);
 			assert.match(serve!.log, new RegExp(`failed login for "${alice.name}" from 127\\.0\\.0\\.1`));
 		});
 
 		it('carries messages both ways between two logged-in clients over TLS', async () => {
 			const [aliceClient] = clients;
 			// --accept-new pins the first-seen certificate without asking (bob has his own known_hosts).
-			const bobClient = new TuiProcess('bob', [url, '--user', bob.name, '--accept-new'], clientEnv(path.join(home, 'bob')));
+			const bobClient = new TuiProcess(
+				'bob',
+				[url, '--user', bob.name, '--accept-new'],
+				clientEnv(path.join(home, 'bob')),
+			);
 			clients.push(bobClient);
 			await bobClient.waitForText('log in to this room');
 			await bobClient.type(bob.password, {enter: true});

@@ -24,7 +24,9 @@ describe('UDP chat end to end (server and two TUI clients as processes)', () => 
 
 	const statusOk = (client: TuiProcess, members: number) =>
 		client.waitForScreen(
-			lines => /│ connected │/.test(lines[0] ?? '') && (lines[0] ?? '').includes(`│ ${members} ${members === 1 ? 'member' : 'members'} │`),
+			(lines) =>
+				/│ connected │/.test(lines[0] ?? '') &&
+				(lines[0] ?? '').includes(`│ ${members} ${members === 1 ? 'member' : 'members'} │`),
 			`connected with ${members} members`,
 		);
 
@@ -33,21 +35,35 @@ describe('UDP chat end to end (server and two TUI clients as processes)', () => 
 		const env = clientEnv(home);
 		// Free ports for every listener (`serve` may run a TCP room beside the UDP one;
 		// meow ignores a flag an older build does not know), so parallel runs never collide.
-		const args = [CLI, 'serve', '--host', '127.0.0.1', '--udp-port', '0', '--tcp-port', '0', '--data-dir', path.join(home, 'server')];
+		const args = [
+			CLI,
+			'serve',
+			'--host',
+			'127.0.0.1',
+			'--udp-port',
+			'0',
+			'--tcp-port',
+			'0',
+			'--data-dir',
+			path.join(home, 'server'),
+		];
 		const spawned = spawn(process.execPath, args, {
 			stdio: ['ignore', 'pipe', 'pipe'],
 			env,
 		});
 		server = spawned;
-		serverExit = new Promise(resolve => spawned.once('exit', code => resolve(code)));
+		serverExit = new Promise((resolve) => spawned.once('exit', (code) => resolve(code)));
 		spawned.stdout.setEncoding('utf8');
 		spawned.stderr.setEncoding('utf8');
 		spawned.stdout.on('data', (chunk: string) => (serverLog += chunk));
 		spawned.stderr.on('data', (chunk: string) => (serverLog += chunk));
-		const port = await waitFor(() => /udp room "[^"]*" listening on 127\.0\.0\.1:(\d+)/.exec(serverLog)?.[1], {
-			timeout: TIMEOUT,
-			what: `the server's "listening on" line (log so far: ${JSON.stringify(serverLog)})`,
-		});
+		const port = await waitFor(
+			() => /udp room "[^"]*" listening on 127\.0\.0\.1:(\d+)/.exec(serverLog)?.[1],
+			{
+				timeout: TIMEOUT,
+				what: `the server's "listening on" line (log so far: ${JSON.stringify(serverLog)})`,
+			},
+		);
 		url = `udp://127.0.0.1:${port}`;
 
 		alice = new TuiProcess('alice', [url, '--nick', 'alice'], env);
@@ -73,11 +89,14 @@ describe('UDP chat end to end (server and two TUI clients as processes)', () => 
 		await alice.waitForText('bob: hi alice, bob here');
 		// Each sees its own line too, acknowledged (no "sending…" left).
 		await alice.waitForScreen(
-			lines => lines.some(l => l.includes('alice: hello from alice') && !l.includes('sending')),
+			(lines) => lines.some((l) => l.includes('alice: hello from alice') && !l.includes('sending')),
 			'own message acknowledged',
 		);
 		for (const client of [alice, bob])
-			await client.waitForScreen(() => client.inputLine().trim() === '>', 'an empty input line after sending');
+			await client.waitForScreen(
+				() => client.inputLine().trim() === '>',
+				'an empty input line after sending',
+			);
 	});
 
 	it('keeps a half-typed line while messages arrive, then sends it whole', async () => {
@@ -85,20 +104,27 @@ describe('UDP chat end to end (server and two TUI clients as processes)', () => 
 		await alice.waitForScreen(() => alice.inputLine().trimEnd() === '> half typed li', 'the half-typed line');
 		await bob.type('interrupting you', {enter: true});
 		await alice.waitForText('bob: interrupting you');
-		assert.equal(alice.inputLine().trimEnd(), '> half typed li', 'the incoming message left the input line alone');
+		assert.equal(
+			alice.inputLine().trimEnd(),
+			'> half typed li',
+			'the incoming message left the input line alone',
+		);
 
 		await alice.type('ne, now finished', {enter: true});
 		await bob.waitForText('alice: half typed line, now finished');
 		await alice.waitForScreen(() => alice.inputLine().trim() === '>', 'an empty input line after sending');
 		// Nothing was sent early: bob never saw the fragment as a message of its own.
-		assert.ok(!bob.lines().some(line => /alice: half typed li(?!ne)/.test(line)));
+		assert.ok(!bob.lines().some((line) => /alice: half typed li(?!ne)/.test(line)));
 	});
 
 	it('leaves on Ctrl+C: the other member sees it and the client exits with 0', async () => {
 		alice.press('\x03');
 		await bob.waitForText('-- alice left');
 		assert.equal(await alice.waitForExit(), 0);
-		await bob.waitForScreen(lines => (lines[0] ?? '').includes('│ 1 member │'), 'the member count down to 1');
+		await bob.waitForScreen(
+			(lines) => (lines[0] ?? '').includes('│ 1 member │'),
+			'the member count down to 1',
+		);
 		assert.match(serverLog, /leave alice/);
 	});
 
@@ -125,6 +151,9 @@ describe('UDP chat end to end (server and two TUI clients as processes)', () => 
 		assert.match(serverLog, /SIGTERM: shutting down/);
 		assert.match(serverLog, /^\S+ stopped$/m);
 		// Bob is told the server went away (it then keeps trying to reconnect).
-		await bob.waitForScreen(lines => !/│ connected │/.test(lines[0] ?? ''), 'the status bar leaving "connected"');
+		await bob.waitForScreen(
+			(lines) => !/│ connected │/.test(lines[0] ?? ''),
+			'the status bar leaving "connected"',
+		);
 	});
 });

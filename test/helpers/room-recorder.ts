@@ -6,7 +6,7 @@ export class Recorder {
 	readonly events: RoomEvent[] = [];
 
 	constructor(readonly client: RoomClient) {
-		client.subscribe(event => this.events.push(event));
+		client.subscribe((event) => this.events.push(event));
 	}
 
 	of<K extends RoomEvent['type']>(type: K): Array<Extract<RoomEvent, {type: K}>> {
@@ -14,7 +14,7 @@ export class Recorder {
 	}
 
 	texts(): string[] {
-		return this.of('message').map(m => m.text);
+		return this.of('message').map((m) => m.text);
 	}
 
 	waitFor<K extends RoomEvent['type']>(

@@ -6,7 +6,11 @@ import path from 'node:path';
 import {loadOrCreateServerSecret} from '../../server/auth/server-secret.js';
 import {LoginThrottle} from '../../server/auth/login-throttle.js';
 import type {AccountStore} from '../../server/store/account-store.js';
-import {startTcpRoomServer, type TcpRoomServer, type TcpRoomServerOptions} from '../../server/tcp/tcp-room-server.js';
+import {
+	startTcpRoomServer,
+	type TcpRoomServer,
+	type TcpRoomServerOptions,
+} from '../../server/tcp/tcp-room-server.js';
 import {loadOrCreateCertificate} from '../../server/tls/certificate.js';
 import {KnownHosts} from '../../source/client/known-hosts.js';
 import {RoomSession, type RoomSessionOptions} from '../../source/client/room-session.js';
@@ -79,7 +83,7 @@ export async function tcpFixture(
 			return {client, events};
 		},
 		async close() {
-			await Promise.all(clients.map(c => c.close()));
+			await Promise.all(clients.map((c) => c.close()));
 			await server.close();
 			await rm(dir, {recursive: true, force: true});
 		},

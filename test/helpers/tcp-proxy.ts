@@ -29,7 +29,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
 	const relays = new Set<Relay>();
 	let down = false;
 	let holding = false;
-	const server = net.createServer(client => {
+	const server = net.createServer((client) => {
 		if (down) {
 			client.destroy();
 			return;
@@ -48,11 +48,11 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
 				upstream.destroy();
 			});
 		}
-		client.on('data', chunk => {
+		client.on('data', (chunk) => {
 			chunks.push(chunk);
 			upstream.write(chunk);
 		});
-		upstream.on('data', chunk => {
+		upstream.on('data', (chunk) => {
 			if (holding) {
 				relay.held.push(chunk);
 				return;
@@ -66,7 +66,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
 			client.end();
 		});
 	});
-	await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()));
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
 	return {
 		port: (server.address() as net.AddressInfo).port,
 		bytes: () => Buffer.concat(chunks),
@@ -90,7 +90,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
 		},
 		async close() {
 			for (const socket of sockets) socket.destroy();
-			await new Promise<void>(resolve => server.close(() => resolve()));
+			await new Promise<void>((resolve) => server.close(() => resolve()));
 		},
 	};
 }

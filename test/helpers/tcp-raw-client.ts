@@ -13,8 +13,9 @@ export class RawMember {
 	private readonly decoder = new FrameDecoder({maxFrameBytes: 1024 * 1024});
 
 	constructor(readonly socket: tls.TLSSocket) {
-		socket.on('data', chunk => {
-			for (const frame of this.decoder.push(chunk)) this.frames.push(JSON.parse(frame.toString('utf8')) as Frame);
+		socket.on('data', (chunk) => {
+			for (const frame of this.decoder.push(chunk))
+				this.frames.push(JSON.parse(frame.toString('utf8')) as Frame);
 		});
 		socket.on('error', () => {});
 		socket.on('close', () => (this.closed = true));
@@ -25,12 +26,20 @@ export class RawMember {
 	}
 
 	/** The first frame of type `t` (after index `from`) matching the predicate. */
-	next(t: string, from = 0, predicate: (frame: Frame) => boolean = () => true, timeout = 3000): Promise<Frame> {
+	next(
+		t: string,
+		from = 0,
+		predicate: (frame: Frame) => boolean = () => true,
+		timeout = 3000,
+	): Promise<Frame> {
 		return waitFor(
 			() => {
-				const found = this.frames.slice(from).find(f => f.t === t && predicate(f));
+				const found = this.frames.slice(from).find((f) => f.t === t && predicate(f));
 				if (found) return found;
-				if (this.closed) throw new Error(`connection closed while waiting for ${t}: ${JSON.stringify(this.frames.slice(-3))}`);
+				if (this.closed)
+					throw new Error(
+						`connection closed while waiting for ${t}: ${JSON.stringify(this.frames.slice(-3))}`,
+					);
 				return undefined;
 			},
 			{timeout, what: `a ${t} frame`},
@@ -51,7 +60,8 @@ export async function rawMember(port: number, user: string, password: string): P
 	});
 	const member = new RawMember(socket);
 	const mechs = await member.next('auth-mechs');
-	if (!(mechs.mechs as string[]).includes(SCRAM_PLUS_MECHANISM)) throw new Error('the server offers no channel binding');
+	if (!(mechs.mechs as string[]).includes(SCRAM_PLUS_MECHANISM))
+		throw new Error('the server offers no channel binding');
 	const channelBinding = tlsExporterChannelBinding(socket);
 	const scram = new ScramClient({username: user, password, channelBinding, serverOffersPlus: true});
 	member.send({t: 'auth', mech: scram.mechanism, data: scram.first()});

@@ -12,9 +12,9 @@ const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../cl
 /** A TCP port nobody listens on right now (bound to port 0, then released). */
 export async function freePort(): Promise<number> {
 	const server = net.createServer();
-	await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()));
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
 	const {port} = server.address() as net.AddressInfo;
-	await new Promise<void>(resolve => server.close(() => resolve()));
+	await new Promise<void>((resolve) => server.close(() => resolve()));
 	return port;
 }
 
@@ -35,10 +35,14 @@ export class ServeProcess {
 		const args = [
 			CLI,
 			'serve',
-			'--host', '127.0.0.1',
-			'--udp-port', '0',
-			'--tcp-port', String(options.tcpPort),
-			'--data-dir', options.dataDir,
+			'--host',
+			'127.0.0.1',
+			'--udp-port',
+			'0',
+			'--tcp-port',
+			String(options.tcpPort),
+			'--data-dir',
+			options.dataDir,
 			...(options.db ? ['--db', options.db] : []),
 			...(options.room ? ['--room', options.room] : []),
 			...(options.extraArgs ?? []),
@@ -48,7 +52,9 @@ export class ServeProcess {
 			stream.setEncoding('utf8');
 			stream.on('data', (chunk: string) => (this.output += chunk));
 		}
-		this.exited = new Promise(resolve => this.child.once('exit', (code, signal) => resolve(signal ?? code)));
+		this.exited = new Promise((resolve) =>
+			this.child.once('exit', (code, signal) => resolve(signal ?? code)),
+		);
 	}
 
 	static async start(options: ServeOptions): Promise<ServeProcess> {
@@ -70,8 +76,9 @@ export class ServeProcess {
 		try {
 			return await waitFor(
 				() => {
-					if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error('parley serve exited');
-					return this.output.split('\n').find(line => pattern.test(line));
+					if (this.child.exitCode !== null || this.child.signalCode !== null)
+						throw new Error('parley serve exited');
+					return this.output.split('\n').find((line) => pattern.test(line));
 				},
 				{timeout, what: `a server log line matching ${pattern}`},
 			);

@@ -16,7 +16,7 @@ const TIMEOUT = 10_000;
 /** Resolves with the promise's value, or 'timeout' after `ms` (the timer does not keep the process alive). */
 export function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
 	let timer: NodeJS.Timeout | undefined;
-	const timeout = new Promise<'timeout'>(resolve => {
+	const timeout = new Promise<'timeout'>((resolve) => {
 		timer = setTimeout(() => resolve('timeout'), ms);
 	});
 	return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
@@ -78,8 +78,8 @@ export class TuiProcess {
 			this.raw += chunk;
 		});
 		this.process.stdin.on('error', () => {}); // writes after exit
-		this.exited = new Promise(resolve => {
-			this.process.once('exit', code => {
+		this.exited = new Promise((resolve) => {
+			this.process.once('exit', (code) => {
 				this.exitCode = code;
 				resolve(code);
 			});
@@ -94,7 +94,8 @@ export class TuiProcess {
 	lines(): string[] {
 		const buffer = this.terminal.buffer.active;
 		const rows: string[] = [];
-		for (let y = 0; y < ROWS; y++) rows.push(buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? '');
+		for (let y = 0; y < ROWS; y++)
+			rows.push(buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? '');
 		return rows;
 	}
 
@@ -124,7 +125,11 @@ export class TuiProcess {
 	}
 
 	waitForText(text: string, timeout = TIMEOUT): Promise<void> {
-		return this.waitForScreen(lines => lines.some(line => line.includes(text)), `"${text}" on screen`, timeout);
+		return this.waitForScreen(
+			(lines) => lines.some((line) => line.includes(text)),
+			`"${text}" on screen`,
+			timeout,
+		);
 	}
 
 	/** The status bar: the top row of the screen. */

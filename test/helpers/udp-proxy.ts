@@ -22,8 +22,8 @@ export async function startUdpProxy(serverPort: number, drop: DropRule = () => f
 		dropped: 0,
 		close: async () => {
 			await Promise.all([
-				new Promise<void>(resolve => front.close(() => resolve())),
-				new Promise<void>(resolve => back.close(() => resolve())),
+				new Promise<void>((resolve) => front.close(() => resolve())),
+				new Promise<void>((resolve) => back.close(() => resolve())),
 			]);
 		},
 	};
@@ -32,13 +32,13 @@ export async function startUdpProxy(serverPort: number, drop: DropRule = () => f
 		if (proxy.drop(datagram, 'up')) proxy.dropped++;
 		else back.send(datagram, serverPort, '127.0.0.1');
 	});
-	back.on('message', datagram => {
+	back.on('message', (datagram) => {
 		if (!client) return;
 		if (proxy.drop(datagram, 'down')) proxy.dropped++;
 		else front.send(datagram, client.port, client.address);
 	});
-	await new Promise<void>(resolve => front.bind(0, '127.0.0.1', () => resolve()));
-	await new Promise<void>(resolve => back.bind(0, '127.0.0.1', () => resolve()));
+	await new Promise<void>((resolve) => front.bind(0, '127.0.0.1', () => resolve()));
+	await new Promise<void>((resolve) => back.bind(0, '127.0.0.1', () => resolve()));
 	proxy.port = front.address().port;
 	return proxy;
 }

@@ -1,9 +1,13 @@
 // Polling helpers: tests wait for a condition, never for a fixed time.
-export const delay = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
+export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function waitFor<T>(
 	probe: () => T | undefined | false,
-	{timeout = 3000, interval = 10, what = 'condition'}: {timeout?: number; interval?: number; what?: string} = {},
+	{
+		timeout = 3000,
+		interval = 10,
+		what = 'condition',
+	}: {timeout?: number; interval?: number; what?: string} = {},
 ): Promise<T> {
 	const deadline = Date.now() + timeout;
 	for (;;) {

@@ -10,8 +10,21 @@ describe('message text', () => {
 	});
 
 	it('refuses carriage returns, escapes, other controls and bidi overrides', () => {
-		for (const text of ['a\rb', 'a\r\nb', '\u001B[2Jwiped', 'nul\u0000', 'del\u007F', 'c1\u0085', 'rtl\u202Eevil', 'iso\u2066x'])
-			assert.equal(textProblem(text, 8192)?.message, 'message contains control characters', JSON.stringify(text));
+		for (const text of [
+			'a\rb',
+			'a\r\nb',
+			'\u001B[2Jwiped',
+			'nul\u0000',
+			'del\u007F',
+			'c1\u0085',
+			'rtl\u202Eevil',
+			'iso\u2066x',
+		])
+			assert.equal(
+				textProblem(text, 8192)?.message,
+				'message contains control characters',
+				JSON.stringify(text),
+			);
 	});
 
 	it('refuses blank messages, newlines only included', () => {
@@ -19,8 +32,8 @@ describe('message text', () => {
 	});
 
 	it('counts the limit in UTF-8 bytes, newlines included', () => {
-		assert.equal(textProblem('a\n'.repeat(4) + 'a', 9), undefined);
-		assert.equal(textProblem('a\n'.repeat(5) + 'a', 9)?.code, 'too-long');
+		assert.equal(textProblem(`${'a\n'.repeat(4)}a`, 9), undefined);
+		assert.equal(textProblem(`${'a\n'.repeat(5)}a`, 9)?.code, 'too-long');
 	});
 
 	it('keeps newlines and tabs when sanitising text for display, and replaces the rest', () => {

@@ -8,7 +8,15 @@ import {
 	UserExistsError,
 	type AccountStore,
 } from '../../server/store/account-store.js';
-import {mysqlBackend, reportUnreachable, RUN_ID, sqliteBackend, uniqueName, type Backend, type Unreachable} from './backends.js';
+import {
+	mysqlBackend,
+	reportUnreachable,
+	RUN_ID,
+	sqliteBackend,
+	uniqueName,
+	type Backend,
+	type Unreachable,
+} from './backends.js';
 
 const backends: Array<Backend | Unreachable> = [await sqliteBackend(), await mysqlBackend()];
 
@@ -61,11 +69,14 @@ for (const backend of backends) {
 			const second = await backend.open();
 			try {
 				const results = await Promise.allSettled(
-					Array.from({length: 10}, (_, i) => (i % 2 === 0 ? store : second).createUser(i % 3 === 0 ? name.toUpperCase() : name, verifier)),
+					Array.from({length: 10}, (_, i) =>
+						(i % 2 === 0 ? store : second).createUser(i % 3 === 0 ? name.toUpperCase() : name, verifier),
+					),
 				);
-				assert.equal(results.filter(r => r.status === 'fulfilled').length, 1);
+				assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
 				for (const result of results) {
-					if (result.status === 'rejected') assert.ok(result.reason instanceof UserExistsError, String(result.reason));
+					if (result.status === 'rejected')
+						assert.ok(result.reason instanceof UserExistsError, String(result.reason));
 				}
 			} finally {
 				await second.close();
@@ -91,10 +102,12 @@ for (const backend of backends) {
 
 		test('injection-shaped room names and texts are stored literally', async () => {
 			const room = `${RUN_ID}'); DROP TABLE parley_messages; --`;
-			const text = "'); DELETE FROM parley_users; -- \\ \" ` \u0000?";
+			const text = '\'); DELETE FROM parley_users; -- \\ " ` \u0000?';
 			const seq = await store.appendMessage(room, {from: "o'brien", text, action: false, ts: 1});
 			assert.equal(seq, 1);
-			assert.deepEqual(await store.lastMessages(room, 10), [{seq: 1, from: "o'brien", text, action: false, ts: 1}]);
+			assert.deepEqual(await store.lastMessages(room, 10), [
+				{seq: 1, from: "o'brien", text, action: false, ts: 1},
+			]);
 			assert.ok((await store.listUsers()).length >= 0);
 		});
 
@@ -104,7 +117,12 @@ for (const backend of backends) {
 			try {
 				const seqs = await Promise.all(
 					Array.from({length: 50}, (_, i) =>
-						(i % 2 === 0 ? store : second).appendMessage(room, {from: 'alice', text: `message ${i}`, action: false, ts: 1000 + i}),
+						(i % 2 === 0 ? store : second).appendMessage(room, {
+							from: 'alice',
+							text: `message ${i}`,
+							action: false,
+							ts: 1000 + i,
+						}),
 					),
 				);
 				assert.deepEqual(
@@ -113,7 +131,10 @@ for (const backend of backends) {
 				);
 				assert.equal(await store.latestSeq(room), 50);
 				const stored = await store.messagesAfter(room, 0, 100);
-				assert.deepEqual(stored.map(m => m.seq), Array.from({length: 50}, (_, i) => i + 1));
+				assert.deepEqual(
+					stored.map((m) => m.seq),
+					Array.from({length: 50}, (_, i) => i + 1),
+				);
 				// Each text landed under the number its append returned.
 				for (const [i, seq] of seqs.entries()) assert.equal(stored[seq - 1]?.text, `message ${i}`);
 			} finally {
@@ -127,9 +148,15 @@ for (const backend of backends) {
 			assert.equal(await store.latestSeq(room), 0);
 			assert.deepEqual(await store.lastMessages(room, 5), []);
 			for (let i = 1; i <= 7; i++) {
-				assert.equal(await store.appendMessage(room, {from: 'bob', text: `m${i}`, action: i === 3, ts: i}), i);
+				assert.equal(
+					await store.appendMessage(room, {from: 'bob', text: `m${i}`, action: i === 3, ts: i}),
+					i,
+				);
 			}
-			assert.equal(await store.appendMessage(other, {from: 'eve', text: 'elsewhere', action: false, ts: 9}), 1);
+			assert.equal(
+				await store.appendMessage(other, {from: 'eve', text: 'elsewhere', action: false, ts: 9}),
+				1,
+			);
 
 			assert.deepEqual(await store.messagesAfter(room, 2, 3), [
 				{seq: 3, from: 'bob', text: 'm3', action: true, ts: 3},
@@ -138,7 +165,7 @@ for (const backend of backends) {
 			]);
 			assert.deepEqual((await store.messagesAfter(room, 7, 10)).length, 0);
 			assert.deepEqual(
-				(await store.lastMessages(room, 3)).map(m => m.text),
+				(await store.lastMessages(room, 3)).map((m) => m.text),
 				['m5', 'm6', 'm7'],
 			);
 			assert.deepEqual((await store.lastMessages(room, 0)).length, 0);
@@ -146,7 +173,15 @@ for (const backend of backends) {
 			assert.equal(await store.latestSeq(other), 1);
 			// Names differing only by case or trailing space are different rooms.
 			assert.equal(await store.appendMessage(`${room} `, {from: 'x', text: 'y', action: false, ts: 1}), 1);
-			assert.equal(await store.appendMessage(room.replace('lobby', 'LOBBY'), {from: 'x', text: 'y', action: false, ts: 1}), 1);
+			assert.equal(
+				await store.appendMessage(room.replace('lobby', 'LOBBY'), {
+					from: 'x',
+					text: 'y',
+					action: false,
+					ts: 1,
+				}),
+				1,
+			);
 			assert.equal(await store.latestSeq(room), 7);
 			await assert.rejects(store.messagesAfter(room, -1, 10), RangeError);
 			await assert.rejects(store.appendMessage('', {from: 'a', text: 'b', action: false, ts: 1}), RangeError);
@@ -156,12 +191,22 @@ for (const backend of backends) {
 			const room = `${RUN_ID}-resend`;
 			const first = {from: 'alice', text: 'only once', action: false, ts: 1, ref: 'r-1'};
 			assert.equal(await store.appendMessage(room, first), 1);
-			assert.equal(await store.appendMessage(room, {...first, ts: 2}), 1, 'the resend gets the stored number back');
+			assert.equal(
+				await store.appendMessage(room, {...first, ts: 2}),
+				1,
+				'the resend gets the stored number back',
+			);
 			const second = await backend.open();
 			try {
 				const seqs = await Promise.all(
 					Array.from({length: 10}, (_, i) =>
-						(i % 2 === 0 ? store : second).appendMessage(room, {from: 'alice', text: 'twice?', action: false, ts: 3, ref: 'r-2'}),
+						(i % 2 === 0 ? store : second).appendMessage(room, {
+							from: 'alice',
+							text: 'twice?',
+							action: false,
+							ts: 3,
+							ref: 'r-2',
+						}),
 					),
 				);
 				assert.deepEqual(new Set(seqs), new Set([2]));
@@ -169,11 +214,14 @@ for (const backend of backends) {
 				await second.close();
 			}
 			// The same ref from someone else, or without a ref, is a new message.
-			assert.equal(await store.appendMessage(room, {from: 'bob', text: 'mine', action: false, ts: 4, ref: 'r-1'}), 3);
+			assert.equal(
+				await store.appendMessage(room, {from: 'bob', text: 'mine', action: false, ts: 4, ref: 'r-1'}),
+				3,
+			);
 			assert.equal(await store.appendMessage(room, {from: 'alice', text: 'no ref', action: false, ts: 5}), 4);
 			assert.equal(await store.appendMessage(room, {from: 'alice', text: 'no ref', action: false, ts: 5}), 5);
 			assert.deepEqual(
-				(await store.messagesAfter(room, 0, 10)).map(m => [m.seq, m.from, m.text]),
+				(await store.messagesAfter(room, 0, 10)).map((m) => [m.seq, m.from, m.text]),
 				[
 					[1, 'alice', 'only once'],
 					[2, 'alice', 'twice?'],

@@ -44,7 +44,9 @@ export async function mysqlBackend(): Promise<Backend | Unreachable> {
 		const probe = await openMysqlStore(MYSQL_URL, {connectTimeout: 3000});
 		await probe.close();
 	} catch (error) {
-		return {unreachable: `MySQL/MariaDB at ${MYSQL_URL} is unreachable: ${error instanceof Error ? error.message : String(error)}`};
+		return {
+			unreachable: `MySQL/MariaDB at ${MYSQL_URL} is unreachable: ${error instanceof Error ? error.message : String(error)}`,
+		};
 	}
 	return {
 		name: 'mysql',

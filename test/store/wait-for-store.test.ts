@@ -14,20 +14,32 @@ describe('waitForDatabase', () => {
 				if (calls < 4) throw new Error(`down ${calls}`);
 				return 'open';
 			},
-			{onRetry: info => retries.push(info), sleep: async ms => void slept.push(ms), initialDelayMs: 100, maxDelayMs: 300},
+			{
+				onRetry: (info) => retries.push(info),
+				sleep: async (ms) => void slept.push(ms),
+				initialDelayMs: 100,
+				maxDelayMs: 300,
+			},
 		);
 		assert.equal(result, 'open');
 		assert.deepEqual(slept, [100, 200, 300]);
-		assert.deepEqual(retries.map(r => [r.attempt, r.delayMs, (r.error as Error).message]), [
-			[1, 100, 'down 1'],
-			[2, 200, 'down 2'],
-			[3, 300, 'down 3'],
-		]);
+		assert.deepEqual(
+			retries.map((r) => [r.attempt, r.delayMs, (r.error as Error).message]),
+			[
+				[1, 100, 'down 1'],
+				[2, 200, 'down 2'],
+				[3, 300, 'down 3'],
+			],
+		);
 	});
 
 	test('gives up after maxAttempts with the last error, and at once on permanent errors', async () => {
 		await assert.rejects(
-			waitForDatabase(async () => Promise.reject(new Error('still down')), {maxAttempts: 3, onRetry: () => {}, sleep: async () => {}}),
+			waitForDatabase(async () => Promise.reject(new Error('still down')), {
+				maxAttempts: 3,
+				onRetry: () => {},
+				sleep: async () => {},
+			}),
 			/still down/,
 		);
 		let calls = 0;
@@ -52,7 +64,7 @@ describe('waitForDatabase', () => {
 			waitForDatabase(() => openMysqlStore('mysql://nobody@127.0.0.1:1/test'), {
 				maxAttempts: 2,
 				initialDelayMs: 10,
-				onRetry: info => retries.push(info),
+				onRetry: (info) => retries.push(info),
 			}),
 		);
 		assert.equal(retries.length, 1);

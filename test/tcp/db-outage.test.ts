@@ -13,7 +13,7 @@ import {startTcpProxy, type TcpProxy} from '../helpers/tcp-proxy.js';
 import {waitFor} from '../helpers/wait.js';
 
 type Message = Extract<RoomEvent, {type: 'message'}>;
-const numbered = (messages: Message[]) => messages.map(m => [m.seq, m.text] as const);
+const numbered = (messages: Message[]) => messages.map((m) => [m.seq, m.text] as const);
 
 function outageSuite(backend: Backend) {
 	describe('TCP room when the database goes away', () => {
@@ -23,7 +23,12 @@ function outageSuite(backend: Backend) {
 		let room: TcpFixture;
 		const log: string[] = [];
 		const roomName = uniqueName('room');
-		const [alice, bob, carol, dave] = ['alice', 'bob', 'carol', 'dave'].map(uniqueName) as [string, string, string, string];
+		const [alice, bob, carol, dave] = ['alice', 'bob', 'carol', 'dave'].map(uniqueName) as [
+			string,
+			string,
+			string,
+			string,
+		];
 		const password = (user: string) => `${user} password`;
 		const login = async (user: string): Promise<TcpTestClient> => {
 			const c = room.client();
@@ -32,7 +37,7 @@ function outageSuite(backend: Backend) {
 		};
 		const says = async (from: TcpTestClient, text: string, ...readers: TcpTestClient[]) => {
 			from.client.say(text);
-			for (const r of readers) await r.events.waitFor('message', m => m.text === text);
+			for (const r of readers) await r.events.waitFor('message', (m) => m.text === text);
 		};
 
 		before(async () => {
@@ -41,7 +46,7 @@ function outageSuite(backend: Backend) {
 			url.host = `127.0.0.1:${relay.port}`;
 			store = await openMysqlStore(url.toString());
 			direct = await backend.open(); // the same database, not through the relay: for checking
-			room = await tcpFixture(store, {roomName, log: line => log.push(line)});
+			room = await tcpFixture(store, {roomName, log: (line) => log.push(line)});
 			for (const user of [alice, bob, carol, dave]) await room.addUser(user, password(user));
 		});
 		after(async () => {
@@ -64,7 +69,10 @@ function outageSuite(backend: Backend) {
 			assert.ok(room.server.journal.pendingWrites >= 2, 'messages wait in memory for the database');
 			assert.match(log.join('\n'), /database write failed, keeping messages in memory/);
 
-			const refused = await room.client().client.connect(carol, password(carol)).catch((e: unknown) => e);
+			const refused = await room
+				.client()
+				.client.connect(carol, password(carol))
+				.catch((e: unknown) => e);
 			assert.ok(refused instanceof RoomError, `expected a RoomError, got ${String(refused)}`);
 			assert.equal(refused.code, 'auth-unavailable');
 			assert.equal(refused.message, 'authentication backend unavailable; try again shortly');
@@ -75,26 +83,42 @@ function outageSuite(backend: Backend) {
 			await says(b, 'right after it', a, b);
 			const c = await login(carol); // no restart, no retry: the pool reconnects on demand
 			await says(c, 'carol made it', a, b, c);
-			await waitFor(() => room.server.journal.pendingWrites === 0 || undefined, {timeout: 5000, what: 'the backlog written'});
+			await waitFor(() => room.server.journal.pendingWrites === 0 || undefined, {
+				timeout: 5000,
+				what: 'the backlog written',
+			});
 			assert.match(log.join('\n'), /database is back; all messages stored/);
 
 			// Everyone saw one numbered log, with no gap where the outage was.
 			const seen = numbered(a.events.of('message'));
 			assert.deepEqual(
 				seen.map(([, text]) => text),
-				['before the outage', 'during the outage', 'still during it', 'the room is still up', 'right after it', 'carol made it'],
+				[
+					'before the outage',
+					'during the outage',
+					'still during it',
+					'the room is still up',
+					'right after it',
+					'carol made it',
+				],
 			);
 			const first = seen[0]![0];
-			assert.deepEqual(seen.map(([seq]) => seq), seen.map((_, i) => first + i));
+			assert.deepEqual(
+				seen.map(([seq]) => seq),
+				seen.map((_, i) => first + i),
+			);
 			assert.deepEqual(numbered(b.events.of('message')), seen);
 			for (const x of [a, b]) assert.equal(x.client.state, 'connected');
 
 			// The database holds the same log, and a newcomer reads it as history.
 			const stored = await direct.messagesAfter(roomName, 0, 100);
-			assert.deepEqual(stored.map(m => [m.seq, m.text] as const), seen);
+			assert.deepEqual(
+				stored.map((m) => [m.seq, m.text] as const),
+				seen,
+			);
 			const d = await login(dave);
-			await d.events.waitFor('message', m => m.history && m.text === 'carol made it');
-			assert.deepEqual(numbered(d.events.of('message').filter(m => m.history)), seen);
+			await d.events.waitFor('message', (m) => m.history && m.text === 'carol made it');
+			assert.deepEqual(numbered(d.events.of('message').filter((m) => m.history)), seen);
 		});
 	});
 }

@@ -31,7 +31,7 @@ describe('TCP login timing', () => {
 
 	it('gives up on a server that accepts but never answers, with a clear error', async () => {
 		const silent = net.createServer(() => {}); // takes the connection, says nothing
-		await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve));
+		await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
 		const port = (silent.address() as net.AddressInfo).port;
 		const {client} = room.client({port, insecurePlaintext: true, loginReplyTimeoutMs: 300});
 		const started = Date.now();
@@ -41,7 +41,7 @@ describe('TCP login timing', () => {
 		assert.match(error.message, /without --insecure-plaintext/);
 		assert.ok(Date.now() - started < 3000);
 		await client.close();
-		await new Promise(resolve => silent.close(resolve));
+		await new Promise((resolve) => silent.close(resolve));
 	});
 
 	it('logs in even when trusting a new server took longer than the server waits', async () => {

@@ -30,10 +30,10 @@ describe('TCP room: multi-line messages', () => {
 		const text = 'first line\n\tsecond, indented\n\nfourth — ünïcödé';
 		const a = await room.login(alice, 'alice password');
 		a.client.say(text);
-		const echoed = await a.events.waitFor('message', message => message.self);
+		const echoed = await a.events.waitFor('message', (message) => message.self);
 		assert.equal(echoed.text, text);
 		const b = await room.login(bob, 'bob password');
-		const replayed = await b.events.waitFor('message', message => message.history);
+		const replayed = await b.events.waitFor('message', (message) => message.history);
 		assert.equal(replayed.text, text);
 		assert.equal(b.events.of('message').length, 1);
 		await Promise.all([a.client.close(), b.client.close()]);

@@ -20,7 +20,7 @@ describe('TCP room in plaintext mode', () => {
 	before(async () => {
 		source = await sqliteBackend();
 		store = await source.open();
-		room = await tcpFixture(store, {tls: undefined, log: line => log.push(line)});
+		room = await tcpFixture(store, {tls: undefined, log: (line) => log.push(line)});
 		await room.addUser('erin', 'erin password');
 	});
 	after(async () => {
@@ -33,9 +33,13 @@ describe('TCP room in plaintext mode', () => {
 		assert.match(log.join('\n'), /listening on 127\.0\.0\.1:\d+ \(PLAINTEXT — insecure\)/);
 	});
 
-	it('is what `parley serve --insecure-plaintext` runs, with a warning; without the flag it is TLS', async t => {
+	it('is what `parley serve --insecure-plaintext` runs, with a warning; without the flag it is TLS', async (t) => {
 		const dataDir = `${room.dir}/serve`;
-		const plain = await ServeProcess.start({tcpPort: await freePort(), dataDir, extraArgs: ['--insecure-plaintext']});
+		const plain = await ServeProcess.start({
+			tcpPort: await freePort(),
+			dataDir,
+			extraArgs: ['--insecure-plaintext'],
+		});
 		t.after(() => plain.stop());
 		assert.match(plain.log, /WARNING: the TCP room runs WITHOUT TLS/);
 		assert.match(plain.log, /PLAINTEXT — insecure/);
@@ -56,14 +60,20 @@ describe('TCP room in plaintext mode', () => {
 		assert.equal(tlsClient.client.state, 'closed');
 	});
 
-	it('lets an explicitly plaintext client log in and chat, readable on the wire but for the password', async t => {
+	it('lets an explicitly plaintext client log in and chat, readable on the wire but for the password', async (t) => {
 		const proxy = await startTcpProxy(room.server.port);
 		t.after(() => proxy.close());
 		const erin = room.client({port: proxy.port, insecurePlaintext: true});
 		await erin.client.connect('erin', 'erin password');
-		assert.match(erin.events.of('notice').map(n => n.text).join('\n'), /WARNING: .*without TLS/);
+		assert.match(
+			erin.events
+				.of('notice')
+				.map((n) => n.text)
+				.join('\n'),
+			/WARNING: .*without TLS/,
+		);
 		erin.client.say('the eagle lands at midnight');
-		await erin.events.waitFor('message', m => m.text === 'the eagle lands at midnight');
+		await erin.events.waitFor('message', (m) => m.text === 'the eagle lands at midnight');
 		await erin.client.close();
 		const wire = proxy.bytes().toString('latin1');
 		assert.ok(wire.includes('the eagle lands at midnight'), 'the proxy reads the chat');

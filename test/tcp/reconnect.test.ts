@@ -12,7 +12,14 @@ import {openSqliteStore} from '../../server/store/sqlite-store.js';
 import {KnownHosts} from '../../source/client/known-hosts.js';
 import type {RoomEvent} from '../../source/client/types.js';
 import {deriveVerifier} from '../../source/protocol/scram.js';
-import {MYSQL_URL, mysqlBackend, reportUnreachable, sqliteBackend, uniqueName, type Backend} from '../store/backends.js';
+import {
+	MYSQL_URL,
+	mysqlBackend,
+	reportUnreachable,
+	sqliteBackend,
+	uniqueName,
+	type Backend,
+} from '../store/backends.js';
 import {tcpClient, tcpFixture, type TcpTestClient} from '../helpers/tcp-fixture.js';
 import {startTcpProxy} from '../helpers/tcp-proxy.js';
 import {ServeProcess, freePort} from '../helpers/tcp-serve-process.js';
@@ -25,7 +32,7 @@ const messages = (c: TcpTestClient): Message[] => c.events.of('message');
 const states = (c: TcpTestClient): string[] =>
 	c.events
 		.of('state')
-		.map(e => e.state)
+		.map((e) => e.state)
 		.filter((state, i, all) => state !== 'connecting' && state !== all[i - 1]);
 
 /** Polls an asynchronous condition (a database query) until it holds. */
@@ -39,10 +46,13 @@ async function until(probe: () => Promise<boolean>, what: string, timeout = 3000
 
 /** Each text once, seqs strictly increasing: what the user sees is the room's log, no more, no less. */
 function assertCleanLog(name: string, log: Message[]): void {
-	const texts = log.map(m => m.text);
+	const texts = log.map((m) => m.text);
 	assert.equal(new Set(texts).size, texts.length, `${name} saw a message twice: ${JSON.stringify(texts)}`);
 	for (let i = 1; i < log.length; i++)
-		assert.ok(log[i]!.seq > log[i - 1]!.seq, `${name}'s messages are out of order: ${log.map(m => `${m.seq}:${m.text}`)}`);
+		assert.ok(
+			log[i]!.seq > log[i - 1]!.seq,
+			`${name}'s messages are out of order: ${log.map((m) => `${m.seq}:${m.text}`)}`,
+		);
 }
 
 interface Setup {
@@ -65,7 +75,10 @@ function crashSuite(label: string, setup: () => Promise<Setup>, teardown: (s: Se
 		let knownHosts: KnownHosts;
 		const clients: TcpTestClient[] = [];
 		const reconnected = (c: TcpTestClient) =>
-			waitFor(() => states(c).join() === 'connected,reconnecting,connected' || undefined, {timeout: 10_000, what: 'a reconnect'});
+			waitFor(() => states(c).join() === 'connected,reconnecting,connected' || undefined, {
+				timeout: 10_000,
+				what: 'a reconnect',
+			});
 
 		const serve = () =>
 			ServeProcess.start({
@@ -96,7 +109,7 @@ function crashSuite(label: string, setup: () => Promise<Setup>, teardown: (s: Se
 			server = await serve();
 		});
 		after(async () => {
-			await Promise.all(clients.map(c => c.client.close()));
+			await Promise.all(clients.map((c) => c.client.close()));
 			await server.stop();
 			await teardown(s);
 		});
@@ -106,7 +119,7 @@ function crashSuite(label: string, setup: () => Promise<Setup>, teardown: (s: Se
 			const alice = await login(s.alice);
 			const bob = await login(s.bob);
 			bob.client.say('bob before the crash');
-			await alice.events.waitFor('message', m => m.text === 'bob before the crash');
+			await alice.events.waitFor('message', (m) => m.text === 'bob before the crash');
 
 			// Alice keeps talking (within the room's 5 messages a second) while the server dies under her.
 			const total = 12;
@@ -114,11 +127,12 @@ function crashSuite(label: string, setup: () => Promise<Setup>, teardown: (s: Se
 			let killed: Promise<void> | undefined;
 			let ackedBeforeKill: Message[] = [];
 			for (let i = 1; i <= total; i++) {
-				if (i === killAfter) await alice.events.waitFor('message', m => m.self && m.text === `alice ${i - 1}`);
+				if (i === killAfter)
+					await alice.events.waitFor('message', (m) => m.self && m.text === `alice ${i - 1}`);
 				alice.client.say(`alice ${i}`);
 				if (i === killAfter) {
 					// Straight after a send: that message may be unread, half-handled or already stored.
-					ackedBeforeKill = messages(alice).filter(m => m.self);
+					ackedBeforeKill = messages(alice).filter((m) => m.self);
 					killed = server.kill9();
 				}
 				await delay(220); // pacing, not waiting for anything
@@ -128,41 +142,57 @@ function crashSuite(label: string, setup: () => Promise<Setup>, teardown: (s: Se
 			server = await serve();
 			for (const c of [alice, bob]) await reconnected(c);
 			// Everything alice typed is acknowledged in the end: the server's echo carries her ref.
-			await waitFor(() => messages(alice).filter(m => m.self && m.text.startsWith('alice ')).length >= total || undefined, {
-				timeout: 10_000,
-				what: 'every message acknowledged',
-			});
+			await waitFor(
+				() =>
+					messages(alice).filter((m) => m.self && m.text.startsWith('alice ')).length >= total || undefined,
+				{
+					timeout: 10_000,
+					what: 'every message acknowledged',
+				},
+			);
 			bob.client.say('bob after the restart');
-			for (const c of [alice, bob]) await c.events.waitFor('message', m => m.text === 'bob after the restart', 5000);
+			for (const c of [alice, bob])
+				await c.events.waitFor('message', (m) => m.text === 'bob after the restart', 5000);
 
 			for (const c of [alice, bob]) {
 				assert.equal(c.events.of('failed').length, 0, 'no send was given up on');
 				assert.equal(c.events.of('lost').length, 0, 'nothing was reported lost');
 			}
-			const expected = ['bob before the crash', ...Array.from({length: total}, (_, i) => `alice ${i + 1}`), 'bob after the restart'];
-			for (const [name, c] of [['alice', alice], ['bob', bob]] as const) {
+			const expected = [
+				'bob before the crash',
+				...Array.from({length: total}, (_, i) => `alice ${i + 1}`),
+				'bob after the restart',
+			];
+			for (const [name, c] of [
+				['alice', alice],
+				['bob', bob],
+			] as const) {
 				const log = messages(c);
 				assertCleanLog(name, log);
-				assert.deepEqual(log.map(m => m.text), expected, `${name}'s view`);
+				assert.deepEqual(
+					log.map((m) => m.text),
+					expected,
+					`${name}'s view`,
+				);
 				// What was acknowledged before the crash kept its number.
 				for (const acked of ackedBeforeKill)
-					assert.equal(log.find(m => m.text === acked.text)?.seq, acked.seq, `${acked.text} kept its seq`);
+					assert.equal(log.find((m) => m.text === acked.text)?.seq, acked.seq, `${acked.text} kept its seq`);
 			}
 			assert.deepEqual(
-				messages(bob).map(m => [m.seq, m.text]),
-				messages(alice).map(m => [m.seq, m.text]),
+				messages(bob).map((m) => [m.seq, m.text]),
+				messages(alice).map((m) => [m.seq, m.text]),
 				'both see the same numbered log',
 			);
 			// And the store holds each one once, under the same numbers.
 			const stored = await s.store.messagesAfter(s.roomName, 0, 100);
 			assert.deepEqual(
-				stored.map(m => [m.seq, m.text]),
-				messages(alice).map(m => [m.seq, m.text]),
+				stored.map((m) => [m.seq, m.text]),
+				messages(alice).map((m) => [m.seq, m.text]),
 			);
 			await Promise.all([alice.client.close(), bob.client.close()]);
 		});
 
-		it('does not store a message twice when the crash swallowed its acknowledgement', async t => {
+		it('does not store a message twice when the crash swallowed its acknowledgement', async (t) => {
 			// Alice talks through a relay that holds back the server's replies: her
 			// message is stored and echoed, but the echo never reaches her.
 			const relay = await startTcpProxy(port);
@@ -178,12 +208,17 @@ function crashSuite(label: string, setup: () => Promise<Setup>, teardown: (s: Se
 			server = await serve();
 
 			for (const c of [alice, bob]) await reconnected(c);
-			await alice.events.waitFor('message', m => m.text === 'stored, never acknowledged' && m.self, 5000);
+			await alice.events.waitFor('message', (m) => m.text === 'stored, never acknowledged' && m.self, 5000);
 			alice.client.say('and the next one');
-			for (const c of [alice, bob]) await c.events.waitFor('message', m => m.text === 'and the next one', 5000);
+			for (const c of [alice, bob])
+				await c.events.waitFor('message', (m) => m.text === 'and the next one', 5000);
 
-			for (const [name, c] of [['alice', alice], ['bob', bob]] as const) assertCleanLog(name, messages(c));
-			const stored = (await s.store.messagesAfter(s.roomName, before, 100)).map(m => m.text);
+			for (const [name, c] of [
+				['alice', alice],
+				['bob', bob],
+			] as const)
+				assertCleanLog(name, messages(c));
+			const stored = (await s.store.messagesAfter(s.roomName, before, 100)).map((m) => m.text);
 			assert.deepEqual(stored, ['stored, never acknowledged', 'and the next one']);
 			// Nothing is left waiting for an acknowledgement: leaving would report it as not sent.
 			await alice.client.close();
@@ -198,14 +233,14 @@ crashSuite(
 		const dataDir = await mkdtemp(path.join(tmpdir(), 'parley-reconnect-'));
 		return {dataDir, store: await openSqliteStore(dataDir), roomName: 'lobby', alice: 'alice', bob: 'bob'};
 	},
-	async s => {
+	async (s) => {
 		await s.store.close();
 		await rm(s.dataDir, {recursive: true, force: true});
 	},
 );
 
 describe('reconnecting after the connection drops (the server stays up)', () => {
-	it('does not post a message twice when the drop swallowed its acknowledgement', async t => {
+	it('does not post a message twice when the drop swallowed its acknowledgement', async (t) => {
 		const source = await sqliteBackend();
 		const store = await source.open();
 		const room = await tcpFixture(store);
@@ -224,20 +259,25 @@ describe('reconnecting after the connection drops (the server stays up)', () => 
 
 		relay.holdReplies(true);
 		alice.client.say('sent just before the drop');
-		await bob.events.waitFor('message', m => m.text === 'sent just before the drop');
+		await bob.events.waitFor('message', (m) => m.text === 'sent just before the drop');
 		relay.cut(); // alice's connection dies with the echo still held back
 		relay.restore();
 		relay.holdReplies(false);
-		await waitFor(() => states(alice).join() === 'connected,reconnecting,connected' || undefined, {what: 'a reconnect'});
+		await waitFor(() => states(alice).join() === 'connected,reconnecting,connected' || undefined, {
+			what: 'a reconnect',
+		});
 		alice.client.say('and the next one');
-		for (const c of [alice, bob]) await c.events.waitFor('message', m => m.text === 'and the next one');
+		for (const c of [alice, bob]) await c.events.waitFor('message', (m) => m.text === 'and the next one');
 
-		for (const [name, c] of [['alice', alice], ['bob', bob]] as const) {
+		for (const [name, c] of [
+			['alice', alice],
+			['bob', bob],
+		] as const) {
 			assertCleanLog(name, c.events.of('message'));
 			assert.deepEqual(c.events.texts(), ['sent just before the drop', 'and the next one']);
 		}
 		assert.deepEqual(
-			(await store.messagesAfter(room.server.room.name, 0, 10)).map(m => m.text),
+			(await store.messagesAfter(room.server.room.name, 0, 10)).map((m) => m.text),
 			['sent just before the drop', 'and the next one'],
 		);
 		await alice.client.close();
@@ -264,7 +304,7 @@ else {
 				bob: uniqueName('bob'),
 			};
 		},
-		async s => {
+		async (s) => {
 			await s.store.close();
 			await backend.cleanup();
 			await rm(s.dataDir, {recursive: true, force: true});

@@ -26,7 +26,7 @@ describe('a member too slow to read', () => {
 			maxQueueBytes: MAX_QUEUE_BYTES,
 			// The room's flood limits are not what is tested here.
 			limits: {ratePerSecond: 100_000, burst: 100_000},
-			log: line => log.push(line),
+			log: (line) => log.push(line),
 		});
 		for (const user of ['alice', 'bob', 'carol']) await room.addUser(user, `${user} password`);
 	});
@@ -36,7 +36,7 @@ describe('a member too slow to read', () => {
 		await source.cleanup();
 	});
 
-	it('is disconnected with a reason, and nobody else slows down', async t => {
+	it('is disconnected with a reason, and nobody else slows down', async (t) => {
 		const login = async (user: string): Promise<TcpTestClient> => {
 			const c = room.client();
 			await c.client.connect(user, `${user} password`);
@@ -54,11 +54,11 @@ describe('a member too slow to read', () => {
 		for (const c of [alice, bob]) {
 			const seen = new Map<string, number>();
 			receivedAt.set(c, seen);
-			c.client.subscribe(e => {
+			c.client.subscribe((e) => {
 				if (e.type === 'message') seen.set(e.text, Date.now());
 			});
 		}
-		const kicked = () => log.some(line => line === `disconnected carol: ${TOO_SLOW}`);
+		const kicked = () => log.some((line) => line === `disconnected carol: ${TOO_SLOW}`);
 		const filler = 'x'.repeat(4000);
 		let sent = 0;
 		let afterKick = 0;
@@ -72,7 +72,7 @@ describe('a member too slow to read', () => {
 				sentAt.set(text, Date.now());
 				(sent % 2 === 0 ? alice : bob).client.say(text);
 			}
-			await waitFor(() => [...receivedAt.values()].every(seen => seen.size === sent) || undefined, {
+			await waitFor(() => [...receivedAt.values()].every((seen) => seen.size === sent) || undefined, {
 				timeout: 5000,
 				what: `${sent} messages at both fast members`,
 			});
@@ -83,19 +83,30 @@ describe('a member too slow to read', () => {
 		carol.socket.resume();
 		await waitFor(() => carol.closed || undefined, {timeout: 5000, what: 'carol’s connection closed'});
 		assert.deepEqual(carol.frames.at(-1), {t: 'error', code: 'too-slow', message: TOO_SLOW});
-		const carolGot = carol.frames.filter(f => f.t === 'msg').length;
+		const carolGot = carol.frames.filter((f) => f.t === 'msg').length;
 		assert.ok(carolGot < sent, `carol got ${carolGot} of ${sent}`);
 		// The others learn why she left.
-		for (const c of [alice, bob]) await c.events.waitFor('presence', p => p.kind === 'leave' && p.nick === 'carol' && p.reason === TOO_SLOW);
+		for (const c of [alice, bob])
+			await c.events.waitFor(
+				'presence',
+				(p) => p.kind === 'leave' && p.nick === 'carol' && p.reason === TOO_SLOW,
+			);
 
 		// Alice and Bob got everything, in one order (each sender's in the order sent), without waiting on carol.
-		const ids = (c: TcpTestClient) => c.events.texts().map(text => Number(text.slice(0, text.indexOf(' '))));
+		const ids = (c: TcpTestClient) =>
+			c.events.texts().map((text) => Number(text.slice(0, text.indexOf(' '))));
 		const order = ids(alice);
 		assert.deepEqual(ids(bob), order);
-		assert.deepEqual([...order].sort((x, y) => x - y), [...sentAt.keys()].map((_, i) => i));
+		assert.deepEqual(
+			[...order].sort((x, y) => x - y),
+			[...sentAt.keys()].map((_, i) => i),
+		);
 		for (const parity of [0, 1]) {
-			const fromOne = order.filter(id => id % 2 === parity);
-			assert.deepEqual(fromOne, [...fromOne].sort((x, y) => x - y));
+			const fromOne = order.filter((id) => id % 2 === parity);
+			assert.deepEqual(
+				fromOne,
+				[...fromOne].sort((x, y) => x - y),
+			);
 		}
 		let worst = 0;
 		for (const c of [alice, bob]) {
@@ -103,7 +114,9 @@ describe('a member too slow to read', () => {
 			assert.equal(c.client.state, 'connected');
 			for (const [text, at] of receivedAt.get(c)!) worst = Math.max(worst, at - sentAt.get(text)!);
 		}
-		t.diagnostic(`${sent} messages of 4 KB; carol got ${carolGot} before she was cut off; worst latency ${worst} ms`);
+		t.diagnostic(
+			`${sent} messages of 4 KB; carol got ${carolGot} before she was cut off; worst latency ${worst} ms`,
+		);
 		assert.ok(worst < 1000, `a fast member waited ${worst} ms for a message`);
 	});
 });

@@ -53,7 +53,13 @@ function roomSuite(label: string, backend: () => Promise<Backend>) {
 			assert.equal(dm.from, carol);
 			assert.equal(b.events.of('direct').length, 0);
 			assert.deepEqual([...a.client.members].sort(), [alice, bob, carol].sort());
-			assert.match(a.events.of('notice').map(n => n.text).join('\n'), /TLS 1\.3, server certificate SHA256:/);
+			assert.match(
+				a.events
+					.of('notice')
+					.map((n) => n.text)
+					.join('\n'),
+				/TLS 1\.3, server certificate SHA256:/,
+			);
 			await Promise.all([a.client.close(), b.client.close(), c.client.close()]);
 		});
 
@@ -61,7 +67,9 @@ function roomSuite(label: string, backend: () => Promise<Backend>) {
 			const wrong = room.client();
 			const unknown = room.client();
 			const e1 = await wrong.client.connect(alice, 'not the password').catch((e: RoomError) => e);
-			const e2 = await unknown.client.connect(uniqueName('ghost'), 'whatever password').catch((e: RoomError) => e);
+			const e2 = await unknown.client
+				.connect(uniqueName('ghost'), 'whatever password')
+				.catch((e: RoomError) => e);
 			assert.ok(e1 instanceof RoomError && e2 instanceof RoomError);
 			assert.equal(e1.code, 'auth-failed');
 			assert.equal(e2.code, 'auth-failed');
@@ -71,10 +79,10 @@ function roomSuite(label: string, backend: () => Promise<Backend>) {
 		it('shows the last messages on join and stores them with sequence numbers', async () => {
 			const a = await room.login(alice, 'alice password');
 			a.client.say('remember me');
-			await a.events.waitFor('message', m => m.text === 'remember me');
+			await a.events.waitFor('message', (m) => m.text === 'remember me');
 			const latest = await store.latestSeq(room.server.room.name);
 			const b = await room.login(bob, 'bob password');
-			const history = await b.events.waitFor('message', m => m.history && m.text === 'remember me');
+			const history = await b.events.waitFor('message', (m) => m.history && m.text === 'remember me');
 			assert.equal(history.seq, latest);
 			await Promise.all([a.client.close(), b.client.close()]);
 		});
@@ -86,7 +94,10 @@ function roomSuite(label: string, backend: () => Promise<Backend>) {
 			assert.equal(first.client.state, 'connected');
 			await first.client.close();
 			const again = room.client();
-			await assert.rejects(again.client.connect(name, 'another password', {register: true}), rejectsWith('nick-taken'));
+			await assert.rejects(
+				again.client.connect(name, 'another password', {register: true}),
+				rejectsWith('nick-taken'),
+			);
 			assert.ok(await store.getVerifier(name));
 		});
 	});
@@ -117,9 +128,15 @@ describe('TCP room security', () => {
 
 	it('throttles an account after repeated failures, with a clear message', async () => {
 		for (let i = 0; i < 5; i++) {
-			await assert.rejects(room.client().client.connect('dora', 'wrong password'), rejectsWith('auth-failed'));
+			await assert.rejects(
+				room.client().client.connect('dora', 'wrong password'),
+				rejectsWith('auth-failed'),
+			);
 		}
-		const blocked = await room.client().client.connect('dora', 'dora password').catch((e: RoomError) => e);
+		const blocked = await room
+			.client()
+			.client.connect('dora', 'dora password')
+			.catch((e: RoomError) => e);
 		assert.ok(blocked instanceof RoomError);
 		assert.equal(blocked.code, 'throttled');
 		assert.match(blocked.message, /too many failed logins; try again in \d+ s/);
@@ -130,7 +147,10 @@ describe('TCP room security', () => {
 	});
 
 	it('refuses registration when the server does not allow it', async () => {
-		await assert.rejects(room.client().client.connect('eve', 'eve password', {register: true}), rejectsWith('not-allowed'));
+		await assert.rejects(
+			room.client().client.connect('eve', 'eve password', {register: true}),
+			rejectsWith('not-allowed'),
+		);
 	});
 
 	it('refuses a server whose certificate changed, and a new one nobody trusted', async () => {
@@ -139,11 +159,17 @@ describe('TCP room security', () => {
 		// Its own file, so the forged entry does not follow the tests after this one.
 		const pinnedElsewhere = new KnownHosts(`${room.dir}/forged_known_hosts`);
 		await pinnedElsewhere.remember(hostPort, 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
-		const changed = await room.client({knownHosts: pinnedElsewhere}).client.connect('dora', 'dora password').catch((e: RoomError) => e);
+		const changed = await room
+			.client({knownHosts: pinnedElsewhere})
+			.client.connect('dora', 'dora password')
+			.catch((e: RoomError) => e);
 		assert.ok(changed instanceof RoomError);
 		assert.equal(changed.code, 'host-changed');
 		assert.match(changed.message, /CHANGED/);
-		const fresh = room.client({knownHosts: new KnownHosts(`${room.dir}/other_known_hosts`), confirmNewHost: async () => false});
+		const fresh = room.client({
+			knownHosts: new KnownHosts(`${room.dir}/other_known_hosts`),
+			confirmNewHost: async () => false,
+		});
 		await assert.rejects(fresh.client.connect('dora', 'dora password'), rejectsWith('host-rejected'));
 	});
 
@@ -152,7 +178,7 @@ describe('TCP room security', () => {
 		const a = room.client({port: proxy.port});
 		await a.client.connect('dora', 'dora password');
 		a.client.say('the eagle lands at midnight');
-		await a.events.waitFor('message', m => m.text === 'the eagle lands at midnight');
+		await a.events.waitFor('message', (m) => m.text === 'the eagle lands at midnight');
 		await a.client.close();
 		const wire = proxy.bytes();
 		assert.ok(wire.length > 1000, 'the proxy saw the TLS session');
@@ -164,29 +190,33 @@ describe('TCP room security', () => {
 	it('disconnects a client that sends an oversized or malformed frame, and nobody else', async () => {
 		const a = await room.login('dora', 'dora password');
 		const raw = tls.connect({host: '127.0.0.1', port: room.server.port, rejectUnauthorized: false});
-		await new Promise(resolve => raw.once('secureConnect', resolve));
+		await new Promise((resolve) => raw.once('secureConnect', resolve));
 		const frames: unknown[] = [];
 		const decoder = new FrameDecoder();
-		raw.on('data', chunk => {
+		raw.on('data', (chunk) => {
 			for (const frame of decoder.push(chunk)) frames.push(JSON.parse(frame.toString()));
 		});
 		const header = Buffer.alloc(4);
 		header.writeUInt32BE(10 * 1024 * 1024);
 		raw.write(header); // a 10 MiB frame announced
-		await new Promise(resolve => raw.once('close', resolve));
-		assert.ok(frames.some(f => (f as {t: string}).t === 'error' && /exceeds/.test((f as {message: string}).message)));
+		await new Promise((resolve) => raw.once('close', resolve));
+		assert.ok(
+			frames.some(
+				(f) => (f as {t: string}).t === 'error' && /exceeds/.test((f as {message: string}).message),
+			),
+		);
 
 		const bad = tls.connect({host: '127.0.0.1', port: room.server.port, rejectUnauthorized: false});
-		await new Promise(resolve => bad.once('secureConnect', resolve));
+		await new Promise((resolve) => bad.once('secureConnect', resolve));
 		let badReply = '';
-		bad.on('data', chunk => (badReply += chunk.toString()));
+		bad.on('data', (chunk) => (badReply += chunk.toString()));
 		bad.write(encodeFrame(Buffer.from([0xff, 0xfe, 0x7b])));
-		await new Promise(resolve => bad.once('close', resolve));
+		await new Promise((resolve) => bad.once('close', resolve));
 		assert.match(badReply, /bad-request/);
 		assert.match(badReply, /UTF-8/i);
 
 		a.client.say('still fine');
-		await a.events.waitFor('message', m => m.text === 'still fine');
+		await a.events.waitFor('message', (m) => m.text === 'still fine');
 		await a.client.close();
 	});
 
@@ -195,13 +225,13 @@ describe('TCP room security', () => {
 		const sockets = [];
 		for (let i = 0; i < 2; i++) {
 			const socket = net.connect(limited.server.port, '127.0.0.1');
-			await new Promise(resolve => socket.once('connect', resolve));
+			await new Promise((resolve) => socket.once('connect', resolve));
 			sockets.push(socket);
 		}
 		const third = tls.connect({host: '127.0.0.1', port: limited.server.port, rejectUnauthorized: false});
-		const outcome = await new Promise<string>(resolve => {
+		const outcome = await new Promise<string>((resolve) => {
 			let text = '';
-			third.on('data', chunk => (text += chunk.toString('latin1')));
+			third.on('data', (chunk) => (text += chunk.toString('latin1')));
 			third.on('error', () => resolve(`error ${text}`));
 			third.on('close', () => resolve(text));
 		});

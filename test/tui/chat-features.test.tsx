@@ -9,7 +9,12 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {cleanup, render} from 'ink-testing-library';
 import {attachRoomLog, roomLogPath} from '../../source/client/room-log.js';
-import {ChatScreen, type ChatScreenProps, type RoomOpener, type RoomSpec} from '../../source/tui/ChatScreen.js';
+import {
+	ChatScreen,
+	type ChatScreenProps,
+	type RoomOpener,
+	type RoomSpec,
+} from '../../source/tui/ChatScreen.js';
 import {createBell} from '../../source/tui/mentions.js';
 import {FakeRoomClient} from './helpers/fake-room-client.js';
 import {delay, KEYS, typeKeys, waitFor} from './helpers/wait.js';
@@ -29,10 +34,25 @@ const ALT = (digit: number): string => `\u001B${digit}`;
 const paste = (text: string): string => `\u001B[200~${text}\u001B[201~`;
 
 let ts = Date.UTC(2026, 0, 1, 12, 0);
-const say = (client: FakeRoomClient, from: string, text: string, options: {self?: boolean; history?: boolean} = {}): void =>
-	client.emit({type: 'message', seq: 0, ts: ts++, from, text, action: false, self: options.self ?? false, history: options.history ?? false});
+const say = (
+	client: FakeRoomClient,
+	from: string,
+	text: string,
+	options: {self?: boolean; history?: boolean} = {},
+): void =>
+	client.emit({
+		type: 'message',
+		seq: 0,
+		ts: ts++,
+		from,
+		text,
+		action: false,
+		self: options.self ?? false,
+		history: options.history ?? false,
+	});
 
-const room = (url: string, members: string[], nick = 'me') => new FakeRoomClient({url, nick, members: [nick, ...members]});
+const room = (url: string, members: string[], nick = 'me') =>
+	new FakeRoomClient({url, nick, members: [nick, ...members]});
 
 function setup(rooms: RoomSpec[], props: Partial<ChatScreenProps> = {}) {
 	const view = render(<ChatScreen rooms={rooms} {...props} />);
@@ -62,17 +82,20 @@ describe('Tab completion in the chat screen', () => {
 		await waitFor(() => lobby.listenerCount === 1);
 		say(lobby, 'alice', 'hi');
 		say(lobby, 'alfred', 'yo');
-		await until(text => text.includes('alfred: yo'));
+		await until((text) => text.includes('alfred: yo'));
 		await typeKeys(view.stdin, 'al', TAB);
-		await until(text => inputRow(text).startsWith('> alfred: '), 'the latest speaker first, "nick: " at the line start');
+		await until(
+			(text) => inputRow(text).startsWith('> alfred: '),
+			'the latest speaker first, "nick: " at the line start',
+		);
 		await typeKeys(view.stdin, TAB);
-		await until(text => inputRow(text).startsWith('> alice: '), 'Tab again: the next match');
+		await until((text) => inputRow(text).startsWith('> alice: '), 'Tab again: the next match');
 		await typeKeys(view.stdin, TAB);
-		await until(text => inputRow(text).startsWith('> alfred: '), 'wraps around');
+		await until((text) => inputRow(text).startsWith('> alfred: '), 'wraps around');
 		await typeKeys(view.stdin, SHIFT_TAB);
-		await until(text => inputRow(text).startsWith('> alice: '), 'Shift+Tab goes back');
+		await until((text) => inputRow(text).startsWith('> alice: '), 'Shift+Tab goes back');
 		await typeKeys(view.stdin, 'hi b', TAB);
-		await until(text => inputRow(text).startsWith('> alice: hi bob '), 'mid-line: the nick and a space');
+		await until((text) => inputRow(text).startsWith('> alice: hi bob '), 'mid-line: the nick and a space');
 		await typeKeys(view.stdin, TAB);
 		await delay(20);
 		assert.ok(inputRow(frame()).startsWith('> alice: hi bob '), 'one match: Tab again keeps it');
@@ -81,14 +104,20 @@ describe('Tab completion in the chat screen', () => {
 		assert.deepEqual(lobby.calls, [{method: 'say', text: 'alice: hi bob ', action: false}]);
 
 		await typeKeys(view.stdin, '/sea', TAB);
-		await until(text => inputRow(text).startsWith('> /search '), 'a command');
+		await until((text) => inputRow(text).startsWith('> /search '), 'a command');
 		await typeKeys(view.stdin, KEYS.ctrlU, '/c', TAB);
-		await until(text => inputRow(text).startsWith('> /clear '));
+		await until((text) => inputRow(text).startsWith('> /clear '));
 		await typeKeys(view.stdin, TAB);
-		await until(text => inputRow(text).startsWith('> /close '));
+		await until((text) => inputRow(text).startsWith('> /close '));
 		await typeKeys(view.stdin, KEYS.backspace, TAB);
-		await until(text => inputRow(text).startsWith('> /close '), 'typing ended the cycle: "/close" completes afresh');
-		assert.ok(!inputRow(frame()).includes('/connect'), 'a fresh completion of "/close", not the next match of "/c"');
+		await until(
+			(text) => inputRow(text).startsWith('> /close '),
+			'typing ended the cycle: "/close" completes afresh',
+		);
+		assert.ok(
+			!inputRow(frame()).includes('/connect'),
+			'a fresh completion of "/close", not the next match of "/c"',
+		);
 		await typeKeys(view.stdin, KEYS.ctrlU, 'zz', TAB);
 		await delay(20);
 		assert.ok(inputRow(frame()).startsWith('> zz'), 'no match: the line stays');
@@ -100,59 +129,89 @@ describe('Tab completion in the chat screen', () => {
 		const {view, until} = setup([{client: lobby}, {client: other}]);
 		await waitFor(() => lobby.listenerCount === 1 && other.listenerCount === 1);
 		await typeKeys(view.stdin, 'al', TAB);
-		await until(text => inputRow(text).startsWith('> alfred: '));
+		await until((text) => inputRow(text).startsWith('> alfred: '));
 		await typeKeys(view.stdin, ALT(2));
-		await until(text => tabRow(text).includes('[2:udp') && inputRow(text).trim() === '>');
+		await until((text) => tabRow(text).includes('[2:udp') && inputRow(text).trim() === '>');
 		await typeKeys(view.stdin, 'b', TAB);
-		await until(text => inputRow(text).startsWith('> bert: '), 'the other room’s members');
+		await until((text) => inputRow(text).startsWith('> bert: '), 'the other room’s members');
 		await typeKeys(view.stdin, ALT(1));
-		await until(text => tabRow(text).startsWith('[1:udp') && inputRow(text).startsWith('> alfred: '));
+		await until((text) => tabRow(text).startsWith('[1:udp') && inputRow(text).startsWith('> alfred: '));
 		await typeKeys(view.stdin, TAB);
-		await until(text => inputRow(text).startsWith('> alice: '), 'room 1’s cycle went on');
+		await until((text) => inputRow(text).startsWith('> alice: '), 'room 1’s cycle went on');
 		await typeKeys(view.stdin, ALT(2), TAB);
-		await until(text => tabRow(text).includes('[2:udp') && inputRow(text).startsWith('> bob: '), 'and room 2’s');
+		await until(
+			(text) => tabRow(text).includes('[2:udp') && inputRow(text).startsWith('> bob: '),
+			'and room 2’s',
+		);
 	});
 });
 
 describe('searching the log in the chat screen', () => {
 	it('Ctrl+R finds, steps older and newer, paints matches, Enter stays and Esc goes back', async () => {
 		const lobby = room('udp://127.0.0.1:7667', ['alice', 'alfred', 'bob']);
-		const {view, raw, frame, until} = setup([{client: lobby}], {size: {columns: 80, rows: 14}});
+		const {view, raw, until} = setup([{client: lobby}], {size: {columns: 80, rows: 14}});
 		await waitFor(() => lobby.listenerCount === 1);
 		deployLog(lobby);
-		await until(text => text.includes('alfred: deploy done') && !text.includes('deploy started'));
+		await until((text) => text.includes('alfred: deploy done') && !text.includes('deploy started'));
 		await typeKeys(view.stdin, 'half typed', CTRL_R);
-		await until(text => inputRow(text).startsWith('search: '), 'the search prompt');
+		await until((text) => inputRow(text).startsWith('search: '), 'the search prompt');
 		await typeKeys(view.stdin, 'DEPLOY');
-		await until(text => inputRow(text).includes('match 1/2') && text.includes('deploy done'));
+		await until((text) => inputRow(text).includes('match 1/2') && text.includes('deploy done'));
 		// The current match in yellow inverse video.
 		assert.match(raw(), /\u001B\[7m(?:\u001B\[(?:33|1)m)*deploy/u);
 		await typeKeys(view.stdin, CTRL_R);
-		await until(text => inputRow(text).includes('match 2/2') && text.includes('alice: deploy started') && !text.includes('deploy done'), 'older');
+		await until(
+			(text) =>
+				inputRow(text).includes('match 2/2') &&
+				text.includes('alice: deploy started') &&
+				!text.includes('deploy done'),
+			'older',
+		);
 		await typeKeys(view.stdin, CTRL_R);
-		await until(text => inputRow(text).includes('match 2/2 (no older match)'));
+		await until((text) => inputRow(text).includes('match 2/2 (no older match)'));
 		await typeKeys(view.stdin, CTRL_S);
-		await until(text => inputRow(text).includes('match 1/2') && text.includes('deploy done'), 'newer');
+		await until((text) => inputRow(text).includes('match 1/2') && text.includes('deploy done'), 'newer');
 		await typeKeys(view.stdin, KEYS.up);
-		await until(text => inputRow(text).includes('match 2/2') && text.includes('deploy started'), '↑ is older too');
+		await until(
+			(text) => inputRow(text).includes('match 2/2') && text.includes('deploy started'),
+			'↑ is older too',
+		);
 		await typeKeys(view.stdin, ESC);
 		await delay(30);
-		await until(text => inputRow(text).startsWith('> half typed') && text.includes('deploy done') && !text.includes('deploy started'), 'Esc: back to the bottom, the draft kept');
+		await until(
+			(text) =>
+				inputRow(text).startsWith('> half typed') &&
+				text.includes('deploy done') &&
+				!text.includes('deploy started'),
+			'Esc: back to the bottom, the draft kept',
+		);
 		assert.ok(!raw().includes('\u001B[7mdeploy'), 'no highlights after the search');
 
 		await typeKeys(view.stdin, CTRL_R, 'started', KEYS.enter);
-		await until(text => inputRow(text).startsWith('> half typed') && text.includes('deploy started') && text.includes('more below'), 'Enter stays at the match');
+		await until(
+			(text) =>
+				inputRow(text).startsWith('> half typed') &&
+				text.includes('deploy started') &&
+				text.includes('more below'),
+			'Enter stays at the match',
+		);
 		await typeKeys(view.stdin, KEYS.ctrlEnd);
-		await until(text => text.includes('deploy done') && !text.includes('more below'));
+		await until((text) => text.includes('deploy done') && !text.includes('more below'));
 		await typeKeys(view.stdin, CTRL_R, 'nothing like this');
-		await until(text => inputRow(text).includes('no matches'));
+		await until((text) => inputRow(text).includes('no matches'));
 		await typeKeys(view.stdin, KEYS.ctrlU, 'filler 1');
-		await until(text => inputRow(text).includes('match 1/11'));
+		await until((text) => inputRow(text).includes('match 1/11'));
 		await typeKeys(view.stdin, KEYS.backspace, KEYS.backspace);
-		await until(text => inputRow(text).includes('search: filler ') && inputRow(text).includes('match 11/30') && text.includes('filler 19'), 'Backspace edits the query; the match stays');
+		await until(
+			(text) =>
+				inputRow(text).includes('search: filler ') &&
+				inputRow(text).includes('match 11/30') &&
+				text.includes('filler 19'),
+			'Backspace edits the query; the match stays',
+		);
 		await typeKeys(view.stdin, ESC);
 		await delay(30);
-		await until(text => inputRow(text).startsWith('> half typed'));
+		await until((text) => inputRow(text).startsWith('> half typed'));
 	});
 
 	it('/search TEXT opens the search at the newest match, and new lines join the matches', async () => {
@@ -161,15 +220,23 @@ describe('searching the log in the chat screen', () => {
 		await waitFor(() => lobby.listenerCount === 1);
 		deployLog(lobby);
 		await typeKeys(view.stdin, '/search started', KEYS.enter);
-		await until(text => inputRow(text).startsWith('search: started') && inputRow(text).includes('match 1/1') && text.includes('deploy started'));
+		await until(
+			(text) =>
+				inputRow(text).startsWith('search: started') &&
+				inputRow(text).includes('match 1/1') &&
+				text.includes('deploy started'),
+		);
 		assert.deepEqual(lobby.calls, [], 'nothing was sent');
 		say(lobby, 'carol', 'restarted it');
-		await until(text => inputRow(text).includes('match 2/2'), 'the new line is a match; the current one stays');
+		await until(
+			(text) => inputRow(text).includes('match 2/2'),
+			'the new line is a match; the current one stays',
+		);
 		await typeKeys(view.stdin, CTRL_S);
-		await until(text => inputRow(text).includes('match 1/2') && text.includes('carol: restarted it'));
+		await until((text) => inputRow(text).includes('match 1/2') && text.includes('carol: restarted it'));
 		await typeKeys(view.stdin, ESC);
 		await delay(30);
-		await until(text => inputRow(text).trim() === '>');
+		await until((text) => inputRow(text).trim() === '>');
 	});
 
 	it('keeps each room’s search: switching rooms mid-search and back', async () => {
@@ -180,27 +247,38 @@ describe('searching the log in the chat screen', () => {
 		deployLog(lobby);
 		say(other, 'bert', 'deploy elsewhere');
 		await typeKeys(view.stdin, CTRL_R, 'deploy', CTRL_R);
-		await until(text => inputRow(text).includes('match 2/2') && text.includes('deploy started'));
+		await until((text) => inputRow(text).includes('match 2/2') && text.includes('deploy started'));
 		await typeKeys(view.stdin, ALT(2));
-		await until(text => tabRow(text).includes('[2:udp') && inputRow(text).trim() === '>', 'the other room has its input line');
+		await until(
+			(text) => tabRow(text).includes('[2:udp') && inputRow(text).trim() === '>',
+			'the other room has its input line',
+		);
 		await typeKeys(view.stdin, 'hello there');
-		await until(text => inputRow(text).startsWith('> hello there'), 'keys go to that room’s line');
+		await until((text) => inputRow(text).startsWith('> hello there'), 'keys go to that room’s line');
 		say(lobby, 'bob', 'deploy again');
 		await typeKeys(view.stdin, CTRL_R, 'elsewhere');
-		await until(text => inputRow(text).startsWith('search: elsewhere') && inputRow(text).includes('match 1/1'));
+		await until(
+			(text) => inputRow(text).startsWith('search: elsewhere') && inputRow(text).includes('match 1/1'),
+		);
 		await typeKeys(view.stdin, ALT(1));
 		await until(
-			text => tabRow(text).startsWith('[1:udp') && inputRow(text).startsWith('search: deploy') && inputRow(text).includes('match 3/3'),
+			(text) =>
+				tabRow(text).startsWith('[1:udp') &&
+				inputRow(text).startsWith('search: deploy') &&
+				inputRow(text).includes('match 3/3'),
 			'room 1’s search as left, its matches grown while hidden',
 		);
 		assert.ok(frame().includes('deploy started'), 'still at the same match');
 		await typeKeys(view.stdin, ESC);
 		await delay(30);
-		await until(text => inputRow(text).trim() === '>' && text.includes('bob: deploy again'), 'Esc: room 1 back at the bottom');
+		await until(
+			(text) => inputRow(text).trim() === '>' && text.includes('bob: deploy again'),
+			'Esc: room 1 back at the bottom',
+		);
 		await typeKeys(view.stdin, ALT(2));
-		await until(text => inputRow(text).startsWith('search: elsewhere'), 'room 2 is still searching');
+		await until((text) => inputRow(text).startsWith('search: elsewhere'), 'room 2 is still searching');
 		await typeKeys(view.stdin, KEYS.enter);
-		await until(text => inputRow(text).startsWith('> hello there'));
+		await until((text) => inputRow(text).startsWith('> hello there'));
 		assert.deepEqual(other.calls, []);
 	});
 });
@@ -211,26 +289,35 @@ describe('pasting into the chat screen', () => {
 		const {view, frame, until} = setup([{client: lobby}]);
 		await waitFor(() => lobby.listenerCount === 1);
 		await typeKeys(view.stdin, 'look: ', paste('line one\r\nline two\r\n'));
-		await until(text => inputRow(text).startsWith('> look: line one↵line two'));
+		await until((text) => inputRow(text).startsWith('> look: line one↵line two'));
 		await delay(30);
 		assert.deepEqual(lobby.calls, [], 'nothing goes out without Enter');
 		await typeKeys(view.stdin, '!');
-		await until(text => inputRow(text).startsWith('> look: line one↵line two!'), 'the cursor is after the paste; the draft stays editable');
+		await until(
+			(text) => inputRow(text).startsWith('> look: line one↵line two!'),
+			'the cursor is after the paste; the draft stays editable',
+		);
 		await typeKeys(view.stdin, KEYS.enter);
 		await waitFor(() => lobby.calls.length === 1);
 		assert.deepEqual(lobby.calls, [{method: 'say', text: 'look: line one\nline two!', action: false}]);
-		await until(text => inputRow(text).trim() === '>');
+		await until((text) => inputRow(text).trim() === '>');
 		say(lobby, 'me', 'look: line one\nline two!', {self: true});
-		await until(text => /me: look: line one\s*│?\n\s+line two!/.test(text), 'the log shows the message on two rows');
+		await until(
+			(text) => /me: look: line one\s*│?\n\s+line two!/.test(text),
+			'the log shows the message on two rows',
+		);
 
 		await typeKeys(view.stdin, paste('/etc/hosts\n/etc/passwd'));
-		await until(text => inputRow(text).startsWith('> //etc/hosts↵/etc/passwd'), 'a pasted block is text, not a command');
+		await until(
+			(text) => inputRow(text).startsWith('> //etc/hosts↵/etc/passwd'),
+			'a pasted block is text, not a command',
+		);
 		await typeKeys(view.stdin, KEYS.enter);
 		await waitFor(() => lobby.calls.length === 2);
 		assert.deepEqual(lobby.calls[1], {method: 'say', text: '/etc/hosts\n/etc/passwd', action: false});
 
 		await typeKeys(view.stdin, paste('just one line\n'));
-		await until(text => inputRow(text).startsWith('> just one line'));
+		await until((text) => inputRow(text).startsWith('> just one line'));
 		assert.ok(!inputRow(frame()).includes('↵'));
 		await typeKeys(view.stdin, KEYS.ctrlU, '/me ', paste('waves\nand bows'), KEYS.enter);
 		await waitFor(() => lobby.calls.length === 3);
@@ -242,30 +329,30 @@ describe('pasting into the chat screen', () => {
 		const {view, frame, until} = setup([{client: lobby}]);
 		await waitFor(() => lobby.listenerCount === 1);
 		await typeKeys(view.stdin, paste('1\n2\n3\n4\n5\n6\n7\n'));
-		await until(text => inputRow(text).startsWith('> 1↵2↵3↵4↵5↵6↵7'));
+		await until((text) => inputRow(text).startsWith('> 1↵2↵3↵4↵5↵6↵7'));
 		await typeKeys(view.stdin, KEYS.enter);
-		await until(text => inputRow(text).startsWith('Send 7 lines as one message? [y/N]'));
+		await until((text) => inputRow(text).startsWith('Send 7 lines as one message? [y/N]'));
 		await typeKeys(view.stdin, 'x', paste('ignored'));
 		await delay(20);
 		assert.ok(inputRow(frame()).startsWith('Send 7 lines'), 'other keys and pastes answer nothing');
 		await typeKeys(view.stdin, 'n');
-		await until(text => inputRow(text).startsWith('> 1↵2↵3↵4↵5↵6↵7'), 'no: the draft is back, unsent');
+		await until((text) => inputRow(text).startsWith('> 1↵2↵3↵4↵5↵6↵7'), 'no: the draft is back, unsent');
 		assert.deepEqual(lobby.calls, []);
 		await typeKeys(view.stdin, KEYS.enter);
-		await until(text => inputRow(text).startsWith('Send 7 lines'));
+		await until((text) => inputRow(text).startsWith('Send 7 lines'));
 		await typeKeys(view.stdin, ESC);
 		await delay(30);
-		await until(text => inputRow(text).startsWith('> 1↵2'), 'Esc says no too');
+		await until((text) => inputRow(text).startsWith('> 1↵2'), 'Esc says no too');
 		await typeKeys(view.stdin, KEYS.enter);
-		await until(text => inputRow(text).startsWith('Send 7 lines'));
+		await until((text) => inputRow(text).startsWith('Send 7 lines'));
 		await typeKeys(view.stdin, 'y');
 		await waitFor(() => lobby.calls.length === 1);
 		assert.deepEqual(lobby.calls, [{method: 'say', text: '1\n2\n3\n4\n5\n6\n7', action: false}]);
-		await until(text => inputRow(text).trim() === '>');
+		await until((text) => inputRow(text).trim() === '>');
 		await delay(30);
 		assert.equal(lobby.calls.length, 1, 'sent once');
 		await typeKeys(view.stdin, KEYS.up);
-		await until(text => inputRow(text).startsWith('> 1↵2↵3'), 'in the history as one line');
+		await until((text) => inputRow(text).startsWith('> 1↵2↵3'), 'in the history as one line');
 	});
 
 	it('pastes into the search query, and refuses a paste bigger than a message', async () => {
@@ -274,11 +361,15 @@ describe('pasting into the chat screen', () => {
 		await waitFor(() => lobby.listenerCount === 1);
 		say(lobby, 'bob', 'the needle is here');
 		await typeKeys(view.stdin, CTRL_R, paste('needle\n'));
-		await until(text => inputRow(text).startsWith('search: needle') && inputRow(text).includes('match 1/1'));
+		await until(
+			(text) => inputRow(text).startsWith('search: needle') && inputRow(text).includes('match 1/1'),
+		);
 		await typeKeys(view.stdin, ESC);
 		await delay(30);
 		await typeKeys(view.stdin, 'kept', paste('x'.repeat(9000)));
-		await until(text => text.includes('not pasted: 1 lines, 9004 bytes; a message takes at most 8192 bytes'));
+		await until((text) =>
+			text.includes('not pasted: 1 lines, 9004 bytes; a message takes at most 8192 bytes'),
+		);
 		assert.ok(inputRow(frame()).startsWith('> kept'));
 	});
 
@@ -290,10 +381,10 @@ describe('pasting into the chat screen', () => {
 		const {view, frame, until} = setup([{client: big}, {client: small}]);
 		await waitFor(() => big.listenerCount === 1 && small.listenerCount === 1);
 		await typeKeys(view.stdin, paste('y'.repeat(9000)));
-		await until(text => inputRow(text).startsWith('> yyyy'));
+		await until((text) => inputRow(text).startsWith('> yyyy'));
 		assert.ok(!frame().includes('not pasted'), 'a 9,000-byte paste fits a 32 KiB room');
 		await typeKeys(view.stdin, ALT(2), paste('z'.repeat(101)));
-		await until(text => text.includes('not pasted: 1 lines, 101 bytes; a message takes at most 100 bytes'));
+		await until((text) => text.includes('not pasted: 1 lines, 101 bytes; a message takes at most 100 bytes'));
 	});
 });
 
@@ -302,20 +393,26 @@ describe('mentions in the chat screen', () => {
 		const lobby = room('udp://127.0.0.1:7667', ['bob']);
 		const other = room('udp://10.0.0.2:7667', ['bob']);
 		const rung: string[] = [];
-		const bell = createBell({write: chunk => rung.push(chunk)}, {enabled: true, minIntervalMs: 0});
+		const bell = createBell({write: (chunk) => rung.push(chunk)}, {enabled: true, minIntervalMs: 0});
 		const {raw, frame, until} = setup([{client: lobby}, {client: other}], {bell});
 		await waitFor(() => lobby.listenerCount === 1 && other.listenerCount === 1);
 
 		say(lobby, 'bob', 'hey ME, look');
-		await until(text => text.includes('bob: hey ME, look'));
+		await until((text) => text.includes('bob: hey ME, look'));
 		assert.match(raw(), /(?:\u001B\[(?:33|1)m){2}ME\u001B\[/u, 'the mention in bold yellow');
 		assert.equal(rung.length, 1, 'the shown room rings too');
 
 		say(lobby, 'bob', 'some memes');
 		say(lobby, 'me', 'talking about me', {self: true});
 		say(lobby, 'bob', 'old me', {history: true});
-		await until(text => text.includes('bob: some memes') && text.includes('talking about me') && text.includes('old me'));
-		const rawRow = (text: string): string => raw().split('\n').find(row => plain(row).includes(text)) ?? '';
+		await until(
+			(text) =>
+				text.includes('bob: some memes') && text.includes('talking about me') && text.includes('old me'),
+		);
+		const rawRow = (text: string): string =>
+			raw()
+				.split('\n')
+				.find((row) => plain(row).includes(text)) ?? '';
 		const YELLOW = '\u001B[33m';
 		assert.ok(!rawRow('some memes').includes(YELLOW), 'not inside a word');
 		assert.ok(!rawRow('talking about me').includes(YELLOW), 'not in our own line');
@@ -323,13 +420,19 @@ describe('mentions in the chat screen', () => {
 		assert.equal(rung.length, 1, 'neither rings: a longer word, our own line, history');
 
 		say(other, 'bob', 'nothing for you');
-		await until(text => tabRow(text).includes('2:udp 10.0.0.2:7667 (1)'));
+		await until((text) => tabRow(text).includes('2:udp 10.0.0.2:7667 (1)'));
 		assert.ok(!tabRow(frame()).includes('@'));
 		say(other, 'bob', 'me: ping');
-		await until(text => tabRow(text).includes('2:udp 10.0.0.2:7667 (2) @'), 'the mention marks the hidden room');
+		await until(
+			(text) => tabRow(text).includes('2:udp 10.0.0.2:7667 (2) @'),
+			'the mention marks the hidden room',
+		);
 		assert.equal(rung.length, 2);
 		other.emit({type: 'direct', ts, from: 'bob', to: 'me', text: 'psst', self: false});
-		await waitFor(() => rung.length === 3, () => `rang ${rung.length}`);
+		await waitFor(
+			() => rung.length === 3,
+			() => `rang ${rung.length}`,
+		);
 		assert.deepEqual(rung, ['\u0007', '\u0007', '\u0007']);
 	});
 });
@@ -352,24 +455,40 @@ describe('--log-dir in the chat screen', () => {
 				opener,
 				// A long flush delay: only detaching (closing the tab, quitting) writes the lines.
 				attachLog: (client, report) =>
-					attachRoomLog(client, dir, error => {
-						errors.push(error);
-						report(error);
-					}, {flushMs: 60_000}),
+					attachRoomLog(
+						client,
+						dir,
+						(error) => {
+							errors.push(error);
+							report(error);
+						},
+						{flushMs: 60_000},
+					),
 			});
-			await waitFor(() => lobby.listenerCount === 2, () => `listeners: ${lobby.listenerCount}`);
+			await waitFor(
+				() => lobby.listenerCount === 2,
+				() => `listeners: ${lobby.listenerCount}`,
+			);
 			say(lobby, 'bob', 'hello lobby');
 			await typeKeys(view.stdin, '/connect udp://127.0.0.1:9999', KEYS.enter);
-			await until(text => tabRow(text).includes('[2:udp 127.0.0.1:9999]') && text.includes('me │ connected'));
+			await until(
+				(text) => tabRow(text).includes('[2:udp 127.0.0.1:9999]') && text.includes('me │ connected'),
+			);
 			const later = created[0]!;
 			say(later, 'carol', 'a multi-line\nhello');
-			await until(text => text.includes('carol: a multi-line'));
+			await until((text) => text.includes('carol: a multi-line'));
 			await typeKeys(view.stdin, '/close', KEYS.enter);
 			const laterLog = roomLogPath(dir, later.url);
-			await waitFor(() => errors.length > 0 || fileHas(laterLog, 'log closed'), () => 'the closed tab’s log');
+			await waitFor(
+				() => errors.length > 0 || fileHas(laterLog, 'log closed'),
+				() => 'the closed tab’s log',
+			);
 			await typeKeys(view.stdin, KEYS.ctrlC);
 			const lobbyLog = roomLogPath(dir, lobby.url);
-			await waitFor(() => errors.length > 0 || fileHas(lobbyLog, 'log closed'), () => 'the lobby log after quitting');
+			await waitFor(
+				() => errors.length > 0 || fileHas(lobbyLog, 'log closed'),
+				() => 'the lobby log after quitting',
+			);
 			assert.deepEqual(errors, []);
 			const lobbyText = await readFile(lobbyLog, 'utf8');
 			assert.match(lobbyText, /--- log opened for udp:\/\/127\.0\.0\.1:7667\n/);
@@ -389,7 +508,7 @@ const seen = new Map<string, string>();
 /** Whether the file (read in the background, polled) contains `text` yet. */
 function fileHas(file: string, text: string): boolean {
 	void readFile(file, 'utf8').then(
-		content => seen.set(file, content),
+		(content) => seen.set(file, content),
 		() => undefined,
 	);
 	return seen.get(file)?.includes(text) ?? false;

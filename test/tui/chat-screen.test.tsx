@@ -29,7 +29,7 @@ afterEach(() => cleanup());
 describe('ChatScreen', () => {
 	it('draws the status bar, the log and the input line at the full size', async () => {
 		const {client, view, until} = setup();
-		await until(text => text.includes('udp://localhost:7777/lobby'));
+		await until((text) => text.includes('udp://localhost:7777/lobby'));
 		await waitFor(() => client.listenerCount === 1);
 		const rows = lines(view.lastFrame());
 		assert.equal(rows.length, 24, 'falls back to 24 rows when the stream has none');
@@ -42,31 +42,31 @@ describe('ChatScreen', () => {
 		const {client, view, frame, until} = setup();
 		await waitFor(() => client.listenerCount === 1);
 		await typeKeys(view.stdin, 'hel', 'lo wor');
-		await until(text => inputRow(text).startsWith('> hello wor'));
+		await until((text) => inputRow(text).startsWith('> hello wor'));
 		for (let index = 0; index < 5; index++) say(client, 'bob', `incoming ${index}`);
-		await until(text => text.includes('incoming 4'));
+		await until((text) => text.includes('incoming 4'));
 		assert.match(frame(), /12:0\d|\d\d:\d\d bob: incoming 0/);
 		assert.ok(inputRow(frame()).startsWith('> hello wor'), inputRow(frame()));
 		await typeKeys(view.stdin, 'ld', KEYS.left, KEYS.left, KEYS.backspace);
 		say(client, 'bob', 'one more');
 		await typeKeys(view.stdin, 'X');
-		await until(text => text.includes('one more') && inputRow(text).startsWith('> hello woXld'));
+		await until((text) => text.includes('one more') && inputRow(text).startsWith('> hello woXld'));
 		await typeKeys(view.stdin, KEYS.enter);
-		await waitFor(() => client.calls.some(call => call.method === 'say'));
+		await waitFor(() => client.calls.some((call) => call.method === 'say'));
 		assert.deepEqual(client.calls.at(-1), {method: 'say', text: 'hello woXld', action: false});
-		await until(text => inputRow(text).trim() === '>');
+		await until((text) => inputRow(text).trim() === '>');
 	});
 
 	it('shows pending lines and replaces them with the echo', async () => {
 		const {client, view, until} = setup();
 		await waitFor(() => client.listenerCount === 1);
 		client.emit({type: 'pending', ref: 'r1', text: 'on its way'});
-		await until(text => text.includes('on its way (sending…)'));
+		await until((text) => text.includes('on its way (sending…)'));
 		say(client, 'me', 'on its way', true);
-		await until(text => text.includes('me: on its way') && !text.includes('sending'));
+		await until((text) => text.includes('me: on its way') && !text.includes('sending'));
 		client.emit({type: 'pending', ref: 'r2', text: 'doomed'});
 		client.emit({type: 'failed', ref: 'r2', code: 'rate-limited', text: 'slow down'});
-		await until(text => text.includes('doomed (not sent: slow down)'));
+		await until((text) => text.includes('doomed (not sent: slow down)'));
 		void view;
 	});
 
@@ -75,14 +75,15 @@ describe('ChatScreen', () => {
 		await waitFor(() => client.listenerCount === 1);
 		const text = '日本語のメッセージはとても長いのでこの行は折り返されるはずです🎉🎉 end';
 		say(client, 'たろう', text);
-		await until(frame => frame.includes('end'));
+		await until((frame) => frame.includes('end'));
 		const rows = lines(view.lastFrame());
 		assert.equal(rows.length, 12);
 		for (const row of rows) assert.ok(stringWidth(row) <= 40, `"${row}" is ${stringWidth(row)} columns`);
 		const logText = rows.join('');
-		for (const character of ['日本語', 'メッセージ', '折り返', '🎉🎉']) assert.ok(logText.includes(character), character);
+		for (const character of ['日本語', 'メッセージ', '折り返', '🎉🎉'])
+			assert.ok(logText.includes(character), character);
 		await typeKeys(view.stdin, '中文输入测试');
-		await until(frame => inputRow(frame).startsWith('> 中文输入测试'));
+		await until((frame) => inputRow(frame).startsWith('> 中文输入测试'));
 		assert.ok(stringWidth(inputRow(view.lastFrame())) <= 40);
 	});
 
@@ -90,26 +91,26 @@ describe('ChatScreen', () => {
 		const {client, view, frame, until} = setup({size: {columns: 60, rows: 12}});
 		await waitFor(() => client.listenerCount === 1);
 		for (let index = 1; index <= 40; index++) say(client, 'bob', `line ${index}`);
-		await until(text => text.includes('line 40'));
+		await until((text) => text.includes('line 40'));
 		assert.ok(!frame().includes('line 25'));
 		await typeKeys(view.stdin, KEYS.pageUp);
-		await until(text => text.includes('more below') && !text.includes('line 40'));
+		await until((text) => text.includes('more below') && !text.includes('line 40'));
 		const scrolledFrame = frame();
 		say(client, 'bob', 'late arrival');
 		say(client, 'bob', 'later arrival');
-		await until(text => text.includes('2 new messages below'));
+		await until((text) => text.includes('2 new messages below'));
 		// Everything above the marker row stays put while new lines arrive.
 		assert.deepEqual(lines(frame()).slice(0, -2), lines(scrolledFrame).slice(0, -2));
 		await typeKeys(view.stdin, KEYS.pageUp, KEYS.pageUp, KEYS.pageUp, KEYS.pageUp, KEYS.pageUp);
-		await until(text => text.includes('line 1\n') || /bob: line 1\b/.test(text));
+		await until((text) => text.includes('line 1\n') || /bob: line 1\b/.test(text));
 		await typeKeys(view.stdin, KEYS.pageDown);
-		await until(text => !/bob: line 1\b/.test(text));
+		await until((text) => !/bob: line 1\b/.test(text));
 		await typeKeys(view.stdin, KEYS.ctrlEnd);
-		await until(text => text.includes('later arrival') && !text.includes('below'));
+		await until((text) => text.includes('later arrival') && !text.includes('below'));
 		await typeKeys(view.stdin, KEYS.shiftUp);
-		await until(text => text.includes('below') && !text.includes('later arrival'));
+		await until((text) => text.includes('below') && !text.includes('later arrival'));
 		await typeKeys(view.stdin, 'x', KEYS.enter);
-		await until(text => text.includes('later arrival') && !text.includes('below'));
+		await until((text) => text.includes('later arrival') && !text.includes('below'));
 	});
 
 	it('routes /msg, /me, /nick and /who to the client', async () => {
@@ -133,13 +134,13 @@ describe('ChatScreen', () => {
 		await waitFor(() => client.listenerCount === 1);
 		say(client, 'bob', 'old news');
 		await typeKeys(view.stdin, '/help', KEYS.enter);
-		await until(text => text.includes('/msg NICK TEXT') && text.includes('/quit'));
+		await until((text) => text.includes('/msg NICK TEXT') && text.includes('/quit'));
 		await typeKeys(view.stdin, '/bogus', KEYS.enter);
-		await until(text => text.includes('unknown command /bogus'));
+		await until((text) => text.includes('unknown command /bogus'));
 		await typeKeys(view.stdin, '/nick', KEYS.enter);
-		await until(text => text.includes('usage: /nick NEW'));
+		await until((text) => text.includes('usage: /nick NEW'));
 		await typeKeys(view.stdin, '/clear', KEYS.enter);
-		await until(text => !text.includes('old news') && !text.includes('/msg NICK TEXT'));
+		await until((text) => !text.includes('old news') && !text.includes('/msg NICK TEXT'));
 		assert.equal(client.calls.length, 0, 'none of these went to the server');
 		assert.ok(!frame().includes('unknown command'));
 	});
@@ -156,7 +157,7 @@ describe('ChatScreen', () => {
 		client.emit({type: 'lag', ms: 42});
 		client.emit({type: 'direct', ts, from: 'bob', to: 'me', text: 'secret', self: false});
 		await until(
-			text =>
+			(text) =>
 				text.includes('carol joined') &&
 				text.includes('carol is now known as dave') &&
 				text.includes('3 messages lost') &&
@@ -171,12 +172,12 @@ describe('ChatScreen', () => {
 	it('toggles the member panel with Ctrl+T and hides it on narrow screens', async () => {
 		const {client, view, until} = setup({members: ['me', 'zoe']});
 		await waitFor(() => client.listenerCount === 1);
-		await until(text => text.includes('Members (2)') && text.includes('zoe'));
+		await until((text) => text.includes('Members (2)') && text.includes('zoe'));
 		await typeKeys(view.stdin, KEYS.ctrlT);
-		await until(text => !text.includes('Members (2)'));
+		await until((text) => !text.includes('Members (2)'));
 		cleanup();
 		const narrow = setup({size: {columns: 40, rows: 10}, members: ['me', 'zoe']});
-		await narrow.until(text => text.includes('connected'));
+		await narrow.until((text) => text.includes('connected'));
 		assert.ok(!narrow.frame().includes('Members'));
 	});
 
@@ -184,14 +185,14 @@ describe('ChatScreen', () => {
 		const {client, view} = setup();
 		await waitFor(() => client.listenerCount === 1);
 		await typeKeys(view.stdin, 'draft', KEYS.ctrlC);
-		await waitFor(() => client.calls.some(call => call.method === 'close'));
+		await waitFor(() => client.calls.some((call) => call.method === 'close'));
 		await delay(20);
 	});
 
 	it('asks for a nick, checks it, and shows the server refusing it', async () => {
 		const client = new FakeRoomClient({state: 'closed'});
 		let attempts = 0;
-		client.connectBehaviour = async nick => {
+		client.connectBehaviour = async (nick) => {
 			attempts++;
 			if (attempts === 1) throw new Error('nick taken');
 			client.emit({type: 'nick', nick});
@@ -216,7 +217,10 @@ describe('ChatScreen', () => {
 	it('joins with a nick given up front', async () => {
 		const client = new FakeRoomClient({state: 'closed'});
 		const view = render(<ChatScreen client={client} nick="zed" />);
-		await waitFor(() => plain(view.lastFrame()).includes('zed │ connected'), () => plain(view.lastFrame()));
+		await waitFor(
+			() => plain(view.lastFrame()).includes('zed │ connected'),
+			() => plain(view.lastFrame()),
+		);
 		assert.deepEqual(client.calls, [{method: 'connect', nick: 'zed'}]);
 	});
 
@@ -224,12 +228,12 @@ describe('ChatScreen', () => {
 		const {client, view, until} = setup();
 		await waitFor(() => client.listenerCount === 1);
 		await typeKeys(view.stdin, '\u001B[200~pasted\nover lines\u001B[201~');
-		await until(text => inputRow(text).startsWith('> pasted↵over lines'));
+		await until((text) => inputRow(text).startsWith('> pasted↵over lines'));
 		assert.deepEqual(client.calls, [], 'a paste is not sent without Enter');
 		await typeKeys(view.stdin, KEYS.enter, 'draft', KEYS.up);
-		await until(text => inputRow(text).startsWith('> pasted↵over lines'));
+		await until((text) => inputRow(text).startsWith('> pasted↵over lines'));
 		await typeKeys(view.stdin, KEYS.down);
-		await until(text => inputRow(text).startsWith('> draft'));
+		await until((text) => inputRow(text).startsWith('> draft'));
 		assert.deepEqual(client.calls, [{method: 'say', text: 'pasted\nover lines', action: false}]);
 	});
 
@@ -241,6 +245,9 @@ describe('ChatScreen', () => {
 		const view = render(<ChatScreen client={client} />);
 		await waitFor(() => client.listenerCount === 1);
 		await typeKeys(view.stdin, 'hello', KEYS.enter);
-		await waitFor(() => plain(view.lastFrame()).includes('!! not connected yet'), () => plain(view.lastFrame()));
+		await waitFor(
+			() => plain(view.lastFrame()).includes('!! not connected yet'),
+			() => plain(view.lastFrame()),
+		);
 	});
 });

@@ -40,7 +40,10 @@ describe('command parsing', () => {
 	});
 
 	it('parses /connect, /close and /switch', () => {
-		assert.deepEqual(parseInput('/connect tcp://chat.example:7668'), {kind: 'connect', target: 'tcp://chat.example:7668'});
+		assert.deepEqual(parseInput('/connect tcp://chat.example:7668'), {
+			kind: 'connect',
+			target: 'tcp://chat.example:7668',
+		});
 		assert.deepEqual(parseInput('/join  work '), {kind: 'connect', target: 'work'});
 		assert.deepEqual(parseInput('/connect'), {kind: 'invalid', message: 'usage: /connect URL|NAME'});
 		assert.equal(parseInput('/connect a b').kind, 'invalid');
@@ -59,13 +62,20 @@ describe('command parsing', () => {
 	});
 
 	it('explains unknown commands and a lone slash', () => {
-		assert.deepEqual(parseInput('/dance now'), {kind: 'invalid', message: 'unknown command /dance (see /help)'});
+		assert.deepEqual(parseInput('/dance now'), {
+			kind: 'invalid',
+			message: 'unknown command /dance (see /help)',
+		});
 		assert.equal(parseInput('/').kind, 'invalid');
 	});
 
 	it('lists every command in the help', () => {
 		const lines = helpLines();
-		for (const spec of COMMANDS) assert.ok(lines.some(line => line.includes(spec.usage)), spec.name);
+		for (const spec of COMMANDS)
+			assert.ok(
+				lines.some((line) => line.includes(spec.usage)),
+				spec.name,
+			);
 		assert.ok(helpLines('exit')[0]?.startsWith('/quit'));
 		assert.deepEqual(helpLines('nope'), ['unknown command /nope']);
 	});

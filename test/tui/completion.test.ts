@@ -1,6 +1,13 @@
 import {describe, it} from 'node:test';
 import assert from 'node:assert/strict';
-import {commandNames, complete, nickCandidates, recentSpeakers, type CompletionSession, type EditState} from '../../source/tui/completion.js';
+import {
+	commandNames,
+	complete,
+	nickCandidates,
+	recentSpeakers,
+	type CompletionSession,
+	type EditState,
+} from '../../source/tui/completion.js';
 import {createLineState, reduceLine} from '../../source/tui/line-editor.js';
 import {Scrollback} from '../../source/tui/scrollback.js';
 
@@ -63,7 +70,10 @@ describe('completion', () => {
 	it('completes /commands at the line start, never "//" escapes, and nicks after a command', () => {
 		assert.equal(complete(at('/he'), candidates).value, '/help ');
 		assert.equal(complete(at('/SE'), candidates).value, '/search ');
-		assert.deepEqual(tabs(at('/c'), 2).map(line => line.split('|')[0]), ['/clear ', '/close ']);
+		assert.deepEqual(
+			tabs(at('/c'), 2).map((line) => line.split('|')[0]),
+			['/clear ', '/close '],
+		);
 		assert.equal(complete(at('//he'), candidates).session, undefined);
 		assert.equal(complete(at('/msg bo'), candidates).value, '/msg bob ');
 		assert.equal(complete(at('say /he'), candidates).session, undefined, 'a /word mid-line is not a command');
@@ -86,14 +96,21 @@ describe('completion', () => {
 
 	it('orders members by recent activity, then alphabetically, own nick last', () => {
 		const log = new Scrollback(100, () => 0);
-		const say = (from: string) => log.append({kind: 'message', from, text: 'x', action: false, self: false, history: false});
+		const say = (from: string) =>
+			log.append({kind: 'message', from, text: 'x', action: false, self: false, history: false});
 		say('carol');
 		say('Bob');
 		say('zed'); // spoke, but has left: not offered
 		log.append({kind: 'notice', text: 'noise'});
 		say('carol');
 		assert.deepEqual(recentSpeakers(log), ['carol', 'zed', 'Bob']);
-		assert.deepEqual(nickCandidates(['me', 'bob', 'carol', 'dave', 'anna'], log, 'ME'), ['carol', 'bob', 'anna', 'dave', 'me']);
+		assert.deepEqual(nickCandidates(['me', 'bob', 'carol', 'dave', 'anna'], log, 'ME'), [
+			'carol',
+			'bob',
+			'anna',
+			'dave',
+			'me',
+		]);
 	});
 
 	it('lists command names before aliases, without symbols', () => {

@@ -12,7 +12,9 @@ const ANSI = /\u001B\[[0-9;]*m/g;
 const plain = (text: string | undefined): string => (text ?? '').replace(ANSI, '');
 const TS = Date.UTC(2026, 0, 1, 12, 0);
 
-function logWith(...texts: Array<{from: string; text: string; self?: boolean; action?: boolean}>): Scrollback {
+function logWith(
+	...texts: Array<{from: string; text: string; self?: boolean; action?: boolean}>
+): Scrollback {
 	const log = new Scrollback(100, () => TS);
 	for (const {from, text, self = false, action = false} of texts)
 		log.append({kind: 'message', ts: TS, from, text, action, self, history: false});
@@ -25,25 +27,27 @@ function draw(log: Scrollback, options: LayoutOptions, width = 60, height = 6) {
 	return render(<MessageLog rows={view.rows} width={width} height={height} newBelow={0} scrolled={false} />);
 }
 
-const rowText = (row: LogRow): string => ' '.repeat(row.indent) + row.spans.map(span => span.text).join('');
+const rowText = (row: LogRow): string => ' '.repeat(row.indent) + row.spans.map((span) => span.text).join('');
 
 afterEach(() => cleanup());
 
 describe('highlights in the log', () => {
-	it('paints mentions of our nick in others\' messages, not in our own', () => {
+	it("paints mentions of our nick in others' messages, not in our own", () => {
 		const log = logWith({from: 'alice', text: 'hey Bob, look'}, {from: 'bob', text: 'I am bob', self: true});
 		const [theirs, ours] = log.toArray();
 		const painted = layoutEntry(theirs!, 80, {ownNick: 'bob'})[0]!;
-		const mention = painted.spans.find(span => span.text === 'Bob');
+		const mention = painted.spans.find((span) => span.text === 'Bob');
 		assert.deepEqual(mention?.style, {color: 'yellow', bold: true});
 		assert.equal(rowText(painted), rowText(layoutEntry(theirs!, 80)[0]!), 'the text itself is unchanged');
-		assert.ok(!layoutEntry(ours!, 80, {ownNick: 'bob'})[0]!.spans.some(span => span.style.color === 'yellow'));
+		assert.ok(
+			!layoutEntry(ours!, 80, {ownNick: 'bob'})[0]!.spans.some((span) => span.style.color === 'yellow'),
+		);
 	});
 
-	it('keeps an action\'s italics under a mention and shares style objects', () => {
+	it("keeps an action's italics under a mention and shares style objects", () => {
 		const log = logWith({from: 'alice', text: 'pokes bob and bob', action: true});
 		const row = layoutEntry(log.at(0)!, 80, {ownNick: 'bob'})[0]!;
-		const mentions = row.spans.filter(span => span.text === 'bob');
+		const mentions = row.spans.filter((span) => span.text === 'bob');
 		assert.equal(mentions.length, 2);
 		assert.deepEqual(mentions[0]!.style, {italic: true, color: 'yellow', bold: true});
 		assert.equal(mentions[0]!.style, mentions[1]!.style);
@@ -53,13 +57,15 @@ describe('highlights in the log', () => {
 		const log = logWith({from: 'alice', text: 'deploy one'}, {from: 'carol', text: 'deploy two'});
 		const [first, second] = log.toArray();
 		const options = {highlight: 'DEPLOY', currentId: second!.id};
-		const other = layoutEntry(first!, 80, options)[0]!.spans.find(span => span.text === 'deploy');
-		const current = layoutEntry(second!, 80, options)[0]!.spans.find(span => span.text === 'deploy');
+		const other = layoutEntry(first!, 80, options)[0]!.spans.find((span) => span.text === 'deploy');
+		const current = layoutEntry(second!, 80, options)[0]!.spans.find((span) => span.text === 'deploy');
 		assert.deepEqual(other?.style, {inverse: true});
 		assert.deepEqual(current?.style, {inverse: true, color: 'yellow', bold: true});
 		const long = logWith({from: 'al', text: 'aaaa bbbb cccc match dddd'}).at(0)!;
 		const rows = layoutEntry(long, 20, {highlight: 'cccc match'});
-		const painted = rows.flatMap(row => row.spans.filter(span => span.style.inverse === true).map(span => span.text.trim()));
+		const painted = rows.flatMap((row) =>
+			row.spans.filter((span) => span.style.inverse === true).map((span) => span.text.trim()),
+		);
 		assert.deepEqual(painted.join(' '), 'cccc match');
 	});
 
@@ -100,8 +106,14 @@ describe('multi-line messages in the log', () => {
 	it('shows every line of a multi-line message on screen', async () => {
 		const view = draw(logWith({from: 'alice', text: 'one\ntwo\nthree'}), {}, 40, 5);
 		await delay(20);
-		const lines = plain(view.lastFrame()).split('\n').map(line => line.trimEnd());
-		assert.deepEqual(lines.slice(-3), [lines.at(-3)!.replace(/one$/, '') + 'one', ' '.repeat(lines.at(-3)!.indexOf('one')) + 'two', ' '.repeat(lines.at(-3)!.indexOf('one')) + 'three']);
+		const lines = plain(view.lastFrame())
+			.split('\n')
+			.map((line) => line.trimEnd());
+		assert.deepEqual(lines.slice(-3), [
+			`${lines.at(-3)!.replace(/one$/, '')}one`,
+			`${' '.repeat(lines.at(-3)!.indexOf('one'))}two`,
+			`${' '.repeat(lines.at(-3)!.indexOf('one'))}three`,
+		]);
 		assert.match(lines.at(-3)!, /alice: one$/);
 	});
 

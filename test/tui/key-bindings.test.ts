@@ -1,7 +1,13 @@
 import {describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import type {Key} from 'ink';
-import {formActionForKey, keypresses, lineActionForKey, screenActionForKey, NO_KEY} from '../../source/tui/key-bindings.js';
+import {
+	formActionForKey,
+	keypresses,
+	lineActionForKey,
+	screenActionForKey,
+	NO_KEY,
+} from '../../source/tui/key-bindings.js';
 
 const key = (flags: Partial<Key> = {}): Key => ({...NO_KEY, ...flags});
 
@@ -23,9 +29,19 @@ describe('key bindings', () => {
 	it('maps screen keys before editing keys', () => {
 		assert.deepEqual(screenActionForKey('c', key({ctrl: true}), false), {type: 'quit'});
 		assert.deepEqual(screenActionForKey('d', key({ctrl: true}), true), {type: 'quit'});
-		assert.equal(screenActionForKey('d', key({ctrl: true}), false), undefined, 'Ctrl+D deletes on a non-empty line');
-		assert.deepEqual(screenActionForKey('', key({pageUp: true}), false), {type: 'scroll-page', direction: 'up'});
-		assert.deepEqual(screenActionForKey('', key({shift: true, downArrow: true}), false), {type: 'scroll-line', direction: 'down'});
+		assert.equal(
+			screenActionForKey('d', key({ctrl: true}), false),
+			undefined,
+			'Ctrl+D deletes on a non-empty line',
+		);
+		assert.deepEqual(screenActionForKey('', key({pageUp: true}), false), {
+			type: 'scroll-page',
+			direction: 'up',
+		});
+		assert.deepEqual(screenActionForKey('', key({shift: true, downArrow: true}), false), {
+			type: 'scroll-line',
+			direction: 'down',
+		});
 		assert.deepEqual(screenActionForKey('', key({ctrl: true, end: true}), false), {type: 'scroll-to-bottom'});
 		assert.deepEqual(screenActionForKey('t', key({ctrl: true}), false), {type: 'toggle-members'});
 		assert.equal(screenActionForKey('', key({upArrow: true}), false), undefined, 'plain ↑ is history');
@@ -77,7 +93,11 @@ describe('key bindings', () => {
 		assert.deepEqual(pressed('ab\u007fc\u0017'), ['ab', '⌫', 'c', '^w']);
 		assert.deepEqual(pressed('plain text'), ['plain text'], 'plain text stays one insert');
 		assert.deepEqual(pressed('a\tb\r'), ['a', '⇥', 'b', '⏎']);
-		assert.deepEqual(pressed('one\r\ntwo\nthree'), ['one', '⏎', 'two', '⏎', 'three'], 'CRLF is one Enter; LF is Ctrl+J');
+		assert.deepEqual(
+			pressed('one\r\ntwo\nthree'),
+			['one', '⏎', 'two', '⏎', 'three'],
+			'CRLF is one Enter; LF is Ctrl+J',
+		);
 		assert.deepEqual(pressed('\t\u0015'), ['⇥', '^u']);
 		const single = key({ctrl: true});
 		assert.deepEqual(keypresses('r', single), [['r', single]], 'a single key passes through as is');

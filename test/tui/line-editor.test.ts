@@ -60,14 +60,21 @@ describe('line editor', () => {
 		let state = run(typed('one'), {type: 'submit'});
 		assert.equal(state.value, '');
 		assert.equal(state.cursor, 0);
-		state = run(state, {type: 'insert', text: 'two'}, {type: 'submit'}, {type: 'insert', text: 'two'}, {type: 'submit'});
+		state = run(
+			state,
+			{type: 'insert', text: 'two'},
+			{type: 'submit'},
+			{type: 'insert', text: 'two'},
+			{type: 'submit'},
+		);
 		state = run(state, {type: 'insert', text: '   '}, {type: 'submit'});
 		assert.deepEqual(state.history, ['one', 'two']);
 	});
 
 	it('caps the history', () => {
 		let state = createLineState({historyLimit: 3});
-		for (const line of ['a', 'b', 'c', 'd']) state = run(state, {type: 'insert', text: line}, {type: 'submit'});
+		for (const line of ['a', 'b', 'c', 'd'])
+			state = run(state, {type: 'insert', text: line}, {type: 'submit'});
 		assert.deepEqual(state.history, ['b', 'c', 'd']);
 		assert.equal(createLineState().historyLimit, 500);
 	});

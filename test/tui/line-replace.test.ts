@@ -18,7 +18,12 @@ describe('line editor: replace', () => {
 	});
 
 	it('keeps line breaks and tabs with multiline (a pasted draft), still dropping other controls', () => {
-		const state = reduceLine(createLineState(), {type: 'replace', value: 'a\r\nb\u0007\n\tc', cursor: 4, multiline: true});
+		const state = reduceLine(createLineState(), {
+			type: 'replace',
+			value: 'a\r\nb\u0007\n\tc',
+			cursor: 4,
+			multiline: true,
+		});
 		assert.equal(state.value, 'a\nb\n\tc');
 		assert.equal(state.cursor, 3, 'CRLF became one LF before the cursor');
 		const typed = reduceLine(state, {type: 'insert', text: 'x\ny'});

@@ -2,7 +2,8 @@ import {describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import {BEL, bell, createBell, hasMention, mentions, shouldRing} from '../../source/tui/mentions.js';
 
-const texts = (text: string, nick: string): string[] => mentions(text, nick).map(range => text.slice(range.start, range.end));
+const texts = (text: string, nick: string): string[] =>
+	mentions(text, nick).map((range) => text.slice(range.start, range.end));
 
 describe('mentions', () => {
 	it('finds whole-word mentions, case-insensitively, with their ranges', () => {
@@ -31,7 +32,11 @@ describe('mentions', () => {
 		assert.deepEqual(texts('ΣΟΦΙΑ σοφια', 'σοφια'), ['ΣΟΦΙΑ', 'σοφια']);
 		assert.deepEqual(texts('😀bob😀 and 山田さん', 'bob'), ['bob']);
 		assert.deepEqual(texts('山田 said hi', '山田'), ['山田']);
-		assert.deepEqual(mentions('🙂 bob', 'bob'), [{start: 3, end: 6}], 'offsets are UTF-16, as String.slice takes them');
+		assert.deepEqual(
+			mentions('🙂 bob', 'bob'),
+			[{start: 3, end: 6}],
+			'offsets are UTF-16, as String.slice takes them',
+		);
 	});
 
 	it('finds nothing without a nick or text', () => {
@@ -43,14 +48,29 @@ describe('mentions', () => {
 	});
 
 	it('rings for live mentions and direct messages from others only', () => {
-		const message = {type: 'message', seq: 1, ts: 0, from: 'alice', text: 'bob: look', action: false, self: false, history: false} as const;
+		const message = {
+			type: 'message',
+			seq: 1,
+			ts: 0,
+			from: 'alice',
+			text: 'bob: look',
+			action: false,
+			self: false,
+			history: false,
+		} as const;
 		assert.equal(shouldRing(message, 'bob'), true);
 		assert.equal(shouldRing({...message, text: 'nothing here'}, 'bob'), false);
 		assert.equal(shouldRing({...message, history: true}, 'bob'), false);
 		assert.equal(shouldRing({...message, self: true}, 'bob'), false);
 		assert.equal(shouldRing(message, undefined), false);
-		assert.equal(shouldRing({type: 'direct', ts: 0, from: 'alice', to: 'bob', text: 'psst', self: false}, 'bob'), true);
-		assert.equal(shouldRing({type: 'direct', ts: 0, from: 'bob', to: 'alice', text: 'psst', self: true}, 'bob'), false);
+		assert.equal(
+			shouldRing({type: 'direct', ts: 0, from: 'alice', to: 'bob', text: 'psst', self: false}, 'bob'),
+			true,
+		);
+		assert.equal(
+			shouldRing({type: 'direct', ts: 0, from: 'bob', to: 'alice', text: 'psst', self: true}, 'bob'),
+			false,
+		);
 		assert.equal(shouldRing({type: 'presence', ts: 0, kind: 'join', nick: 'bob'}, 'bob'), false);
 	});
 
@@ -60,9 +80,17 @@ describe('mentions', () => {
 		assert.equal(bell(stream, false), false);
 		assert.equal(bell(stream, true), true);
 		assert.deepEqual(written, [BEL]);
-		assert.equal(bell({write: () => {
-			throw new Error('EPIPE');
-		}}, true), false);
+		assert.equal(
+			bell(
+				{
+					write: () => {
+						throw new Error('EPIPE');
+					},
+				},
+				true,
+			),
+			false,
+		);
 
 		let now = 10_000;
 		const ringer = createBell(stream, {enabled: true, minIntervalMs: 1000, now: () => now});

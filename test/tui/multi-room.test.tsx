@@ -26,8 +26,10 @@ let ts = Date.UTC(2026, 0, 1, 12, 0);
 const say = (client: FakeRoomClient, from: string, text: string): void =>
 	client.emit({type: 'message', seq: 0, ts: ts++, from, text, action: false, self: false, history: false});
 
-const udpRoom = (nick = 'me') => new FakeRoomClient({url: 'udp://127.0.0.1:7667', nick, members: [nick, 'bob']});
-const tcpRoom = (url = 'tcp://127.0.0.1:7668') => new FakeRoomClient({url, transport: 'tcp', needsPassword: true, state: 'closed'});
+const udpRoom = (nick = 'me') =>
+	new FakeRoomClient({url: 'udp://127.0.0.1:7667', nick, members: [nick, 'bob']});
+const tcpRoom = (url = 'tcp://127.0.0.1:7668') =>
+	new FakeRoomClient({url, transport: 'tcp', needsPassword: true, state: 'closed'});
 
 /** Makes fake clients for /connect and remembers them. */
 function fakeOpener(): RoomOpener & {created: FakeRoomClient[]} {
@@ -60,29 +62,35 @@ describe('several rooms in one screen', () => {
 		const lobby = udpRoom();
 		const opener = fakeOpener();
 		const {view, frame, until} = setup([{client: lobby}], {opener});
-		await until(text => /^\[1:udp 127\.0\.0\.1:7667\]/.test(tabRow(text)), 'one tab');
+		await until((text) => /^\[1:udp 127\.0\.0\.1:7667\]/.test(tabRow(text)), 'one tab');
 		assert.match(tabRow(frame()), /\/connect URL opens another room/);
 		await typeKeys(view.stdin, '/connect tcp://chat.example:7668', KEYS.enter);
-		await until(text => text.includes(LOGIN_HINT) && tabRow(text).includes('[2:tcp chat.example:7668]'), 'the new tab with its login form');
+		await until(
+			(text) => text.includes(LOGIN_HINT) && tabRow(text).includes('[2:tcp chat.example:7668]'),
+			'the new tab with its login form',
+		);
 		const chat = opener.created[0]!;
 		assert.match(lines(frame())[0]!, /tcp:\/\/chat\.example:7668 │ TCP │ \(no nick\) │ not logged in/);
 		assert.match(frame(), /user> +me/, 'the nick from the UDP room is the user name to start with');
 		await typeKeys(view.stdin, 'pw', CTRL_R);
-		await until(text => text.includes('me │ connected') && inputRow(text).startsWith('>'), 'logged in');
+		await until((text) => text.includes('me │ connected') && inputRow(text).startsWith('>'), 'logged in');
 		assert.deepEqual(chat.calls, [{method: 'connect', nick: 'me', password: 'pw', register: true}]);
 
 		await typeKeys(view.stdin, ALT(1));
-		await until(text => tabRow(text).startsWith('[1:udp') && lines(text)[0]!.includes('udp://127.0.0.1:7667'), 'Alt+1');
+		await until(
+			(text) => tabRow(text).startsWith('[1:udp') && lines(text)[0]!.includes('udp://127.0.0.1:7667'),
+			'Alt+1',
+		);
 		await typeKeys(view.stdin, CTRL_N);
-		await until(text => tabRow(text).includes('[2:tcp') && lines(text)[0]!.includes('TCP'), 'Ctrl+N');
+		await until((text) => tabRow(text).includes('[2:tcp') && lines(text)[0]!.includes('TCP'), 'Ctrl+N');
 		await typeKeys(view.stdin, CTRL_N);
-		await until(text => tabRow(text).startsWith('[1:udp'), 'Ctrl+N wraps around');
+		await until((text) => tabRow(text).startsWith('[1:udp'), 'Ctrl+N wraps around');
 		await typeKeys(view.stdin, CTRL_P);
-		await until(text => tabRow(text).includes('[2:tcp'), 'Ctrl+P');
+		await until((text) => tabRow(text).includes('[2:tcp'), 'Ctrl+P');
 		await typeKeys(view.stdin, '/switch 1', KEYS.enter);
-		await until(text => tabRow(text).startsWith('[1:udp'), '/switch 1');
+		await until((text) => tabRow(text).startsWith('[1:udp'), '/switch 1');
 		await typeKeys(view.stdin, '/switch 7', KEYS.enter);
-		await until(text => text.includes('there is no tab 7 (2 open)'));
+		await until((text) => text.includes('there is no tab 7 (2 open)'));
 		// Each room gets its own lines.
 		await typeKeys(view.stdin, 'to the lobby', KEYS.enter, ALT(2), 'to the chat', KEYS.enter);
 		await waitFor(() => chat.calls.length === 2);
@@ -92,101 +100,135 @@ describe('several rooms in one screen', () => {
 
 	it('counts unread lines and marks mentions in the room not shown, and clears them when shown', async () => {
 		const lobby = udpRoom('alice');
-		const chat = new FakeRoomClient({url: 'tcp://127.0.0.1:7668', transport: 'tcp', needsPassword: true, nick: 'alice'});
+		const chat = new FakeRoomClient({
+			url: 'tcp://127.0.0.1:7668',
+			transport: 'tcp',
+			needsPassword: true,
+			nick: 'alice',
+		});
 		const {view, frame, until} = setup([{client: lobby}, {client: chat}]);
-		await until(text => tabRow(text).startsWith('[1:udp 127.0.0.1:7667] 2:tcp 127.0.0.1:7668 '));
+		await until((text) => tabRow(text).startsWith('[1:udp 127.0.0.1:7667] 2:tcp 127.0.0.1:7668 '));
 		say(chat, 'bob', 'anyone here?');
 		say(chat, 'carol', 'not me');
-		await until(text => tabRow(text).includes('2:tcp 127.0.0.1:7668 (2) '), 'two unread');
+		await until((text) => tabRow(text).includes('2:tcp 127.0.0.1:7668 (2) '), 'two unread');
 		assert.ok(!tabRow(frame()).includes('@'));
 		assert.ok(!frame().includes('anyone here?'), 'the hidden room’s lines are not drawn');
 		say(chat, 'bob', 'alice: are you there?');
-		await until(text => tabRow(text).includes('2:tcp 127.0.0.1:7668 (3) @'), 'mentioned');
+		await until((text) => tabRow(text).includes('2:tcp 127.0.0.1:7668 (3) @'), 'mentioned');
 		say(lobby, 'bob', 'in the lobby, for alice');
 		await delay(20);
 		assert.match(tabRow(frame()), /^\[1:udp 127\.0\.0\.1:7667\] /, 'the shown room counts nothing');
 
 		await typeKeys(view.stdin, ALT(2));
-		await until(text => tabRow(text).includes('[2:tcp 127.0.0.1:7668]') && text.includes('alice: are you there?'), 'switched');
-		assert.ok(frame().includes('bob: anyone here?') && frame().includes('carol: not me'), 'nothing was lost while hidden');
+		await until(
+			(text) => tabRow(text).includes('[2:tcp 127.0.0.1:7668]') && text.includes('alice: are you there?'),
+			'switched',
+		);
+		assert.ok(
+			frame().includes('bob: anyone here?') && frame().includes('carol: not me'),
+			'nothing was lost while hidden',
+		);
 		assert.ok(!tabRow(frame()).includes('(3)') && !tabRow(frame()).includes('@'), 'seen now');
 		chat.emit({type: 'direct', ts, from: 'bob', to: 'alice', text: 'shown room', self: false});
 		lobby.emit({type: 'direct', ts, from: 'bob', to: 'alice', text: 'psst', self: false});
-		await until(text => tabRow(text).startsWith(' 1:udp 127.0.0.1:7667 (1) @ [2:tcp'), 'a direct message marks the other room');
+		await until(
+			(text) => tabRow(text).startsWith(' 1:udp 127.0.0.1:7667 (1) @ [2:tcp'),
+			'a direct message marks the other room',
+		);
 	});
 
 	it('keeps each room’s half-typed line, history and login fields across switches', async () => {
 		const lobby = udpRoom();
 		const other = new FakeRoomClient({url: 'udp://10.0.0.2:7667', nick: 'me'});
 		const chat = tcpRoom();
-		const {view, frame, until} = setup([{client: lobby}, {client: other}, {client: chat}]);
-		await until(text => tabRow(text).includes('3:tcp'));
+		const {view, until} = setup([{client: lobby}, {client: other}, {client: chat}]);
+		await until((text) => tabRow(text).includes('3:tcp'));
 		await typeKeys(view.stdin, 'sent here', KEYS.enter, 'half typed in one');
-		await until(text => inputRow(text).startsWith('> half typed in one'));
+		await until((text) => inputRow(text).startsWith('> half typed in one'));
 		await typeKeys(view.stdin, ALT(2), 'and in two');
-		await until(text => tabRow(text).includes('[2:udp') && inputRow(text).startsWith('> and in two'));
+		await until((text) => tabRow(text).includes('[2:udp') && inputRow(text).startsWith('> and in two'));
 		await typeKeys(view.stdin, ALT(3));
-		await until(text => text.includes(LOGIN_HINT));
+		await until((text) => text.includes(LOGIN_HINT));
 		await typeKeys(view.stdin, 'carol', TAB, 'sec');
-		await until(text => /password> •••/.test(text));
+		await until((text) => /password> •••/.test(text));
 		say(lobby, 'bob', 'arrives meanwhile');
 		await typeKeys(view.stdin, ALT(1));
-		await until(text => inputRow(text).startsWith('> half typed in one') && text.includes('arrives meanwhile'), 'room 1 as left');
+		await until(
+			(text) => inputRow(text).startsWith('> half typed in one') && text.includes('arrives meanwhile'),
+			'room 1 as left',
+		);
 		await typeKeys(view.stdin, KEYS.ctrlU, KEYS.up);
-		await until(text => inputRow(text).startsWith('> sent here'), 'room 1’s own history');
+		await until((text) => inputRow(text).startsWith('> sent here'), 'room 1’s own history');
 		await typeKeys(view.stdin, ALT(2));
-		await until(text => inputRow(text).startsWith('> and in two'), 'room 2 as left');
+		await until((text) => inputRow(text).startsWith('> and in two'), 'room 2 as left');
 		await typeKeys(view.stdin, KEYS.ctrlU, KEYS.up);
-		await until(text => inputRow(text).trim() === '>', 'room 2 has no history');
+		await until((text) => inputRow(text).trim() === '>', 'room 2 has no history');
 		await typeKeys(view.stdin, ALT(3));
-		await until(text => /user> +carol/.test(text) && /password> •••\s*$/m.test(text), 'the login form as left');
+		await until(
+			(text) => /user> +carol/.test(text) && /password> •••\s*$/m.test(text),
+			'the login form as left',
+		);
 		await typeKeys(view.stdin, 'ret', KEYS.enter);
-		await until(text => text.includes('carol │ connected'));
+		await until((text) => text.includes('carol │ connected'));
 		assert.deepEqual(chat.calls, [{method: 'connect', nick: 'carol', password: 'secret', register: false}]);
-		assert.ok(!view.frames.some(seen => plain(seen).includes('secret')), 'the password never shows');
+		assert.ok(!view.frames.some((seen) => plain(seen).includes('secret')), 'the password never shows');
 	});
 
 	it('asks about the certificate of a TCP room opened later, in the TUI', async () => {
 		const trust = new HostTrustPrompter();
 		const opener = fakeOpener();
 		const {view, until} = setup([{client: udpRoom()}], {opener, trust});
-		await until(text => text.includes('connected'));
+		await until((text) => text.includes('connected'));
 		await delay(20); // the trust handler registers in an effect
 		await typeKeys(view.stdin, '/connect tcp://new.example:7668', KEYS.enter);
-		await until(text => text.includes(LOGIN_HINT));
+		await until((text) => text.includes(LOGIN_HINT));
 		const chat = opener.created[0]!;
 		let trusted: boolean | undefined;
-		chat.connectBehaviour = async nick => {
+		chat.connectBehaviour = async (nick) => {
 			trusted = await trust.ask('new.example:7668', 'SHA256:abc');
 			if (!trusted) throw new Error('not trusted');
 			chat.emit({type: 'nick', nick});
 			chat.emit({type: 'state', state: 'connected'});
 		};
 		await typeKeys(view.stdin, 'pw', KEYS.enter);
-		await until(text => text.includes('New server new.example:7668'), 'the question');
+		await until((text) => text.includes('New server new.example:7668'), 'the question');
 		await typeKeys(view.stdin, 'y');
-		await until(text => text.includes('me │ connected') && tabRow(text).includes('[2:tcp'), 'logged in');
+		await until((text) => text.includes('me │ connected') && tabRow(text).includes('[2:tcp'), 'logged in');
 		assert.equal(trusted, true);
 	});
 
 	it('refuses bad addresses, switches to a room already open, /close leaves one room, Ctrl+C leaves them all', async () => {
 		const lobby = udpRoom();
-		const chat = new FakeRoomClient({url: 'tcp://127.0.0.1:7668', transport: 'tcp', needsPassword: true, nick: 'me'});
+		const chat = new FakeRoomClient({
+			url: 'tcp://127.0.0.1:7668',
+			transport: 'tcp',
+			needsPassword: true,
+			nick: 'me',
+		});
 		const opener = fakeOpener();
 		const {view, frame, until} = setup([{client: lobby}, {client: chat}], {opener});
-		await until(text => tabRow(text).includes('2:tcp'));
+		await until((text) => tabRow(text).includes('2:tcp'));
 		await typeKeys(view.stdin, '/connect http://x', KEYS.enter);
-		await until(text => text.includes('unknown room type http:'));
+		await until((text) => text.includes('unknown room type http:'));
 		await typeKeys(view.stdin, '/connect tcp://127.0.0.1:7668', KEYS.enter);
-		await until(text => tabRow(text).includes('[2:tcp') && text.includes('is open in this tab already'));
+		await until((text) => tabRow(text).includes('[2:tcp') && text.includes('is open in this tab already'));
 		assert.equal(opener.created.length, 0);
 		await typeKeys(view.stdin, '/connect udp://127.0.0.1:9999', KEYS.enter);
-		await until(text => tabRow(text).includes('[3:udp 127.0.0.1:9999]'));
+		await until((text) => tabRow(text).includes('[3:udp 127.0.0.1:9999]'));
 		const third = opener.created[0]!;
 		await waitFor(() => third.calls.length === 1);
-		assert.deepEqual(third.calls, [{method: 'connect', nick: 'me'}], 'a UDP room joins with the nick we have');
+		assert.deepEqual(
+			third.calls,
+			[{method: 'connect', nick: 'me'}],
+			'a UDP room joins with the nick we have',
+		);
 		await typeKeys(view.stdin, '/close', KEYS.enter);
-		await until(text => tabRow(text).includes('[2:tcp') && !tabRow(text).includes('3:') && text.includes('left 127.0.0.1:9999 (udp://127.0.0.1:9999)'));
+		await until(
+			(text) =>
+				tabRow(text).includes('[2:tcp') &&
+				!tabRow(text).includes('3:') &&
+				text.includes('left 127.0.0.1:9999 (udp://127.0.0.1:9999)'),
+		);
 		assert.deepEqual(third.calls.at(-1), {method: 'close'});
 		assert.deepEqual(lobby.calls, []);
 		await typeKeys(view.stdin, KEYS.ctrlC);
@@ -198,18 +240,22 @@ describe('several rooms in one screen', () => {
 	it('says so when it cannot open rooms, and /close on the last room quits', async () => {
 		const lobby = udpRoom();
 		const {view, until} = setup([{client: lobby}]);
-		await until(text => text.includes('connected'));
+		await until((text) => text.includes('connected'));
 		await typeKeys(view.stdin, '/connect udp://1.2.3.4:5', KEYS.enter);
-		await until(text => text.includes('this screen cannot open other rooms'));
+		await until((text) => text.includes('this screen cannot open other rooms'));
 		await typeKeys(view.stdin, '/help', KEYS.enter);
-		await until(text => text.includes('/connect URL|NAME') && text.includes('Alt+1…9'));
+		await until((text) => text.includes('/connect URL|NAME') && text.includes('Alt+1…9'));
 		await typeKeys(view.stdin, '/close', KEYS.enter);
-		await waitFor(() => lobby.calls.some(call => call.method === 'close'));
+		await waitFor(() => lobby.calls.some((call) => call.method === 'close'));
 	});
 });
 
 describe('layout with several rooms', () => {
-	async function drawAt(columns: number, rows: number, steps: (stdout: FakeTtyOutput, stdin: FakeTtyInput) => Promise<void> = async () => {}) {
+	async function drawAt(
+		columns: number,
+		rows: number,
+		steps: (stdout: FakeTtyOutput, stdin: FakeTtyInput) => Promise<void> = async () => {},
+	) {
 		const stdout = new FakeTtyOutput(columns, rows);
 		const stdin = new FakeTtyInput();
 		const lobby = udpRoom('alice');
@@ -224,12 +270,21 @@ describe('layout with several rooms', () => {
 			const last = stdout.output.slice(stdout.output.lastIndexOf('\u001B[?2026h'));
 			return plain(last).split('\n');
 		};
-		await waitFor(() => /UDP|1:udp/.test(plain(stdout.output)), () => stdout.output);
+		await waitFor(
+			() => /UDP|1:udp/.test(plain(stdout.output)),
+			() => stdout.output,
+		);
 		await steps(stdout, stdin);
 		// Ink may draw once more at the old height right after a resize; wait for the settled frame.
-		await waitFor(() => screen().length === stdout.rows, () => screen().join('\n'));
+		await waitFor(
+			() => screen().length === stdout.rows,
+			() => screen().join('\n'),
+		);
 		await delay(60);
-		await waitFor(() => screen().length === stdout.rows, () => screen().join('\n'));
+		await waitFor(
+			() => screen().length === stdout.rows,
+			() => screen().join('\n'),
+		);
 		return {screen: screen(), lobby, chat, stdout, stdin, instance};
 	}
 
@@ -248,7 +303,8 @@ describe('layout with several rooms', () => {
 		const withNews = await drawAt(40, 10);
 		say(withNews.chat, 'bob', 'first');
 		withNews.chat.emit({type: 'direct', ts, from: 'bob', to: 'alice', text: 'psst', self: false});
-		const last = () => plain(withNews.stdout.output.slice(withNews.stdout.output.lastIndexOf('\u001B[?2026h')));
+		const last = () =>
+			plain(withNews.stdout.output.slice(withNews.stdout.output.lastIndexOf('\u001B[?2026h')));
 		await waitFor(() => last().includes(' 1/2 +2@ '), last);
 		withNews.instance.unmount();
 	});

@@ -50,7 +50,7 @@ describe('SearchPrompt', () => {
 	});
 
 	it('keeps the end of a long query and the status visible in a narrow row', async () => {
-		const view = render(<SearchPrompt query={'x'.repeat(50) + 'END'} status="no matches" width={40} />);
+		const view = render(<SearchPrompt query={`${'x'.repeat(50)}END`} status="no matches" width={40} />);
 		await delay(20);
 		const lines = plain(view.lastFrame()).split('\n');
 		assert.equal(lines.length, 1);

@@ -14,8 +14,17 @@ describe('paste policy', () => {
 	});
 
 	it('makes several lines one multi-line draft, CRLF and CR made LF, the cursor after the paste', () => {
-		assert.deepEqual(pastePolicy('one\r\ntwo\rthree\n'), {kind: 'draft', value: 'one\ntwo\nthree', cursor: 13, lines: 3});
-		assert.deepEqual(pastePolicy('a\n\n\tb'), {kind: 'draft', value: 'a\n\n\tb', cursor: 5, lines: 3}, 'inner blank lines and tabs stay');
+		assert.deepEqual(pastePolicy('one\r\ntwo\rthree\n'), {
+			kind: 'draft',
+			value: 'one\ntwo\nthree',
+			cursor: 13,
+			lines: 3,
+		});
+		assert.deepEqual(
+			pastePolicy('a\n\n\tb'),
+			{kind: 'draft', value: 'a\n\n\tb', cursor: 5, lines: 3},
+			'inner blank lines and tabs stay',
+		);
 	});
 
 	it('asks before sending a draft of more than five lines (or the given number)', () => {
@@ -42,7 +51,11 @@ describe('paste policy', () => {
 		assert.equal(decision.value, '//etc/hosts\n/etc/passwd');
 		assert.equal(decision.cursor, decision.value.length);
 		assert.deepEqual(parseInput(decision.value), {kind: 'say', text: '/etc/hosts\n/etc/passwd'});
-		assert.deepEqual(pastePolicy('/shrug'), {kind: 'insert', text: '/shrug'}, 'one line is typed text, as if typed');
+		assert.deepEqual(
+			pastePolicy('/shrug'),
+			{kind: 'insert', text: '/shrug'},
+			'one line is typed text, as if typed',
+		);
 	});
 
 	it('strips escape sequences and control characters the protocol refuses', () => {
@@ -54,9 +67,19 @@ describe('paste policy', () => {
 
 	it('refuses, up front, a paste larger than the room takes', () => {
 		const big = Array.from({length: 100}, () => 'x'.repeat(99)).join('\n');
-		assert.deepEqual(pastePolicy(big, {maxBytes: 8192}), {kind: 'too-long', bytes: 9999, maxBytes: 8192, lines: 100});
+		assert.deepEqual(pastePolicy(big, {maxBytes: 8192}), {
+			kind: 'too-long',
+			bytes: 9999,
+			maxBytes: 8192,
+			lines: 100,
+		});
 		assert.equal(pastePolicy(big).kind, 'draft', 'no limit given: no check');
-		assert.deepEqual(pastePolicy('y'.repeat(20), {maxBytes: 10, line: {value: 'ab', cursor: 2}}), {kind: 'too-long', bytes: 22, maxBytes: 10, lines: 1});
+		assert.deepEqual(pastePolicy('y'.repeat(20), {maxBytes: 10, line: {value: 'ab', cursor: 2}}), {
+			kind: 'too-long',
+			bytes: 22,
+			maxBytes: 10,
+			lines: 1,
+		});
 	});
 
 	it('counts lines', () => {

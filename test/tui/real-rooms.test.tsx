@@ -42,7 +42,7 @@ describe('one screen, a UDP room and a TCP room over real servers', () => {
 
 	after(async () => {
 		cleanup();
-		await Promise.all(closing.map(client => client.close()));
+		await Promise.all(closing.map((client) => client.close()));
 		await udp?.close();
 		await tcp?.close();
 		await store?.close();
@@ -64,17 +64,18 @@ describe('one screen, a UDP room and a TCP room over real servers', () => {
 			/>,
 		);
 		const frame = (): string => plain(view.lastFrame());
-		const until = (predicate: (text: string) => boolean, timeout = 5000) => waitFor(() => predicate(frame()), frame, timeout);
+		const until = (predicate: (text: string) => boolean, timeout = 5000) =>
+			waitFor(() => predicate(frame()), frame, timeout);
 		const statusRow = (): string => frame().split('\n')[0] ?? '';
 		const tabRow = (): string => frame().split('\n')[1] ?? '';
 
 		// The UDP room joins by itself; a half-typed line waits there.
-		await until(text => /udp:\/\/.*│ alice │ connected/.test(text.split('\n')[0] ?? ''));
+		await until((text) => /udp:\/\/.*│ alice │ connected/.test(text.split('\n')[0] ?? ''));
 		await typeKeys(view.stdin, 'draft for the lobby');
 
 		// The TCP tab asks for the password (its server already checked), then logs in over TLS.
 		await typeKeys(view.stdin, CTRL_N);
-		await until(text => text.includes('password>'));
+		await until((text) => text.includes('password>'));
 		await typeKeys(view.stdin, 'alice-pw', KEYS.enter);
 		await until(() => /tcp:\/\/.*│ alice │ connected/.test(statusRow()));
 		await typeKeys(view.stdin, 'draft for chat');
@@ -99,8 +100,8 @@ describe('one screen, a UDP room and a TCP room over real servers', () => {
 		assert.match(frame().split('\n').at(-1) ?? '', /^> draft for chat\s*$/);
 		const shown = frame()
 			.split('\n')
-			.map(line => /bob: (tcp line \d+)$/.exec(line.trimEnd())?.[1])
-			.filter(line => line !== undefined);
+			.map((line) => /bob: (tcp line \d+)$/.exec(line.trimEnd())?.[1])
+			.filter((line) => line !== undefined);
 		assert.deepEqual(shown, said, 'all 25 lines, in order, once each');
 
 		// And the other way: the lobby receives while the TCP room is shown.
@@ -111,7 +112,7 @@ describe('one screen, a UDP room and a TCP room over real servers', () => {
 		carol.say('second');
 		await until(() => /1:udp lobby \(2\)/.test(tabRow()));
 		await typeKeys(view.stdin, ALT_1);
-		await until(text => text.includes('carol: hello lobby') && text.includes('carol: second'));
+		await until((text) => text.includes('carol: hello lobby') && text.includes('carol: second'));
 		assert.match(frame().split('\n').at(-1) ?? '', /^> draft for the lobby\s*$/);
 	});
 });

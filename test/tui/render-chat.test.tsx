@@ -22,19 +22,29 @@ describe('renderChat', () => {
 			interactive: true,
 			exitOnFatalError: false,
 		});
-		await waitFor(() => stdout.output.includes('connected') && client.listenerCount === 1, () => stdout.output);
+		await waitFor(
+			() => stdout.output.includes('connected') && client.listenerCount === 1,
+			() => stdout.output,
+		);
 		assert.ok(stdout.output.includes(ENTER_ALTERNATE_SCREEN));
 		assert.equal(stdin.isRaw, true);
 		stdin.write(KEYS.ctrlC);
 		await instance.waitUntilExit();
 		assert.deepEqual(client.calls, [{method: 'close'}]);
-		assert.ok(stdout.output.lastIndexOf(LEAVE_ALTERNATE_SCREEN) > stdout.output.lastIndexOf(ENTER_ALTERNATE_SCREEN));
+		assert.ok(
+			stdout.output.lastIndexOf(LEAVE_ALTERNATE_SCREEN) > stdout.output.lastIndexOf(ENTER_ALTERNATE_SCREEN),
+		);
 		assert.equal(stdin.isRaw, false, 'raw mode is switched off again');
 	});
 
 	it('shows several rooms, a tab each, and Ctrl+C leaves all of them', async () => {
 		const lobby = new FakeRoomClient({nick: 'me', url: 'udp://127.0.0.1:7667'});
-		const chat = new FakeRoomClient({url: 'tcp://127.0.0.1:7668', transport: 'tcp', needsPassword: true, state: 'closed'});
+		const chat = new FakeRoomClient({
+			url: 'tcp://127.0.0.1:7668',
+			transport: 'tcp',
+			needsPassword: true,
+			state: 'closed',
+		});
 		const stdout = new FakeTtyOutput(80, 20);
 		const stdin = new FakeTtyInput();
 		const instance = renderChat([{client: lobby}, {client: chat, intro: 'make an account with Ctrl+R'}], {
@@ -43,9 +53,15 @@ describe('renderChat', () => {
 			interactive: true,
 			exitOnFatalError: false,
 		});
-		await waitFor(() => stdout.output.includes('[1:udp 127.0.0.1:7667]') && stdout.output.includes('2:tcp'), () => stdout.output);
+		await waitFor(
+			() => stdout.output.includes('[1:udp 127.0.0.1:7667]') && stdout.output.includes('2:tcp'),
+			() => stdout.output,
+		);
 		stdin.write('\u001B2');
-		await waitFor(() => stdout.output.includes('make an account with Ctrl+R'), () => stdout.output);
+		await waitFor(
+			() => stdout.output.includes('make an account with Ctrl+R'),
+			() => stdout.output,
+		);
 		stdin.write(KEYS.ctrlC);
 		await instance.waitUntilExit();
 		assert.deepEqual(lobby.calls, [{method: 'close'}]);
@@ -62,13 +78,18 @@ describe('renderChat', () => {
 			interactive: true,
 			exitOnFatalError: false,
 		});
-		await waitFor(() => stdout.output.includes('Members'), () => stdout.output);
+		await waitFor(
+			() => stdout.output.includes('Members'),
+			() => stdout.output,
+		);
 		stdout.output = '';
 		stdout.resize(40, 8);
 		// The last synchronized-output block is the frame on screen now. Ink may first
 		// redraw the old tree at the new width; the frame after it has the new height.
 		const lastFrame = (): string =>
-			stdout.output.slice(stdout.output.lastIndexOf('\u001B[?2026h')).replace(/\u001B\[[0-9;?]*[A-Za-z]/g, '');
+			stdout.output
+				.slice(stdout.output.lastIndexOf('\u001B[?2026h'))
+				.replace(/\u001B\[[0-9;?]*[A-Za-z]/g, '');
 		await waitFor(() => lastFrame().includes('connected') && lastFrame().split('\n').length === 8, lastFrame);
 		await delay(50);
 		const frame = lastFrame();

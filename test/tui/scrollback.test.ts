@@ -11,7 +11,7 @@ describe('scrollback', () => {
 		for (const text of ['a', 'b', 'c', 'd', 'e']) log.append({kind: 'notice', text});
 		assert.equal(log.length, 3);
 		assert.deepEqual(
-			log.toArray().map(entry => entry.id),
+			log.toArray().map((entry) => entry.id),
 			[3, 4, 5],
 		);
 		assert.equal(new Scrollback().cap, 10_000);
@@ -42,7 +42,7 @@ describe('scrollback', () => {
 		log.addPending('r2', 'me', 'same');
 		log.acknowledge(message('same', true));
 		assert.deepEqual(
-			log.toArray().map(entry => entry.kind),
+			log.toArray().map((entry) => entry.kind),
 			['message', 'outgoing'],
 		);
 		assert.equal(log.fail('r2', 'rate-limited', 'slow down'), true);

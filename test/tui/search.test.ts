@@ -24,7 +24,8 @@ const key = (flags: Partial<Key> = {}): Key => ({...NO_KEY, ...flags});
 
 function roomLog(): Scrollback {
 	const log = new Scrollback(1000, () => Date.UTC(2026, 0, 1, 12));
-	const say = (from: string, text: string) => log.append({kind: 'message', from, text, action: false, self: false, history: false});
+	const say = (from: string, text: string) =>
+		log.append({kind: 'message', from, text, action: false, self: false, history: false});
 	say('alice', 'The deploy is done'); // id 1
 	say('bob', 'who broke the build?'); // 2
 	log.append({kind: 'presence', presence: 'join', nick: 'deployer'}); // 3
@@ -34,7 +35,7 @@ function roomLog(): Scrollback {
 	return log;
 }
 
-const run = <S,>(state: SearchState<S>, log: Scrollback, ...actions: SearchAction[]): SearchState<S> =>
+const run = <S>(state: SearchState<S>, log: Scrollback, ...actions: SearchAction[]): SearchState<S> =>
 	actions.reduce((current: SearchState<S>, action) => reduceSearch(current, action, log), state);
 
 describe('search', () => {
@@ -44,7 +45,11 @@ describe('search', () => {
 		assert.deepEqual(findMatches(log, 'BUILD?'), [2]);
 		assert.deepEqual(findMatches(log, 'alice'), [], 'the nick in the gutter is not searched');
 		assert.deepEqual(findMatches(log, ''), []);
-		assert.deepEqual(findMatches(log, 'i̇stanbul'), [], 'no false matches from case mapping that changes length');
+		assert.deepEqual(
+			findMatches(log, 'i̇stanbul'),
+			[],
+			'no false matches from case mapping that changes length',
+		);
 		assert.deepEqual(findMatches(log, 'İSTANBUL'), [6]);
 	});
 
@@ -130,7 +135,14 @@ describe('search', () => {
 	it('computes the scroll offset that brings a match into view', () => {
 		const log = new Scrollback(1000, () => 0);
 		for (let index = 1; index <= 40; index++)
-			log.append({kind: 'message', from: 'bob', text: `line ${index}`, action: false, self: false, history: false});
+			log.append({
+				kind: 'message',
+				from: 'bob',
+				text: `line ${index}`,
+				action: false,
+				self: false,
+				history: false,
+			});
 		const cache = new RowCache<LogRow>(layoutEntry);
 		const height = 9;
 		for (const id of [1, 10, 25, 38, 40]) {
@@ -138,7 +150,7 @@ describe('search', () => {
 			assert.ok(offset !== undefined);
 			const view = computeViewport(log, cache, {width: 80, height, offset});
 			assert.ok(
-				view.rows.some(row => row.entry.id === id),
+				view.rows.some((row) => row.entry.id === id),
 				`entry ${id} visible at offset ${offset}`,
 			);
 		}
@@ -146,7 +158,14 @@ describe('search', () => {
 		assert.equal(offsetToShow(log, cache, 80, height, 20), 16, '20 rows below it, centred in 9 rows');
 		assert.equal(offsetToShow(log, cache, 80, height, 999), undefined);
 		const tall = new Scrollback(10, () => 0);
-		tall.append({kind: 'message', from: 'bob', text: Array.from({length: 20}, (_, n) => `row ${n}`).join('\n'), action: false, self: false, history: false});
+		tall.append({
+			kind: 'message',
+			from: 'bob',
+			text: Array.from({length: 20}, (_, n) => `row ${n}`).join('\n'),
+			action: false,
+			self: false,
+			history: false,
+		});
 		tall.append({kind: 'notice', text: 'after'});
 		const tallCache = new RowCache<LogRow>(layoutEntry);
 		const offset = offsetToShow(tall, tallCache, 80, 5, 1)!;
@@ -157,7 +176,10 @@ describe('search', () => {
 	it('maps keys: Ctrl+R opens search, and inside it steps, edits, accepts and cancels', () => {
 		assert.deepEqual(featureActionForKey('r', key({ctrl: true})), {type: 'search'});
 		assert.deepEqual(featureActionForKey('', key({tab: true})), {type: 'complete', direction: 'forward'});
-		assert.deepEqual(featureActionForKey('', key({tab: true, shift: true})), {type: 'complete', direction: 'backward'});
+		assert.deepEqual(featureActionForKey('', key({tab: true, shift: true})), {
+			type: 'complete',
+			direction: 'backward',
+		});
 		assert.equal(featureActionForKey('a', key()), undefined);
 		assert.deepEqual(searchActionForKey('r', key({ctrl: true})), {type: 'older'});
 		assert.deepEqual(searchActionForKey('', key({upArrow: true})), {type: 'older'});
@@ -189,7 +211,7 @@ describe('search', () => {
 			clearLog: () => undefined,
 			quit: () => undefined,
 		} as unknown as CommandContext;
-		runCommand({kind: 'search', query: 'deploy'}, {...base, search: query => asked.push(query)});
+		runCommand({kind: 'search', query: 'deploy'}, {...base, search: (query) => asked.push(query)});
 		assert.deepEqual(asked, ['deploy']);
 		runCommand({kind: 'search', query: 'deploy'}, base);
 		assert.deepEqual(errors, ['search is not available here']);

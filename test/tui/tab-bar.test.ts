@@ -1,6 +1,12 @@
 import {describe, it} from 'node:test';
 import assert from 'node:assert/strict';
-import {cellWidth, distinctNames, layoutTabBar, type TabBarCell, type TabInfo} from '../../source/tui/tab-bar.js';
+import {
+	cellWidth,
+	distinctNames,
+	layoutTabBar,
+	type TabBarCell,
+	type TabInfo,
+} from '../../source/tui/tab-bar.js';
 import {COMPACT_ROWS, screenLayout} from '../../source/tui/screen-layout.js';
 
 const tab = (transport: 'udp' | 'tcp', name: string, unread = 0, mentioned = false): TabInfo => ({
@@ -14,8 +20,12 @@ const tab = (transport: 'udp' | 'tcp', name: string, unread = 0, mentioned = fal
 
 const text = (cells: readonly TabBarCell[]): string =>
 	cells
-		.map(cell =>
-			cell.kind === 'tab' ? `${cell.active ? '[' : ' '}${cell.label}${cell.unread}${cell.mention}${cell.active ? ']' : ' '}` : cell.kind === 'hint' ? `|${cell.text}` : cell.text,
+		.map((cell) =>
+			cell.kind === 'tab'
+				? `${cell.active ? '[' : ' '}${cell.label}${cell.unread}${cell.mention}${cell.active ? ']' : ' '}`
+				: cell.kind === 'hint'
+					? `|${cell.text}`
+					: cell.text,
 		)
 		.join('');
 
@@ -36,7 +46,9 @@ describe('tab bar layout', () => {
 	});
 
 	it('shows a window around the active tab when even the shortest labels do not fit', () => {
-		const many = Array.from({length: 30}, (_, index) => tab('udp', `room${index}`, index === 2 ? 1 : 0, index === 2));
+		const many = Array.from({length: 30}, (_, index) =>
+			tab('udp', `room${index}`, index === 2 ? 1 : 0, index === 2),
+		);
 		const cells = layoutTabBar(many, 20, 20);
 		const shown = text(cells);
 		assert.ok(shown.includes('[21]'), shown);
@@ -57,13 +69,19 @@ describe('tab bar layout', () => {
 	});
 
 	it('never exceeds the width', () => {
-		const tabs = Array.from({length: 9}, (_, index) => tab(index % 2 ? 'tcp' : 'udp', `名前${index}`, index * 7, index % 3 === 0));
+		const tabs = Array.from({length: 9}, (_, index) =>
+			tab(index % 2 ? 'tcp' : 'udp', `名前${index}`, index * 7, index % 3 === 0),
+		);
 		for (let width = 0; width <= 120; width++) {
 			for (const active of [0, 4, 8]) {
 				const cells = layoutTabBar(tabs, active, width, 'Alt+1…9 · Ctrl+N/P switch rooms');
 				const used = cells.reduce((sum, cell) => sum + cellWidth(cell), 0);
 				assert.ok(used <= width, `width ${width}: ${text(cells)}`);
-				if (width >= 6) assert.ok(cells.some(cell => cell.kind === 'tab' && cell.active), `width ${width}: the active tab shows`);
+				if (width >= 6)
+					assert.ok(
+						cells.some((cell) => cell.kind === 'tab' && cell.active),
+						`width ${width}: the active tab shows`,
+					);
 			}
 		}
 	});

@@ -42,7 +42,7 @@ describe('text ranges', () => {
 			{ranges: [{start: 4, end: 7}], styleFor: inverse},
 		]);
 		assert.deepEqual(
-			parts.map(part => [part.text, part.style.name]),
+			parts.map((part) => [part.text, part.style.name]),
 			[
 				['hell', 'base'],
 				['o ', 'base+inverse'],
@@ -53,6 +53,9 @@ describe('text ranges', () => {
 		);
 		const same = {text: 'plain', style: base};
 		assert.deepEqual(paintRanges(same, []), [same]);
-		assert.equal(paintRanges({text: '', style: base}, [{ranges: [{start: 0, end: 1}], styleFor: yellow}]).length, 1);
+		assert.equal(
+			paintRanges({text: '', style: base}, [{ranges: [{start: 0, end: 1}], styleFor: yellow}]).length,
+			1,
+		);
 	});
 });

@@ -14,14 +14,18 @@ const QUESTION = `New server chat.example:7778 â€” certificate ${FINGERPRINT} â€
 const flat = (frame: string | undefined): string =>
 	plain(frame)
 		.split('\n')
-		.map(line => line.trim())
+		.map((line) => line.trim())
 		.join(' ');
 
 function setup(clientOptions: {state?: 'closed' | 'connected'} = {}) {
 	const client = new FakeRoomClient({nick: 'me', members: ['me'], ...clientOptions});
 	const trust = new HostTrustPrompter();
 	const view = render(<ChatScreen client={client} trust={trust} />);
-	const until = (predicate: (text: string) => boolean) => waitFor(() => predicate(flat(view.lastFrame())), () => plain(view.lastFrame()));
+	const until = (predicate: (text: string) => boolean) =>
+		waitFor(
+			() => predicate(flat(view.lastFrame())),
+			() => plain(view.lastFrame()),
+		);
 	return {client, trust, view, until};
 }
 
@@ -33,10 +37,10 @@ describe('TrustPrompt', () => {
 		await waitFor(() => client.listenerCount === 1);
 		await delay(20); // the handler is registered in an effect
 		const answer = trust.ask('chat.example:7778', FINGERPRINT);
-		await until(text => text.includes(QUESTION));
+		await until((text) => text.includes(QUESTION));
 		await typeKeys(view.stdin, 'y');
 		assert.equal(await answer, true);
-		await until(text => !text.includes('New server'));
+		await until((text) => !text.includes('New server'));
 	});
 
 	it('refuses on n, Enter and Esc, and lets no other key through meanwhile', async () => {
@@ -44,20 +48,20 @@ describe('TrustPrompt', () => {
 		await waitFor(() => client.listenerCount === 1);
 		await delay(20);
 		const first = trust.ask('chat.example:7778', FINGERPRINT);
-		await until(text => text.includes(QUESTION));
+		await until((text) => text.includes(QUESTION));
 		await typeKeys(view.stdin, 'x', 'q', KEYS.enter.repeat(0) || 'z', 'n');
 		assert.equal(await first, false);
-		await until(text => !text.includes('New server'));
+		await until((text) => !text.includes('New server'));
 		assert.deepEqual(client.calls, [], 'nothing was sent');
 		assert.ok(!plain(view.lastFrame()).includes('xqz'), 'the keys did not reach the input line');
 
 		const second = trust.ask('chat.example:7778', FINGERPRINT);
-		await until(text => text.includes(QUESTION));
+		await until((text) => text.includes(QUESTION));
 		await typeKeys(view.stdin, KEYS.enter);
 		assert.equal(await second, false);
 
 		const third = trust.ask('chat.example:7778', FINGERPRINT);
-		await until(text => text.includes(QUESTION));
+		await until((text) => text.includes(QUESTION));
 		view.stdin.write('\u001B');
 		await delay(30);
 		assert.equal(await third, false);
@@ -69,10 +73,10 @@ describe('TrustPrompt', () => {
 		await delay(20);
 		const one = trust.ask('one.example:7778', FINGERPRINT);
 		const two = trust.ask('two.example:7778', FINGERPRINT);
-		await until(text => text.includes('New server one.example:7778'));
+		await until((text) => text.includes('New server one.example:7778'));
 		await typeKeys(view.stdin, 'N');
 		assert.equal(await one, false);
-		await until(text => text.includes('New server two.example:7778'));
+		await until((text) => text.includes('New server two.example:7778'));
 		await typeKeys(view.stdin, 'Y');
 		assert.equal(await two, true);
 	});
@@ -82,7 +86,7 @@ describe('TrustPrompt', () => {
 		await waitFor(() => client.listenerCount === 1);
 		await delay(20);
 		const pending = trust.ask('chat.example:7778', FINGERPRINT);
-		await until(text => text.includes(QUESTION));
+		await until((text) => text.includes(QUESTION));
 		view.unmount();
 		assert.equal(await pending, false);
 		assert.equal(await trust.ask('chat.example:7778', FINGERPRINT), false, 'nobody to ask means no');

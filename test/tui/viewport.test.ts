@@ -4,8 +4,9 @@ import {Scrollback, type LogEntry} from '../../source/tui/scrollback.js';
 import {computeViewport, RowCache, rowsAfter} from '../../source/tui/viewport.js';
 import {wrapText} from '../../source/tui/wrap.js';
 
-const layout = (entry: LogEntry, width: number): string[] => wrapText(entry.kind === 'notice' ? entry.text : '?', width);
-const texts = (rows: readonly {row: string}[]): string[] => rows.map(visible => visible.row);
+const layout = (entry: LogEntry, width: number): string[] =>
+	wrapText(entry.kind === 'notice' ? entry.text : '?', width);
+const texts = (rows: readonly {row: string}[]): string[] => rows.map((visible) => visible.row);
 
 function logOf(...lines: string[]): Scrollback {
 	const log = new Scrollback();
@@ -15,7 +16,11 @@ function logOf(...lines: string[]): Scrollback {
 
 describe('viewport', () => {
 	it('shows the newest rows at offset 0', () => {
-		const view = computeViewport(logOf('one', 'two', 'three', 'four'), new RowCache(layout), {width: 20, height: 2, offset: 0});
+		const view = computeViewport(logOf('one', 'two', 'three', 'four'), new RowCache(layout), {
+			width: 20,
+			height: 2,
+			offset: 0,
+		});
 		assert.deepEqual(texts(view.rows), ['three', 'four']);
 		assert.equal(view.atBottom, true);
 		assert.equal(view.atTop, false);
@@ -26,7 +31,7 @@ describe('viewport', () => {
 		const view = computeViewport(log, new RowCache(layout), {width: 5, height: 2, offset: 2});
 		assert.deepEqual(texts(view.rows), ['bbbb', 'cccc']);
 		assert.deepEqual(
-			view.rows.map(visible => visible.part),
+			view.rows.map((visible) => visible.part),
 			[1, 2],
 		);
 	});
@@ -47,7 +52,8 @@ describe('viewport', () => {
 
 	it('wraps only the entries it shows, even with 10,000 of them', () => {
 		const log = new Scrollback();
-		for (let index = 0; index < 10_000; index++) log.append({kind: 'notice', text: `message number ${index}`});
+		for (let index = 0; index < 10_000; index++)
+			log.append({kind: 'notice', text: `message number ${index}`});
 		const cache = new RowCache(layout);
 		const view = computeViewport(log, cache, {width: 12, height: 20, offset: 0});
 		assert.equal(view.rows.length, 20);
@@ -59,7 +65,10 @@ describe('viewport', () => {
 
 		const before = cache.wrapCount;
 		computeViewport(log, cache, {width: 12, height: 20, offset: 40});
-		assert.ok(cache.wrapCount - before <= 20, `scrolling a page wraps about a page, not the log (${cache.wrapCount - before})`);
+		assert.ok(
+			cache.wrapCount - before <= 20,
+			`scrolling a page wraps about a page, not the log (${cache.wrapCount - before})`,
+		);
 
 		computeViewport(log, cache, {width: 30, height: 20, offset: 0});
 		assert.ok(cache.wrapCount - before <= 40, 'a new width re-wraps only what shows');
@@ -69,7 +78,9 @@ describe('viewport', () => {
 		const log = new Scrollback();
 		log.addPending('r', 'me', 'x');
 		const cache = new RowCache((entry: LogEntry) => [entry.kind]);
-		assert.deepEqual(texts(computeViewport(log, cache, {width: 10, height: 1, offset: 0}).rows), ['outgoing']);
+		assert.deepEqual(texts(computeViewport(log, cache, {width: 10, height: 1, offset: 0}).rows), [
+			'outgoing',
+		]);
 		log.acknowledge({kind: 'message', from: 'me', text: 'x', action: false, self: true, history: false});
 		assert.deepEqual(texts(computeViewport(log, cache, {width: 10, height: 1, offset: 0}).rows), ['message']);
 	});

@@ -7,11 +7,26 @@ import {FakeRoomClient} from './helpers/fake-room-client.js';
 import {delay} from './helpers/wait.js';
 
 let ts = Date.UTC(2026, 0, 1, 12, 0);
-const say = (client: FakeRoomClient, from: string, text: string, extra: {self?: boolean; history?: boolean} = {}): void =>
-	client.emit({type: 'message', seq: 0, ts: ts++, from, text, action: false, self: extra.self ?? false, history: extra.history ?? false});
+const say = (
+	client: FakeRoomClient,
+	from: string,
+	text: string,
+	extra: {self?: boolean; history?: boolean} = {},
+): void =>
+	client.emit({
+		type: 'message',
+		seq: 0,
+		ts: ts++,
+		from,
+		text,
+		action: false,
+		self: extra.self ?? false,
+		history: extra.history ?? false,
+	});
 
 const udp = (nick = 'me') => new FakeRoomClient({url: 'udp://127.0.0.1:7667', nick, members: [nick]});
-const tcp = () => new FakeRoomClient({url: 'tcp://127.0.0.1:7668', transport: 'tcp', needsPassword: true, state: 'closed'});
+const tcp = () =>
+	new FakeRoomClient({url: 'tcp://127.0.0.1:7668', transport: 'tcp', needsPassword: true, state: 'closed'});
 
 describe('Workspace', () => {
 	it('keeps receiving in a hidden room and counts what was not seen', () => {
@@ -79,7 +94,7 @@ describe('Workspace', () => {
 	it('cycles, switches by number and closes to the left neighbour', async () => {
 		const workspace = new Workspace();
 		const clients = [udp(), udp(), udp()];
-		const tabs = clients.map(client => workspace.open(client));
+		const tabs = clients.map((client) => workspace.open(client));
 		assert.equal(workspace.activeIndex, 2, 'a new tab is shown');
 		workspace.cycle(1);
 		assert.equal(workspace.activeIndex, 0, 'wraps around');
@@ -135,12 +150,16 @@ describe('Workspace', () => {
 		const first = workspace.open(refused, {nick: 'alice'});
 		assert.equal(refused.serverChecks, 1, 'checked at once, before any password');
 		await delay(5);
-		assert.deepEqual(first.join, {phase: 'ask', error: '127.0.0.1:7668 is a new server; not trusted', code: 'host-rejected'});
+		assert.deepEqual(first.join, {
+			phase: 'ask',
+			error: '127.0.0.1:7668 is a new server; not trusted',
+			code: 'host-rejected',
+		});
 
 		// A password typed while the certificate question is still open waits for the answer.
 		const slow = tcp();
 		let answer!: () => void;
-		slow.checkServerBehaviour = () => new Promise(resolve => (answer = resolve));
+		slow.checkServerBehaviour = () => new Promise((resolve) => (answer = resolve));
 		const second = workspace.open(slow, {nick: 'bob'});
 		second.connect('bob', 'secret');
 		await delay(5);
@@ -190,7 +209,7 @@ describe('Workspace', () => {
 	it('attaches to every room as it opens and detaches after its client closed, once', async () => {
 		const order: string[] = [];
 		const workspace = new Workspace({
-			attach: tab => {
+			attach: (tab) => {
 				order.push(`attach ${tab.client.url}`);
 				return async () => {
 					order.push(`detach ${tab.client.url} (${tab.client.state})`);
@@ -203,11 +222,22 @@ describe('Workspace', () => {
 		workspace.open(lobby);
 		const second = workspace.open(other);
 		workspace.open(later);
-		assert.deepEqual(order.splice(0), ['attach udp://127.0.0.1:7667', 'attach udp://10.0.0.2:7667', 'attach udp://10.0.0.3:7667']);
+		assert.deepEqual(order.splice(0), [
+			'attach udp://127.0.0.1:7667',
+			'attach udp://10.0.0.2:7667',
+			'attach udp://10.0.0.3:7667',
+		]);
 		await workspace.close(second);
-		assert.deepEqual(order.splice(0), ['detach udp://10.0.0.2:7667 (closed)'], 'after the client closed, so the log has the last line');
+		assert.deepEqual(
+			order.splice(0),
+			['detach udp://10.0.0.2:7667 (closed)'],
+			'after the client closed, so the log has the last line',
+		);
 		await workspace.closeAll();
-		assert.deepEqual(order.splice(0).sort(), ['detach udp://10.0.0.3:7667 (closed)', 'detach udp://127.0.0.1:7667 (closed)']);
+		assert.deepEqual(order.splice(0).sort(), [
+			'detach udp://10.0.0.3:7667 (closed)',
+			'detach udp://127.0.0.1:7667 (closed)',
+		]);
 		await workspace.detachAll();
 		workspace.dispose();
 		assert.deepEqual(order, [], 'nothing runs twice');
@@ -220,7 +250,10 @@ describe('Workspace', () => {
 			},
 		});
 		const tab = workspace.open(udp());
-		assert.deepEqual(tab.log.toArray().map(entry => entry.kind === 'error' && entry.text), ['cannot log here']);
+		assert.deepEqual(
+			tab.log.toArray().map((entry) => entry.kind === 'error' && entry.text),
+			['cannot log here'],
+		);
 	});
 
 	it('tells onMention about mentions and direct messages in any room, shown or not, by the tab’s rule', () => {

@@ -27,7 +27,7 @@ describe('wrap', () => {
 
 	it('drops the hanging indent when it would leave too little room', () => {
 		const rows = wrapText('a-very-long-nick-here: hello there', 24, 20);
-		assert.ok(rows.slice(1).every(row => !row.startsWith(' ')));
+		assert.ok(rows.slice(1).every((row) => !row.startsWith(' ')));
 	});
 
 	it('measures CJK and emoji as two columns and never exceeds the width', () => {
@@ -35,7 +35,8 @@ describe('wrap', () => {
 		for (const width of [2, 3, 5, 8, 13, 20]) {
 			for (const indent of [0, 4]) {
 				const rows = wrapText(text, width, indent);
-				for (const row of rows) assert.ok(stringWidth(row) <= width, `width ${width}: "${row}" is ${stringWidth(row)}`);
+				for (const row of rows)
+					assert.ok(stringWidth(row) <= width, `width ${width}: "${row}" is ${stringWidth(row)}`);
 				assert.equal(rows.join('').replaceAll(' ', ''), text.replaceAll(' ', ''), 'no character lost');
 			}
 		}
@@ -50,9 +51,22 @@ describe('wrap', () => {
 	it('carries styles through rows and merges cells of one style', () => {
 		const bold = {bold: true};
 		const plain = {};
-		const rows = wrapSpans([{text: 'alice: ', style: bold}, {text: 'hello world again', style: plain}], 18, 7);
+		const rows = wrapSpans(
+			[
+				{text: 'alice: ', style: bold},
+				{text: 'hello world again', style: plain},
+			],
+			18,
+			7,
+		);
 		assert.deepEqual(rows, [
-			{indent: 0, spans: [{text: 'alice: ', style: bold}, {text: 'hello world', style: plain}]},
+			{
+				indent: 0,
+				spans: [
+					{text: 'alice: ', style: bold},
+					{text: 'hello world', style: plain},
+				],
+			},
 			{indent: 7, spans: [{text: 'again', style: plain}]},
 		]);
 	});

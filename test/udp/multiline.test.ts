@@ -6,7 +6,6 @@ import {startUdpRoomServer, type UdpRoomServer} from '../../server/udp/udp-room-
 import {createRoomClient} from '../../source/client/create-room-client.js';
 import type {RoomClient} from '../../source/client/types.js';
 import {Recorder} from '../helpers/room-recorder.js';
-import {waitFor} from '../helpers/wait.js';
 
 describe('UDP room: multi-line messages', () => {
 	let server: UdpRoomServer;
@@ -16,7 +15,7 @@ describe('UDP room: multi-line messages', () => {
 		server = await startUdpRoomServer();
 	});
 	after(async () => {
-		await Promise.all(clients.map(client => client.close()));
+		await Promise.all(clients.map((client) => client.close()));
 		await server.close();
 	});
 
@@ -33,9 +32,9 @@ describe('UDP room: multi-line messages', () => {
 		const bob = await join('bob');
 		const text = 'def f():\n\treturn 1\n\nprint(f())';
 		alice.client.say(text);
-		const received = await bob.waitFor('message', message => message.from === 'alice');
+		const received = await bob.waitFor('message', (message) => message.from === 'alice');
 		assert.equal(received.text, text);
-		await alice.waitFor('message', message => message.self && message.text === text);
+		await alice.waitFor('message', (message) => message.self && message.text === text);
 		assert.equal(bob.of('message').length, 1, 'one message, not one per line');
 
 		alice.client.say('bad\r\nline');

@@ -17,17 +17,19 @@ const whole = (message: Record<string, unknown>) =>
 async function rawPeer(serverPort: number) {
 	const socket = dgram.createSocket('udp4');
 	const received: Buffer[] = [];
-	socket.on('message', datagram => received.push(datagram));
-	await new Promise<void>(resolve => socket.bind(0, '127.0.0.1', () => resolve()));
+	socket.on('message', (datagram) => received.push(datagram));
+	await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
 	return {
 		received,
 		send: (datagram: Buffer) => socket.send(datagram, serverPort, '127.0.0.1'),
-		close: () => new Promise<void>(resolve => socket.close(() => resolve())),
+		close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
 		async join(nick: string): Promise<string> {
 			this.send(whole({t: 'join', pad: 'x'.repeat(80)}));
-			const cookie = await waitFor(() => received.map(peek).find(m => m?.t === 'cookie'), {what: 'cookie'});
+			const cookie = await waitFor(() => received.map(peek).find((m) => m?.t === 'cookie'), {what: 'cookie'});
 			this.send(whole({t: 'hello', nick, k: cookie.c}));
-			const welcome = await waitFor(() => received.map(peek).find(m => m?.t === 'welcome'), {what: 'welcome'});
+			const welcome = await waitFor(() => received.map(peek).find((m) => m?.t === 'welcome'), {
+				what: 'welcome',
+			});
 			return welcome.sid as string;
 		},
 	};
@@ -55,7 +57,7 @@ describe('UDP room server', () => {
 		url = `udp://127.0.0.1:${server.port}`;
 	});
 	after(async () => {
-		await Promise.all(clients.map(c => c.close()));
+		await Promise.all(clients.map((c) => c.close()));
 		await server.close();
 	});
 
@@ -65,11 +67,15 @@ describe('UDP room server', () => {
 		alice.say('hello bob');
 		bob.say('hi alice');
 		alice.say('third', {action: true});
-		for (const r of [a, b]) await waitFor(() => r.texts().length === 3 || undefined, {what: 'three messages'});
+		for (const r of [a, b])
+			await waitFor(() => r.texts().length === 3 || undefined, {what: 'three messages'});
 		assert.deepEqual(a.texts(), ['hello bob', 'hi alice', 'third']);
 		assert.deepEqual(b.texts(), a.texts());
-		const seqs = a.of('message').map(m => m.seq);
-		assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y));
+		const seqs = a.of('message').map((m) => m.seq);
+		assert.deepEqual(
+			seqs,
+			[...seqs].sort((x, y) => x - y),
+		);
 		assert.equal(a.of('message')[0]!.self, true);
 		assert.equal(b.of('message')[0]!.self, false);
 		assert.equal(b.of('message')[2]!.action, true);
@@ -85,9 +91,9 @@ describe('UDP room server', () => {
 		const got = await d.waitFor('direct');
 		assert.equal(got.from, 'carol');
 		assert.equal(got.text, 'just for you');
-		await c.waitFor('direct', m => m.self);
+		await c.waitFor('direct', (m) => m.self);
 		carol.say('public');
-		await e.waitFor('message', m => m.text === 'public');
+		await e.waitFor('message', (m) => m.text === 'public');
 		assert.equal(e.of('direct').length, 0);
 		carol.direct('nobody-here', 'x');
 		const failed = await c.waitFor('failed');
@@ -96,15 +102,21 @@ describe('UDP room server', () => {
 
 	it('keeps nicks unique (case-insensitively) and announces nick changes', async () => {
 		await join('frank');
-		await assert.rejects(joined(url, 'FRANK'), (error: Error & {code?: string}) => error.code === 'nick-taken');
-		await assert.rejects(joined(url, 'bad nick!'), (error: Error & {code?: string}) => error.code === 'nick-invalid');
+		await assert.rejects(
+			joined(url, 'FRANK'),
+			(error: Error & {code?: string}) => error.code === 'nick-taken',
+		);
+		await assert.rejects(
+			joined(url, 'bad nick!'),
+			(error: Error & {code?: string}) => error.code === 'nick-invalid',
+		);
 		const [gina, g] = await join('gina');
 		const [, h] = await join('hank');
 		gina.changeNick('regina');
-		const change = await h.waitFor('presence', p => p.kind === 'nick');
+		const change = await h.waitFor('presence', (p) => p.kind === 'nick');
 		assert.equal(change.old, 'gina');
 		assert.equal(change.nick, 'regina');
-		await g.waitFor('nick', n => n.nick === 'regina');
+		await g.waitFor('nick', (n) => n.nick === 'regina');
 		assert.equal(gina.nick, 'regina');
 		assert.ok(gina.members.includes('regina'));
 	});
@@ -114,7 +126,7 @@ describe('UDP room server', () => {
 		const [, j] = await join('jack');
 		const text = '长消息测试'.repeat(500); // 2,500 characters, 7,500 bytes
 		ivy.say(text);
-		const got = await j.waitFor('message', m => m.from === 'ivy');
+		const got = await j.waitFor('message', (m) => m.from === 'ivy');
 		assert.equal(got.text, text);
 	});
 
@@ -126,13 +138,13 @@ describe('UDP room server', () => {
 		peer.send(Buffer.concat([Buffer.of(0x02, 0, 0, 0, 1, 0, 2), Buffer.alloc(500)])); // fragments need membership
 		await delay(150);
 		for (const reply of peer.received) assert.ok(reply.length <= 40, `reply of ${reply.length} bytes`);
-		assert.ok(!peer.received.map(peek).some(m => m?.t === 'welcome'));
+		assert.ok(!peer.received.map(peek).some((m) => m?.t === 'welcome'));
 		assert.ok(!server.room.findMember('mallory'));
 		assert.ok((server.stats.dropped['bad-cookie'] ?? 0) >= 1);
 		// A properly padded join gets a cookie no larger than the request.
 		const padded = whole({t: 'join', pad: 'x'.repeat(80)});
 		peer.send(padded);
-		const cookie = await waitFor(() => peer.received.find(d => peek(d)?.t === 'cookie'), {what: 'cookie'});
+		const cookie = await waitFor(() => peer.received.find((d) => peek(d)?.t === 'cookie'), {what: 'cookie'});
 		assert.ok(cookie.length <= padded.length);
 		await peer.close();
 	});
@@ -153,7 +165,7 @@ describe('UDP room server', () => {
 		const peer = await rawPeer(quick.port);
 		await peer.join('quiet');
 		const [mike, m] = await joined(`udp://127.0.0.1:${quick.port}`, 'mike');
-		const expired = await m.waitFor('presence', p => p.nick === 'quiet' && p.kind === 'expire', 3000);
+		const expired = await m.waitFor('presence', (p) => p.nick === 'quiet' && p.kind === 'expire', 3000);
 		assert.match(expired.reason ?? '', /^silent for [0-9.]+ s$/);
 		assert.ok(!quick.room.findMember('quiet'));
 		await Promise.all([peer.close(), mike.close()]);
@@ -173,11 +185,12 @@ describe('UDP room server', () => {
 		peer.send(Buffer.of(0x02, 0, 0, 0, 9, 7, 3)); // bad fragment header
 		const [nina, n] = await join('nina');
 		nina.say('still here');
-		await n.waitFor('message', msg => msg.text === 'still here');
+		await n.waitFor('message', (msg) => msg.text === 'still here');
 		const grew = (reason: string) => (server.stats.dropped[reason] ?? 0) > (before[reason] ?? 0);
-		for (const reason of ['malformed', 'invalid-utf8', 'oversized', 'unknown-type']) assert.ok(grew(reason), reason);
-		const replies = peer.received.map(peek).filter(m => m?.t === 'error');
-		assert.ok(replies.some(m => /control characters/.test(String(m?.message))));
+		for (const reason of ['malformed', 'invalid-utf8', 'oversized', 'unknown-type'])
+			assert.ok(grew(reason), reason);
+		const replies = peer.received.map(peek).filter((m) => m?.t === 'error');
+		assert.ok(replies.some((m) => /control characters/.test(String(m?.message))));
 		await peer.close();
 	});
 
@@ -192,9 +205,9 @@ describe('UDP room server', () => {
 		for (let i = 0; i < 6; i++) oscar.say(`burst ${i}`);
 		await waitFor(() => o.of('failed').length === 3 || undefined, {what: 'three rejections'});
 		assert.deepEqual(o.texts(), ['burst 0', 'burst 1', 'burst 2']);
-		assert.ok(o.of('failed').every(f => f.code === 'rate-limited'));
+		assert.ok(o.of('failed').every((f) => f.code === 'rate-limited'));
 		for (let i = 0; i < 30; i++) oscar.say(`flood ${i}`);
-		await o.waitFor('state', s => s.state === 'closed');
+		await o.waitFor('state', (s) => s.state === 'closed');
 		assert.match(o.of('state').at(-1)?.detail ?? '', /flooding/);
 		await oscar.close();
 		await limited.close();
@@ -234,12 +247,15 @@ describe('UDP room server', () => {
 		blackout = false;
 		sam.say('after');
 		const lost = await r.waitFor('lost', undefined, 5000);
-		await r.waitFor('message', m => m.text === 'after', 5000);
+		await r.waitFor('message', (m) => m.text === 'after', 5000);
 		const total = r.of('lost').reduce((sum, l) => sum + l.count, 0);
-		const got = r.texts().filter(t => t.startsWith('m'));
+		const got = r.texts().filter((t) => t.startsWith('m'));
 		assert.ok(lost.count > 0);
 		assert.equal(total + got.length, 24, `lost ${total} + got ${got.length}`);
-		assert.deepEqual(got, got.slice().sort((x, y) => Number(x.slice(1)) - Number(y.slice(1))));
+		assert.deepEqual(
+			got,
+			got.slice().sort((x, y) => Number(x.slice(1)) - Number(y.slice(1))),
+		);
 		await Promise.all([rita.close(), sam.close()]);
 		await proxy.close();
 		await small.close();

@@ -9,7 +9,11 @@ import {FakeRoomClient} from './fake-room-client.js';
 import {FakeTtyInput, FakeTtyOutput} from './fake-terminal.js';
 
 class EchoingOutput extends FakeTtyOutput {
-	override _write(chunk: Buffer | string, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+	override _write(
+		chunk: Buffer | string,
+		encoding: BufferEncoding,
+		callback: (error?: Error | null) => void,
+	): void {
 		writeSync(1, chunk.toString());
 		super._write(chunk, encoding, callback);
 	}

@@ -2,7 +2,13 @@
 // emit RoomEvents. It stands in for the network in pure-UI rendering tests;
 // end-to-end tests use the real client and server.
 
-import type {ConnectionState, RoomClient, RoomEvent, RoomListener, TransportKind} from '../../../source/client/types.js';
+import type {
+	ConnectionState,
+	RoomClient,
+	RoomEvent,
+	RoomListener,
+	TransportKind,
+} from '../../../source/client/types.js';
 import {DEFAULT_LIMITS, type ServerLimits} from '../../../source/protocol/messages.js';
 
 export type RecordedCall =
@@ -26,10 +32,11 @@ export class FakeRoomClient implements RoomClient {
 	limits: ServerLimits = DEFAULT_LIMITS;
 	readonly calls: RecordedCall[] = [];
 	/** What connect() does; by default it succeeds and reports being connected. */
-	connectBehaviour: (nick: string, password?: string, options?: {register?: boolean}) => Promise<void> = async nick => {
-		this.emit({type: 'nick', nick});
-		this.emit({type: 'state', state: 'connected'});
-	};
+	connectBehaviour: (nick: string, password?: string, options?: {register?: boolean}) => Promise<void> =
+		async (nick) => {
+			this.emit({type: 'nick', nick});
+			this.emit({type: 'state', state: 'connected'});
+		};
 	/** How often checkServer() was called (kept out of `calls`, which lists what the user did). */
 	serverChecks = 0;
 	/** What checkServer() does (password rooms only); by default the server checks out at once. */

@@ -15,7 +15,11 @@ export class FakeTtyOutput extends Writable {
 		super();
 	}
 
-	override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+	override _write(
+		chunk: Buffer | string,
+		_encoding: BufferEncoding,
+		callback: (error?: Error | null) => void,
+	): void {
 		this.output += chunk.toString();
 		callback();
 	}

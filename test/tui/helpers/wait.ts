@@ -1,12 +1,17 @@
 // TEST ONLY: small timing helpers for ink-testing-library, whose frames update asynchronously.
 
-export const delay = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms));
+export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `predicate` holds (up to `timeoutMs`), then returns; throws with `describe()` otherwise. */
-export async function waitFor(predicate: () => boolean, describe: () => string = () => '', timeoutMs = 2000): Promise<void> {
+export async function waitFor(
+	predicate: () => boolean,
+	describe: () => string = () => '',
+	timeoutMs = 2000,
+): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (!predicate()) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting${describe() === '' ? '' : `; last frame:\n${describe()}`}`);
+		if (Date.now() > deadline)
+			throw new Error(`timed out waiting${describe() === '' ? '' : `; last frame:\n${describe()}`}`);
 		await delay(5);
 	}
 }
