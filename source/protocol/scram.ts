@@ -8,6 +8,7 @@
 
 import {createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual} from 'node:crypto';
 import {promisify} from 'node:util';
+import saslprep from '@mongodb-js/saslprep';
 
 export const SCRAM_MECHANISM = 'SCRAM-SHA-256';
 export const SCRAM_PLUS_MECHANISM = 'SCRAM-SHA-256-PLUS';
@@ -78,28 +79,29 @@ export class ScramError extends Error {
 
 // ---- SASLprep -------------------------------------------------------------
 
-// RFC 3454 table B.1: characters commonly mapped to nothing.
-// biome-ignore lint/suspicious/noMisleadingCharacterClass: lone variation selectors and joiners are what the table maps
-const MAPPED_TO_NOTHING = /[\u00AD\u034F\u1806\u180B-\u180D\u200B-\u200D\u2060\uFE00-\uFE0F\uFEFF]/gu;
-// RFC 3454 table C.1.2: non-ASCII spaces, which SASLprep maps to U+0020.
-const NON_ASCII_SPACE = /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/gu;
-// Tables C.2-C.9: controls, private use, non-characters, surrogates, display
-// and bidi-changing characters, tags.
-const PROHIBITED =
-	// biome-ignore lint/suspicious/noMisleadingCharacterClass: each code point is prohibited on its own
-	/[\p{Cc}\p{Co}\p{Cs}\p{Noncharacter_Code_Point}\u06DD\u070F\u180E\u200E\u200F\u2028-\u202E\u2060-\u2063\u206A-\u206F\uFFF9-\uFFFD\u2FF0-\u2FFB\u0340\u0341\u{1D173}-\u{1D17A}\u{E0001}\u{E0020}-\u{E007F}]/u;
+/** What each of the library's refusals means, said so a user can act on it. */
+const SASLPREP_PROBLEMS: ReadonlyArray<[RegExp, string]> = [
+	[/^Prohibited/, 'contains a prohibited character (a control, private-use or formatting character)'],
+	[/RandALCat/, 'mixes right-to-left and left-to-right text in a way SASLprep forbids'],
+];
 
 /**
- * A practical subset of SASLprep (RFC 4013): the RFC 3454 mappings, NFKC, and
- * the prohibited-character tables. Limitations: it normalises with the
- * Unicode version built into V8 rather than Unicode 3.2, does not reject
- * unassigned code points, and skips the bidi (RandALCat) rule. Both ends run
- * this same function, so they always agree with each other; they may disagree
- * with another SCRAM implementation only for exotic passwords.
+ * SASLprep (RFC 4013) by @mongodb-js/saslprep: the RFC 3454 mappings, NFKC,
+ * the prohibited-character tables and the bidi rule, on user names and
+ * passwords at both ends, so any conforming SCRAM implementation derives the
+ * same keys. Code points unassigned in Unicode 3.2 (emoji, for one) are
+ * allowed, as RFC 4013 allows for queries: refusing them would lock out
+ * passwords people already have.
  */
 export function saslPrep(value: string): string {
-	const prepared = value.replace(MAPPED_TO_NOTHING, '').replace(NON_ASCII_SPACE, ' ').normalize('NFKC');
-	if (PROHIBITED.test(prepared)) throw new ScramError('invalid-encoding', 'contains a prohibited character');
+	let prepared: string;
+	try {
+		prepared = saslprep(value, {allowUnassigned: true});
+	} catch (error) {
+		const text = (error as Error).message;
+		const problem = SASLPREP_PROBLEMS.find(([pattern]) => pattern.test(text))?.[1] ?? text;
+		throw new ScramError('invalid-encoding', problem);
+	}
 	if (prepared.length === 0) throw new ScramError('invalid-encoding', 'must not be empty');
 	return prepared;
 }

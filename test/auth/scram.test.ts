@@ -293,6 +293,11 @@ describe('SCRAM-SHA-256', () => {
 		assert.throws(() => saslPrep('pass\u0007word'), rejectsWith('invalid-encoding'));
 		assert.throws(() => saslPrep('pass\u202Eword'), rejectsWith('invalid-encoding'));
 		assert.throws(() => saslPrep(''), rejectsWith('invalid-encoding'));
+		// The bidi rule (RFC 3454 section 6), which the old hand-written subset skipped.
+		assert.throws(() => saslPrep('\u0627\u0031'), rejectsWith('invalid-encoding'));
+		assert.throws(() => saslPrep('a\u0627b'), rejectsWith('invalid-encoding'));
+		assert.equal(saslPrep('\u0627\u0031\u0628'), '\u0627\u0031\u0628', 'RandALCat at both ends is fine');
+		assert.equal(saslPrep('p\u{1F511}ss'), 'p\u{1F511}ss', 'emoji (unassigned in Unicode 3.2) stay usable');
 		// Equivalent spellings of a password verify against each other.
 		const composed = await deriveVerifier('caf\u00E9', Buffer.alloc(16));
 		const decomposed = await deriveVerifier('cafe\u0301', Buffer.alloc(16));
