@@ -9,6 +9,7 @@ import {runRoomsCommand} from './source/cli/rooms-command.js';
 import {runSendCommand} from './source/cli/send-command.js';
 import {runServeCommand} from './source/cli/serve-command.js';
 import {runTailCommand} from './source/cli/tail-command.js';
+import {runTokenCommand} from './source/cli/token-command.js';
 import {runUserCommand} from './source/cli/user-command.js';
 
 const mainHelp = `
@@ -22,6 +23,7 @@ const mainHelp = `
 	  $ parley NAME                    open a room named in rooms.json
 	  $ parley serve                   run the room servers in the foreground
 	  $ parley user add|passwd|remove|list   manage the TCP room's accounts
+	  $ parley token create|list|revoke USER  access tokens for bots (PARLEY_TOKEN)
 	  $ parley send ROOM < lines       send each line of standard input, then exit (scripts)
 	  $ parley tail ROOM [--json]      print the room's messages as they arrive (scripts)
 	  $ parley rooms                   list the named rooms of ~/.config/parley/rooms.json
@@ -67,6 +69,7 @@ const mainHelp = `
 const subcommands: Record<string, (argv: string[]) => Promise<number>> = {
 	serve: runServeCommand,
 	user: runUserCommand,
+	token: runTokenCommand,
 	send: runSendCommand,
 	tail: runTailCommand,
 	rooms: runRoomsCommand,

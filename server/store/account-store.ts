@@ -3,8 +3,9 @@
 // log with gap-free sequence numbers. Backends: sqlite-store, mysql-store.
 
 import type {ScramCredential} from '../../source/protocol/scram.js';
+import type {TokenInfo} from '../auth/bot-tokens.js';
 
-export type {ScramCredential};
+export type {ScramCredential, TokenInfo};
 
 export const MAX_USERNAME_LENGTH = 32;
 export const MAX_ROOM_LENGTH = 128;
@@ -57,6 +58,18 @@ export function checkedUsernameKey(name: string): string {
 	const problem = usernameProblem(name);
 	if (problem !== undefined) throw new InvalidUsernameError(problem);
 	return usernameKey(name);
+}
+
+export interface NewToken {
+	id: string;
+	label: string;
+	hash: Buffer;
+	createdAt: number;
+}
+
+export interface StoredToken {
+	user: string;
+	hash: Buffer;
 }
 
 export interface NewRoomMessage {
@@ -116,6 +129,18 @@ export interface AccountStore {
 	getVerifier(name: string): Promise<ScramCredential | undefined>;
 	/** Names as registered, sorted by their key. */
 	listUsers(): Promise<string[]>;
+
+	// ---- access tokens (bots): only their SHA-256 hashes, see server/auth/bot-tokens.ts ----
+	/** Stores a new token of an account. Throws NoSuchUserError. Removing the user removes its tokens. */
+	createToken(user: string, token: NewToken): Promise<void>;
+	/** The account's tokens, oldest first; [] for unknown users. */
+	listTokens(user: string): Promise<TokenInfo[]>;
+	/** True when the account had a token with that id and it is gone now. */
+	revokeToken(user: string, id: string): Promise<boolean>;
+	/** The hash of token `id` and the account it logs in (its name as registered). */
+	findToken(id: string): Promise<StoredToken | undefined>;
+	/** Records a successful login with the token. */
+	touchToken(id: string, at: number): Promise<void>;
 
 	/**
 	 * Stores a message and returns its sequence number: 1, 2, 3… per room, no gaps, no repeats.

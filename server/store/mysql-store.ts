@@ -20,8 +20,11 @@ import {
 	UserExistsError,
 	type AccountStore,
 	type NewRoomMessage,
+	type NewToken,
 	type ScramCredential,
 	type StoredRoomMessage,
+	type StoredToken,
+	type TokenInfo,
 } from './account-store.js';
 
 /** Each entry moves the schema one version forward; append, never edit. */
@@ -62,6 +65,20 @@ const MIGRATIONS: ReadonlyArray<readonly string[]> = [
 		`ALTER TABLE parley_messages
 			ADD COLUMN ref VARCHAR(40) CHARACTER SET ascii COLLATE ascii_bin NULL,
 			ADD UNIQUE KEY parley_messages_ref (room, sender, ref)`,
+	],
+	[
+		// Bot access tokens: the SHA-256 of each secret, never the secret; they go with their account.
+		`CREATE TABLE IF NOT EXISTS parley_tokens (
+			id CHAR(12) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+			name_key VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+			label VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+			hash BINARY(32) NOT NULL,
+			created_at BIGINT NOT NULL,
+			last_used_at BIGINT NULL,
+			PRIMARY KEY (id),
+			KEY parley_tokens_user (name_key),
+			CONSTRAINT parley_tokens_account FOREIGN KEY (name_key) REFERENCES parley_users (name_key) ON DELETE CASCADE
+		) ENGINE=InnoDB`,
 	],
 ];
 
@@ -222,6 +239,53 @@ export class MysqlStore implements AccountStore {
 			'SELECT name FROM parley_users ORDER BY name_key',
 		);
 		return rows.map((row) => String(row.name));
+	}
+
+	async createToken(user: string, {id, label, hash, createdAt}: NewToken): Promise<void> {
+		const key = checkedUsernameKey(user);
+		// INSERT … SELECT: no row for an unknown user, decided in one statement.
+		const [result] = await this.#pool.execute<ResultSetHeader>(
+			`INSERT INTO parley_tokens (id, name_key, label, hash, created_at, last_used_at)
+			SELECT ?, name_key, ?, ?, ?, NULL FROM parley_users WHERE name_key = ?`,
+			[id, label, hash, createdAt, key],
+		);
+		if (result.affectedRows === 0) throw new NoSuchUserError(user);
+	}
+
+	async listTokens(user: string): Promise<TokenInfo[]> {
+		if (usernameProblem(user) !== undefined) return [];
+		const [rows] = await this.#pool.execute<RowDataPacket[]>(
+			'SELECT id, label, created_at, last_used_at FROM parley_tokens WHERE name_key = ? ORDER BY created_at, id',
+			[usernameKey(user)],
+		);
+		return rows.map((row) => ({
+			id: String(row.id),
+			label: String(row.label),
+			createdAt: Number(row.created_at),
+			lastUsedAt: row.last_used_at === null ? undefined : Number(row.last_used_at),
+		}));
+	}
+
+	async revokeToken(user: string, id: string): Promise<boolean> {
+		if (usernameProblem(user) !== undefined) return false;
+		const [result] = await this.#pool.execute<ResultSetHeader>(
+			'DELETE FROM parley_tokens WHERE id = ? AND name_key = ?',
+			[id, usernameKey(user)],
+		);
+		return result.affectedRows > 0;
+	}
+
+	async findToken(id: string): Promise<StoredToken | undefined> {
+		const [rows] = await this.#pool.execute<RowDataPacket[]>(
+			'SELECT u.name AS name, t.hash AS hash FROM parley_tokens t JOIN parley_users u ON u.name_key = t.name_key WHERE t.id = ?',
+			[id],
+		);
+		const row = rows[0];
+		return row === undefined ? undefined : {user: String(row.name), hash: Buffer.from(row.hash as Buffer)};
+	}
+
+	async touchToken(id: string, at: number): Promise<void> {
+		await this.#pool.execute('UPDATE parley_tokens SET last_used_at = ? WHERE id = ?', [at, id]);
 	}
 
 	async appendMessage(room: string, message: NewRoomMessage): Promise<number> {

@@ -19,8 +19,11 @@ import {
 	UserExistsError,
 	type AccountStore,
 	type NewRoomMessage,
+	type NewToken,
 	type ScramCredential,
 	type StoredRoomMessage,
+	type StoredToken,
+	type TokenInfo,
 } from './account-store.js';
 
 export const SQLITE_FILE = 'parley.db';
@@ -53,6 +56,16 @@ const MIGRATIONS: readonly string[] = [
 	// Client refs, so a send retried after a server restart is recognised (NULLs never collide).
 	`ALTER TABLE parley_messages ADD COLUMN ref TEXT;
 	CREATE UNIQUE INDEX parley_messages_ref ON parley_messages (room, sender, ref);`,
+	// Bot access tokens: the SHA-256 of each secret, never the secret; they go with their account.
+	`CREATE TABLE IF NOT EXISTS parley_tokens (
+		id TEXT PRIMARY KEY,
+		name_key TEXT NOT NULL REFERENCES parley_users (name_key) ON DELETE CASCADE,
+		label TEXT NOT NULL,
+		hash BLOB NOT NULL,
+		created_at INTEGER NOT NULL,
+		last_used_at INTEGER
+	) STRICT;
+	CREATE INDEX IF NOT EXISTS parley_tokens_user ON parley_tokens (name_key);`,
 ];
 
 // SQLITE_CONSTRAINT_PRIMARYKEY and SQLITE_CONSTRAINT_UNIQUE
@@ -83,6 +96,16 @@ function toMessage(row: Row): StoredRoomMessage {
 		action: row.action === 1,
 		ts: Number(row.ts),
 		...(row.ref === null || row.ref === undefined ? {} : {ref: String(row.ref)}),
+	};
+}
+
+function toTokenInfo(row: Row): TokenInfo {
+	return {
+		id: String(row.id),
+		label: String(row.label),
+		createdAt: Number(row.created_at),
+		lastUsedAt:
+			row.last_used_at === null || row.last_used_at === undefined ? undefined : Number(row.last_used_at),
 	};
 }
 
@@ -186,6 +209,47 @@ export class SqliteStore implements AccountStore {
 		return this.#sql('SELECT name FROM parley_users ORDER BY name_key')
 			.all()
 			.map((row) => String(row.name));
+	}
+
+	async createToken(user: string, {id, label, hash, createdAt}: NewToken): Promise<void> {
+		const key = checkedUsernameKey(user);
+		// INSERT … SELECT: no row for an unknown user, decided in one statement.
+		const result = this.#sql(
+			`INSERT INTO parley_tokens (id, name_key, label, hash, created_at, last_used_at)
+			SELECT ?, name_key, ?, ?, ?, NULL FROM parley_users WHERE name_key = ?`,
+		).run(id, label, hash, createdAt, key);
+		if (Number(result.changes) === 0) throw new NoSuchUserError(user);
+	}
+
+	async listTokens(user: string): Promise<TokenInfo[]> {
+		if (usernameProblem(user) !== undefined) return [];
+		return this.#sql(
+			'SELECT id, label, created_at, last_used_at FROM parley_tokens WHERE name_key = ? ORDER BY created_at, id',
+		)
+			.all(usernameKey(user))
+			.map(toTokenInfo);
+	}
+
+	async revokeToken(user: string, id: string): Promise<boolean> {
+		if (usernameProblem(user) !== undefined) return false;
+		const result = this.#sql('DELETE FROM parley_tokens WHERE id = ? AND name_key = ?').run(
+			id,
+			usernameKey(user),
+		);
+		return Number(result.changes) > 0;
+	}
+
+	async findToken(id: string): Promise<StoredToken | undefined> {
+		const row = this.#sql(
+			'SELECT u.name AS name, t.hash AS hash FROM parley_tokens t JOIN parley_users u ON u.name_key = t.name_key WHERE t.id = ?',
+		).get(id);
+		return row === undefined
+			? undefined
+			: {user: String(row.name), hash: Buffer.from(row.hash as Uint8Array)};
+	}
+
+	async touchToken(id: string, at: number): Promise<void> {
+		this.#sql('UPDATE parley_tokens SET last_used_at = ? WHERE id = ?').run(at, id);
 	}
 
 	async appendMessage(room: string, message: NewRoomMessage): Promise<number> {

@@ -23,6 +23,7 @@ import {
 	tlsExporterChannelBinding,
 } from '../../source/protocol/scram.js';
 import {ConnectionLimiter} from '../auth/connection-limiter.js';
+import {checkAccessToken} from '../auth/token-login.js';
 import {LoginThrottle} from '../auth/login-throttle.js';
 import {Room, type Member, type RoomOutput} from '../room/room.js';
 import {UserExistsError, usernameKey, usernameProblem, type AccountStore} from '../store/account-store.js';
@@ -125,6 +126,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 
 	const handleAuth = async (connection: Connection, message: AuthClientMessage): Promise<void> => {
 		if (message.t === 'register') return register(connection, message);
+		if (message.t === 'auth-token') return tokenLogin(connection, message.token);
 		if (message.t === 'auth') {
 			if (connection.scram) return fail(connection, 'bad-request', 'login already started');
 			let username: string;
@@ -138,7 +140,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 				const seconds = Math.ceil(decision.retryAfterMs / 1000);
 				log(`login throttled for ${JSON.stringify(username)} from ${connection.address}`);
 				return fail(connection, 'throttled', `too many failed logins; try again in ${seconds} s`, {
-					retryAfterMs: decision.retryAfterMs,
+					retry_after_ms: decision.retryAfterMs,
 				});
 			}
 			const socket = connection.link.socket;
@@ -177,6 +179,30 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		connection.phase = 'authed';
 		connection.scram = undefined;
 		connection.link.send({t: 'auth-ok', data: outcome.serverFinal, user: connection.user});
+	};
+
+	/** One step: a valid access token makes the connection its account's, like a finished SCRAM login. */
+	const tokenLogin = async (connection: Connection, token: string): Promise<void> => {
+		if (connection.scram) return fail(connection, 'bad-request', 'login already started');
+		// The token crosses the wire as it is: TLS is all that protects it.
+		if (!(connection.link.socket instanceof tls.TLSSocket))
+			return fail(connection, 'not-allowed', 'token logins need a TLS server');
+		const result = await checkAccessToken(token, {
+			store: options.store,
+			throttle,
+			address: connection.address,
+			failure: GENERIC_FAILURE,
+			log,
+		});
+		if (!result.ok) {
+			if (result.code === 'auth-failed') stats.failedLogins++;
+			const extra = result.retryAfterMs === undefined ? {} : {retry_after_ms: result.retryAfterMs};
+			return fail(connection, result.code, result.message, extra);
+		}
+		stats.logins++;
+		connection.user = result.user;
+		connection.phase = 'authed';
+		connection.link.send({t: 'auth-ok', user: result.user});
 	};
 
 	const register = async (connection: Connection, message: Extract<AuthClientMessage, {t: 'register'}>) => {

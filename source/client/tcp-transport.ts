@@ -241,7 +241,7 @@ export class TcpTransport implements Transport {
 		const ok = await this.next();
 		if (ok.t !== 'auth-ok') throw this.unexpected(ok);
 		try {
-			scram.verifyServer(ok.data);
+			scram.verifyServer(ok.data ?? ''); // no server-final: the server proved nothing
 		} catch (error) {
 			const reason = error instanceof ScramError ? error.message : String(error);
 			throw new RoomError('auth-failed', `the server could not prove it knows your account (${reason})`);

@@ -7,14 +7,35 @@ import {ProtocolError, type ErrorCode} from './messages.js';
 export type AuthClientMessage =
 	| {t: 'auth'; mech: string; data: string}
 	| {t: 'auth-final'; data: string}
-	| {t: 'register'; user: string; salt: string; iterations: number; storedKey: string; serverKey: string};
+	| {t: 'register'; user: string; salt: string; iterations: number; storedKey: string; serverKey: string}
+	| AuthTokenMessage;
 
 export type AuthServerMessage =
 	| {t: 'auth-mechs'; mechs: string[]; register: boolean}
 	| {t: 'auth-challenge'; data: string}
-	| {t: 'auth-ok'; data: string; user: string}
+	/** `data` is SCRAM's server-final; a token login has none. */
+	| {t: 'auth-ok'; data?: string; user: string}
 	| {t: 'registered'; user: string}
-	| {t: 'error'; code: ErrorCode; message: string; retryAfterMs?: number};
+	| {t: 'error'; code: ErrorCode; message: string; retry_after_ms?: number};
+
+// ---- token login (bots) ----------------------------------------------------
+// A bot presents an access token (see `parley token`) instead of SCRAM, in one
+// step: {t:'auth-token', token} is answered by {t:'auth-ok', user} or by the
+// same generic auth-failed error as a wrong password (throttled alike). Only
+// over TLS: the token itself crosses the wire, protected by TLS alone.
+
+export interface AuthTokenMessage {
+	t: 'auth-token';
+	token: string;
+}
+
+/** Far longer than a real token (parley_ + 12 + 1 + 43 characters); anything longer is refused unread. */
+export const MAX_AUTH_TOKEN_LENGTH = 128;
+
+function parseAuthToken(value: Json): AuthTokenMessage {
+	if (!str(value.token, MAX_AUTH_TOKEN_LENGTH)) fail('auth-token needs a token');
+	return {t: 'auth-token', token: value.token};
+}
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -36,6 +57,8 @@ export function parseAuthClientMessage(value: unknown): AuthClientMessage | unde
 		case 'auth-final':
 			if (!str(value.data, 2048)) fail('auth-final needs data');
 			return {t: 'auth-final', data: value.data};
+		case 'auth-token':
+			return parseAuthToken(value);
 		case 'register':
 			if (!str(value.user, 64) || !Number.isSafeInteger(value.iterations))
 				fail('register needs user and iterations');
@@ -64,8 +87,8 @@ export function parseAuthServerMessage(value: unknown): AuthServerMessage | unde
 			if (!str(value.data, 2048)) fail('bad auth-challenge');
 			return {t: 'auth-challenge', data: value.data};
 		case 'auth-ok':
-			if (!str(value.data, 2048) || !str(value.user, 64)) fail('bad auth-ok');
-			return {t: 'auth-ok', data: value.data, user: value.user};
+			if ((value.data !== undefined && !str(value.data, 2048)) || !str(value.user, 64)) fail('bad auth-ok');
+			return {t: 'auth-ok', ...(value.data === undefined ? {} : {data: value.data}), user: value.user};
 		case 'registered':
 			if (!str(value.user, 64)) fail('bad registered');
 			return {t: 'registered', user: value.user};
@@ -75,7 +98,9 @@ export function parseAuthServerMessage(value: unknown): AuthServerMessage | unde
 				t: 'error',
 				code: value.code as ErrorCode,
 				message: value.message.slice(0, 4096),
-				...(Number.isSafeInteger(value.retryAfterMs) ? {retryAfterMs: value.retryAfterMs as number} : {}),
+				...(Number.isSafeInteger(value.retry_after_ms)
+					? {retry_after_ms: value.retry_after_ms as number}
+					: {}),
 			};
 		default:
 			return undefined;

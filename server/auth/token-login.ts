@@ -1,0 +1,70 @@
+// Checks an access token a client presented in the auth phase. Knows no
+// sockets: the TCP server asks, then answers auth-ok or the error returned.
+// Failures look like a wrong password (same message, same throttle), and the
+// hash comparison runs whether or not the token id exists.
+
+import type {ErrorCode} from '../../source/protocol/messages.js';
+import type {AccountStore} from '../store/account-store.js';
+import {parseToken, tokenMatches} from './bot-tokens.js';
+import type {LoginThrottle} from './login-throttle.js';
+
+export type TokenLoginResult =
+	| {ok: true; user: string}
+	| {ok: false; code: ErrorCode; message: string; retryAfterMs?: number};
+
+export interface TokenLoginContext {
+	store: AccountStore;
+	throttle: LoginThrottle;
+	/** The client's address, for the per-address throttle. */
+	address: string;
+	/** The generic refusal also used for wrong passwords. */
+	failure: string;
+	log: (line: string) => void;
+	now?: () => number;
+}
+
+/** Compared against when the id is unknown, so that case costs the same comparison. */
+const NO_HASH = Buffer.alloc(32);
+
+export async function checkAccessToken(token: string, context: TokenLoginContext): Promise<TokenLoginResult> {
+	const {store, throttle, address, failure, log} = context;
+	const presented = parseToken(token);
+	// Throttled like an account: per token id, and per address across all attempts.
+	const key = `token:${presented?.id ?? '-'}`;
+	const decision = throttle.check(key, address);
+	if (!decision.allowed) {
+		log(`token login throttled from ${address}`);
+		return {
+			ok: false,
+			code: 'throttled',
+			message: `too many failed logins; try again in ${Math.ceil(decision.retryAfterMs / 1000)} s`,
+			retryAfterMs: decision.retryAfterMs,
+		};
+	}
+	const refuse = (): TokenLoginResult => {
+		throttle.recordFailure(key, address);
+		log(`failed token login from ${address}`);
+		return {ok: false, code: 'auth-failed', message: failure};
+	};
+	if (!presented) return refuse();
+	let stored: Awaited<ReturnType<AccountStore['findToken']>>;
+	try {
+		stored = await store.findToken(presented.id);
+	} catch (error) {
+		log(`authentication backend unavailable: ${(error as Error).message}`);
+		return {
+			ok: false,
+			code: 'auth-unavailable',
+			message: 'authentication backend unavailable; try again shortly',
+		};
+	}
+	const matches = tokenMatches(presented.hash, stored?.hash ?? NO_HASH);
+	if (!matches || stored === undefined) return refuse();
+	throttle.recordSuccess(key);
+	const at = (context.now ?? Date.now)();
+	// Last-used is bookkeeping: a failure to record it must not refuse a valid login.
+	store
+		.touchToken(presented.id, at)
+		.catch((error: Error) => log(`could not record a token's use: ${error.message}`));
+	return {ok: true, user: stored.user};
+}
