@@ -224,12 +224,24 @@ export class Room<Link> {
 			if (!(error instanceof ProtocolError)) throw error;
 			this.stats.rejected++;
 			const ref = 'ref' in message ? message.ref : undefined;
-			this.sendError(member, error.code, error.message, ref);
+			this.sendError(member, error.code, error.message, ref, error.retryAfterMs);
 		}
 	}
 
-	sendError(member: Member<Link>, code: ErrorCode, message: string, ref?: string): void {
-		this.output.send(member, {t: 'error', code, message, ...(ref ? {ref} : {})});
+	sendError(
+		member: Member<Link>,
+		code: ErrorCode,
+		message: string,
+		ref?: string,
+		retryAfterMs?: number,
+	): void {
+		this.output.send(member, {
+			t: 'error',
+			code,
+			message,
+			...(ref ? {ref} : {}),
+			...(retryAfterMs === undefined ? {} : {retry_after_ms: retryAfterMs}),
+		});
 	}
 
 	/** Sends `bye` to everyone and forgets them (server shutdown). */
@@ -278,7 +290,7 @@ export class Room<Link> {
 	}
 
 	private rename(member: Member<Link>, nick: string): void {
-		if (!member.bucket.take(this.now())) throw this.rateLimited(member);
+		if (!member.bucket.take(this.now())) throw this.rateLimited(member, member.bucket);
 		const problem = nickProblem(nick);
 		if (problem) throw new ProtocolError('nick-invalid', problem);
 		const key = nickKey(nick);
@@ -303,7 +315,8 @@ export class Room<Link> {
 		const latest = stream === 'room' ? this.seq : member.dseq;
 		to = Math.min(to, latest);
 		if (from > to) return;
-		if (!free && !member.resendBucket.take(this.now(), 1)) throw this.rateLimited(member);
+		if (!free && !member.resendBucket.take(this.now(), 1))
+			throw this.rateLimited(member, member.resendBucket);
 		// Only the newest maxResend are worth resending; older ones are reported lost.
 		const first = Math.max(from, to - this.maxResend + 1);
 		if (first > from) this.output.send(member, {t: 'lost', s: stream, from, to: first - 1});
@@ -370,12 +383,13 @@ export class Room<Link> {
 
 	/** Checks rate and content; throws ProtocolError, counting strikes toward a flood kick. */
 	private admit(member: Member<Link>, text: string): void {
-		if (!member.bucket.take(this.now())) throw this.rateLimited(member);
+		if (!member.bucket.take(this.now())) throw this.rateLimited(member, member.bucket);
 		const problem = textProblem(text, this.limits.maxTextBytes);
 		if (problem) throw problem;
 	}
 
-	private rateLimited(member: Member<Link>): ProtocolError {
+	/** The error says when the bucket will hold a token again, so a client can wait exactly that. */
+	private rateLimited(member: Member<Link>, bucket: TokenBucket): ProtocolError {
 		this.stats.rateLimited++;
 		if (++member.strikes >= this.floodStrikes) {
 			// Leave after the error has been queued so the client learns why.
@@ -384,6 +398,7 @@ export class Room<Link> {
 		return new ProtocolError(
 			'rate-limited',
 			`slow down: at most ${this.limits.ratePerSecond} messages a second (bursts of ${this.limits.burst})`,
+			bucket.waitMs(this.now()),
 		);
 	}
 

@@ -7,9 +7,7 @@ import {createTransport} from '../client/create-room-client.js';
 import {resolveRoom, RoomConfigError, UnknownRoomError, type ResolvedRoom} from '../client/room-config.js';
 import {RoomSession} from '../client/room-session.js';
 import {RoomUrlError} from '../client/room-url.js';
-import type {Login, Transport, TransportHandlers} from '../client/transport.js';
 import {RoomError, type RoomErrorCode, type RoomListener} from '../client/types.js';
-import type {ClientMessage, ServerMessage} from '../protocol/messages.js';
 
 /** Exit statuses of `parley send` and `parley tail`; documented in their --help. */
 export const EXIT = {
@@ -194,54 +192,6 @@ export async function choosePassword(
 	);
 }
 
-/**
- * A transport that lets the command watch what the server sends before the
- * session sees it: the server's echo of our own messages, matched by ref.
- */
-export class WatchedTransport implements Transport {
-	private readonly watchers = new Set<(message: ServerMessage) => void>();
-
-	constructor(private readonly inner: Transport) {}
-
-	get kind() {
-		return this.inner.kind;
-	}
-	get url() {
-		return this.inner.url;
-	}
-	get reliable() {
-		return this.inner.reliable;
-	}
-	get keepaliveMs() {
-		return this.inner.keepaliveMs;
-	}
-
-	watch(watcher: (message: ServerMessage) => void): () => void {
-		this.watchers.add(watcher);
-		return () => this.watchers.delete(watcher);
-	}
-
-	setHandlers(handlers: TransportHandlers): void {
-		this.inner.setHandlers({
-			...handlers,
-			message: (message) => {
-				handlers.message(message);
-				for (const watcher of this.watchers) watcher(message);
-			},
-		});
-	}
-
-	open(login: Login): Promise<void> {
-		return this.inner.open(login);
-	}
-	send(message: ClientMessage): void {
-		this.inner.send(message);
-	}
-	close(): void {
-		this.inner.close();
-	}
-}
-
 const AUTH_CODES: ReadonlySet<RoomErrorCode> = new Set<RoomErrorCode>([
 	'auth-failed',
 	'throttled',
@@ -260,7 +210,6 @@ export function exitCodeFor(error: RoomError): number {
 
 export interface JoinedRoom {
 	session: RoomSession;
-	transport: WatchedTransport;
 }
 
 export interface JoinOptions {
@@ -287,21 +236,19 @@ export async function joinRoom({
 	maxSendTries,
 	listener,
 }: JoinOptions): Promise<JoinedRoom> {
-	const transport = new WatchedTransport(
-		createTransport(room.url, {
-			tcp: {
-				insecurePlaintext: options.insecurePlaintext,
-				// Scripts have nobody to ask: trusting a new key needs the explicit flag, and is said out loud.
-				confirmNewHost: async (hostPort, fingerprint) => {
-					if (!options.acceptNew) return false;
-					stderr.write(
-						`parley ${command}: trusting the new server ${hostPort}, certificate ${fingerprint} (--accept-new)\n`,
-					);
-					return true;
-				},
+	const transport = createTransport(room.url, {
+		tcp: {
+			insecurePlaintext: options.insecurePlaintext,
+			// Scripts have nobody to ask: trusting a new key needs the explicit flag, and is said out loud.
+			confirmNewHost: async (hostPort, fingerprint) => {
+				if (!options.acceptNew) return false;
+				stderr.write(
+					`parley ${command}: trusting the new server ${hostPort}, certificate ${fingerprint} (--accept-new)\n`,
+				);
+				return true;
 			},
-		}),
-	);
+		},
+	});
 	const session = new RoomSession(transport, maxSendTries === undefined ? {} : {maxSendTries});
 	if (listener) session.subscribe(listener);
 	// The session's own error can be vaguer ("closed") than the reason it gave for closing.
@@ -313,7 +260,7 @@ export async function joinRoom({
 	});
 	try {
 		await session.connect(login, password);
-		return {session, transport};
+		return {session};
 	} catch (error) {
 		await session.close().catch(() => {});
 		if (!(error instanceof RoomError)) throw error;

@@ -1,11 +1,12 @@
 // `parley send ROOM`: every line of standard input becomes one message, in
-// order, each acknowledged by the server (its echo carries our ref and the
-// message's sequence number) before the next goes out. Sends are paced under
+// order, each acknowledged by the server (say() resolves with the message's
+// sequence number) before the next goes out. Sends are paced under
 // the room's advertised rate limit, so a long pipe arrives whole instead of
 // getting the sender kicked for flooding.
 
 import meow from 'meow';
 import type {RoomSession} from '../client/room-session.js';
+import {RoomError} from '../client/types.js';
 import {DEFAULT_LIMITS, textProblem, type ErrorCode, type ServerLimits} from '../protocol/messages.js';
 import {
 	checkInvocation,
@@ -23,7 +24,6 @@ import {
 	sleep,
 	type InputLine,
 	type ScriptIo,
-	type WatchedTransport,
 } from './room-script.js';
 import {SELF_REPORTING} from './subcommand-options.js';
 
@@ -34,6 +34,8 @@ const MAX_LINE_CHARS = 1024 * 1024;
 /** The server kicks after 20 rate-limit strikes; give up well before that. */
 const MAX_RATE_LIMITED = 12;
 const MAX_SERVER_ERRORS = 3;
+/** A server asking for a longer pause than this is not believed; we ask again after it. */
+const MAX_RETRY_AFTER_MS = 60_000;
 
 const help = `
 	Usage
@@ -105,66 +107,64 @@ class Pacer {
 		}
 	}
 
-	/** The server said slow down anyway (another client on the same account?): empty the bucket, go slower. */
-	slowDown(): void {
+	/**
+	 * The server said slow down anyway (another client on the same account, or
+	 * limits it did not announce): empty the bucket and go slower. Its
+	 * retry_after_ms is when its own bucket has a token again, so at least
+	 * its interval between messages: the pace never drops below that.
+	 */
+	slowDown(retryAfterMs: number | undefined): void {
 		this.tokens = 0;
-		this.intervalMs *= 1.5;
+		this.last = Date.now();
+		this.intervalMs = Math.max(this.intervalMs * 1.5, retryAfterMs ?? 0);
 	}
 }
 
-type Outcome = {kind: 'acked'; seq: number} | {kind: 'failed'; code: ErrorCode; text: string};
+type Outcome =
+	| {kind: 'acked'; seq: number}
+	| {kind: 'failed'; code: ErrorCode; text: string; retryAfterMs: number | undefined};
 
 /**
- * Says one line and waits for its fate: the server's echo with our ref (acked),
- * an error for our ref (failed), or the connection going for good (throws).
+ * Says one line and waits for the server's answer: say() resolves with the
+ * acknowledgement or rejects with the room's error. Losing the connection
+ * for good, or no answer within timeoutMs, throws an ExitError.
  */
-function sayAndWait(
-	session: RoomSession,
-	transport: WatchedTransport,
-	text: string,
-	timeoutMs: number,
-): Promise<Outcome> {
-	return new Promise((resolve, reject) => {
-		let ref: string | undefined;
-		let timer: NodeJS.Timeout | undefined;
-		const finish = (settle: () => void): void => {
-			unsubscribe();
-			unwatch();
-			clearTimeout(timer);
-			settle();
-		};
-		const lost = (reason: string): void =>
-			finish(() => reject(new ExitError(EXIT.connect, `lost the connection to ${session.url}: ${reason}`)));
-		const unsubscribe = session.subscribe((event) => {
-			if (event.type === 'pending' && ref === undefined) ref = event.ref;
-			else if (event.type === 'failed' && event.ref === ref) {
-				// 'timeout' is the session giving up on the connection, not the room refusing the line.
-				if (event.code === 'timeout') lost(event.text.replace(/^not sent: /, ''));
-				else finish(() => resolve({kind: 'failed', code: event.code as ErrorCode, text: event.text}));
-			} else if (event.type === 'state' && event.state === 'closed') lost(event.detail ?? 'closed');
-		});
-		// The echo is watched on the wire: it acknowledges the line even before
-		// the session has delivered everything sequenced before it.
-		const unwatch = transport.watch((message) => {
-			if (message.t === 'msg' && ref !== undefined && message.ref === ref)
-				finish(() => resolve({kind: 'acked', seq: message.seq}));
-		});
+async function sayAndWait(session: RoomSession, text: string, timeoutMs: number): Promise<Outcome> {
+	if (session.state === 'closed') throw lostConnection(session, 'closed');
+	let timer: NodeJS.Timeout | undefined;
+	const deadline = new Promise<never>((_, reject) => {
 		if (timeoutMs > 0)
 			timer = setTimeout(() => {
 				const state =
 					session.state === 'reconnecting' ? ' (the connection was lost and is being retried)' : '';
-				finish(() =>
-					reject(
-						new ExitError(
-							EXIT.connect,
-							`no acknowledgement from ${session.url} within ${timeoutMs / 1000} s${state}`,
-						),
+				reject(
+					new ExitError(
+						EXIT.connect,
+						`no acknowledgement from ${session.url} within ${timeoutMs / 1000} s${state}`,
 					),
 				);
 			}, timeoutMs);
-		if (session.state === 'closed') lost('closed');
-		else session.say(text);
 	});
+	try {
+		const ack = await Promise.race([session.say(text), deadline]);
+		return {kind: 'acked', seq: ack.seq};
+	} catch (error) {
+		if (!(error instanceof RoomError)) throw error;
+		// 'network': the session gave up on the connection, not the room refusing the line.
+		if (error.code === 'network') throw lostConnection(session, error.message.replace(/^not sent: /, ''));
+		return {
+			kind: 'failed',
+			code: error.code as ErrorCode,
+			text: error.message,
+			retryAfterMs: error.retryAfterMs,
+		};
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
+function lostConnection(session: RoomSession, reason: string): ExitError {
+	return new ExitError(EXIT.connect, `lost the connection to ${session.url}: ${reason}`);
 }
 
 interface Tally {
@@ -175,7 +175,7 @@ interface Tally {
 /** Sends one line until it is acknowledged or refused; pacing and rate-limit retries happen here. */
 async function sendLine(
 	line: InputLine,
-	joined: {session: RoomSession; transport: WatchedTransport},
+	joined: {session: RoomSession},
 	pacer: Pacer,
 	timeoutMs: number,
 	strikes: {rateLimited: number},
@@ -184,7 +184,7 @@ async function sendLine(
 	let serverErrors = 0;
 	for (;;) {
 		await pacer.take();
-		const outcome = await sayAndWait(joined.session, joined.transport, line.text, timeoutMs);
+		const outcome = await sayAndWait(joined.session, line.text, timeoutMs);
 		if (outcome.kind === 'acked') return true;
 		if (outcome.code === 'rate-limited') {
 			if (++strikes.rateLimited > MAX_RATE_LIMITED)
@@ -192,7 +192,10 @@ async function sendLine(
 					EXIT.connect,
 					`the room keeps refusing messages as too fast (${outcome.text}); stopped before being kicked`,
 				);
-			pacer.slowDown();
+			// The server says how long until its bucket has room again: wait that, not a guess.
+			const retryAfterMs =
+				outcome.retryAfterMs === undefined ? undefined : Math.min(outcome.retryAfterMs, MAX_RETRY_AFTER_MS);
+			pacer.slowDown(retryAfterMs);
 			continue;
 		}
 		if (outcome.code === 'server-error' && ++serverErrors <= MAX_SERVER_ERRORS) {

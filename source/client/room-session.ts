@@ -19,6 +19,7 @@ import {
 	type RoomClient,
 	type RoomEvent,
 	type RoomListener,
+	type SayAck,
 } from './types.js';
 
 export interface RoomSessionOptions {
@@ -44,6 +45,7 @@ interface PendingSend {
 }
 
 type Waiter = {resolve: () => void; reject: (error: RoomError) => void};
+type AckWaiter = {resolve: (ack: SayAck) => void; reject: (error: RoomError) => void};
 
 export class RoomSession implements RoomClient {
 	private currentState: ConnectionState = 'closed';
@@ -54,6 +56,10 @@ export class RoomSession implements RoomClient {
 	private serverLimits: ServerLimits = DEFAULT_LIMITS;
 	private readonly listeners = new Set<RoomListener>();
 	private readonly pending = new Map<string, PendingSend>();
+	/** say() promises by ref, settled by the echo (on arrival, before in-order delivery) or an error. */
+	private readonly ackWaiters = new Map<string, AckWaiter>();
+	/** Our sends the server has echoed that wait for in-order delivery (marked self then). */
+	private readonly echoed = new Set<string>();
 	private readonly refPrefix = randomBytes(4).toString('hex');
 	private refCounter = 0;
 	private readonly room: SequenceTracker<RoomEventMessage>;
@@ -185,10 +191,14 @@ export class RoomSession implements RoomClient {
 		}
 	}
 
-	say(text: string, options: {action?: boolean} = {}): void {
+	say(text: string, options: {action?: boolean} = {}): Promise<SayAck> {
 		const ref = this.nextRef();
+		const acked = new Promise<SayAck>((resolve, reject) => this.ackWaiters.set(ref, {resolve, reject}));
+		// Fire-and-forget callers (the TUI) learn of failures from the 'failed' event instead.
+		acked.catch(() => {});
 		this.queueSend({t: 'say', ref, text, ...(options.action ? {action: true} : {})});
 		this.emit({type: 'pending', ref, text});
+		return acked;
 	}
 
 	direct(nick: string, text: string): void {
@@ -280,6 +290,11 @@ export class RoomSession implements RoomClient {
 			case 'welcome':
 				return this.onWelcome(message);
 			case 'msg':
+				if (message.ref !== undefined && this.pending.delete(message.ref)) {
+					// Acknowledged now, even if earlier messages are still missing: no resend, no timeout.
+					this.echoed.add(message.ref);
+					this.settleAck(message.ref, {seq: message.seq, ref: message.ref});
+				}
 				return this.room.accept(message.seq, message);
 			case 'presence':
 				if (message.seq === undefined) return this.deliverRoomEvent(message, false);
@@ -300,7 +315,7 @@ export class RoomSession implements RoomClient {
 				this.directs.observeLatest(message.dseq);
 				return;
 			case 'error':
-				return this.onError(message.code, message.message, message.ref);
+				return this.onError(message.code, message.message, message.ref, message.retry_after_ms);
 			case 'bye':
 				return this.onTransportClosed(message.reason, message.retry !== true);
 			case 'cookie':
@@ -333,7 +348,16 @@ export class RoomSession implements RoomClient {
 		waiter?.resolve();
 	}
 
-	private onError(code: ErrorCode, text: string, ref?: string): void {
+	/** Settles a say() promise, once; a later echo or error for the same ref finds none. */
+	private settleAck(ref: string, outcome: SayAck | RoomError): void {
+		const waiter = this.ackWaiters.get(ref);
+		if (!waiter) return;
+		this.ackWaiters.delete(ref);
+		if (outcome instanceof RoomError) waiter.reject(outcome);
+		else waiter.resolve(outcome);
+	}
+
+	private onError(code: ErrorCode, text: string, ref?: string, retryAfterMs?: number): void {
 		if (!this.joined && this.joinWaiter && code !== 'rate-limited') {
 			const waiter = this.joinWaiter;
 			this.joinWaiter = undefined;
@@ -347,6 +371,7 @@ export class RoomSession implements RoomClient {
 		}
 		if (ref && this.pending.has(ref)) {
 			this.pending.delete(ref);
+			this.settleAck(ref, new RoomError(code, text, retryAfterMs));
 			this.emit({type: 'failed', ref, code, text});
 			return;
 		}
@@ -355,7 +380,8 @@ export class RoomSession implements RoomClient {
 
 	private deliverRoomEvent(event: RoomEventMessage, history: boolean): void {
 		if (event.t === 'msg') {
-			const self = event.ref !== undefined && this.pending.delete(event.ref);
+			const self =
+				event.ref !== undefined && (this.echoed.delete(event.ref) || this.pending.delete(event.ref));
 			this.emit({
 				type: 'message',
 				seq: event.seq,
@@ -450,6 +476,7 @@ export class RoomSession implements RoomClient {
 			if (now - pending.sentAt < this.ackTimeoutMs) continue;
 			if (pending.tries >= this.maxSendTries) {
 				this.pending.delete(pending.ref);
+				this.settleAck(pending.ref, new RoomError('network', 'not acknowledged by the server'));
 				this.emit({
 					type: 'failed',
 					ref: pending.ref,
@@ -465,7 +492,10 @@ export class RoomSession implements RoomClient {
 	}
 
 	private failPending(code: 'timeout', text: string): void {
-		for (const ref of this.pending.keys()) this.emit({type: 'failed', ref, code, text});
+		for (const ref of this.pending.keys()) {
+			this.settleAck(ref, new RoomError('network', text));
+			this.emit({type: 'failed', ref, code, text});
+		}
 		this.pending.clear();
 	}
 

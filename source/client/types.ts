@@ -65,7 +65,14 @@ export interface RoomClient {
 	checkServer?(): Promise<void>;
 	/** Joins the room; rejects with a RoomError (e.g. nick-taken, auth-failed) the UI can show. */
 	connect(nick: string, password?: string, options?: {register?: boolean}): Promise<void>;
-	say(text: string, options?: {action?: boolean}): void;
+	/**
+	 * Sends a message. Resolves when the server acknowledges it (its echo, with
+	 * the sequence number the room gave it); rejects with a RoomError carrying
+	 * the server's code, message and retryAfterMs, or 'network' when it could
+	 * not be delivered. Callers that do not wait may ignore the promise: it
+	 * never counts as an unhandled rejection, and a 'failed' event says it too.
+	 */
+	say(text: string, options?: {action?: boolean}): Promise<SayAck>;
 	direct(nick: string, text: string): void;
 	changeNick(nick: string): void;
 	who(): void;
@@ -74,12 +81,22 @@ export interface RoomClient {
 	subscribe(listener: RoomListener): () => void;
 }
 
+/** The server's acknowledgement of a say(). */
+export interface SayAck {
+	/** The room sequence number of the message. */
+	seq: number;
+	/** The id the client sent it under (also in the 'pending' event). */
+	ref: string;
+}
+
 export type RoomErrorCode = ErrorCode | 'network' | 'host-changed' | 'host-rejected';
 
 export class RoomError extends Error {
 	constructor(
 		readonly code: RoomErrorCode,
 		message: string,
+		/** From the server's error frame: how long to wait before the same request can succeed. */
+		readonly retryAfterMs?: number,
 	) {
 		super(message);
 		this.name = 'RoomError';

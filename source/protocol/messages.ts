@@ -97,7 +97,8 @@ export type ServerMessage =
 	| {t: 'who'; members: MemberInfo[]}
 	| {t: 'pong'; ts: number; seq: number; dseq: number}
 	| {t: 'lost'; s: StreamName; from: number; to: number}
-	| {t: 'error'; code: ErrorCode; message: string; ref?: string}
+	/** retry_after_ms: when a rate limit or throttle refused, how long until a retry can succeed. */
+	| {t: 'error'; code: ErrorCode; message: string; ref?: string; retry_after_ms?: number}
 	| {t: 'bye'; reason: string; retry?: boolean};
 
 export interface ServerLimits {
@@ -126,6 +127,8 @@ export class ProtocolError extends Error {
 	constructor(
 		readonly code: ErrorCode,
 		message: string,
+		/** For rate limits: how long until the same request would be accepted. */
+		readonly retryAfterMs?: number,
 	) {
 		super(message);
 		this.name = 'ProtocolError';
@@ -316,6 +319,7 @@ export function parseServerMessage(value: unknown): ServerMessage {
 				code: value.code as ErrorCode,
 				message: value.message,
 				...(isRef(value.ref) ? {ref: value.ref} : {}),
+				...(isSeq(value.retry_after_ms) ? {retry_after_ms: value.retry_after_ms} : {}),
 			};
 		case 'bye':
 			return {

@@ -7,6 +7,7 @@ import type {
 	RoomClient,
 	RoomEvent,
 	RoomListener,
+	SayAck,
 	TransportKind,
 } from '../../../source/client/types.js';
 import {DEFAULT_LIMITS, type ServerLimits} from '../../../source/protocol/messages.js';
@@ -87,8 +88,9 @@ export class FakeRoomClient implements RoomClient {
 		await this.connectBehaviour(nick, password, options);
 	}
 
-	say(text: string, options: {action?: boolean} = {}): void {
+	say(text: string, options: {action?: boolean} = {}): Promise<SayAck> {
 		this.calls.push({method: 'say', text, action: options.action === true});
+		return Promise.resolve({seq: this.calls.length, ref: `fake-${this.calls.length}`});
 	}
 
 	direct(nick: string, text: string): void {
