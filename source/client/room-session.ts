@@ -166,20 +166,20 @@ export class RoomSession implements RoomClient {
 	async connect(nick: string, password?: string, options: {register?: boolean} = {}): Promise<void> {
 		this.closing = false;
 		this.currentNick = nick;
-		// Kept for automatic re-authentication after a lost connection.
-		this.login = {
-			nick,
-			...(password === undefined ? {} : {password}),
-			...(options.register ? {register: true} : {}),
-		};
+		// Reconnects log in as `nick` with what the transport kept from this login
+		// (TCP: SCRAM's derived keys); the password is used once and never stored.
+		this.login = {nick};
 		this.setState('connecting');
 		try {
-			await this.transportImpl.open(this.login);
+			await this.transportImpl.open({
+				nick,
+				...(password === undefined ? {} : {password}),
+				...(options.register ? {register: true} : {}),
+			});
 		} catch (error) {
 			this.setState('closed', (error as Error).message);
 			throw error instanceof RoomError ? error : new RoomError('network', (error as Error).message);
 		}
-		this.login = {...this.login, register: false}; // the account exists now; reconnects just log in
 		this.startTimer();
 		try {
 			await this.hello();

@@ -20,6 +20,7 @@ import {
 	ScramClient,
 	ScramError,
 	deriveVerifier,
+	type ScramClientKeys,
 	tlsExporterChannelBinding,
 } from '../protocol/scram.js';
 import {KnownHosts} from './known-hosts.js';
@@ -59,6 +60,11 @@ export class TcpTransport implements Transport {
 	private closedReason: string | undefined;
 	/** The certificate fingerprint of the current connection (shown to the user). */
 	fingerprint: string | undefined;
+	/**
+	 * SCRAM's derived keys from the last successful login, for logging in again
+	 * after a lost connection: the password itself is never kept.
+	 */
+	private saved: {user: string; keys: ScramClientKeys} | undefined;
 
 	constructor(private readonly options: TcpTransportOptions) {}
 
@@ -75,9 +81,14 @@ export class TcpTransport implements Transport {
 		this.handlers = handlers;
 	}
 
+	/** True when open() can log in as `user` without a password (after a login over this transport). */
+	private canReauthenticate(user: string): boolean {
+		return this.saved?.user === user;
+	}
+
 	async open(login: Login): Promise<void> {
 		this.close();
-		if (login.password === undefined)
+		if (login.password === undefined && !this.canReauthenticate(login.nick))
 			throw new RoomError('auth-failed', 'a password is needed for this room');
 		const socket = await this.connect();
 		this.socket = socket;
@@ -199,11 +210,17 @@ export class TcpTransport implements Transport {
 		);
 	}
 
-	private async login(socket: net.Socket, user: string, password: string, register: boolean): Promise<void> {
+	private async login(
+		socket: net.Socket,
+		user: string,
+		password: string | undefined,
+		register: boolean,
+	): Promise<void> {
 		const greeting = await this.next();
 		if (greeting.t !== 'auth-mechs') throw this.unexpected(greeting);
 		if (register) {
 			if (!greeting.register) throw new RoomError('not-allowed', 'this server does not allow registration');
+			if (password === undefined) throw new RoomError('auth-failed', 'a password is needed to register');
 			const verifier = await deriveVerifier(password);
 			this.write({
 				t: 'register',
@@ -218,9 +235,11 @@ export class TcpTransport implements Transport {
 			this.handlers?.notice(`created the account ${answer.user}`);
 		}
 		const tlsSocket = socket instanceof tls.TLSSocket ? socket : undefined;
+		const saved = this.saved?.user === user ? this.saved.keys : undefined;
 		const scram = new ScramClient({
 			username: user,
-			password,
+			...(password === undefined ? {} : {password}),
+			...(saved === undefined ? {} : {keys: saved}),
 			...(tlsSocket
 				? {
 						channelBinding: tlsExporterChannelBinding(tlsSocket),
@@ -246,6 +265,8 @@ export class TcpTransport implements Transport {
 			const reason = error instanceof ScramError ? error.message : String(error);
 			throw new RoomError('auth-failed', `the server could not prove it knows your account (${reason})`);
 		}
+		const keys = scram.keys;
+		if (keys) this.saved = {user, keys};
 	}
 
 	private write(message: Record<string, unknown>): void {

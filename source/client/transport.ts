@@ -7,6 +7,11 @@ import type {TransportKind} from './types.js';
 /** Who is joining: the nick, and for authenticated rooms the password that proves it. */
 export interface Login {
 	nick: string;
+	/**
+	 * Given for a first login only. Without it an authenticating transport logs
+	 * in again with what it kept from its last successful login as this nick
+	 * (TCP: SCRAM's derived keys), or refuses with 'auth-failed'.
+	 */
 	password?: string;
 	/** Create the account before logging in (TCP servers with registration open). */
 	register?: boolean;

@@ -350,9 +350,26 @@ function equalSecret(a: Buffer, b: Buffer): boolean {
 
 // ---- client ---------------------------------------------------------------
 
+/**
+ * What a client keeps to log in again without the password: the keys SCRAM
+ * derives from it for one salt and iteration count. They let this client
+ * prove itself to this server (and check the server's proof), but they are
+ * not the password: they open no other account that shares it, and they
+ * stop working when the password, and so the salt, changes.
+ */
+export interface ScramClientKeys {
+	salt: Buffer;
+	iterations: number;
+	clientKey: Buffer;
+	serverKey: Buffer;
+}
+
 export interface ScramClientOptions {
 	username: string;
-	password: string;
+	/** Needed unless `keys` match the salt and iteration count the server announces. */
+	password?: string;
+	/** Keys from an earlier login (ScramClient.keys), used instead of the password. */
+	keys?: ScramClientKeys;
 	/**
 	 * tls-exporter keying material of this connection when it runs over TLS
 	 * (tlsSocket.exportKeyingMaterial(32, TLS_EXPORTER_LABEL)).
@@ -368,12 +385,14 @@ export interface ScramClientOptions {
 type ClientState =
 	| {step: 'initial'}
 	| {step: 'sent-first'; bare: string}
-	| {step: 'sent-final'; serverSignature: Buffer}
+	| {step: 'sent-final'; serverSignature: Buffer; keys: ScramClientKeys}
 	| {step: 'done'};
 
 export class ScramClient {
 	readonly #username: string;
-	readonly #password: string;
+	#password: string | undefined;
+	#keys: ScramClientKeys | undefined;
+	#verifiedKeys: ScramClientKeys | undefined;
 	readonly #nonce: string;
 	readonly #flag: ChannelBindingFlag;
 	readonly #channelBinding: Buffer | undefined;
@@ -383,6 +402,9 @@ export class ScramClient {
 	constructor(options: ScramClientOptions) {
 		this.#username = saslPrep(options.username);
 		this.#password = options.password;
+		this.#keys = options.keys;
+		if (this.#password === undefined && this.#keys === undefined)
+			throw new ScramError('other-error', 'a password or derived keys are needed');
 		this.#nonce = checkNonce(options.nonce ?? randomNonce());
 		this.#channelBinding = options.channelBinding;
 		this.#flag = options.channelBinding === undefined ? 'n' : options.serverOffersPlus === false ? 'y' : 'p';
@@ -410,25 +432,50 @@ export class ScramClient {
 			throw new ScramError('invalid-proof', 'server nonce does not extend ours');
 		if (serverFirst.iterations > this.#maxIterations)
 			throw new ScramError('other-error', 'server asks for too many iterations');
-		const salted = await saltedPassword(this.#password, serverFirst.salt, serverFirst.iterations);
-		const {clientKey, storedKey, serverKey} = keysFrom(salted);
+		const {clientKey, storedKey, serverKey} = await this.#keysFor(serverFirst);
 		const cb = channelBindingField(gs2HeaderFor(this.#flag), this.#flag, this.#channelBinding);
 		const withoutProof = clientFinalWithoutProof(cb, serverFirst.nonce);
 		const auth = authMessage(bare, serverFirstMessage, withoutProof);
 		const proof = xor(clientKey, hmac(storedKey, auth));
-		this.#state = {step: 'sent-final', serverSignature: hmac(serverKey, auth)};
+		const keys = {salt: serverFirst.salt, iterations: serverFirst.iterations, clientKey, serverKey};
+		this.#state = {step: 'sent-final', serverSignature: hmac(serverKey, auth), keys};
 		return `${withoutProof},p=${proof.toString('base64')}`;
+	}
+
+	/** Kept keys when they fit the server's salt and count; else PBKDF2 over the password. */
+	async #keysFor(
+		serverFirst: ServerFirst,
+	): Promise<{clientKey: Buffer; storedKey: Buffer; serverKey: Buffer}> {
+		const kept = this.#keys;
+		if (kept && kept.iterations === serverFirst.iterations && equalSecret(kept.salt, serverFirst.salt))
+			return {clientKey: kept.clientKey, storedKey: sha256(kept.clientKey), serverKey: kept.serverKey};
+		const password = this.#password;
+		// The password is needed once; forgetting it now keeps it out of memory dumps of this object.
+		this.#password = undefined;
+		if (password === undefined)
+			throw new ScramError(
+				'invalid-proof',
+				'the server no longer accepts the saved login (was the password changed?); log in again',
+			);
+		return keysFrom(await saltedPassword(password, serverFirst.salt, serverFirst.iterations));
+	}
+
+	/** After verifyServer() succeeded: the keys to log in again without the password. */
+	get keys(): ScramClientKeys | undefined {
+		return this.#verifiedKeys;
 	}
 
 	/** Throws unless the server proved it knows our ServerKey (and so is the real server). */
 	verifyServer(serverFinalMessage: string): void {
 		if (this.#state.step !== 'sent-final') throw new ScramError('other-error', 'verifyServer() out of order');
-		const expected = this.#state.serverSignature;
+		const {serverSignature: expected, keys} = this.#state;
 		this.#state = {step: 'done'};
 		const result = parseServerFinal(serverFinalMessage);
 		if (!result.ok) throw new ScramError('invalid-proof', `server refused: ${result.error}`);
 		if (!equalSecret(result.signature, expected))
 			throw new ScramError('invalid-proof', 'server signature does not match');
+		// Only keys the server has just accepted (and proved it shares) are worth keeping.
+		this.#verifiedKeys = keys;
 	}
 }
 
