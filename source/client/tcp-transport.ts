@@ -23,6 +23,7 @@ import {
 	tlsExporterChannelBinding,
 } from '../protocol/scram.js';
 import {KnownHosts} from './known-hosts.js';
+import {describeNetworkError} from './network-error.js';
 import type {Login, Transport, TransportHandlers} from './transport.js';
 import {RoomError} from './types.js';
 
@@ -344,11 +345,9 @@ export class TcpTransport implements Transport {
 
 function describe(error: Error): string {
 	const code = (error as NodeJS.ErrnoException).code;
-	if (code === 'ECONNREFUSED') return 'connection refused (no server at that address)';
-	if (code === 'ECONNRESET') return 'connection reset';
 	// A plaintext server answers our ClientHello with its greeting frame, which
 	// OpenSSL reports as a record-layer error nobody could act on.
 	if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG')
 		return 'the server does not speak TLS (it may run with --insecure-plaintext; refusing to log in without encryption)';
-	return error.message;
+	return describeNetworkError(error);
 }
