@@ -10,10 +10,10 @@ import {createRoomClient} from '../client/create-room-client.js';
 import {HostTrustPrompter} from '../client/host-trust.js';
 import {
 	isRoomUrl,
-	loadRoomConfig,
+	loadRoomConfigSync,
 	resolveRoom,
 	resolveRoomIn,
-	type RoomConfig,
+	type LoadRoomConfigOptions,
 } from '../client/room-config.js';
 import {DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, formatRoomUrl, parseRoomUrl} from '../client/room-url.js';
 import {attachRoomLog} from '../client/room-log.js';
@@ -72,11 +72,6 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 			return 2;
 		}
 	}
-	// Read once for /connect NAME; a broken file only matters to someone who uses a name.
-	const config: RoomConfig | Error = await loadRoomConfig().catch((error: unknown) =>
-		error instanceof Error ? error : new Error(String(error)),
-	);
-
 	const trust = new HostTrustPrompter();
 	const localTcp = `${LOCAL_HOST}:${DEFAULT_TCP_PORT}`;
 	const confirmNewHost = (hostPort: string, fingerprint: string): Promise<boolean> => {
@@ -94,17 +89,12 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 		clients.add(client);
 		return client;
 	};
-	const opener: RoomOpener = {
-		create,
-		resolve: (target: string): RoomToOpen => {
-			if (config instanceof Error) {
-				if (!isRoomUrl(target)) throw config;
-				return {url: formatRoomUrl(parseRoomUrl(target))};
-			}
-			const room = resolveRoomIn(config, target);
-			return {url: room.url, nick: room.login, label: room.name};
-		},
-	};
+	// What each room is called in rooms.json, for its log file's name.
+	const labels = new Map<string, string>();
+	for (const room of start) if (room.label !== undefined) labels.set(room.url, room.label);
+	const opener = roomOpener(create, {}, (room) => {
+		if (room.label !== undefined) labels.set(room.url, room.label);
+	});
 	// --log-dir: every room the screen opens (/connect too) is logged; each
 	// detach flushes and closes its file, and all are awaited before we return.
 	const logs: Array<() => Promise<void>> = [];
@@ -113,7 +103,7 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 		logDir === undefined
 			? undefined
 			: (client: RoomClient, report: (error: Error) => void) => {
-					const detach = attachRoomLog(client, logDir, report);
+					const detach = attachRoomLog(client, logDir, report, {name: labels.get(client.url)});
 					logs.push(detach);
 					return detach;
 				};
@@ -152,6 +142,37 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 	if (embedded)
 		process.stdout.write(`parley: the local room servers stopped (their log: ${embeddedLogPath()})\n`);
 	return 0;
+}
+
+/**
+ * How /connect opens rooms: an address, or a name from rooms.json, read again
+ * each time so an edit counts without a restart. A broken file only matters
+ * to someone who uses a name.
+ */
+export function roomOpener(
+	create: (url: string) => RoomClient,
+	options: LoadRoomConfigOptions = {},
+	resolved: (room: RoomToOpen) => void = () => {},
+): RoomOpener {
+	const resolve = (target: string): RoomToOpen => {
+		let config: ReturnType<typeof loadRoomConfigSync>;
+		try {
+			config = loadRoomConfigSync(options);
+		} catch (error) {
+			if (!isRoomUrl(target)) throw error;
+			return {url: formatRoomUrl(parseRoomUrl(target))};
+		}
+		const room = resolveRoomIn(config, target);
+		return {url: room.url, nick: room.login, label: room.name};
+	};
+	return {
+		create,
+		resolve: (target) => {
+			const room = resolve(target);
+			resolved(room);
+			return room;
+		},
+	};
 }
 
 function embeddedLogPath(): string {
