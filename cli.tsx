@@ -16,11 +16,13 @@ const mainHelp = `
 
 	Usage
 	  $ parley                         open the local rooms, UDP and TCP, a tab each
-	                                   (starts embedded servers if none are running)
+	                                   (starts the local server in the background if none runs;
+	                                   it keeps running after you quit: parley serve --stop)
 	  $ parley udp://HOST:PORT         join a UDP broadcast room
 	  $ parley tcp://HOST:PORT         log in to a TLS-authenticated TCP room
 	  $ parley NAME                    open a room named in rooms.json
 	  $ parley serve                   run the room servers in the foreground
+	  $ parley serve --status|--stop   report on / stop the running server
 	  $ parley user add|passwd|remove|list   manage the TCP room's accounts
 	  $ parley send ROOM < lines       send each line of standard input, then exit (scripts)
 	  $ parley tail ROOM [--json]      print the room's messages as they arrive (scripts)

@@ -1,11 +1,10 @@
 // `parley [ROOM]`: the chat TUI. ROOM is an address or a name from rooms.json.
 // Without one it opens the local rooms, a tab each (UDP first, then TCP, so a
-// new user meets both kinds), first starting embedded servers on loopback when
-// none are running there. More rooms open at run time with /connect.
+// new user meets both kinds), first starting the local server in the
+// background when none runs (local-server.ts): it outlives this chat, so the
+// others in the room stay. More rooms open at run time with /connect.
 
-import {mkdir, open} from 'node:fs/promises';
-import path from 'node:path';
-import {runServers, type RunningServers} from '../../server/run-servers.js';
+import {mkdir} from 'node:fs/promises';
 import {createRoomClient} from '../client/create-room-client.js';
 import {HostTrustPrompter} from '../client/host-trust.js';
 import {
@@ -20,6 +19,7 @@ import {attachRoomLog} from '../client/room-log.js';
 import type {RoomClient} from '../client/types.js';
 import type {RoomOpener, RoomSpec, RoomToOpen} from '../tui/ChatScreen.js';
 import {renderChat} from '../tui/render-chat.js';
+import {ensureLocalServer, type LocalServer} from './local-server.js';
 import {dataDir} from './paths.js';
 
 export interface ChatCommandOptions {
@@ -56,13 +56,21 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 		return 2;
 	}
 	let start: StartRoom[];
-	let embedded: RunningServers | undefined;
+	let local: LocalServer | undefined;
+	let localTcp = `${LOCAL_HOST}:${DEFAULT_TCP_PORT}`;
 	if (options.url === undefined) {
-		embedded = await startEmbeddedServers();
-		start = [
-			{url: `udp://${LOCAL_HOST}:${DEFAULT_UDP_PORT}`},
-			{url: `tcp://${LOCAL_HOST}:${DEFAULT_TCP_PORT}`, intro: LOCAL_TCP_INTRO},
-		];
+		try {
+			local = await startLocalServer();
+		} catch (error) {
+			process.stderr.write(`parley: ${(error as Error).message}\n`);
+			return 1;
+		}
+		const ports =
+			local.kind === 'running'
+				? {udp: local.record.udpPort, tcp: local.record.tcpPort}
+				: {udp: localPort('UDP', DEFAULT_UDP_PORT), tcp: localPort('TCP', DEFAULT_TCP_PORT)};
+		localTcp = `${LOCAL_HOST}:${ports.tcp}`;
+		start = [{url: `udp://${LOCAL_HOST}:${ports.udp}`}, {url: `tcp://${localTcp}`, intro: LOCAL_TCP_INTRO}];
 	} else {
 		try {
 			const room = await resolveRoom(options.url);
@@ -73,11 +81,11 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 		}
 	}
 	const trust = new HostTrustPrompter();
-	const localTcp = `${LOCAL_HOST}:${DEFAULT_TCP_PORT}`;
+	// The local server's pid file (in our own data directory) names its certificate: no need to ask.
+	const localFingerprint = local?.kind === 'running' ? local.record.fingerprint : undefined;
 	const confirmNewHost = (hostPort: string, fingerprint: string): Promise<boolean> => {
 		if (options.acceptNew) return Promise.resolve(true);
-		// The server we started a moment ago: its certificate is known, no need to ask.
-		if (embedded?.fingerprint !== undefined && hostPort === localTcp && fingerprint === embedded.fingerprint)
+		if (localFingerprint !== undefined && hostPort === localTcp && fingerprint === localFingerprint)
 			return Promise.resolve(true);
 		return trust.ask(hostPort, fingerprint);
 	};
@@ -136,12 +144,34 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 	} finally {
 		await Promise.all([...clients].map((client) => client.close().catch(() => undefined)));
 		await Promise.all(logs.map((detach) => detach().catch(() => undefined)));
-		await embedded?.close();
 	}
 	if (logDir !== undefined && logs.length > 0) process.stdout.write(`parley: room logs are in ${logDir}\n`);
-	if (embedded)
-		process.stdout.write(`parley: the local room servers stopped (their log: ${embeddedLogPath()})\n`);
+	if (local?.kind === 'running')
+		process.stdout.write(
+			`parley: the local room server keeps running in the background (pid ${local.record.pid}); \`parley serve --stop\` stops it\n`,
+		);
 	return 0;
+}
+
+/** PARLEY_LOCAL_UDP_PORT / PARLEY_LOCAL_TCP_PORT move the local rooms (0: any free port; tests, a second setup). */
+function localPort(transport: 'UDP' | 'TCP', fallback: number): number {
+	const text = process.env[`PARLEY_LOCAL_${transport}_PORT`];
+	if (text === undefined || text === '') return fallback;
+	const port = Number(text);
+	if (!Number.isInteger(port) || port < 0 || port > 65_535)
+		throw new Error(`PARLEY_LOCAL_${transport}_PORT must be a port number, not ${JSON.stringify(text)}`);
+	return port;
+}
+
+/** The local rooms' server: the one running in the background, or a new one started there. */
+async function startLocalServer(): Promise<LocalServer> {
+	await mkdir(dataDir(), {recursive: true, mode: 0o700});
+	return ensureLocalServer({
+		dataDir: dataDir(),
+		host: LOCAL_HOST,
+		udpPort: localPort('UDP', DEFAULT_UDP_PORT),
+		tcpPort: localPort('TCP', DEFAULT_TCP_PORT),
+	});
 }
 
 /**
@@ -173,41 +203,4 @@ export function roomOpener(
 			return room;
 		},
 	};
-}
-
-function embeddedLogPath(): string {
-	return path.join(dataDir(), 'embedded-server.log');
-}
-
-/**
- * Starts the local servers unless something already listens on their ports
- * (another terminal's `npm start`, or `parley serve`): then we just join it.
- */
-async function startEmbeddedServers(): Promise<RunningServers | undefined> {
-	await mkdir(dataDir(), {recursive: true, mode: 0o700});
-	const logFile = await open(embeddedLogPath(), 'a', 0o600);
-	// The TUI owns the terminal: server events go to a file instead.
-	const log = (line: string) => void logFile.write(`${new Date().toISOString()} ${line}\n`).catch(() => {});
-	try {
-		const servers = await runServers({
-			host: '127.0.0.1',
-			udpPort: DEFAULT_UDP_PORT,
-			tcpPort: DEFAULT_TCP_PORT,
-			dataDir: dataDir(),
-			// Loopback only, so a new user can create an account from the login form.
-			allowRegister: true,
-			dbAttempts: 1,
-			log,
-		});
-		const close = servers.close.bind(servers);
-		servers.close = async () => {
-			await close();
-			await logFile.close();
-		};
-		return servers;
-	} catch (error) {
-		await logFile.close();
-		if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') return undefined;
-		throw error;
-	}
 }

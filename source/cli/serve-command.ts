@@ -1,9 +1,21 @@
 // `parley serve`: the room servers in the foreground until SIGINT/SIGTERM.
+import {mkdir} from 'node:fs/promises';
 import meow from 'meow';
-import {runServers} from '../../server/run-servers.js';
+import {runServers, type RunningServers} from '../../server/run-servers.js';
 import {DEFAULT_TCP_PORT, DEFAULT_UDP_PORT} from '../client/room-url.js';
+import {serverLogPath, stopServer} from './local-server.js';
 import {logLine} from './log-line.js';
 import {dataDir} from './paths.js';
+import {
+	claimServerRecord,
+	completeServerRecord,
+	isListening,
+	readServerRecord,
+	releaseServerRecord,
+	SERVE_EXIT,
+	ServerRunningError,
+	serverRecordPath,
+} from './server-record.js';
 
 const help = `
 	Usage
@@ -28,6 +40,17 @@ const help = `
 	  --allow-register     let clients create accounts (Ctrl+R in the login form)
 	  --room NAME          the rooms' name (default lobby)
 	  --max-members N      members one room admits (default 256)
+
+	  --status             say whether a server runs for the data directory, and where
+	  --stop               stop the server of the data directory (it tells every member)
+
+	The server writes its pid and ports to serve.pid in the data directory while
+	it runs (one server per data directory). \`parley\` without arguments starts
+	one in the background when none runs, logging to ${serverLogPath('DATA_DIR')}.
+
+	Exit status
+	  0 done (--status: it runs); 1 error; 2 usage; 3 --status: none runs;
+	  4 a port is in use; 5 another server has the data directory
 
 	Accounts
 	  $ parley user add NAME       (see parley user --help)
@@ -54,6 +77,8 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 			allowRegister: {type: 'boolean', default: false},
 			room: {type: 'string', default: 'lobby'},
 			maxMembers: {type: 'number', default: 256},
+			status: {type: 'boolean', default: false},
+			stop: {type: 'boolean', default: false},
 		},
 	});
 	if (cli.input.length > 0) {
@@ -61,19 +86,51 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		return 2;
 	}
 	const {flags} = cli;
-	const servers = await runServers({
+	const directory = flags.dataDir ?? dataDir();
+	if (flags.status && flags.stop) {
+		process.stderr.write('parley serve: --status and --stop do not go together\n');
+		return 2;
+	}
+	if (flags.status) return reportStatus(directory);
+	if (flags.stop) return stop(directory);
+	await mkdir(directory, {recursive: true, mode: 0o700});
+	let claim: Awaited<ReturnType<typeof claimServerRecord>>;
+	try {
+		claim = await claimServerRecord(directory);
+	} catch (error) {
+		if (!(error instanceof ServerRunningError)) throw error;
+		process.stderr.write(`parley serve: ${error.message}\n`);
+		return SERVE_EXIT.alreadyRunning;
+	}
+	let servers: RunningServers;
+	try {
+		servers = await runServers({
+			host: flags.host,
+			udpPort: flags.udpPort,
+			tcpPort: flags.tcpPort,
+			dataDir: directory,
+			...(flags.db ? {db: flags.db} : {}),
+			...(flags.tlsCert ? {tlsCert: flags.tlsCert} : {}),
+			...(flags.tlsKey ? {tlsKey: flags.tlsKey} : {}),
+			insecurePlaintext: flags.insecurePlaintext,
+			allowRegister: flags.allowRegister,
+			roomName: flags.room,
+			maxMembers: flags.maxMembers,
+			log: logLine,
+		});
+	} catch (error) {
+		await releaseServerRecord(directory);
+		if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+		process.stderr.write(`parley serve: ${(error as Error).message}: another server listens there\n`);
+		return SERVE_EXIT.addressInUse;
+	}
+	await completeServerRecord(directory, {
+		...claim,
 		host: flags.host,
-		udpPort: flags.udpPort,
-		tcpPort: flags.tcpPort,
-		dataDir: flags.dataDir ?? dataDir(),
-		...(flags.db ? {db: flags.db} : {}),
-		...(flags.tlsCert ? {tlsCert: flags.tlsCert} : {}),
-		...(flags.tlsKey ? {tlsKey: flags.tlsKey} : {}),
-		insecurePlaintext: flags.insecurePlaintext,
-		allowRegister: flags.allowRegister,
-		roomName: flags.room,
-		maxMembers: flags.maxMembers,
-		log: logLine,
+		udpPort: servers.udp.port,
+		tcpPort: servers.tcp.port,
+		...(servers.fingerprint === undefined ? {} : {fingerprint: servers.fingerprint}),
+		startedAt: new Date().toISOString(),
 	});
 	await new Promise<void>((resolve) => {
 		const stop = (signal: string) => {
@@ -84,6 +141,36 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		process.once('SIGTERM', () => stop('SIGTERM'));
 	});
 	await servers.close();
+	await releaseServerRecord(directory);
 	logLine('stopped');
+	return 0;
+}
+
+async function reportStatus(directory: string): Promise<number> {
+	const record = await readServerRecord(directory);
+	if (record === undefined) {
+		process.stdout.write(`no parley serve runs for ${directory}\n`);
+		return SERVE_EXIT.notRunning;
+	}
+	const where = isListening(record)
+		? `UDP ${record.host}:${record.udpPort}, TCP ${record.tcpPort}${record.startedAt ? `, since ${record.startedAt}` : ''}`
+		: 'starting';
+	process.stdout.write(`parley serve runs for ${directory}: pid ${record.pid}, ${where}\n`);
+	return 0;
+}
+
+async function stop(directory: string): Promise<number> {
+	const record = await readServerRecord(directory);
+	if (record === undefined) {
+		process.stdout.write(`no parley serve runs for ${directory}\n`);
+		return 0;
+	}
+	if (!(await stopServer(record))) {
+		process.stderr.write(
+			`parley serve: pid ${record.pid} is still running 10 s after SIGTERM (its pid file: ${serverRecordPath(directory)})\n`,
+		);
+		return 1;
+	}
+	process.stdout.write(`stopped parley serve (pid ${record.pid})\n`);
 	return 0;
 }
