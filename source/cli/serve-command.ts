@@ -3,6 +3,7 @@ import {mkdir} from 'node:fs/promises';
 import meow from 'meow';
 import {runServers, type RunningServers} from '../../server/run-servers.js';
 import {DEFAULT_TCP_PORT, DEFAULT_UDP_PORT} from '../client/room-url.js';
+import {DEFAULT_PASSWORD_POLICY, MAX_PASSWORD_MIN} from '../protocol/password-policy.js';
 import {serverLogPath, stopServer} from './local-server.js';
 import {logLine} from './log-line.js';
 import {dataDir} from './paths.js';
@@ -38,6 +39,8 @@ const help = `
 	  --insecure-plaintext run the TCP room without TLS (passwords stay protected by
 	                       SCRAM, but chat is readable on the network; prints a warning)
 	  --allow-register     let clients create accounts (Ctrl+R in the login form)
+	  --password-min N     shortest password such an account may have (default ${DEFAULT_PASSWORD_POLICY.minLength});
+	                       clients check it, as the server never sees a password
 	  --room NAME          the rooms' name (default lobby)
 	  --max-members N      members one room admits (default 256)
 
@@ -75,6 +78,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 			tlsKey: {type: 'string'},
 			insecurePlaintext: {type: 'boolean', default: false},
 			allowRegister: {type: 'boolean', default: false},
+			passwordMin: {type: 'number', default: DEFAULT_PASSWORD_POLICY.minLength},
 			room: {type: 'string', default: 'lobby'},
 			maxMembers: {type: 'number', default: 256},
 			status: {type: 'boolean', default: false},
@@ -89,6 +93,10 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 	const directory = flags.dataDir ?? dataDir();
 	if (flags.status && flags.stop) {
 		process.stderr.write('parley serve: --status and --stop do not go together\n');
+		return 2;
+	}
+	if (!Number.isInteger(flags.passwordMin) || flags.passwordMin < 1 || flags.passwordMin > MAX_PASSWORD_MIN) {
+		process.stderr.write(`parley serve: --password-min must be a whole number 1–${MAX_PASSWORD_MIN}\n`);
 		return 2;
 	}
 	if (flags.status) return reportStatus(directory);
@@ -114,6 +122,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 			...(flags.tlsKey ? {tlsKey: flags.tlsKey} : {}),
 			insecurePlaintext: flags.insecurePlaintext,
 			allowRegister: flags.allowRegister,
+			passwordMin: flags.passwordMin,
 			roomName: flags.room,
 			maxMembers: flags.maxMembers,
 			log: logLine,

@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import {parseAuthServerMessage, type AuthServerMessage} from '../protocol/auth-messages.js';
 import {fingerprintOf} from '../protocol/fingerprint.js';
 import {FrameDecoder, encodeFrame} from '../protocol/framing.js';
+import {DEFAULT_PASSWORD_POLICY, passwordProblem} from '../protocol/password-policy.js';
 import {
 	ProtocolError,
 	decodeJson,
@@ -205,9 +206,14 @@ export class TcpTransport implements Transport {
 		if (greeting.t !== 'auth-mechs') throw this.unexpected(greeting);
 		if (register) {
 			if (!greeting.register) throw new RoomError('not-allowed', 'this server does not allow registration');
+			// The server cannot see the password, so its policy is ours to apply, before anything is sent.
+			const policy = {minLength: greeting.password_min ?? DEFAULT_PASSWORD_POLICY.minLength};
+			const problem = passwordProblem(password, policy);
+			if (problem !== undefined) throw new RoomError('bad-request', problem);
 			const verifier = await deriveVerifier(password);
 			this.write({
 				t: 'register',
+				password_min: policy.minLength,
 				user,
 				salt: verifier.salt.toString('base64'),
 				iterations: verifier.iterations,
