@@ -15,12 +15,13 @@ import {
 	type LoadRoomConfigOptions,
 } from '../client/room-config.js';
 import {DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, formatRoomUrl, parseRoomUrl} from '../client/room-url.js';
+import {LastNicks} from '../client/last-nicks.js';
 import {attachRoomLog} from '../client/room-log.js';
 import type {RoomClient} from '../client/types.js';
 import type {RoomOpener, RoomSpec, RoomToOpen} from '../tui/ChatScreen.js';
 import {renderChat} from '../tui/render-chat.js';
 import {ensureLocalServer, type LocalServer} from './local-server.js';
-import {dataDir} from './paths.js';
+import {configDir, dataDir} from './paths.js';
 
 export interface ChatCommandOptions {
 	/** An address or a configured room name. */
@@ -89,12 +90,16 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 			return Promise.resolve(true);
 		return trust.ask(hostPort, fingerprint);
 	};
+	// The nick each room was last joined with: used when none is given, kept as it changes.
+	await mkdir(configDir(), {recursive: true, mode: 0o700}).catch(() => undefined);
+	const lastNicks = new LastNicks();
 	const clients = new Set<RoomClient>();
 	const create = (url: string): RoomClient => {
 		const client = createRoomClient(url, {
 			tcp: {insecurePlaintext: options.insecurePlaintext, confirmNewHost},
 		});
 		clients.add(client);
+		lastNicks.follow(client);
 		return client;
 	};
 	// What each room is called in rooms.json, for its log file's name.
@@ -102,6 +107,7 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 	for (const room of start) if (room.label !== undefined) labels.set(room.url, room.label);
 	const opener = roomOpener(create, {}, (room) => {
 		if (room.label !== undefined) labels.set(room.url, room.label);
+		return room.nick === undefined ? {...room, nick: lastNicks.get(room.url)} : room;
 	});
 	// --log-dir: every room the screen opens (/connect too) is logged; each
 	// detach flushes and closes its file, and all are awaited before we return.
@@ -117,7 +123,7 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 				};
 	const rooms: RoomSpec[] = start.map((room) => ({
 		client: create(room.url),
-		nick: options.nick ?? room.nick,
+		nick: options.nick ?? room.nick ?? lastNicks.get(room.url),
 		password: options.password,
 		label: room.label,
 		intro: room.intro,
@@ -144,6 +150,7 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 	} finally {
 		await Promise.all([...clients].map((client) => client.close().catch(() => undefined)));
 		await Promise.all(logs.map((detach) => detach().catch(() => undefined)));
+		await lastNicks.flush();
 	}
 	if (logDir !== undefined && logs.length > 0) process.stdout.write(`parley: room logs are in ${logDir}\n`);
 	if (local?.kind === 'running')
@@ -182,7 +189,8 @@ async function startLocalServer(): Promise<LocalServer> {
 export function roomOpener(
 	create: (url: string) => RoomClient,
 	options: LoadRoomConfigOptions = {},
-	resolved: (room: RoomToOpen) => void = () => {},
+	/** Sees (and may complete) every room resolved, e.g. with the nick last used there. */
+	adjust: (room: RoomToOpen) => RoomToOpen = (room) => room,
 ): RoomOpener {
 	const resolve = (target: string): RoomToOpen => {
 		let config: ReturnType<typeof loadRoomConfigSync>;
@@ -197,10 +205,6 @@ export function roomOpener(
 	};
 	return {
 		create,
-		resolve: (target) => {
-			const room = resolve(target);
-			resolved(room);
-			return room;
-		},
+		resolve: (target) => adjust(resolve(target)),
 	};
 }
