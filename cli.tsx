@@ -29,7 +29,8 @@ const mainHelp = `
 	  $ parley rooms                   list the named rooms of ~/.config/parley/rooms.json
 
 	Options
-	  --nick NAME        your nick in UDP rooms (asked for when missing)
+	  --nick NAME        your nick in UDP rooms (asked for when missing; the last one
+	                     used in each room is remembered for the next start)
 	  --user NAME        your account in TCP rooms (the login form asks for the password;
 	                     PARLEY_PASSWORD in the environment logs in without asking)
 	  --accept-new       trust a TCP room's certificate the first time without asking

@@ -155,7 +155,7 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 	if (logDir !== undefined && logs.length > 0) process.stdout.write(`parley: room logs are in ${logDir}\n`);
 	if (local?.kind === 'running')
 		process.stdout.write(
-			`parley: the local room server keeps running in the background (pid ${local.record.pid}); \`parley serve --stop\` stops it\n`,
+			`parley: the local room server keeps running (pid ${local.record.pid}); \`parley serve --stop\` stops it\n`,
 		);
 	return 0;
 }

@@ -1,4 +1,5 @@
-// `parley serve`: the room servers in the foreground until SIGINT/SIGTERM.
+// `parley serve`: the room servers in the foreground until SIGINT/SIGTERM/SIGHUP;
+// `--status` and `--stop` report on / stop the one running for the data directory.
 import {mkdir} from 'node:fs/promises';
 import meow from 'meow';
 import {runServers, type RunningServers} from '../../server/run-servers.js';
@@ -24,7 +25,7 @@ const help = `
 
 	Runs Parley's two room servers in the foreground — a UDP broadcast room and a
 	TLS-authenticated TCP room — and logs one line per notable event. Stops
-	cleanly (telling every member) on Ctrl+C, SIGINT or SIGTERM.
+	cleanly (telling every member) on Ctrl+C, SIGINT, SIGTERM or SIGHUP.
 
 	Options
 	  --host ADDRESS       address to listen on (default 127.0.0.1; 0.0.0.0 or :: for all)
@@ -148,6 +149,8 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		};
 		process.once('SIGINT', () => stop('SIGINT'));
 		process.once('SIGTERM', () => stop('SIGTERM'));
+		// The terminal of a foreground server closed: stop as cleanly (and drop the pid file).
+		process.once('SIGHUP', () => stop('SIGHUP'));
 	});
 	await servers.close();
 	await releaseServerRecord(directory);
