@@ -44,7 +44,6 @@ const help = `
 	                       clients check it, as the server never sees a password
 	  --room NAME          the rooms' name (default lobby)
 	  --max-members N      members one room admits (default 256)
-
 	  --status             say whether a server runs for the data directory, and where
 	  --stop               stop the server of the data directory (it tells every member)
 
@@ -62,6 +61,7 @@ const help = `
 	Examples
 	  $ parley serve
 	  $ parley serve --host 0.0.0.0 --db mysql://parley:secret@127.0.0.1:3306/parley
+	  $ parley serve --status && parley serve --stop
 `;
 
 export async function runServeCommand(argv: string[]): Promise<number> {
