@@ -44,7 +44,9 @@ export function NickPrompt({width, onSubmit, error, joiningAs, draft, onCommand}
 				setProblem(undefined);
 				return;
 			}
-			const line = editor.current().value.trim();
+			const typed = editor.current().value.trim();
+			// "/nick NAME" here means: join as NAME.
+			const line = /^\/nick\s/i.test(typed) ? typed.replace(/^\/nick\s+/i, '') : typed;
 			if (onCommand !== undefined && line.startsWith('/')) {
 				editor.dispatch({type: 'replace', value: '', cursor: 0});
 				setProblem(undefined);

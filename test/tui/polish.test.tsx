@@ -57,6 +57,16 @@ describe('nick prompt', () => {
 		// The new tab takes the nick tried last; the old one was never asked to join as "/connect …".
 		assert.deepEqual(lobby.calls, [{method: 'connect', nick: 'alice'}]);
 	});
+
+	it('takes /nick NAME there as the nick to join with', async () => {
+		const client = new FakeRoomClient({state: 'closed'});
+		const view = render(<ChatScreen client={client} />);
+		const frame = (): string => plain(view.lastFrame());
+		await waitFor(() => frame().includes('choose a nick'), frame);
+		await typeKeys(view.stdin, '/nick bob', KEYS.enter);
+		await waitFor(() => frame().includes('bob │ connected'), frame);
+		assert.deepEqual(client.calls, [{method: 'connect', nick: 'bob'}]);
+	});
 });
 
 describe('member panel', () => {
