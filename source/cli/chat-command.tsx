@@ -70,8 +70,10 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 			local.kind === 'running'
 				? {udp: local.record.udpPort, tcp: local.record.tcpPort}
 				: {udp: localPort('UDP', DEFAULT_UDP_PORT), tcp: localPort('TCP', DEFAULT_TCP_PORT)};
-		localTcp = `${LOCAL_HOST}:${ports.tcp}`;
-		start = [{url: `udp://${LOCAL_HOST}:${ports.udp}`}, {url: `tcp://${localTcp}`, intro: LOCAL_TCP_INTRO}];
+		// A foreground `parley serve --host 192.0.2.1` of this data directory is reached there.
+		const host = local.kind === 'running' ? reachableHost(local.record.host) : LOCAL_HOST;
+		localTcp = `${host}:${ports.tcp}`;
+		start = [{url: `udp://${host}:${ports.udp}`}, {url: `tcp://${localTcp}`, intro: LOCAL_TCP_INTRO}];
 	} else {
 		try {
 			const room = await resolveRoom(options.url);
@@ -158,6 +160,11 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 			`parley: the local room server keeps running (pid ${local.record.pid}); \`parley serve --stop\` stops it\n`,
 		);
 	return 0;
+}
+
+/** Where to reach a server listening on `host`: loopback for the wildcard addresses (and IPv6, to keep URLs simple). */
+function reachableHost(host: string): string {
+	return host === '0.0.0.0' || host === '' || host.includes(':') ? LOCAL_HOST : host;
 }
 
 /** PARLEY_LOCAL_UDP_PORT / PARLEY_LOCAL_TCP_PORT move the local rooms (0: any free port; tests, a second setup). */
