@@ -17,11 +17,13 @@ const mainHelp = `
 
 	Usage
 	  $ parley                         open the local rooms, UDP and TCP, a tab each
-	                                   (starts embedded servers if none are running)
+	                                   (starts the local server in the background if none runs;
+	                                   it keeps running after you quit: parley serve --stop)
 	  $ parley udp://HOST:PORT         join a UDP broadcast room
 	  $ parley tcp://HOST:PORT         log in to a TLS-authenticated TCP room
 	  $ parley NAME                    open a room named in rooms.json
 	  $ parley serve                   run the room servers in the foreground
+	  $ parley serve --status|--stop   report on / stop the running server
 	  $ parley user add|passwd|remove|list   manage the TCP room's accounts
 	  $ parley token create|list|revoke USER  access tokens for bots (PARLEY_TOKEN)
 	  $ parley send ROOM < lines       send each line of standard input, then exit (scripts)
@@ -29,7 +31,8 @@ const mainHelp = `
 	  $ parley rooms                   list the named rooms of ~/.config/parley/rooms.json
 
 	Options
-	  --nick NAME        your nick in UDP rooms (asked for when missing)
+	  --nick NAME        your nick in UDP rooms (asked for when missing; the last one
+	                     used in each room is remembered for the next start)
 	  --user NAME        your account in TCP rooms (the login form asks for the password;
 	                     PARLEY_PASSWORD in the environment logs in without asking)
 	  --accept-new       trust a TCP room's certificate the first time without asking

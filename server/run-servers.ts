@@ -21,6 +21,8 @@ export interface ServersOptions {
 	tlsKey?: string;
 	insecurePlaintext?: boolean;
 	allowRegister?: boolean;
+	/** Shortest password a registration may use (default 8). */
+	passwordMin?: number;
 	roomName?: string;
 	maxMembers?: number;
 	/** Give up waiting for the database after this many attempts (default: keep waiting). */
@@ -83,6 +85,7 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 				tls,
 				log,
 				allowRegister: options.allowRegister === true,
+				...(options.passwordMin === undefined ? {} : {passwordMin: options.passwordMin}),
 				...(options.roomName ? {roomName: options.roomName} : {}),
 				...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 			});

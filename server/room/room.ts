@@ -109,7 +109,9 @@ export class Room<Link> {
 		this.floodStrikes = options.floodStrikes ?? 20;
 		this.journal = options.journal;
 		this.now = options.now ?? Date.now;
-		this.log = options.log ?? (() => {});
+		// Every line names the room: one server log may carry several rooms.
+		const log = options.log ?? (() => {});
+		this.log = (line) => log(`room ${JSON.stringify(this.name)}: ${line}`);
 		this.seq = this.journal?.latestSeq() ?? 0;
 	}
 
@@ -177,7 +179,7 @@ export class Room<Link> {
 		} else if (options.history) {
 			this.sendHistory(member, options.history);
 		}
-		this.log(`join ${nick} (${this.byKey.size} members)`);
+		this.log(`join ${nick} (${this.byKey.size} ${this.byKey.size === 1 ? 'member' : 'members'})`);
 		this.publish({t: 'presence', ts: now, kind: 'join', nick});
 		return member;
 	}

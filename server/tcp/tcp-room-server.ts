@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import {Buffer} from 'node:buffer';
 import {parseAuthClientMessage, type AuthClientMessage} from '../../source/protocol/auth-messages.js';
 import {encodeFrame} from '../../source/protocol/framing.js';
+import {DEFAULT_PASSWORD_POLICY} from '../../source/protocol/password-policy.js';
 import {
 	ProtocolError,
 	encodeJson,
@@ -40,6 +41,8 @@ export interface TcpRoomServerOptions {
 	tls: {cert: string; key: string} | undefined;
 	roomName?: string;
 	allowRegister?: boolean;
+	/** Shortest password a registration may use, announced to clients (default DEFAULT_PASSWORD_POLICY). */
+	passwordMin?: number;
 	maxFrameBytes?: number;
 	maxQueueBytes?: number;
 	maxMembers?: number;
@@ -83,6 +86,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 	const maxFrameBytes = options.maxFrameBytes ?? 64 * 1024;
 	const maxQueueBytes = options.maxQueueBytes ?? 1024 * 1024;
 	const authTimeoutMs = options.authTimeoutMs ?? 15_000;
+	const passwordMin = options.passwordMin ?? DEFAULT_PASSWORD_POLICY.minLength;
 	const MAX_REFUSING = 64;
 	const historyOnJoin = options.historyOnJoin ?? 50;
 	const limiter = new ConnectionLimiter({
@@ -210,6 +214,14 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			return fail(connection, 'not-allowed', 'this server does not allow registration');
 		const problem = usernameProblem(message.user);
 		if (problem) return connection.link.send({t: 'error', code: 'bad-request', message: problem});
+		// The password never reaches us, so its length cannot be checked here: refuse clients
+		// that do not say they held it to our minimum (older ones); a lying one gets past this.
+		if (message.password_min === undefined || message.password_min < passwordMin)
+			return fail(
+				connection,
+				'bad-request',
+				`this server needs passwords of at least ${passwordMin} characters and this client does not check that; update Parley`,
+			);
 		const decision = throttle.check(message.user, connection.address);
 		if (!decision.allowed) return fail(connection, 'throttled', 'too many attempts; try again later');
 		const salt = Buffer.from(message.salt, 'base64');
@@ -323,6 +335,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			t: 'auth-mechs',
 			mechs: socket instanceof tls.TLSSocket ? ['SCRAM-SHA-256-PLUS'] : ['SCRAM-SHA-256'],
 			register: options.allowRegister === true,
+			...(options.allowRegister === true ? {password_min: passwordMin} : {}),
 		});
 	};
 

@@ -1,26 +1,27 @@
 // `parley [ROOM]`: the chat TUI. ROOM is an address or a name from rooms.json.
 // Without one it opens the local rooms, a tab each (UDP first, then TCP, so a
-// new user meets both kinds), first starting embedded servers on loopback when
-// none are running there. More rooms open at run time with /connect.
+// new user meets both kinds), first starting the local server in the
+// background when none runs (local-server.ts): it outlives this chat, so the
+// others in the room stay. More rooms open at run time with /connect.
 
-import {mkdir, open} from 'node:fs/promises';
-import path from 'node:path';
-import {runServers, type RunningServers} from '../../server/run-servers.js';
+import {mkdir} from 'node:fs/promises';
 import {createRoomClient} from '../client/create-room-client.js';
 import {HostTrustPrompter} from '../client/host-trust.js';
 import {
 	isRoomUrl,
-	loadRoomConfig,
+	loadRoomConfigSync,
 	resolveRoom,
 	resolveRoomIn,
-	type RoomConfig,
+	type LoadRoomConfigOptions,
 } from '../client/room-config.js';
 import {DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, formatRoomUrl, parseRoomUrl} from '../client/room-url.js';
+import {LastNicks} from '../client/last-nicks.js';
 import {attachRoomLog} from '../client/room-log.js';
 import type {RoomClient} from '../client/types.js';
 import type {RoomOpener, RoomSpec, RoomToOpen} from '../tui/ChatScreen.js';
 import {renderChat} from '../tui/render-chat.js';
-import {dataDir} from './paths.js';
+import {ensureLocalServer, type LocalServer} from './local-server.js';
+import {configDir, dataDir} from './paths.js';
 
 export interface ChatCommandOptions {
 	/** An address or a configured room name. */
@@ -56,13 +57,23 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 		return 2;
 	}
 	let start: StartRoom[];
-	let embedded: RunningServers | undefined;
+	let local: LocalServer | undefined;
+	let localTcp = `${LOCAL_HOST}:${DEFAULT_TCP_PORT}`;
 	if (options.url === undefined) {
-		embedded = await startEmbeddedServers();
-		start = [
-			{url: `udp://${LOCAL_HOST}:${DEFAULT_UDP_PORT}`},
-			{url: `tcp://${LOCAL_HOST}:${DEFAULT_TCP_PORT}`, intro: LOCAL_TCP_INTRO},
-		];
+		try {
+			local = await startLocalServer();
+		} catch (error) {
+			process.stderr.write(`parley: ${(error as Error).message}\n`);
+			return 1;
+		}
+		const ports =
+			local.kind === 'running'
+				? {udp: local.record.udpPort, tcp: local.record.tcpPort}
+				: {udp: localPort('UDP', DEFAULT_UDP_PORT), tcp: localPort('TCP', DEFAULT_TCP_PORT)};
+		// A foreground `parley serve --host 192.0.2.1` of this data directory is reached there.
+		const host = local.kind === 'running' ? reachableHost(local.record.host) : LOCAL_HOST;
+		localTcp = `${host}:${ports.tcp}`;
+		start = [{url: `udp://${host}:${ports.udp}`}, {url: `tcp://${localTcp}`, intro: LOCAL_TCP_INTRO}];
 	} else {
 		try {
 			const room = await resolveRoom(options.url);
@@ -72,39 +83,34 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 			return 2;
 		}
 	}
-	// Read once for /connect NAME; a broken file only matters to someone who uses a name.
-	const config: RoomConfig | Error = await loadRoomConfig().catch((error: unknown) =>
-		error instanceof Error ? error : new Error(String(error)),
-	);
-
 	const trust = new HostTrustPrompter();
-	const localTcp = `${LOCAL_HOST}:${DEFAULT_TCP_PORT}`;
+	// The local server's pid file (in our own data directory) names its certificate: no need to ask.
+	const localFingerprint = local?.kind === 'running' ? local.record.fingerprint : undefined;
 	const confirmNewHost = (hostPort: string, fingerprint: string): Promise<boolean> => {
 		if (options.acceptNew) return Promise.resolve(true);
-		// The server we started a moment ago: its certificate is known, no need to ask.
-		if (embedded?.fingerprint !== undefined && hostPort === localTcp && fingerprint === embedded.fingerprint)
+		if (localFingerprint !== undefined && hostPort === localTcp && fingerprint === localFingerprint)
 			return Promise.resolve(true);
 		return trust.ask(hostPort, fingerprint);
 	};
+	// The nick each room was last joined with: used when none is given, kept as it changes.
+	await mkdir(configDir(), {recursive: true, mode: 0o700}).catch(() => undefined);
+	const lastNicks = new LastNicks();
 	const clients = new Set<RoomClient>();
 	const create = (url: string): RoomClient => {
 		const client = createRoomClient(url, {
 			tcp: {insecurePlaintext: options.insecurePlaintext, confirmNewHost},
 		});
 		clients.add(client);
+		lastNicks.follow(client);
 		return client;
 	};
-	const opener: RoomOpener = {
-		create,
-		resolve: (target: string): RoomToOpen => {
-			if (config instanceof Error) {
-				if (!isRoomUrl(target)) throw config;
-				return {url: formatRoomUrl(parseRoomUrl(target))};
-			}
-			const room = resolveRoomIn(config, target);
-			return {url: room.url, nick: room.login, label: room.name};
-		},
-	};
+	// What each room is called in rooms.json, for its log file's name.
+	const labels = new Map<string, string>();
+	for (const room of start) if (room.label !== undefined) labels.set(room.url, room.label);
+	const opener = roomOpener(create, {}, (room) => {
+		if (room.label !== undefined) labels.set(room.url, room.label);
+		return room.nick === undefined ? {...room, nick: lastNicks.get(room.url)} : room;
+	});
 	// --log-dir: every room the screen opens (/connect too) is logged; each
 	// detach flushes and closes its file, and all are awaited before we return.
 	const logs: Array<() => Promise<void>> = [];
@@ -113,13 +119,13 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 		logDir === undefined
 			? undefined
 			: (client: RoomClient, report: (error: Error) => void) => {
-					const detach = attachRoomLog(client, logDir, report);
+					const detach = attachRoomLog(client, logDir, report, {name: labels.get(client.url)});
 					logs.push(detach);
 					return detach;
 				};
 	const rooms: RoomSpec[] = start.map((room) => ({
 		client: create(room.url),
-		nick: options.nick ?? room.nick,
+		nick: options.nick ?? room.nick ?? lastNicks.get(room.url),
 		password: options.password,
 		label: room.label,
 		intro: room.intro,
@@ -146,47 +152,66 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 	} finally {
 		await Promise.all([...clients].map((client) => client.close().catch(() => undefined)));
 		await Promise.all(logs.map((detach) => detach().catch(() => undefined)));
-		await embedded?.close();
+		await lastNicks.flush();
 	}
 	if (logDir !== undefined && logs.length > 0) process.stdout.write(`parley: room logs are in ${logDir}\n`);
-	if (embedded)
-		process.stdout.write(`parley: the local room servers stopped (their log: ${embeddedLogPath()})\n`);
+	if (local?.kind === 'running')
+		process.stdout.write(
+			`parley: the local room server keeps running (pid ${local.record.pid}); \`parley serve --stop\` stops it\n`,
+		);
 	return 0;
 }
 
-function embeddedLogPath(): string {
-	return path.join(dataDir(), 'embedded-server.log');
+/** Where to reach a server listening on `host`: loopback for the wildcard addresses (and IPv6, to keep URLs simple). */
+function reachableHost(host: string): string {
+	return host === '0.0.0.0' || host === '' || host.includes(':') ? LOCAL_HOST : host;
+}
+
+/** PARLEY_LOCAL_UDP_PORT / PARLEY_LOCAL_TCP_PORT move the local rooms (0: any free port; tests, a second setup). */
+function localPort(transport: 'UDP' | 'TCP', fallback: number): number {
+	const text = process.env[`PARLEY_LOCAL_${transport}_PORT`];
+	if (text === undefined || text === '') return fallback;
+	const port = Number(text);
+	if (!Number.isInteger(port) || port < 0 || port > 65_535)
+		throw new Error(`PARLEY_LOCAL_${transport}_PORT must be a port number, not ${JSON.stringify(text)}`);
+	return port;
+}
+
+/** The local rooms' server: the one running in the background, or a new one started there. */
+async function startLocalServer(): Promise<LocalServer> {
+	await mkdir(dataDir(), {recursive: true, mode: 0o700});
+	return ensureLocalServer({
+		dataDir: dataDir(),
+		host: LOCAL_HOST,
+		udpPort: localPort('UDP', DEFAULT_UDP_PORT),
+		tcpPort: localPort('TCP', DEFAULT_TCP_PORT),
+	});
 }
 
 /**
- * Starts the local servers unless something already listens on their ports
- * (another terminal's `npm start`, or `parley serve`): then we just join it.
+ * How /connect opens rooms: an address, or a name from rooms.json, read again
+ * each time so an edit counts without a restart. A broken file only matters
+ * to someone who uses a name.
  */
-async function startEmbeddedServers(): Promise<RunningServers | undefined> {
-	await mkdir(dataDir(), {recursive: true, mode: 0o700});
-	const logFile = await open(embeddedLogPath(), 'a', 0o600);
-	// The TUI owns the terminal: server events go to a file instead.
-	const log = (line: string) => void logFile.write(`${new Date().toISOString()} ${line}\n`).catch(() => {});
-	try {
-		const servers = await runServers({
-			host: '127.0.0.1',
-			udpPort: DEFAULT_UDP_PORT,
-			tcpPort: DEFAULT_TCP_PORT,
-			dataDir: dataDir(),
-			// Loopback only, so a new user can create an account from the login form.
-			allowRegister: true,
-			dbAttempts: 1,
-			log,
-		});
-		const close = servers.close.bind(servers);
-		servers.close = async () => {
-			await close();
-			await logFile.close();
-		};
-		return servers;
-	} catch (error) {
-		await logFile.close();
-		if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') return undefined;
-		throw error;
-	}
+export function roomOpener(
+	create: (url: string) => RoomClient,
+	options: LoadRoomConfigOptions = {},
+	/** Sees (and may complete) every room resolved, e.g. with the nick last used there. */
+	adjust: (room: RoomToOpen) => RoomToOpen = (room) => room,
+): RoomOpener {
+	const resolve = (target: string): RoomToOpen => {
+		let config: ReturnType<typeof loadRoomConfigSync>;
+		try {
+			config = loadRoomConfigSync(options);
+		} catch (error) {
+			if (!isRoomUrl(target)) throw error;
+			return {url: formatRoomUrl(parseRoomUrl(target))};
+		}
+		const room = resolveRoomIn(config, target);
+		return {url: room.url, nick: room.login, label: room.name};
+	};
+	return {
+		create,
+		resolve: (target) => adjust(resolve(target)),
+	};
 }

@@ -4,9 +4,9 @@
 // the prompt with fake terminals.
 
 import {StringDecoder} from 'node:string_decoder';
-import {ScramError, saslPrep} from '../protocol/scram.js';
+import {DEFAULT_PASSWORD_POLICY, passwordProblem} from '../protocol/password-policy.js';
 
-export const MIN_PASSWORD_LENGTH = 8;
+export const MIN_PASSWORD_LENGTH = DEFAULT_PASSWORD_POLICY.minLength;
 /** More than any password; stops a runaway pipe from filling memory. */
 export const MAX_PASSWORD_LINE_CHARS = 64 * 1024;
 
@@ -57,18 +57,8 @@ export function passwordSourceProblem(
 
 /** Throws PasswordInputError('invalid') unless the password is acceptable for a new or changed account. */
 export function checkNewPassword(password: string): string {
-	let prepared: string;
-	try {
-		prepared = saslPrep(password);
-	} catch (error) {
-		if (error instanceof ScramError) throw new PasswordInputError('invalid', `the password ${error.message}`);
-		throw error;
-	}
-	if ([...prepared].length < MIN_PASSWORD_LENGTH)
-		throw new PasswordInputError(
-			'invalid',
-			`the password is too short: use at least ${MIN_PASSWORD_LENGTH} characters`,
-		);
+	const problem = passwordProblem(password);
+	if (problem !== undefined) throw new PasswordInputError('invalid', problem);
 	return password;
 }
 

@@ -1,9 +1,23 @@
-// `parley serve`: the room servers in the foreground until SIGINT/SIGTERM.
+// `parley serve`: the room servers in the foreground until SIGINT/SIGTERM/SIGHUP;
+// `--status` and `--stop` report on / stop the one running for the data directory.
+import {mkdir} from 'node:fs/promises';
 import meow from 'meow';
-import {runServers} from '../../server/run-servers.js';
+import {runServers, type RunningServers} from '../../server/run-servers.js';
 import {DEFAULT_TCP_PORT, DEFAULT_UDP_PORT} from '../client/room-url.js';
+import {DEFAULT_PASSWORD_POLICY, MAX_PASSWORD_MIN} from '../protocol/password-policy.js';
+import {serverLogPath, stopServer} from './local-server.js';
 import {logLine} from './log-line.js';
 import {dataDir} from './paths.js';
+import {
+	claimServerRecord,
+	completeServerRecord,
+	isListening,
+	readServerRecord,
+	releaseServerRecord,
+	SERVE_EXIT,
+	ServerRunningError,
+	serverRecordPath,
+} from './server-record.js';
 
 const help = `
 	Usage
@@ -11,7 +25,7 @@ const help = `
 
 	Runs Parley's two room servers in the foreground — a UDP broadcast room and a
 	TLS-authenticated TCP room — and logs one line per notable event. Stops
-	cleanly (telling every member) on Ctrl+C, SIGINT or SIGTERM.
+	cleanly (telling every member) on Ctrl+C, SIGINT, SIGTERM or SIGHUP.
 
 	Options
 	  --host ADDRESS       address to listen on (default 127.0.0.1; 0.0.0.0 or :: for all)
@@ -26,8 +40,20 @@ const help = `
 	  --insecure-plaintext run the TCP room without TLS (passwords stay protected by
 	                       SCRAM, but chat is readable on the network; prints a warning)
 	  --allow-register     let clients create accounts (Ctrl+R in the login form)
+	  --password-min N     shortest password such an account may have (default ${DEFAULT_PASSWORD_POLICY.minLength});
+	                       clients check it, as the server never sees a password
 	  --room NAME          the rooms' name (default lobby)
 	  --max-members N      members one room admits (default 256)
+	  --status             say whether a server runs for the data directory, and where
+	  --stop               stop the server of the data directory (it tells every member)
+
+	The server writes its pid and ports to serve.pid in the data directory while
+	it runs (one server per data directory). \`parley\` without arguments starts
+	one in the background when none runs, logging to ${serverLogPath('DATA_DIR')}.
+
+	Exit status
+	  0 done (--status: it runs); 1 error; 2 usage; 3 --status: none runs;
+	  4 a port is in use; 5 another server has the data directory
 
 	Accounts
 	  $ parley user add NAME       (see parley user --help)
@@ -35,6 +61,7 @@ const help = `
 	Examples
 	  $ parley serve
 	  $ parley serve --host 0.0.0.0 --db mysql://parley:secret@127.0.0.1:3306/parley
+	  $ parley serve --status && parley serve --stop
 `;
 
 export async function runServeCommand(argv: string[]): Promise<number> {
@@ -52,8 +79,11 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 			tlsKey: {type: 'string'},
 			insecurePlaintext: {type: 'boolean', default: false},
 			allowRegister: {type: 'boolean', default: false},
+			passwordMin: {type: 'number', default: DEFAULT_PASSWORD_POLICY.minLength},
 			room: {type: 'string', default: 'lobby'},
 			maxMembers: {type: 'number', default: 256},
+			status: {type: 'boolean', default: false},
+			stop: {type: 'boolean', default: false},
 		},
 	});
 	if (cli.input.length > 0) {
@@ -61,19 +91,56 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		return 2;
 	}
 	const {flags} = cli;
-	const servers = await runServers({
+	const directory = flags.dataDir ?? dataDir();
+	if (flags.status && flags.stop) {
+		process.stderr.write('parley serve: --status and --stop do not go together\n');
+		return 2;
+	}
+	if (!Number.isInteger(flags.passwordMin) || flags.passwordMin < 1 || flags.passwordMin > MAX_PASSWORD_MIN) {
+		process.stderr.write(`parley serve: --password-min must be a whole number 1–${MAX_PASSWORD_MIN}\n`);
+		return 2;
+	}
+	if (flags.status) return reportStatus(directory);
+	if (flags.stop) return stop(directory);
+	await mkdir(directory, {recursive: true, mode: 0o700});
+	let claim: Awaited<ReturnType<typeof claimServerRecord>>;
+	try {
+		claim = await claimServerRecord(directory);
+	} catch (error) {
+		if (!(error instanceof ServerRunningError)) throw error;
+		process.stderr.write(`parley serve: ${error.message}\n`);
+		return SERVE_EXIT.alreadyRunning;
+	}
+	let servers: RunningServers;
+	try {
+		servers = await runServers({
+			host: flags.host,
+			udpPort: flags.udpPort,
+			tcpPort: flags.tcpPort,
+			dataDir: directory,
+			...(flags.db ? {db: flags.db} : {}),
+			...(flags.tlsCert ? {tlsCert: flags.tlsCert} : {}),
+			...(flags.tlsKey ? {tlsKey: flags.tlsKey} : {}),
+			insecurePlaintext: flags.insecurePlaintext,
+			allowRegister: flags.allowRegister,
+			passwordMin: flags.passwordMin,
+			roomName: flags.room,
+			maxMembers: flags.maxMembers,
+			log: logLine,
+		});
+	} catch (error) {
+		await releaseServerRecord(directory);
+		if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+		process.stderr.write(`parley serve: ${(error as Error).message}: another server listens there\n`);
+		return SERVE_EXIT.addressInUse;
+	}
+	await completeServerRecord(directory, {
+		...claim,
 		host: flags.host,
-		udpPort: flags.udpPort,
-		tcpPort: flags.tcpPort,
-		dataDir: flags.dataDir ?? dataDir(),
-		...(flags.db ? {db: flags.db} : {}),
-		...(flags.tlsCert ? {tlsCert: flags.tlsCert} : {}),
-		...(flags.tlsKey ? {tlsKey: flags.tlsKey} : {}),
-		insecurePlaintext: flags.insecurePlaintext,
-		allowRegister: flags.allowRegister,
-		roomName: flags.room,
-		maxMembers: flags.maxMembers,
-		log: logLine,
+		udpPort: servers.udp.port,
+		tcpPort: servers.tcp.port,
+		...(servers.fingerprint === undefined ? {} : {fingerprint: servers.fingerprint}),
+		startedAt: new Date().toISOString(),
 	});
 	await new Promise<void>((resolve) => {
 		const stop = (signal: string) => {
@@ -82,8 +149,40 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		};
 		process.once('SIGINT', () => stop('SIGINT'));
 		process.once('SIGTERM', () => stop('SIGTERM'));
+		// The terminal of a foreground server closed: stop as cleanly (and drop the pid file).
+		process.once('SIGHUP', () => stop('SIGHUP'));
 	});
 	await servers.close();
+	await releaseServerRecord(directory);
 	logLine('stopped');
+	return 0;
+}
+
+async function reportStatus(directory: string): Promise<number> {
+	const record = await readServerRecord(directory);
+	if (record === undefined) {
+		process.stdout.write(`no parley serve runs for ${directory}\n`);
+		return SERVE_EXIT.notRunning;
+	}
+	const where = isListening(record)
+		? `UDP ${record.host}:${record.udpPort}, TCP ${record.tcpPort}${record.startedAt ? `, since ${record.startedAt}` : ''}`
+		: 'starting';
+	process.stdout.write(`parley serve runs for ${directory}: pid ${record.pid}, ${where}\n`);
+	return 0;
+}
+
+async function stop(directory: string): Promise<number> {
+	const record = await readServerRecord(directory);
+	if (record === undefined) {
+		process.stdout.write(`no parley serve runs for ${directory}\n`);
+		return 0;
+	}
+	if (!(await stopServer(record))) {
+		process.stderr.write(
+			`parley serve: pid ${record.pid} is still running 10 s after SIGTERM (its pid file: ${serverRecordPath(directory)})\n`,
+		);
+		return 1;
+	}
+	process.stdout.write(`stopped parley serve (pid ${record.pid})\n`);
 	return 0;
 }

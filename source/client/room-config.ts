@@ -12,6 +12,7 @@
 // Passwords are deliberately not accepted here: they come from the login form,
 // PARLEY_PASSWORD or --password-stdin.
 
+import {readFileSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {usernameProblem} from '../../server/store/account-store.js';
@@ -220,10 +221,26 @@ export async function loadRoomConfig(options: LoadRoomConfigOptions = {}): Promi
 	try {
 		text = await readFile(file, 'utf8');
 	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {path: file, rooms: []};
-		throw new RoomConfigError(`cannot read ${file}: ${(error as Error).message}`, file);
+		return unreadable(file, error);
 	}
 	return parseRoomConfig(text, file);
+}
+
+/** loadRoomConfig for the TUI's /connect, which reads the (small) file again every time it resolves a name. */
+export function loadRoomConfigSync(options: LoadRoomConfigOptions = {}): RoomConfig {
+	const file = options.path ?? roomConfigPath(options.env);
+	let text: string;
+	try {
+		text = readFileSync(file, 'utf8');
+	} catch (error) {
+		return unreadable(file, error);
+	}
+	return parseRoomConfig(text, file);
+}
+
+function unreadable(file: string, error: unknown): RoomConfig {
+	if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {path: file, rooms: []};
+	throw new RoomConfigError(`cannot read ${file}: ${(error as Error).message}`, file);
 }
 
 function resolved(url: string, transport: TransportKind, entry: RoomEntry | undefined): ResolvedRoom {

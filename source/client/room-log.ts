@@ -1,5 +1,6 @@
 // Optional logging of a room to a file (--log-dir): one line per message,
-// presence change or connection change, appended to <dir>/<room-id>.log.
+// presence change or connection change, appended to <dir>/<room>.log (the
+// room's name from rooms.json, else its host and port: lobby.log, 127.0.0.1-7667.log).
 //
 //   2026-01-01T12:00:00.000Z 42 alice: hello
 //   2026-01-01T12:00:01.000Z 43 * bob waves
@@ -34,19 +35,21 @@ export interface RoomLogOptions {
 	readonly includeHistory?: boolean;
 	/** The clock for lines without a server time (tests). */
 	readonly now?: () => number;
+	/** The room's name from rooms.json, which names the file; else its host and port do. */
+	readonly name?: string | undefined;
 }
 
 const MAX_NAME_LENGTH = 120;
 
 /**
- * One part of a file name: letters, digits and "-" stay; everything else
- * (the "_" that joins parts included, so names stay unambiguous) becomes %XX
- * of its UTF-8 bytes.
+ * File-name-safe text: letters, digits, ".", "_" and "-" stay (but not a
+ * leading "."); everything else, "/" and "%" included, becomes %XX of its
+ * UTF-8 bytes, so no name escapes the directory or hides as a dot file.
  */
-function safePart(text: string): string {
+function safeName(text: string): string {
 	let out = '';
 	for (const character of text) {
-		if (/^[\p{L}\p{N}-]$/u.test(character)) out += character;
+		if (/^[\p{L}\p{N}._-]$/u.test(character) && !(out === '' && character === '.')) out += character;
 		else
 			for (const byte of Buffer.from(character, 'utf8'))
 				out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
@@ -55,37 +58,41 @@ function safePart(text: string): string {
 }
 
 /**
- * A file-system-safe name for a room's log, from its address:
- * "udp://localhost:7667/lobby" → "udp_localhost_7667_lobby". No "/", no
- * leading ".", nothing a shell or Windows minds; distinct addresses give
- * distinct names ("_" inside a part is %-escaped), long ones are shortened
- * with a hash.
+ * What a room's log file is called (without ".log"): its name from rooms.json
+ * when it has one ("lobby"), else its host and port ("127.0.0.1-7667", plus
+ * any room path: "localhost-7667-lobby"), made safe by safeName. Long names
+ * are shortened with a hash.
  */
-export function roomLogId(url: string): string {
+export function roomLogId(url: string, name?: string): string {
 	let parts: string[];
-	try {
-		const parsed = new URL(url);
-		const transport = parsed.protocol.replace(/:$/, '');
-		const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-		const port =
-			parsed.port === '' ? (transport === 'tcp' ? '7668' : transport === 'udp' ? '7667' : '') : parsed.port;
-		// Split before decoding: an escaped "%2F" belongs to its segment.
-		const room = parsed.pathname
-			.split('/')
-			.filter(Boolean)
-			.map((segment) => decodeURIComponent(segment));
-		parts = [transport, host, port, ...room].filter((part) => part !== '');
-	} catch {
-		parts = [url];
-	}
-	const id = parts.map(safePart).join('_') || 'room';
+	if (name !== undefined && name !== '') parts = [name];
+	else
+		try {
+			const parsed = new URL(url);
+			const transport = parsed.protocol.replace(/:$/, '');
+			const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+			const port =
+				parsed.port === '' ? (transport === 'tcp' ? '7668' : transport === 'udp' ? '7667' : '') : parsed.port;
+			// Split before decoding: an escaped "%2F" belongs to its segment.
+			const room = parsed.pathname
+				.split('/')
+				.filter(Boolean)
+				.map((segment) => decodeURIComponent(segment));
+			parts = [host, port, ...room].filter((part) => part !== '');
+		} catch {
+			parts = [url];
+		}
+	const id = parts.map(safeName).join('-') || 'room';
 	if (id.length <= MAX_NAME_LENGTH) return id;
-	const hash = createHash('sha256').update(url).digest('hex').slice(0, 12);
+	const hash = createHash('sha256')
+		.update(`${name ?? ''} ${url}`)
+		.digest('hex')
+		.slice(0, 12);
 	return `${id.slice(0, MAX_NAME_LENGTH - 13)}-${hash}`;
 }
 
-export function roomLogPath(dir: string, url: string): string {
-	return path.join(dir, `${roomLogId(url)}.log`);
+export function roomLogPath(dir: string, url: string, name?: string): string {
+	return path.join(dir, `${roomLogId(url, name)}.log`);
 }
 
 const stateText: Partial<Record<string, string>> = {
@@ -238,7 +245,7 @@ export class RoomLogFile {
 }
 
 /**
- * Logs `client`'s room to `<dir>/<room-id>.log` from now on. Returns detach:
+ * Logs `client`'s room to `<dir>/<room>.log` (see roomLogId) from now on. Returns detach:
  * it stops listening, writes a closing line, flushes and closes the file
  * (await it before the process exits, or the last second of chat is lost).
  */
@@ -255,7 +262,7 @@ export function attachRoomLog(
 		reported = true;
 		onError(error);
 	};
-	const file = new RoomLogFile(roomLogPath(dir, client.url), reportOnce, options);
+	const file = new RoomLogFile(roomLogPath(dir, client.url, options.name), reportOnce, options);
 	file.write([`${isoTime(now())} - --- log opened for ${sanitizeText(client.url)}`]);
 	const unsubscribe = client.subscribe((event) => {
 		try {

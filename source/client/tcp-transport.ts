@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import {parseAuthServerMessage, type AuthServerMessage} from '../protocol/auth-messages.js';
 import {fingerprintOf} from '../protocol/fingerprint.js';
 import {FrameDecoder, encodeFrame} from '../protocol/framing.js';
+import {DEFAULT_PASSWORD_POLICY, passwordProblem} from '../protocol/password-policy.js';
 import {
 	ProtocolError,
 	decodeJson,
@@ -24,6 +25,7 @@ import {
 	tlsExporterChannelBinding,
 } from '../protocol/scram.js';
 import {KnownHosts} from './known-hosts.js';
+import {describeNetworkError} from './network-error.js';
 import type {Login, Transport, TransportHandlers} from './transport.js';
 import {RoomError} from './types.js';
 
@@ -221,9 +223,14 @@ export class TcpTransport implements Transport {
 		if (register) {
 			if (!greeting.register) throw new RoomError('not-allowed', 'this server does not allow registration');
 			if (password === undefined) throw new RoomError('auth-failed', 'a password is needed to register');
+			// The server cannot see the password, so its policy is ours to apply, before anything is sent.
+			const policy = {minLength: greeting.password_min ?? DEFAULT_PASSWORD_POLICY.minLength};
+			const problem = passwordProblem(password, policy);
+			if (problem !== undefined) throw new RoomError('bad-request', problem);
 			const verifier = await deriveVerifier(password);
 			this.write({
 				t: 'register',
+				password_min: policy.minLength,
 				user,
 				salt: verifier.salt.toString('base64'),
 				iterations: verifier.iterations,
@@ -365,11 +372,9 @@ export class TcpTransport implements Transport {
 
 function describe(error: Error): string {
 	const code = (error as NodeJS.ErrnoException).code;
-	if (code === 'ECONNREFUSED') return 'connection refused (no server at that address)';
-	if (code === 'ECONNRESET') return 'connection reset';
 	// A plaintext server answers our ClientHello with its greeting frame, which
 	// OpenSSL reports as a record-layer error nobody could act on.
 	if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG')
 		return 'the server does not speak TLS (it may run with --insecure-plaintext; refusing to log in without encryption)';
-	return error.message;
+	return describeNetworkError(error);
 }

@@ -7,6 +7,7 @@ import {lookup} from 'node:dns/promises';
 import {isIP} from 'node:net';
 import {DatagramEncoder, Reassembler} from '../protocol/datagram.js';
 import {ProtocolError, parseServerMessage, type ClientMessage} from '../protocol/messages.js';
+import {describeNetworkError as describe} from './network-error.js';
 import type {Login, Transport, TransportHandlers} from './transport.js';
 import {RoomError} from './types.js';
 
@@ -47,7 +48,13 @@ export class UdpTransport implements Transport {
 
 	async open(_login: Login): Promise<void> {
 		this.close();
-		const address = isIP(this.options.host) ? this.options.host : (await lookup(this.options.host)).address;
+		const address = isIP(this.options.host)
+			? this.options.host
+			: (
+					await lookup(this.options.host).catch((error: unknown) => {
+						throw new RoomError('network', describe(error, this.options.host));
+					})
+				).address;
 		const type = isIP(address) === 6 ? 'udp6' : 'udp4';
 		// Reuse the previous local port on reconnect: the server knows us by it.
 		const socket = await bound(type, this.localPort).catch(() => bound(type, 0));
@@ -144,10 +151,4 @@ function bound(type: 'udp4' | 'udp6', port: number): Promise<dgram.Socket> {
 			resolve(socket);
 		});
 	});
-}
-
-function describe(error: unknown): string {
-	const code = (error as NodeJS.ErrnoException).code;
-	if (code === 'ECONNREFUSED') return 'connection refused (no server at that address)';
-	return (error as Error).message ?? String(error);
 }

@@ -3,15 +3,26 @@
 // client, so the server never sees the password even once.
 
 import {ProtocolError, type ErrorCode} from './messages.js';
+import {MAX_PASSWORD_MIN} from './password-policy.js';
 
 export type AuthClientMessage =
 	| {t: 'auth'; mech: string; data: string}
 	| {t: 'auth-final'; data: string}
-	| {t: 'register'; user: string; salt: string; iterations: number; storedKey: string; serverKey: string}
+	| {
+			t: 'register';
+			user: string;
+			salt: string;
+			iterations: number;
+			storedKey: string;
+			serverKey: string;
+			/** The password minimum the client held the password to (see password-policy.ts); absent from older clients. */
+			password_min?: number;
+	  }
 	| AuthTokenMessage;
 
 export type AuthServerMessage =
-	| {t: 'auth-mechs'; mechs: string[]; register: boolean}
+	/** `password_min`: the shortest password a registration may use (with `register`). */
+	| {t: 'auth-mechs'; mechs: string[]; register: boolean; password_min?: number}
 	| {t: 'auth-challenge'; data: string}
 	/** `data` is SCRAM's server-final; a token login has none. */
 	| {t: 'auth-ok'; data?: string; user: string}
@@ -43,6 +54,13 @@ const str = (v: unknown, max: number): v is string =>
 	typeof v === 'string' && v.length > 0 && v.length <= max;
 const b64 = (v: unknown): v is string => str(v, 256) && /^[A-Za-z0-9+/]+={0,2}$/.test(v);
 
+/** A password minimum as sent on the wire: a whole number 0–MAX_PASSWORD_MIN, else ignored. */
+function passwordMin(value: unknown): number | undefined {
+	return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= MAX_PASSWORD_MIN
+		? (value as number)
+		: undefined;
+}
+
 function fail(message: string): never {
 	throw new ProtocolError('bad-request', message);
 }
@@ -71,6 +89,9 @@ export function parseAuthClientMessage(value: unknown): AuthClientMessage | unde
 				iterations: value.iterations as number,
 				storedKey: value.storedKey,
 				serverKey: value.serverKey,
+				...(passwordMin(value.password_min) === undefined
+					? {}
+					: {password_min: value.password_min as number}),
 			};
 		default:
 			return undefined;
@@ -82,7 +103,14 @@ export function parseAuthServerMessage(value: unknown): AuthServerMessage | unde
 	switch (value.t) {
 		case 'auth-mechs':
 			if (!Array.isArray(value.mechs) || !value.mechs.every((m) => str(m, 64))) fail('bad auth-mechs');
-			return {t: 'auth-mechs', mechs: value.mechs as string[], register: value.register === true};
+			return {
+				t: 'auth-mechs',
+				mechs: value.mechs as string[],
+				register: value.register === true,
+				...(passwordMin(value.password_min) === undefined
+					? {}
+					: {password_min: value.password_min as number}),
+			};
 		case 'auth-challenge':
 			if (!str(value.data, 2048)) fail('bad auth-challenge');
 			return {t: 'auth-challenge', data: value.data};

@@ -561,7 +561,12 @@ export function ChatScreen(props: ChatScreenProps) {
 							width={columns}
 						/>
 					) : (
-						<RoomPrompt tab={active} width={columns} screenRows={rows} />
+						<RoomPrompt
+							tab={active}
+							width={columns}
+							screenRows={rows}
+							onCommand={(line) => submit(active, line)}
+						/>
 					)}
 				</Box>
 			) : null}

@@ -6,6 +6,8 @@ import {nickKey, sanitizeText} from '../protocol/messages.js';
 import {nickStyle} from './nick-colour.js';
 
 export const MEMBER_PANEL_WIDTH = 22;
+/** Blank columns between the log and the panel's border, so log text never touches it. */
+export const MEMBER_PANEL_GAP = 1;
 /** Narrower than this, the log needs every column more than the list does. */
 export const MEMBER_PANEL_MIN_SCREEN_WIDTH = 60;
 
@@ -29,6 +31,7 @@ export function MemberPanel({members, ownNick, height, width = MEMBER_PANEL_WIDT
 			width={width}
 			height={height}
 			overflow="hidden"
+			marginLeft={MEMBER_PANEL_GAP}
 			borderStyle="single"
 			borderTop={false}
 			borderBottom={false}

@@ -19,11 +19,13 @@ export interface NickPromptProps {
 	readonly joiningAs?: string | undefined;
 	/** Where the half-typed nick is kept while the prompt is not shown (its room tab). */
 	readonly draft?: PromptDrafts | undefined;
+	/** A line starting with "/" is a command (e.g. `/connect` after a failed join), not a nick. */
+	readonly onCommand?: ((line: string) => void) | undefined;
 }
 
 export const NICK_PROMPT_HEIGHT = 2;
 
-export function NickPrompt({width, onSubmit, error, joiningAs, draft}: NickPromptProps) {
+export function NickPrompt({width, onSubmit, error, joiningAs, draft, onCommand}: NickPromptProps) {
 	const busy = joiningAs !== undefined;
 	const editor = useLineEditor(draft?.nick === undefined ? undefined : () => draft.nick!, (state) => {
 		if (draft !== undefined) draft.nick = state;
@@ -42,7 +44,16 @@ export function NickPrompt({width, onSubmit, error, joiningAs, draft}: NickPromp
 				setProblem(undefined);
 				return;
 			}
-			const nick = editor.current().value.trim();
+			const typed = editor.current().value.trim();
+			// "/nick NAME" here means: join as NAME.
+			const line = /^\/nick\s/i.test(typed) ? typed.replace(/^\/nick\s+/i, '') : typed;
+			if (onCommand !== undefined && line.startsWith('/')) {
+				editor.dispatch({type: 'replace', value: '', cursor: 0});
+				setProblem(undefined);
+				onCommand(line);
+				return 'stop';
+			}
+			const nick = line;
 			const found = nickProblem(nick);
 			setProblem(found);
 			if (found === undefined) onSubmit(nick);

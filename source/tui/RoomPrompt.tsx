@@ -18,6 +18,8 @@ export interface RoomPromptProps {
 	readonly width: number;
 	/** The terminal's height (the warning may take up to half of it). */
 	readonly screenRows: number;
+	/** Runs a /command typed into the nick prompt (the screen's command handling). */
+	readonly onCommand?: ((line: string) => void) | undefined;
 }
 
 /** The red warning rows above the login form after a certificate change (a possible interception). */
@@ -33,7 +35,7 @@ export function roomPromptHeight(tab: RoomTab, width: number, screenRows: number
 	return NICK_PROMPT_HEIGHT;
 }
 
-export function RoomPrompt({tab, width, screenRows}: RoomPromptProps) {
+export function RoomPrompt({tab, width, screenRows, onCommand}: RoomPromptProps) {
 	const {join} = tab;
 	if (join.phase === 'joined')
 		return <InputLine key={tab.id} value={tab.line.value} cursor={tab.line.cursor} width={width} />;
@@ -46,6 +48,7 @@ export function RoomPrompt({tab, width, screenRows}: RoomPromptProps) {
 				error={join.phase === 'ask' ? join.error : undefined}
 				joiningAs={join.phase === 'joining' ? join.nick : undefined}
 				draft={tab.drafts}
+				onCommand={onCommand}
 			/>
 		);
 	}

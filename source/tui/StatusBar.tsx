@@ -56,10 +56,12 @@ export function StatusBar({
 	stateLabel,
 }: StatusBarProps) {
 	const stateText = stateLabel ?? state;
-	const lag = lagMs === undefined ? '' : ` │ lag ${Math.round(lagMs)} ms`;
+	// The member count and lag describe a live connection: without one they would be stale.
+	const connected = state === 'connected';
+	const lag = !connected || lagMs === undefined ? '' : ` │ lag ${Math.round(lagMs)} ms`;
 	const members = `${memberCount} ${memberCount === 1 ? 'member' : 'members'}`;
 	const middle = ` │ ${transport.toUpperCase()} │ ${sanitizeText(nick ?? '(no nick)')} │ `;
-	const right = ` │ ${members}${lag} `;
+	const right = connected ? ` │ ${members}${lag} ` : ' ';
 	const roomsText = rooms === undefined ? '' : ` ${rooms}`;
 	const fixed = stringWidth(roomsText) + stringWidth(middle) + stringWidth(stateText) + stringWidth(right);
 	// The URL takes what is left (at least a few columns, so the room is recognisable);

@@ -5,7 +5,7 @@
 // rows first, then the status bar, and the log gets what is left (maybe none).
 // The parts always add up to exactly the terminal's height, so nothing wraps.
 
-import {MEMBER_PANEL_MIN_SCREEN_WIDTH, MEMBER_PANEL_WIDTH} from './MemberPanel.js';
+import {MEMBER_PANEL_GAP, MEMBER_PANEL_MIN_SCREEN_WIDTH, MEMBER_PANEL_WIDTH} from './MemberPanel.js';
 
 /** Fewer rows than this: the compact layout (no tab bar row). */
 export const COMPACT_ROWS = 12;
@@ -51,6 +51,6 @@ export function screenLayout({
 		logHeight,
 		bottomHeight: bottom,
 		panelShown,
-		logWidth: Math.max(1, columns - (panelShown ? MEMBER_PANEL_WIDTH : 0)),
+		logWidth: Math.max(1, columns - (panelShown ? MEMBER_PANEL_WIDTH + MEMBER_PANEL_GAP : 0)),
 	};
 }

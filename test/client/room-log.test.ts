@@ -25,23 +25,26 @@ const message = (text: string, extra: Partial<Extract<RoomEvent, {type: 'message
 });
 
 describe('room log format', () => {
-	it('names the file after the room address, safely', () => {
-		assert.equal(roomLogId('udp://localhost:7777/lobby'), 'udp_localhost_7777_lobby');
-		assert.equal(roomLogId('tcp://chat-1.example.org'), 'tcp_chat-1%2Eexample%2Eorg_7668');
-		assert.equal(roomLogId('udp://[::1]:7667'), 'udp_%3A%3A1_7667');
+	it('names the file after the room: its rooms.json name, else host and port, safely', () => {
+		assert.equal(roomLogId('udp://127.0.0.1:7667'), '127.0.0.1-7667');
+		assert.equal(roomLogId('udp://127.0.0.1:7667', 'lobby'), 'lobby');
+		assert.equal(roomLogId('tcp://127.0.0.1:7668', 'work/../x'), 'work%2F..%2Fx', 'no "/" from a name');
+		assert.equal(roomLogId('tcp://127.0.0.1:7668', '.hidden'), '%2Ehidden', 'no dot file');
+		assert.equal(roomLogId('udp://localhost:7777/lobby'), 'localhost-7777-lobby');
+		assert.equal(roomLogId('tcp://chat-1.example.org'), 'chat-1.example.org-7668');
+		assert.equal(roomLogId('udp://[::1]:7667'), '%3A%3A1-7667');
 		assert.equal(
 			roomLogId('udp://host:1/../../etc'),
-			'udp_host_1_etc',
+			'host-1-etc',
 			'URL parsing already drops the dot segments',
 		);
-		assert.equal(roomLogId('udp://host:1/a%2F..%2Fb'), 'udp_host_1_a%2F%2E%2E%2Fb');
-		assert.equal(roomLogId('udp://host:1/my_room/Café 日本'), 'udp_host_1_my%5Froom_Café%20日本');
-		assert.equal(roomLogId('not a url/..'), 'not%20a%20url%2F%2E%2E');
-		assert.notEqual(roomLogId('udp://a-1:2'), roomLogId('udp://a:1/2'), 'no two addresses share a file');
-		assert.notEqual(roomLogId('udp://a_1:2'), roomLogId('udp://a:1/2'));
+		assert.equal(roomLogId('udp://host:1/a%2F..%2Fb'), 'host-1-a%2F..%2Fb');
+		assert.equal(roomLogId('udp://host:1/my_room/Café 日本'), 'host-1-my_room-Café%20日本');
+		assert.equal(roomLogId('not a url/..'), 'not%20a%20url%2F..');
 		const long = roomLogId(`udp://host:1/${'x'.repeat(500)}`);
 		assert.ok(long.length <= 120 && /-[0-9a-f]{12}$/.test(long), long);
-		assert.equal(roomLogPath('/logs', 'udp://h:1'), path.join('/logs', 'udp_h_1.log'));
+		assert.equal(roomLogPath('/logs', 'udp://h:1'), path.join('/logs', 'h-1.log'));
+		assert.equal(roomLogPath('/logs', 'udp://h:1', 'lobby'), path.join('/logs', 'lobby.log'));
 	});
 
 	it('writes one line per message: time, sequence number, nick, text', () => {
@@ -107,7 +110,7 @@ describe('attachRoomLog', () => {
 		await rm(dir, {recursive: true, force: true});
 	});
 
-	it('appends the room to <dir>/<room-id>.log, private, flushed on detach', async () => {
+	it('appends the room to <dir>/<room>.log, private, flushed on detach', async () => {
 		const logDir = path.join(dir, 'new', 'logs');
 		const client = new FakeRoomClient({url: 'udp://localhost:7777/lobby'});
 		const errors: Error[] = [];
@@ -123,7 +126,7 @@ describe('attachRoomLog', () => {
 		now += 1000;
 		await detach();
 		assert.equal(client.listenerCount, 0, 'stopped listening');
-		const file = path.join(logDir, 'udp_localhost_7777_lobby.log');
+		const file = path.join(logDir, 'localhost-7777-lobby.log');
 		const text = await readFile(file, 'utf8');
 		assert.deepEqual(text.split('\n'), [
 			`${ISO} - --- log opened for udp://localhost:7777/lobby`,
