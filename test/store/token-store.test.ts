@@ -31,9 +31,13 @@ test('a token is 32 random bytes after an id; only its hash is needed to check i
 		'the hash is not the secret',
 	);
 	// One changed character of the secret, a truncated or padded token: refused.
-	const last = issued.token.at(-1) === 'A' ? 'B' : 'A';
-	const changed = parseToken(`${issued.token.slice(0, -1)}${last}`);
+	// The last character holds 4 bits of the secret and 2 unused ones: flip a
+	// used bit (a different secret), then an unused one (not canonical: refused).
+	const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+	const lastValue = alphabet.indexOf(issued.token.at(-1)!);
+	const changed = parseToken(`${issued.token.slice(0, -1)}${alphabet[lastValue ^ 0b100]}`);
 	assert.ok(changed && !tokenMatches(changed.hash, issued.hash));
+	assert.equal(parseToken(`${issued.token.slice(0, -1)}${alphabet[lastValue ^ 0b1]}`), undefined);
 	assert.equal(parseToken(issued.token.slice(0, -1)), undefined);
 	assert.equal(parseToken(`${issued.token}A`), undefined);
 	assert.equal(parseToken(`x${issued.token}`), undefined);
