@@ -22,6 +22,13 @@ import {
 	parseClientFirst,
 	tlsExporterChannelBinding,
 } from '../../source/protocol/scram.js';
+import {
+	CAPABILITY,
+	PROTOCOL_VERSIONS,
+	chooseVersion,
+	offeredVersions,
+	unsupportedVersionText,
+} from '../../source/protocol/versions.js';
 import {ConnectionLimiter} from '../auth/connection-limiter.js';
 import {LoginThrottle} from '../auth/login-throttle.js';
 import {Room, type Member, type RoomOutput} from '../room/room.js';
@@ -92,6 +99,8 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 	const stats = {connections: 0, logins: 0, failedLogins: 0, violations: 0};
 	const roomName = options.roomName ?? 'lobby';
 	const journal = await StoreJournal.open(options.store, roomName, log);
+	const capabilities: string[] = [CAPABILITY.dm, CAPABILITY.action];
+	if (options.allowRegister) capabilities.push(CAPABILITY.register);
 
 	const output: RoomOutput<Connection> = {
 		broadcast(message, members) {
@@ -112,6 +121,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		log,
 		...(options.limits ? {limits: options.limits} : {}),
 		...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
+		capabilities,
 	});
 
 	const fail = (
@@ -125,6 +135,8 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 
 	const handleAuth = async (connection: Connection, message: AuthClientMessage): Promise<void> => {
 		if (message.t === 'register') return register(connection, message);
+		if (message.t === 'auth-token')
+			return fail(connection, 'not-allowed', 'this server does not offer token login');
 		if (message.t === 'auth') {
 			if (connection.scram) return fail(connection, 'bad-request', 'login already started');
 			let username: string;
@@ -138,7 +150,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 				const seconds = Math.ceil(decision.retryAfterMs / 1000);
 				log(`login throttled for ${JSON.stringify(username)} from ${connection.address}`);
 				return fail(connection, 'throttled', `too many failed logins; try again in ${seconds} s`, {
-					retryAfterMs: decision.retryAfterMs,
+					retry_after_ms: decision.retryAfterMs,
 				});
 			}
 			const socket = connection.link.socket;
@@ -224,9 +236,16 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		const message = parseClientMessage(value);
 		if (connection.phase === 'authed') {
 			if (message.t !== 'hello') return fail(connection, 'not-joined', 'say hello first');
+			const offered = offeredVersions(message);
+			const version = chooseVersion(offered);
+			if (version === undefined)
+				return fail(connection, 'unsupported-version', unsupportedVersionText(offered, PROTOCOL_VERSIONS), {
+					versions: [...PROTOCOL_VERSIONS],
+				});
 			try {
 				// The account name is the nick: identity in this room is proven, not claimed.
 				connection.member = room.join(connection, connection.user!, {
+					version,
 					...(message.since === undefined ? {history: historyOnJoin} : {since: message.since}),
 				});
 				connection.phase = 'joined';
@@ -238,6 +257,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 				room.leave(previous, 'leave', 'reconnected');
 				previous.link.link.close({t: 'bye', reason: 'logged in from elsewhere'});
 				connection.member = room.join(connection, connection.user!, {
+					version,
 					...(message.since === undefined ? {history: historyOnJoin} : {since: message.since}),
 				});
 				connection.phase = 'joined';
@@ -297,6 +317,8 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			t: 'auth-mechs',
 			mechs: socket instanceof tls.TLSSocket ? ['SCRAM-SHA-256-PLUS'] : ['SCRAM-SHA-256'],
 			register: options.allowRegister === true,
+			versions: [...PROTOCOL_VERSIONS],
+			caps: capabilities,
 		});
 	};
 

@@ -5,7 +5,11 @@
 
 import net from 'node:net';
 import tls from 'node:tls';
-import {parseAuthServerMessage, type AuthServerMessage} from '../protocol/auth-messages.js';
+import {
+	parseAuthServerMessage,
+	type AuthClientMessage,
+	type AuthServerMessage,
+} from '../protocol/auth-messages.js';
 import {fingerprintOf} from '../protocol/fingerprint.js';
 import {FrameDecoder, encodeFrame} from '../protocol/framing.js';
 import {
@@ -22,6 +26,7 @@ import {
 	deriveVerifier,
 	tlsExporterChannelBinding,
 } from '../protocol/scram.js';
+import {PROTOCOL_VERSIONS, chooseVersion, unsupportedVersionText} from '../protocol/versions.js';
 import {KnownHosts} from './known-hosts.js';
 import type {Login, Transport, TransportHandlers} from './transport.js';
 import {RoomError} from './types.js';
@@ -202,6 +207,12 @@ export class TcpTransport implements Transport {
 	private async login(socket: net.Socket, user: string, password: string, register: boolean): Promise<void> {
 		const greeting = await this.next();
 		if (greeting.t !== 'auth-mechs') throw this.unexpected(greeting);
+		// Hang up before sending any credential to a server we could not talk to after the login.
+		if (chooseVersion(greeting.versions) === undefined)
+			throw new RoomError(
+				'unsupported-version',
+				unsupportedVersionText(PROTOCOL_VERSIONS, greeting.versions),
+			);
 		if (register) {
 			if (!greeting.register) throw new RoomError('not-allowed', 'this server does not allow registration');
 			const verifier = await deriveVerifier(password);
@@ -248,7 +259,7 @@ export class TcpTransport implements Transport {
 		}
 	}
 
-	private write(message: Record<string, unknown>): void {
+	private write(message: AuthClientMessage): void {
 		this.socket?.write(encodeFrame(encodeJson(message), this.options.maxFrameBytes));
 	}
 
