@@ -24,8 +24,6 @@ import {
 
 export {ProtocolError, type ErrorCode} from './schema-kit.js';
 
-/** A stream a sequence number belongs to: the room broadcast or one member's direct messages. */
-export type StreamName = v.InferOutput<typeof Stream>;
 export type PresenceKind = v.InferOutput<typeof PresenceKindSchema>;
 
 // ---- client → server (checked strictly: unknown keys are refused) -------------
