@@ -62,6 +62,8 @@ export class TcpTransport implements Transport {
 	/** Login messages that arrived before anyone asked for them. */
 	private inbox: AuthServerMessage[] = [];
 	private closedReason: string | undefined;
+	/** Why the login cannot go on (a message we could not read, a goodbye); reported after what came before it. */
+	private loginFailure: RoomError | undefined;
 	/** The certificate fingerprint of the current connection (shown to the user). */
 	fingerprint: string | undefined;
 
@@ -88,6 +90,7 @@ export class TcpTransport implements Transport {
 		this.socket = socket;
 		this.inbox = [];
 		this.closedReason = undefined;
+		this.loginFailure = undefined;
 		this.phase = 'login';
 		this.attach(socket);
 		try {
@@ -266,6 +269,7 @@ export class TcpTransport implements Transport {
 	private next(): Promise<AuthServerMessage> {
 		const queued = this.inbox.shift();
 		if (queued) return Promise.resolve(queued);
+		if (this.loginFailure) return Promise.reject(this.loginFailure);
 		if (this.closedReason) return Promise.reject(new RoomError('network', this.closedReason));
 		const timeoutMs = this.options.loginReplyTimeoutMs ?? 10_000;
 		return new Promise((resolve, reject) => {
@@ -293,6 +297,13 @@ export class TcpTransport implements Transport {
 				},
 			};
 		});
+	}
+
+	private failLogin(reason: string, code: 'bad-request' | 'network' = 'bad-request'): void {
+		this.loginFailure ??= new RoomError(code, reason);
+		const waiter = this.loginWaiter;
+		this.loginWaiter = undefined;
+		waiter?.reject(this.loginFailure);
 	}
 
 	private unexpected(message: AuthServerMessage): RoomError {
@@ -331,7 +342,9 @@ export class TcpTransport implements Transport {
 					this.onFrame(decodeJson(frame));
 				} catch (error) {
 					const reason = error instanceof ProtocolError ? error.message : String(error);
-					this.handlers?.problem(`dropped a bad message from the server: ${reason}`);
+					// A login cannot go on past a message it could not read: fail it now, with the reason.
+					if (this.phase === 'login') this.failLogin(`the server sent a bad login message: ${reason}`);
+					else this.handlers?.problem(`dropped a bad message from the server: ${reason}`);
 				}
 			}
 		});
@@ -342,7 +355,11 @@ export class TcpTransport implements Transport {
 	private onFrame(value: unknown): void {
 		if (this.phase === 'login') {
 			const message = parseAuthServerMessage(value);
-			if (!message) throw new ProtocolError('bad-request', 'unexpected message during login');
+			if (!message) {
+				const other = parseServerMessage(value);
+				if (other.t === 'bye') return this.failLogin(`the server said goodbye: ${other.reason}`, 'network');
+				throw new ProtocolError('bad-request', `unexpected ${other.t} during login`);
+			}
 			const waiter = this.loginWaiter;
 			this.loginWaiter = undefined;
 			if (waiter) waiter.resolve(message);
