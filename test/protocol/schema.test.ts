@@ -16,6 +16,7 @@ import {
 import {UdpClientDatagramSchema, parseUdpClientDatagram} from '../../source/protocol/datagram.js';
 import {
 	CLIENT_MESSAGE_TYPES,
+	ClientMessageSchema,
 	ProtocolError,
 	SERVER_MESSAGE_TYPES,
 	ServerMessageSchema,
@@ -227,7 +228,7 @@ describe('generated artefacts', () => {
 		const groups = [
 			{
 				section: 'Room messages: client to server',
-				schema: UdpClientDatagramSchema,
+				schema: ClientMessageSchema,
 				types: CLIENT_MESSAGE_TYPES,
 			},
 			{section: 'Room messages: server to client', schema: ServerMessageSchema, types: SERVER_MESSAGE_TYPES},
@@ -260,6 +261,12 @@ describe('generated artefacts', () => {
 					if (!entry.includes(`\`${field}\``)) missing.push(`${section}: ${type}.${field}`);
 			}
 		}
+		// The UDP envelope's own field is described once, with the datagram format.
+		const envelope = Object.keys(UdpClientDatagramSchema.options[1].entries).filter(
+			(field) => !(field in ClientMessageSchema.options[1].entries),
+		);
+		assert.deepEqual(envelope, ['k']);
+		if (!sectionOf(doc, '### The UDP envelope: `k`')?.includes('`k`')) missing.push('the UDP envelope k');
 		assert.deepEqual(missing, [], 'PROTOCOL.md lacks these');
 	});
 });
