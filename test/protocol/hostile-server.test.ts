@@ -261,4 +261,27 @@ describe('a hostile UDP server', () => {
 		assert.equal(session.state, 'connected');
 		assert.deepEqual(session.capabilities, ['dm', 'teleport'], 'unknown capabilities are kept, and ignored');
 	});
+
+	it('stops at a cookie naming no common version, before sending hello', async () => {
+		const other = dgram.createSocket('udp4');
+		await new Promise<void>((resolve) => other.bind(0, '127.0.0.1', resolve));
+		const seen: string[] = [];
+		other.on('message', (datagram, from) => {
+			const message = JSON.parse(datagram.subarray(1).toString()) as Frame;
+			seen.push(message.t);
+			if (message.t === 'join')
+				other.send(whole({t: 'cookie', c: 'Y29va2ll', versions: [5], caps: []}), from.port, from.address);
+		});
+		const port = (other.address() as {port: number}).port;
+		const client = new RoomSession(new UdpTransport({host: '127.0.0.1', port}));
+		await assert.rejects(client.connect('eve'), (error: unknown) => {
+			assert.ok(error instanceof RoomError);
+			assert.equal(error.code, 'unsupported-version');
+			assert.match(error.message, /speaks protocol version 5; the client offered 1/);
+			return true;
+		});
+		assert.deepEqual(seen, ['join']);
+		await client.close();
+		await new Promise<void>((resolve) => other.close(() => resolve()));
+	});
 });
