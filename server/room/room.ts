@@ -64,6 +64,8 @@ export interface RoomOptions<Link> {
 	/** Rejected sends within the bucket's window before a member is kicked for flooding. */
 	floodStrikes?: number;
 	journal?: RoomJournal;
+	/** Announced in every welcome (see source/protocol/versions.ts). */
+	capabilities?: readonly string[];
 	now?: () => number;
 	log?: (line: string) => void;
 }
@@ -90,6 +92,7 @@ export class Room<Link> {
 	private readonly maxResend: number;
 	private readonly floodStrikes: number;
 	private readonly journal: RoomJournal | undefined;
+	private readonly capabilities: string[];
 	private readonly now: () => number;
 	private readonly log: (line: string) => void;
 	private seq: number;
@@ -108,6 +111,7 @@ export class Room<Link> {
 		this.maxResend = options.maxResend ?? 256;
 		this.floodStrikes = options.floodStrikes ?? 20;
 		this.journal = options.journal;
+		this.capabilities = [...(options.capabilities ?? [])];
 		this.now = options.now ?? Date.now;
 		// Every line names the room: one server log may carry several rooms.
 		const log = options.log ?? (() => {});
@@ -142,7 +146,7 @@ export class Room<Link> {
 	join(
 		link: Link,
 		nick: string,
-		options: {since?: number; sid?: string; history?: number} = {},
+		options: {since?: number; sid?: string; history?: number; version?: number} = {},
 	): Member<Link> {
 		const problem = nickProblem(nick);
 		if (problem) throw new ProtocolError('nick-invalid', problem);
@@ -173,6 +177,8 @@ export class Room<Link> {
 			members: this.memberList(),
 			...(options.sid ? {sid: options.sid} : {}),
 			limits: this.limits,
+			v: options.version ?? 1,
+			caps: this.capabilities,
 		});
 		if (options.since !== undefined && options.since < this.seq) {
 			this.resend(member, 'room', options.since + 1, this.seq, true);

@@ -23,6 +23,13 @@ import {
 	parseClientFirst,
 	tlsExporterChannelBinding,
 } from '../../source/protocol/scram.js';
+import {
+	CAPABILITY,
+	PROTOCOL_VERSIONS,
+	chooseVersion,
+	offeredVersions,
+	unsupportedVersionText,
+} from '../../source/protocol/versions.js';
 import {ConnectionLimiter} from '../auth/connection-limiter.js';
 import {checkAccessToken} from '../auth/token-login.js';
 import {LoginThrottle} from '../auth/login-throttle.js';
@@ -97,6 +104,9 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 	const stats = {connections: 0, logins: 0, failedLogins: 0, violations: 0};
 	const roomName = options.roomName ?? 'lobby';
 	const journal = await StoreJournal.open(options.store, roomName, log);
+	const capabilities: string[] = [CAPABILITY.dm, CAPABILITY.action];
+	if (options.allowRegister) capabilities.push(CAPABILITY.register);
+	if (options.tls) capabilities.push(CAPABILITY.tokenLogin);
 
 	const output: RoomOutput<Connection> = {
 		broadcast(message, members) {
@@ -117,6 +127,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		log,
 		...(options.limits ? {limits: options.limits} : {}),
 		...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
+		capabilities,
 	});
 
 	const fail = (
@@ -262,9 +273,16 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		const message = parseClientMessage(value);
 		if (connection.phase === 'authed') {
 			if (message.t !== 'hello') return fail(connection, 'not-joined', 'say hello first');
+			const offered = offeredVersions(message);
+			const version = chooseVersion(offered);
+			if (version === undefined)
+				return fail(connection, 'unsupported-version', unsupportedVersionText(offered, PROTOCOL_VERSIONS), {
+					versions: [...PROTOCOL_VERSIONS],
+				});
 			try {
 				// The account name is the nick: identity in this room is proven, not claimed.
 				connection.member = room.join(connection, connection.user!, {
+					version,
 					...(message.since === undefined ? {history: historyOnJoin} : {since: message.since}),
 				});
 				connection.phase = 'joined';
@@ -276,6 +294,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 				room.leave(previous, 'leave', 'reconnected');
 				previous.link.link.close({t: 'bye', reason: 'logged in from elsewhere'});
 				connection.member = room.join(connection, connection.user!, {
+					version,
 					...(message.since === undefined ? {history: historyOnJoin} : {since: message.since}),
 				});
 				connection.phase = 'joined';
@@ -336,6 +355,8 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			mechs: socket instanceof tls.TLSSocket ? ['SCRAM-SHA-256-PLUS'] : ['SCRAM-SHA-256'],
 			register: options.allowRegister === true,
 			...(options.allowRegister === true ? {password_min: passwordMin} : {}),
+			versions: [...PROTOCOL_VERSIONS],
+			caps: capabilities,
 		});
 	};
 

@@ -6,15 +6,26 @@
 import dgram from 'node:dgram';
 import {randomBytes, timingSafeEqual} from 'node:crypto';
 import {isIP} from 'node:net';
-import {DatagramEncoder, MAX_DATAGRAM, Reassembler} from '../../source/protocol/datagram.js';
+import {
+	DatagramEncoder,
+	MAX_DATAGRAM,
+	Reassembler,
+	parseUdpClientDatagram,
+} from '../../source/protocol/datagram.js';
 import {
 	type ClientMessage,
 	ProtocolError,
 	decodeJson,
-	parseClientMessage,
 	type ServerLimits,
 	type ServerMessage,
 } from '../../source/protocol/messages.js';
+import {
+	CAPABILITY,
+	PROTOCOL_VERSIONS,
+	chooseVersion,
+	offeredVersions,
+	unsupportedVersionText,
+} from '../../source/protocol/versions.js';
 import {Room, type Member, type RoomOutput} from '../room/room.js';
 import {CookieJar} from './cookie.js';
 
@@ -93,12 +104,14 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		},
 	};
 
+	const capabilities = [CAPABILITY.dm, CAPABILITY.action, CAPABILITY.nick];
 	const room = new Room<UdpLink>({
 		name: options.roomName ?? 'lobby',
 		output,
 		...(options.limits ? {limits: options.limits} : {}),
 		...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 		...(options.historySize ? {historySize: options.historySize} : {}),
+		capabilities,
 		log,
 	});
 
@@ -134,20 +147,38 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		}
 		if (value === undefined) return; // more fragments to come
 		let message: ClientMessage;
+		let credential: string;
 		try {
-			message = parseClientMessage(value);
+			({message, credential} = parseUdpClientDatagram(value));
 		} catch (error) {
 			drop(classify(error));
 			if (member && error instanceof ProtocolError) room.sendError(member, error.code, error.message);
 			return;
 		}
-		const credential = typeof (value as {k?: unknown}).k === 'string' ? (value as {k: string}).k : '';
 
 		if (message.t === 'join') {
-			return answerSmall({t: 'cookie', c: cookies.issue(rinfo.address, rinfo.port)}, datagram.length, link);
+			if (message.versions && chooseVersion(message.versions) === undefined) {
+				const text = unsupportedVersionText(message.versions, PROTOCOL_VERSIONS);
+				const refusal = {t: 'error', code: 'unsupported-version', message: text} as const;
+				return answerSmall({...refusal, versions: [...PROTOCOL_VERSIONS]}, datagram.length, link);
+			}
+			const c = cookies.issue(rinfo.address, rinfo.port);
+			// What the server speaks rides along when the join left room for it (old clients pad less).
+			const full: ServerMessage = {t: 'cookie', c, versions: [...PROTOCOL_VERSIONS], caps: capabilities};
+			const fits = encoder.encode(full)[0]!.length <= datagram.length;
+			return answerSmall(fits ? full : {t: 'cookie', c}, datagram.length, link);
 		}
 		if (message.t === 'hello') {
 			if (!cookies.verify(rinfo.address, rinfo.port, credential)) return drop('bad-cookie');
+			const offered = offeredVersions(message);
+			const version = chooseVersion(offered);
+			if (version === undefined) {
+				drop('unsupported-version');
+				// The cookie proved the address, so a full-size answer is safe; no membership follows.
+				const text = unsupportedVersionText(offered, PROTOCOL_VERSIONS);
+				const refusal = {t: 'error', code: 'unsupported-version', message: text} as const;
+				return sendRaw(encoder.encode({...refusal, versions: [...PROTOCOL_VERSIONS]}), link);
+			}
 			// A hello from a current member's address is the same client starting over.
 			if (member) {
 				room.leave(member, 'leave', 'rejoined');
@@ -158,6 +189,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 			try {
 				const joined = room.join(fresh, message.nick, {
 					sid: sid.toString('base64url'),
+					version,
 					...(message.since === undefined ? {} : {since: message.since}),
 				});
 				members.set(key, joined);

@@ -11,6 +11,7 @@ import {
 	type ServerLimits,
 	type ServerMessage,
 } from '../protocol/messages.js';
+import {PROTOCOL_VERSIONS} from '../protocol/versions.js';
 import {SequenceTracker} from './sequence-tracker.js';
 import type {Login, Transport} from './transport.js';
 import {
@@ -54,6 +55,8 @@ export class RoomSession implements RoomClient {
 	private memberNicks: string[] = [];
 	private lag: number | undefined;
 	private serverLimits: ServerLimits = DEFAULT_LIMITS;
+	private serverVersion: number | undefined;
+	private serverCapabilities: readonly string[] = [];
 	private readonly listeners = new Set<RoomListener>();
 	private readonly pending = new Map<string, PendingSend>();
 	/** say() promises by ref, settled by the echo (on arrival, before in-order delivery) or an error. */
@@ -136,6 +139,16 @@ export class RoomSession implements RoomClient {
 
 	get limits(): ServerLimits {
 		return this.serverLimits;
+	}
+
+	/** The protocol version the server chose in its welcome; undefined before joining. */
+	get protocolVersion(): number | undefined {
+		return this.serverVersion;
+	}
+
+	/** The capabilities the server announced in its welcome (names this client does not know included). */
+	get capabilities(): readonly string[] {
+		return this.serverCapabilities;
 	}
 
 	get lagMs(): number | undefined {
@@ -281,7 +294,7 @@ export class RoomSession implements RoomClient {
 		this.helloTries++;
 		this.helloSentAt = this.now();
 		const since = this.hasJoinedOnce ? this.room.next - 1 : undefined;
-		this.send({t: 'hello', nick, v: 1, ...(since === undefined ? {} : {since})});
+		this.send({t: 'hello', nick, versions: [...PROTOCOL_VERSIONS], ...(since === undefined ? {} : {since})});
 	}
 
 	private onMessage(message: ServerMessage): void {
@@ -331,6 +344,8 @@ export class RoomSession implements RoomClient {
 		this.announcedRoom = message.room === '' ? undefined : sanitizeText(message.room);
 		this.memberNicks = message.members.map((m) => m.nick);
 		this.serverLimits = message.limits;
+		this.serverVersion = message.v;
+		this.serverCapabilities = message.caps;
 		if (first) this.room.reset(message.seq + 1);
 		this.directs.reset(message.dseq + 1);
 		this.reconnectDelay = this.reconnectMinMs;
@@ -535,7 +550,14 @@ export class RoomSession implements RoomClient {
 			this.transportImpl.close();
 			const fatal =
 				error instanceof RoomError &&
-				['auth-failed', 'nick-invalid', 'not-allowed', 'host-changed', 'host-rejected'].includes(error.code);
+				[
+					'auth-failed',
+					'nick-invalid',
+					'not-allowed',
+					'host-changed',
+					'host-rejected',
+					'unsupported-version',
+				].includes(error.code);
 			if (fatal) {
 				this.setState('closed', error.message);
 				return;

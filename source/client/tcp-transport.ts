@@ -5,7 +5,11 @@
 
 import net from 'node:net';
 import tls from 'node:tls';
-import {parseAuthServerMessage, type AuthServerMessage} from '../protocol/auth-messages.js';
+import {
+	parseAuthServerMessage,
+	type AuthClientMessage,
+	type AuthServerMessage,
+} from '../protocol/auth-messages.js';
 import {fingerprintOf} from '../protocol/fingerprint.js';
 import {FrameDecoder, encodeFrame} from '../protocol/framing.js';
 import {DEFAULT_PASSWORD_POLICY, passwordProblem} from '../protocol/password-policy.js';
@@ -24,6 +28,7 @@ import {
 	type ScramClientKeys,
 	tlsExporterChannelBinding,
 } from '../protocol/scram.js';
+import {PROTOCOL_VERSIONS, chooseVersion, unsupportedVersionText} from '../protocol/versions.js';
 import {KnownHosts} from './known-hosts.js';
 import {describeNetworkError} from './network-error.js';
 import type {Login, Transport, TransportHandlers} from './transport.js';
@@ -60,6 +65,8 @@ export class TcpTransport implements Transport {
 	/** Login messages that arrived before anyone asked for them. */
 	private inbox: AuthServerMessage[] = [];
 	private closedReason: string | undefined;
+	/** Why the login cannot go on (a message we could not read, a goodbye); reported after what came before it. */
+	private loginFailure: RoomError | undefined;
 	/** The certificate fingerprint of the current connection (shown to the user). */
 	fingerprint: string | undefined;
 	/**
@@ -96,6 +103,7 @@ export class TcpTransport implements Transport {
 		this.socket = socket;
 		this.inbox = [];
 		this.closedReason = undefined;
+		this.loginFailure = undefined;
 		this.phase = 'login';
 		this.attach(socket);
 		try {
@@ -220,6 +228,12 @@ export class TcpTransport implements Transport {
 	): Promise<void> {
 		const greeting = await this.next();
 		if (greeting.t !== 'auth-mechs') throw this.unexpected(greeting);
+		// Hang up before sending any credential to a server we could not talk to after the login.
+		if (chooseVersion(greeting.versions) === undefined)
+			throw new RoomError(
+				'unsupported-version',
+				unsupportedVersionText(PROTOCOL_VERSIONS, greeting.versions),
+			);
 		if (register) {
 			if (!greeting.register) throw new RoomError('not-allowed', 'this server does not allow registration');
 			if (password === undefined) throw new RoomError('auth-failed', 'a password is needed to register');
@@ -276,13 +290,14 @@ export class TcpTransport implements Transport {
 		if (keys) this.saved = {user, keys};
 	}
 
-	private write(message: Record<string, unknown>): void {
+	private write(message: AuthClientMessage): void {
 		this.socket?.write(encodeFrame(encodeJson(message), this.options.maxFrameBytes));
 	}
 
 	private next(): Promise<AuthServerMessage> {
 		const queued = this.inbox.shift();
 		if (queued) return Promise.resolve(queued);
+		if (this.loginFailure) return Promise.reject(this.loginFailure);
 		if (this.closedReason) return Promise.reject(new RoomError('network', this.closedReason));
 		const timeoutMs = this.options.loginReplyTimeoutMs ?? 10_000;
 		return new Promise((resolve, reject) => {
@@ -310,6 +325,13 @@ export class TcpTransport implements Transport {
 				},
 			};
 		});
+	}
+
+	private failLogin(reason: string, code: 'bad-request' | 'network' = 'bad-request'): void {
+		this.loginFailure ??= new RoomError(code, reason);
+		const waiter = this.loginWaiter;
+		this.loginWaiter = undefined;
+		waiter?.reject(this.loginFailure);
 	}
 
 	private unexpected(message: AuthServerMessage): RoomError {
@@ -348,7 +370,9 @@ export class TcpTransport implements Transport {
 					this.onFrame(decodeJson(frame));
 				} catch (error) {
 					const reason = error instanceof ProtocolError ? error.message : String(error);
-					this.handlers?.problem(`dropped a bad message from the server: ${reason}`);
+					// A login cannot go on past a message it could not read: fail it now, with the reason.
+					if (this.phase === 'login') this.failLogin(`the server sent a bad login message: ${reason}`);
+					else this.handlers?.problem(`dropped a bad message from the server: ${reason}`);
 				}
 			}
 		});
@@ -359,7 +383,11 @@ export class TcpTransport implements Transport {
 	private onFrame(value: unknown): void {
 		if (this.phase === 'login') {
 			const message = parseAuthServerMessage(value);
-			if (!message) throw new ProtocolError('bad-request', 'unexpected message during login');
+			if (!message) {
+				const other = parseServerMessage(value);
+				if (other.t === 'bye') return this.failLogin(`the server said goodbye: ${other.reason}`, 'network');
+				throw new ProtocolError('bad-request', `unexpected ${other.t} during login`);
+			}
 			const waiter = this.loginWaiter;
 			this.loginWaiter = undefined;
 			if (waiter) waiter.resolve(message);

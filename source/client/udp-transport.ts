@@ -6,7 +6,13 @@ import dgram from 'node:dgram';
 import {lookup} from 'node:dns/promises';
 import {isIP} from 'node:net';
 import {DatagramEncoder, Reassembler} from '../protocol/datagram.js';
-import {ProtocolError, parseServerMessage, type ClientMessage} from '../protocol/messages.js';
+import {
+	ProtocolError,
+	parseServerMessage,
+	type ClientMessage,
+	type ServerMessage,
+} from '../protocol/messages.js';
+import {PROTOCOL_VERSIONS, chooseVersion, unsupportedVersionText} from '../protocol/versions.js';
 import {describeNetworkError as describe} from './network-error.js';
 import type {Login, Transport, TransportHandlers} from './transport.js';
 import {RoomError} from './types.js';
@@ -19,8 +25,11 @@ export interface UdpTransportOptions {
 }
 
 // The server never answers an unverified source with more bytes than it sent,
-// so the join request is padded to leave room for the cookie.
-const JOIN_PADDING = 'x'.repeat(96);
+// so the join request is padded to leave room for the cookie and the
+// versions and capabilities that come with it.
+const JOIN_PADDING = 'x'.repeat(200);
+
+type HandshakeAnswer = Extract<ServerMessage, {t: 'cookie'}> | Extract<ServerMessage, {t: 'error'}>;
 
 export class UdpTransport implements Transport {
 	readonly kind = 'udp' as const;
@@ -33,7 +42,7 @@ export class UdpTransport implements Transport {
 	private readonly reassembler = new Reassembler({perSource: 8});
 	/** The cookie until we are a member, then the session id. */
 	private credential = '';
-	private cookieWaiter: ((cookie: string) => void) | undefined;
+	private cookieWaiter: ((answer: HandshakeAnswer) => void) | undefined;
 
 	constructor(private readonly options: UdpTransportOptions) {}
 
@@ -104,17 +113,20 @@ export class UdpTransport implements Transport {
 	private async handshake(socket: dgram.Socket): Promise<string> {
 		const tries = this.options.joinTries ?? 5;
 		for (let attempt = 0; attempt < tries; attempt++) {
-			const cookie = new Promise<string | undefined>((resolve) => {
+			const answer = new Promise<HandshakeAnswer | undefined>((resolve) => {
 				const timer = setTimeout(() => resolve(undefined), 1000);
 				this.cookieWaiter = (value) => {
 					clearTimeout(timer);
 					resolve(value);
 				};
 			});
-			socket.send(this.encoder.encode({t: 'join', pad: JOIN_PADDING})[0]!);
-			const value = await cookie;
+			socket.send(this.encoder.encode({t: 'join', pad: JOIN_PADDING, versions: [...PROTOCOL_VERSIONS]})[0]!);
+			const value = await answer;
 			if (this.socket !== socket) throw new RoomError('network', 'closed');
-			if (value) return value;
+			if (value?.t === 'error') throw new RoomError(value.code, value.message);
+			if (value?.versions && chooseVersion(value.versions) === undefined)
+				throw new RoomError('unsupported-version', unsupportedVersionText(PROTOCOL_VERSIONS, value.versions));
+			if (value) return value.c;
 		}
 		throw new RoomError('network', `no answer from ${this.url} (is a Parley server running there?)`);
 	}
@@ -125,9 +137,13 @@ export class UdpTransport implements Transport {
 			value = this.reassembler.push('server', datagram);
 			if (value === undefined) return;
 			const message = parseServerMessage(value);
-			if (message.t === 'cookie') {
-				this.cookieWaiter?.(message.c);
+			const waiter = this.cookieWaiter;
+			if (
+				message.t === 'cookie' ||
+				(waiter && message.t === 'error' && message.code === 'unsupported-version')
+			) {
 				this.cookieWaiter = undefined;
+				waiter?.(message);
 				return;
 			}
 			if (message.t === 'welcome' && message.sid) this.credential = message.sid;

@@ -1,136 +1,95 @@
 // The login exchange of TCP rooms: SCRAM messages carried in frames before
 // the connection may join. Registration sends a SCRAM verifier derived on the
-// client, so the server never sees the password even once.
+// client, so the server never sees the password even once. Same rules as
+// messages.ts: strict on what clients send, lenient on what servers send.
 
-import {ProtocolError, type ErrorCode} from './messages.js';
+import * as v from 'valibot';
+import {CLIENT_MESSAGE_TYPES} from './messages.js';
 import {MAX_PASSWORD_MIN} from './password-policy.js';
-
-export type AuthClientMessage =
-	| {t: 'auth'; mech: string; data: string}
-	| {t: 'auth-final'; data: string}
-	| {
-			t: 'register';
-			user: string;
-			salt: string;
-			iterations: number;
-			storedKey: string;
-			serverKey: string;
-			/** The password minimum the client held the password to (see password-policy.ts); absent from older clients. */
-			password_min?: number;
-	  }
-	| AuthTokenMessage;
-
-export type AuthServerMessage =
-	/** `password_min`: the shortest password a registration may use (with `register`). */
-	| {t: 'auth-mechs'; mechs: string[]; register: boolean; password_min?: number}
-	| {t: 'auth-challenge'; data: string}
-	/** `data` is SCRAM's server-final; a token login has none. */
-	| {t: 'auth-ok'; data?: string; user: string}
-	| {t: 'registered'; user: string}
-	| {t: 'error'; code: ErrorCode; message: string; retry_after_ms?: number};
-
-// ---- token login (bots) ----------------------------------------------------
-// A bot presents an access token (see `parley token`) instead of SCRAM, in one
-// step: {t:'auth-token', token} is answered by {t:'auth-ok', user} or by the
-// same generic auth-failed error as a wrong password (throttled alike). Only
-// over TLS: the token itself crosses the wire, protected by TLS alone.
-
-export interface AuthTokenMessage {
-	t: 'auth-token';
-	token: string;
-}
+import {
+	Capabilities,
+	ErrorMessageSchema,
+	ProtocolError,
+	Versions,
+	base64,
+	boundedString,
+	parseWith,
+	typesOf,
+} from './schema-kit.js';
 
 /** Far longer than a real token (parley_ + 12 + 1 + 43 characters); anything longer is refused unread. */
 export const MAX_AUTH_TOKEN_LENGTH = 128;
 
-function parseAuthToken(value: Json): AuthTokenMessage {
-	if (!str(value.token, MAX_AUTH_TOKEN_LENGTH)) fail('auth-token needs a token');
-	return {t: 'auth-token', token: value.token};
-}
+export const AuthClientMessageSchema = v.variant('t', [
+	/** The SCRAM client-first message for the chosen mechanism. */
+	v.strictObject({t: v.literal('auth'), mech: boundedString(64), data: boundedString(2048)}),
+	/** The SCRAM client-final message. */
+	v.strictObject({t: v.literal('auth-final'), data: boundedString(2048)}),
+	v.strictObject({
+		t: v.literal('register'),
+		user: boundedString(64),
+		salt: base64(256),
+		iterations: v.pipe(v.number(), v.safeInteger()),
+		storedKey: base64(256),
+		serverKey: base64(256),
+		/** The password minimum the client held the password to (see password-policy.ts); absent from older clients. */
+		password_min: v.optional(
+			v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(MAX_PASSWORD_MIN)),
+		),
+	}),
+	/** One-step login with an access token (bots); only where the server announces token-login. */
+	v.strictObject({t: v.literal('auth-token'), token: boundedString(MAX_AUTH_TOKEN_LENGTH)}),
+]);
+export type AuthClientMessage = v.InferOutput<typeof AuthClientMessageSchema>;
+export const AUTH_CLIENT_MESSAGE_TYPES = typesOf(AuthClientMessageSchema);
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown, max: number): v is string =>
-	typeof v === 'string' && v.length > 0 && v.length <= max;
-const b64 = (v: unknown): v is string => str(v, 256) && /^[A-Za-z0-9+/]+={0,2}$/.test(v);
+export const AuthServerMessageSchema = v.variant('t', [
+	/** The server's first frame: how to log in, and what this server speaks and has. */
+	v.object({
+		t: v.literal('auth-mechs'),
+		mechs: v.array(boundedString(64)),
+		register: v.optional(v.boolean(), false),
+		/** Servers before version negotiation leave it out: they speak version 1. */
+		versions: v.optional(Versions, () => [1]),
+		caps: v.optional(Capabilities, () => []),
+		/** With `register`: the shortest password a registration may use. */
+		password_min: v.optional(
+			v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(MAX_PASSWORD_MIN)),
+		),
+	}),
+	v.object({t: v.literal('auth-challenge'), data: boundedString(2048)}),
+	/** Login done; `data` is the SCRAM server-final message proving the server knows the verifier (a token login has none). */
+	v.object({
+		t: v.literal('auth-ok'),
+		data: v.optional(v.pipe(v.string(), v.maxLength(2048))),
+		user: boundedString(64),
+	}),
+	v.object({t: v.literal('registered'), user: boundedString(64)}),
+	ErrorMessageSchema,
+]);
+export type AuthServerMessage = v.InferOutput<typeof AuthServerMessageSchema>;
+export const AUTH_SERVER_MESSAGE_TYPES = typesOf(AuthServerMessageSchema);
 
-/** A password minimum as sent on the wire: a whole number 0–MAX_PASSWORD_MIN, else ignored. */
-function passwordMin(value: unknown): number | undefined {
-	return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= MAX_PASSWORD_MIN
-		? (value as number)
-		: undefined;
-}
+const typeOf = (value: unknown): unknown =>
+	typeof value === 'object' && value !== null ? (value as {t?: unknown}).t : undefined;
 
-function fail(message: string): never {
-	throw new ProtocolError('bad-request', message);
+/**
+ * Returns undefined for room messages (they wait until the login is done);
+ * throws ProtocolError for bad login messages and for unknown types.
+ */
+export function parseAuthClientMessage(value: unknown): AuthClientMessage | undefined {
+	const t = typeOf(value);
+	if (typeof t === 'string' && CLIENT_MESSAGE_TYPES.includes(t)) return undefined;
+	return parseWith(AuthClientMessageSchema, value);
 }
 
 /** Returns undefined for messages that are not part of the login exchange. */
-export function parseAuthClientMessage(value: unknown): AuthClientMessage | undefined {
-	if (!isObject(value)) fail('message must be a JSON object');
-	switch (value.t) {
-		case 'auth':
-			if (!str(value.mech, 64) || !str(value.data, 2048)) fail('auth needs mech and data');
-			return {t: 'auth', mech: value.mech, data: value.data};
-		case 'auth-final':
-			if (!str(value.data, 2048)) fail('auth-final needs data');
-			return {t: 'auth-final', data: value.data};
-		case 'auth-token':
-			return parseAuthToken(value);
-		case 'register':
-			if (!str(value.user, 64) || !Number.isSafeInteger(value.iterations))
-				fail('register needs user and iterations');
-			if (!b64(value.salt) || !b64(value.storedKey) || !b64(value.serverKey))
-				fail('register needs a verifier');
-			return {
-				t: 'register',
-				user: value.user,
-				salt: value.salt,
-				iterations: value.iterations as number,
-				storedKey: value.storedKey,
-				serverKey: value.serverKey,
-				...(passwordMin(value.password_min) === undefined
-					? {}
-					: {password_min: value.password_min as number}),
-			};
-		default:
-			return undefined;
-	}
-}
-
 export function parseAuthServerMessage(value: unknown): AuthServerMessage | undefined {
-	if (!isObject(value)) fail('message must be a JSON object');
-	switch (value.t) {
-		case 'auth-mechs':
-			if (!Array.isArray(value.mechs) || !value.mechs.every((m) => str(m, 64))) fail('bad auth-mechs');
-			return {
-				t: 'auth-mechs',
-				mechs: value.mechs as string[],
-				register: value.register === true,
-				...(passwordMin(value.password_min) === undefined
-					? {}
-					: {password_min: value.password_min as number}),
-			};
-		case 'auth-challenge':
-			if (!str(value.data, 2048)) fail('bad auth-challenge');
-			return {t: 'auth-challenge', data: value.data};
-		case 'auth-ok':
-			if ((value.data !== undefined && !str(value.data, 2048)) || !str(value.user, 64)) fail('bad auth-ok');
-			return {t: 'auth-ok', ...(value.data === undefined ? {} : {data: value.data}), user: value.user};
-		case 'registered':
-			if (!str(value.user, 64)) fail('bad registered');
-			return {t: 'registered', user: value.user};
-		case 'error':
-			if (!str(value.code, 64) || typeof value.message !== 'string') fail('bad error');
-			return {
-				t: 'error',
-				code: value.code as ErrorCode,
-				message: value.message.slice(0, 4096),
-				...(Number.isSafeInteger(value.retry_after_ms)
-					? {retry_after_ms: value.retry_after_ms as number}
-					: {}),
-			};
-		default:
-			return undefined;
+	const t = typeOf(value);
+	if (typeof t !== 'string' || !AUTH_SERVER_MESSAGE_TYPES.includes(t)) {
+		if (typeof value !== 'object' || value === null || Array.isArray(value))
+			throw new ProtocolError('bad-request', 'a message must be a JSON object');
+		return undefined;
 	}
+	return parseWith(AuthServerMessageSchema, value);
 }

@@ -4,8 +4,33 @@
 //
 //   whole:    0x01 | JSON
 //   fragment: 0x02 | message id (u32 BE) | index (u8) | count (u8) | bytes
+//
+// The JSON a client sends is a client message plus the UDP envelope: `k`, the
+// credential (the cookie in hello, the session id after the welcome).
 
-import {ProtocolError, decodeJson, encodeJson, type ClientMessage, type ServerMessage} from './messages.js';
+import * as v from 'valibot';
+import {
+	ProtocolError,
+	checkRange,
+	clientMessageVariant,
+	decodeJson,
+	encodeJson,
+	type ClientMessage,
+	type ServerMessage,
+} from './messages.js';
+import {parseWith} from './schema-kit.js';
+
+/** What a UDP client sends: any client message, with its credential `k` (absent only in join). */
+export const UdpClientDatagramSchema = clientMessageVariant({
+	k: v.optional(v.pipe(v.string(), v.maxLength(64))),
+});
+export type UdpClientDatagram = v.InferOutput<typeof UdpClientDatagramSchema>;
+
+/** Splits a client datagram's JSON into the message and its credential ('' when absent). */
+export function parseUdpClientDatagram(value: unknown): {message: ClientMessage; credential: string} {
+	const {k, ...message} = checkRange(parseWith(UdpClientDatagramSchema, value));
+	return {message: message as ClientMessage, credential: k ?? ''};
+}
 
 export const MAX_DATAGRAM = 1200;
 const WHOLE = 0x01;
@@ -18,7 +43,7 @@ export class DatagramEncoder {
 	private nextId = 1;
 
 	/** One message → the datagrams to send, in order. */
-	encode(message: ClientMessage | ServerMessage | Record<string, unknown>): Buffer[] {
+	encode(message: UdpClientDatagram | ServerMessage): Buffer[] {
 		const json = encodeJson(message);
 		if (json.length + 1 <= MAX_DATAGRAM) return [Buffer.concat([Buffer.of(WHOLE), json])];
 		const count = Math.ceil(json.length / CHUNK);

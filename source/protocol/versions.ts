@@ -1,0 +1,43 @@
+// Protocol versions and capabilities. A version changes only when an old peer
+// would misunderstand the new one; everything additive is a capability the
+// server announces in its first message (TCP auth-mechs, UDP cookie) and again
+// in the welcome, so old clients keep working against newer servers.
+
+/** The versions this code speaks, oldest first. */
+export const PROTOCOL_VERSIONS: readonly number[] = [1];
+
+/** A hello that states no version comes from a client older than negotiation: version 1. */
+export function offeredVersions(hello: {
+	versions?: readonly number[] | undefined;
+	v?: number | undefined;
+}): number[] {
+	if (hello.versions) return [...hello.versions];
+	return [hello.v ?? 1];
+}
+
+/** The newest version both sides speak, or undefined when they share none. */
+export function chooseVersion(offered: readonly number[], supported: readonly number[] = PROTOCOL_VERSIONS) {
+	const common = offered.filter((version) => supported.includes(version));
+	return common.length === 0 ? undefined : Math.max(...common);
+}
+
+/**
+ * Capability names. Servers announce the ones they have; clients ignore names
+ * they do not know. Reserved for features to come: history-paging, multi-room, files.
+ */
+export const CAPABILITY = {
+	/** Direct messages between members (`dm`). */
+	dm: 'dm',
+	/** `say` with `action: true` (/me). */
+	action: 'action',
+	/** Members may change their nick (`nick`); TCP rooms use account names instead. */
+	nick: 'nick',
+	/** TCP: accounts can be created in the login phase (`register`). */
+	register: 'register',
+	/** TCP: bots log in with an access token (`auth-token`). */
+	tokenLogin: 'token-login',
+} as const;
+
+export function unsupportedVersionText(offered: readonly number[], supported: readonly number[]): string {
+	return `this server speaks protocol version ${supported.join(', ')}; the client offered ${offered.join(', ')}`;
+}
