@@ -170,13 +170,13 @@ describe('protocol versions over TCP', () => {
 	it('announces versions and capabilities in its first frame, and lets old and current clients chat', async () => {
 		const current = await room.login(alice, `${alice} password`);
 		assert.equal(current.client.protocolVersion, 1);
-		assert.deepEqual(current.client.capabilities, ['dm', 'action', 'register']);
+		assert.deepEqual(current.client.capabilities, ['dm', 'action', 'register', 'token-login']);
 
 		const {member: old, mechs} = await rawLogin(olga);
-		assert.deepEqual([mechs.versions, mechs.caps], [[1], ['dm', 'action', 'register']]);
+		assert.deepEqual([mechs.versions, mechs.caps], [[1], ['dm', 'action', 'register', 'token-login']]);
 		old.send({t: 'hello', nick: olga, v: 1});
 		const welcome = await old.next('welcome');
-		assert.deepEqual([welcome.v, welcome.caps], [1, ['dm', 'action', 'register']]);
+		assert.deepEqual([welcome.v, welcome.caps], [1, ['dm', 'action', 'register', 'token-login']]);
 		old.send({t: 'say', ref: 'old-1', text: 'typed on an old client'});
 		await current.events.waitFor('message', (m) => m.text === 'typed on an old client');
 		current.client.say('answered from a new one');
