@@ -2,6 +2,7 @@
 // messages. It knows nothing of sockets: a transport adapter hands it parsed
 // client messages and gives it a RoomOutput to deliver what it produces.
 
+import {randomBytes} from 'node:crypto';
 import {
 	DEFAULT_LIMITS,
 	ProtocolError,
@@ -64,6 +65,8 @@ export interface RoomOptions<Link> {
 	/** Rejected sends within the bucket's window before a member is kicked for flooding. */
 	floodStrikes?: number;
 	journal?: RoomJournal;
+	/** This server instance's id, sent in every welcome (default: random), so clients notice a restart. */
+	epoch?: string;
 	now?: () => number;
 	log?: (line: string) => void;
 }
@@ -82,6 +85,7 @@ type Sequenced = RoomEventMessage & {seq: number};
 export class Room<Link> {
 	readonly name: string;
 	readonly limits: ServerLimits;
+	readonly epoch: string;
 	private readonly output: RoomOutput<Link>;
 	private readonly byKey = new Map<string, Member<Link>>();
 	private readonly ring: HistoryRing<Sequenced>;
@@ -100,6 +104,7 @@ export class Room<Link> {
 
 	constructor(options: RoomOptions<Link>) {
 		this.name = options.name;
+		this.epoch = options.epoch ?? randomBytes(9).toString('base64url');
 		this.output = options.output;
 		this.limits = {...DEFAULT_LIMITS, ...options.limits};
 		this.maxMembers = options.maxMembers ?? 256;
@@ -170,6 +175,7 @@ export class Room<Link> {
 			dseq: 0,
 			members: this.memberList(),
 			...(options.sid ? {sid: options.sid} : {}),
+			epoch: this.epoch,
 			limits: this.limits,
 		});
 		if (options.since !== undefined && options.since < this.seq) {

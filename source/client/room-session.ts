@@ -43,6 +43,9 @@ interface PendingSend {
 	tries: number;
 }
 
+/** After a server restart, how many of the new server's messages before our rejoin are asked for. */
+const RESTART_CATCH_UP = 100;
+
 type Waiter = {resolve: () => void; reject: (error: RoomError) => void};
 
 export class RoomSession implements RoomClient {
@@ -61,6 +64,8 @@ export class RoomSession implements RoomClient {
 	private login: Login = {nick: ''};
 	private joined = false;
 	private hasJoinedOnce = false;
+	/** The server instance of the last welcome: another one means the server restarted. */
+	private serverEpoch: string | undefined;
 	private joinWaiter: Waiter | undefined;
 	private timer: NodeJS.Timeout | undefined;
 	private lastHeard = 0;
@@ -310,13 +315,19 @@ export class RoomSession implements RoomClient {
 
 	private onWelcome(message: Extract<ServerMessage, {t: 'welcome'}>): void {
 		const first = !this.hasJoinedOnce;
+		const restarted = !first && this.serverRestarted(message);
 		this.joined = true;
 		this.hasJoinedOnce = true;
+		this.serverEpoch = message.epoch;
 		this.currentNick = message.nick;
 		this.announcedRoom = message.room === '' ? undefined : sanitizeText(message.room);
 		this.memberNicks = message.members.map((m) => m.nick);
 		this.serverLimits = message.limits;
 		if (first) this.room.reset(message.seq + 1);
+		// What the new server carried before we were back is still in its memory: ask for the latest of it.
+		else if (restarted) this.room.reset(Math.max(1, message.seq + 1 - RESTART_CATCH_UP));
+		if (restarted)
+			this.emit({type: 'notice', text: 'the server restarted; messages sent while it was down are lost'});
 		this.directs.reset(message.dseq + 1);
 		this.reconnectDelay = this.reconnectMinMs;
 		this.setState('connected');
@@ -331,6 +342,19 @@ export class RoomSession implements RoomClient {
 		const waiter = this.joinWaiter;
 		this.joinWaiter = undefined;
 		waiter?.resolve();
+	}
+
+	/**
+	 * Whether this welcome comes from a new server whose sequence numbers started
+	 * again, so what we have seen says nothing about what is new. A room whose
+	 * log is kept in a store (TCP) keeps its numbers across a restart and just
+	 * resumes from `since`; a UDP room keeps it in memory and starts from 0. A
+	 * number lower than one we have seen means the same, with or without an epoch.
+	 */
+	private serverRestarted(message: Extract<ServerMessage, {t: 'welcome'}>): boolean {
+		if (message.seq < this.room.next - 1) return true;
+		const newInstance = message.epoch !== undefined && message.epoch !== this.serverEpoch;
+		return newInstance && this.transportImpl.kind === 'udp';
 	}
 
 	private onError(code: ErrorCode, text: string, ref?: string): void {
@@ -448,7 +472,10 @@ export class RoomSession implements RoomClient {
 	private retrySends(now: number): void {
 		for (const pending of [...this.pending.values()]) {
 			if (now - pending.sentAt < this.ackTimeoutMs) continue;
-			if (pending.tries >= this.maxSendTries) {
+			// A silent server may be restarting: the line waits for the rejoin (which
+			// sends it again) instead of failing before the connection is declared lost.
+			const serverSilent = this.lastHeard < pending.sentAt;
+			if (pending.tries >= this.maxSendTries && !serverSilent) {
 				this.pending.delete(pending.ref);
 				this.emit({
 					type: 'failed',

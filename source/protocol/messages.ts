@@ -88,6 +88,8 @@ export type ServerMessage =
 			dseq: number;
 			members: MemberInfo[];
 			sid?: string;
+			/** The server instance: a new one after a restart, whose sequence numbers may start again. */
+			epoch?: string;
 			limits: ServerLimits;
 	  }
 	| ChatMessage
@@ -274,6 +276,7 @@ export function parseServerMessage(value: unknown): ServerMessage {
 				dseq: value.dseq,
 				members: parseMembers(value.members),
 				...(isString(value.sid, 128) ? {sid: value.sid} : {}),
+				...(isString(value.epoch, 128) ? {epoch: value.epoch} : {}),
 				limits: {
 					maxTextBytes: isSeq(limits.maxTextBytes) ? limits.maxTextBytes : DEFAULT_LIMITS.maxTextBytes,
 					ratePerSecond:
