@@ -62,6 +62,14 @@ export interface RoomOptions<Link> {
 	directHistorySize?: number;
 	/** Largest range one resend request may ask for. */
 	maxResend?: number;
+	/**
+	 * Messages a second one member may have resent (repairing its losses), and
+	 * how many it may save up. A separate budget from chatting: asking again is
+	 * never flooding, requests beyond it are left unanswered (the client asks
+	 * again, then reports the gap lost).
+	 */
+	resendRate?: number;
+	resendBurst?: number;
 	/** Rejected sends within the bucket's window before a member is kicked for flooding. */
 	floodStrikes?: number;
 	journal?: RoomJournal;
@@ -77,6 +85,8 @@ export interface RoomStats {
 	rateLimited: number;
 	rejected: number;
 	resent: number;
+	/** Resend requests left unanswered because the member was over its resend budget. */
+	resendsRefused: number;
 }
 
 const REF_MEMORY = 128;
@@ -92,6 +102,8 @@ export class Room<Link> {
 	private readonly maxMembers: number;
 	private readonly directHistorySize: number;
 	private readonly maxResend: number;
+	private readonly resendRate: number;
+	private readonly resendBurst: number;
 	private readonly floodStrikes: number;
 	private readonly journal: RoomJournal | undefined;
 	private readonly now: () => number;
@@ -100,7 +112,14 @@ export class Room<Link> {
 	private nextMemberId = 1;
 	/** Journal writes are chained so sequence numbers are broadcast in order. */
 	private publishing: Promise<void> = Promise.resolve();
-	readonly stats: RoomStats = {members: 0, messages: 0, rateLimited: 0, rejected: 0, resent: 0};
+	readonly stats: RoomStats = {
+		members: 0,
+		messages: 0,
+		rateLimited: 0,
+		rejected: 0,
+		resent: 0,
+		resendsRefused: 0,
+	};
 
 	constructor(options: RoomOptions<Link>) {
 		this.name = options.name;
@@ -111,6 +130,8 @@ export class Room<Link> {
 		this.ring = new HistoryRing(options.historySize ?? 1024);
 		this.directHistorySize = options.directHistorySize ?? 64;
 		this.maxResend = options.maxResend ?? 256;
+		this.resendRate = options.resendRate ?? 1000;
+		this.resendBurst = Math.max(1, options.resendBurst ?? 2000);
 		this.floodStrikes = options.floodStrikes ?? 20;
 		this.journal = options.journal;
 		this.now = options.now ?? Date.now;
@@ -161,7 +182,7 @@ export class Room<Link> {
 			dseq: 0,
 			direct: new HistoryRing(this.directHistorySize),
 			bucket: new TokenBucket(this.limits.ratePerSecond, this.limits.burst, now),
-			resendBucket: new TokenBucket(20, 40, now),
+			resendBucket: new TokenBucket(this.resendRate, this.resendBurst, now),
 			refs: new Map(),
 			strikes: 0,
 		};
@@ -194,7 +215,8 @@ export class Room<Link> {
 		this.byKey.delete(nickKey(member.nick));
 		this.stats.members = this.byKey.size;
 		this.log(`${kind} ${member.nick}${reason ? `: ${reason}` : ''}`);
-		if (kind === 'kick') this.output.disconnect(member, reason ?? 'kicked', false);
+		// A kicked client may come back after its reconnect backoff: a flood is over once it stops.
+		if (kind === 'kick') this.output.disconnect(member, reason ?? 'kicked', true);
 		this.publish({t: 'presence', ts: this.now(), kind, nick: member.nick, ...(reason ? {reason} : {})});
 	}
 
@@ -309,9 +331,14 @@ export class Room<Link> {
 		const latest = stream === 'room' ? this.seq : member.dseq;
 		to = Math.min(to, latest);
 		if (from > to) return;
-		if (!free && !member.resendBucket.take(this.now(), 1)) throw this.rateLimited(member);
 		// Only the newest maxResend are worth resending; older ones are reported lost.
 		const first = Math.max(from, to - this.maxResend + 1);
+		const cost = Math.min(to - first + 1, this.resendBurst);
+		if (!free && !member.resendBucket.take(this.now(), cost)) {
+			// No error and no strike: a reader repairing a lossy link is not flooding.
+			this.stats.resendsRefused++;
+			return;
+		}
 		if (first > from) this.output.send(member, {t: 'lost', s: stream, from, to: first - 1});
 		if (stream === 'direct') {
 			this.sendFound(

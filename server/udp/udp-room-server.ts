@@ -27,6 +27,9 @@ export interface UdpRoomServerOptions {
 	/** A member silent this long is dropped (clients ping every few seconds). */
 	expireAfterMs?: number;
 	historySize?: number;
+	/** Each member's resend budget: messages a second and saved up (see RoomOptions). */
+	resendRate?: number;
+	resendBurst?: number;
 	log?: (line: string) => void;
 }
 
@@ -99,6 +102,8 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		...(options.limits ? {limits: options.limits} : {}),
 		...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 		...(options.historySize ? {historySize: options.historySize} : {}),
+		...(options.resendRate ? {resendRate: options.resendRate} : {}),
+		...(options.resendBurst ? {resendBurst: options.resendBurst} : {}),
 		log,
 	});
 
