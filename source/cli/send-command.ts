@@ -5,6 +5,7 @@
 // getting the sender kicked for flooding.
 
 import meow from 'meow';
+import {parseChatLine, type MessageLine} from '../client/chat-line.js';
 import type {RoomSession} from '../client/room-session.js';
 import {DEFAULT_LIMITS, textProblem, type ErrorCode, type ServerLimits} from '../protocol/messages.js';
 import {
@@ -45,9 +46,13 @@ const help = `
 
 	Each message is acknowledged by the server before the next is sent, and sends
 	are paced under the room's rate limit, so long input is slow but arrives whole.
-	Empty (blank) lines are skipped. A line the room would refuse (longer than its
-	limit, usually 8 KiB, or with control characters) is reported on stderr and
-	skipped; the rest are still sent and the exit status is 5.
+	Empty (blank) lines are skipped. Lines are read as the chat reads them:
+	"/me TEXT" is an action, "/msg NICK TEXT" a direct message only NICK sees, and
+	a line starting with "//" is sent with one "/" less; any other "/command" is
+	refused. A line the room would refuse (longer than its limit, usually 8 KiB,
+	with control characters, a command, or a direct message to someone who is not
+	there) is reported on stderr and skipped; the rest are still sent and the exit
+	status is 5.
 
 	In a TCP room an account is present once: logging in as an account that is
 	already in the room (your open chat, say) replaces that session. Give scripts
@@ -115,13 +120,13 @@ class Pacer {
 type Outcome = {kind: 'acked'; seq: number} | {kind: 'failed'; code: ErrorCode; text: string};
 
 /**
- * Says one line and waits for its fate: the server's echo with our ref (acked),
+ * Posts one message and waits for its fate: the server's echo with our ref (acked),
  * an error for our ref (failed), or the connection going for good (throws).
  */
-function sayAndWait(
+function postAndWait(
 	session: RoomSession,
 	transport: WatchedTransport,
-	text: string,
+	message: MessageLine,
 	timeoutMs: number,
 ): Promise<Outcome> {
 	return new Promise((resolve, reject) => {
@@ -146,8 +151,9 @@ function sayAndWait(
 		// The echo is watched on the wire: it acknowledges the line even before
 		// the session has delivered everything sequenced before it.
 		const unwatch = transport.watch((message) => {
-			if (message.t === 'msg' && ref !== undefined && message.ref === ref)
-				finish(() => resolve({kind: 'acked', seq: message.seq}));
+			if (ref === undefined || !('ref' in message) || message.ref !== ref) return;
+			if (message.t === 'msg') finish(() => resolve({kind: 'acked', seq: message.seq}));
+			else if (message.t === 'dm') finish(() => resolve({kind: 'acked', seq: message.dseq}));
 		});
 		if (timeoutMs > 0)
 			timer = setTimeout(() => {
@@ -163,8 +169,36 @@ function sayAndWait(
 				);
 			}, timeoutMs);
 		if (session.state === 'closed') lost('closed');
-		else session.say(text);
+		else if (message.kind === 'direct') session.direct(message.nick, message.text);
+		else session.say(message.text, {action: message.kind === 'action'});
 	});
+}
+
+/**
+ * A line of input as the chat would read it: the message to post, why it
+ * cannot be posted (a command, a usage error, text the room would refuse), or
+ * undefined for a blank line.
+ */
+function messageOf(line: InputLine, maxTextBytes: number): MessageLine | {problem: string} | undefined {
+	if (line.tooLong)
+		return {
+			problem: `the line is longer than ${MAX_LINE_CHARS} characters; the limit is ${maxTextBytes} bytes`,
+		};
+	const parsed = parseChatLine(line.text);
+	switch (parsed.kind) {
+		case 'none':
+			return undefined;
+		case 'command':
+			return {
+				problem: `/${parsed.name} is a chat command; send posts messages only (/me TEXT, /msg NICK TEXT; start the line with // to send it as it is)`,
+			};
+		case 'invalid':
+			return {problem: parsed.message};
+		default: {
+			const problem = textProblem(parsed.text, maxTextBytes);
+			return problem === undefined ? parsed : {problem: problem.message};
+		}
+	}
 }
 
 interface Tally {
@@ -175,6 +209,7 @@ interface Tally {
 /** Sends one line until it is acknowledged or refused; pacing and rate-limit retries happen here. */
 async function sendLine(
 	line: InputLine,
+	message: MessageLine,
 	joined: {session: RoomSession; transport: WatchedTransport},
 	pacer: Pacer,
 	timeoutMs: number,
@@ -184,7 +219,7 @@ async function sendLine(
 	let serverErrors = 0;
 	for (;;) {
 		await pacer.take();
-		const outcome = await sayAndWait(joined.session, joined.transport, line.text, timeoutMs);
+		const outcome = await postAndWait(joined.session, joined.transport, message, timeoutMs);
 		if (outcome.kind === 'acked') return true;
 		if (outcome.code === 'rate-limited') {
 			if (++strikes.rateLimited > MAX_RATE_LIMITED)
@@ -251,16 +286,14 @@ async function run(argv: string[], io: ScriptIo): Promise<number> {
 	try {
 		for await (const line of lines) {
 			current = line;
-			if (!line.tooLong && line.text.trim() === '') continue;
-			const problem = line.tooLong
-				? `the line is longer than ${MAX_LINE_CHARS} characters; the limit is ${joined.session.limits.maxTextBytes} bytes`
-				: textProblem(line.text, joined.session.limits.maxTextBytes)?.message;
-			if (problem !== undefined) {
-				io.stderr.write(`parley send: line ${line.number} not sent: ${problem}\n`);
+			const message = messageOf(line, joined.session.limits.maxTextBytes);
+			if (message === undefined) continue;
+			if ('problem' in message) {
+				io.stderr.write(`parley send: line ${line.number} not sent: ${message.problem}\n`);
 				tally.rejected++;
 				continue;
 			}
-			if (await sendLine(line, joined, pacer, options.timeoutMs, strikes, io)) tally.sent++;
+			if (await sendLine(line, message, joined, pacer, options.timeoutMs, strikes, io)) tally.sent++;
 			else tally.rejected++;
 		}
 		current = undefined;

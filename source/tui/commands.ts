@@ -1,6 +1,7 @@
 // Turns an input line into what the user asked for. Commands live in one
 // table (name, aliases, usage, help, parser) so adding one is adding a row.
 
+import {ME_COMMAND, MSG_COMMAND, parseChatLine, usageError} from '../client/chat-line.js';
 import {nickProblem} from '../protocol/messages.js';
 
 export type Command =
@@ -33,11 +34,6 @@ export interface CommandSpec {
 	readonly parse: (args: string) => Command;
 }
 
-const usageError = (spec: {usage: string}, problem?: string): Command => ({
-	kind: 'invalid',
-	message: problem === undefined ? `usage: ${spec.usage}` : `${problem} (usage: ${spec.usage})`,
-});
-
 const noArguments =
 	(command: Command, usage: string) =>
 	(args: string): Command =>
@@ -67,28 +63,9 @@ export const COMMANDS: readonly CommandSpec[] = [
 			return problem === undefined ? {kind: 'nick', nick} : usageError(this, problem);
 		},
 	},
-	{
-		name: 'msg',
-		aliases: ['dm', 'query'],
-		usage: '/msg NICK TEXT',
-		help: 'send a direct message only NICK sees',
-		parse(args) {
-			const match = /^\s*(\S+)\s+([\s\S]*\S[\s\S]*)$/u.exec(args);
-			if (match === null) return usageError(this);
-			const nick = match[1]!;
-			const problem = nickProblem(nick);
-			return problem === undefined ? {kind: 'direct', nick, text: match[2]!} : usageError(this, problem);
-		},
-	},
-	{
-		name: 'me',
-		aliases: ['action'],
-		usage: '/me TEXT',
-		help: 'describe what you are doing, e.g. "/me waves"',
-		parse(args) {
-			return args.trim() === '' ? usageError(this) : {kind: 'action', text: args};
-		},
-	},
+	// The message commands are parsed by the one line parser `parley send` uses too.
+	MSG_COMMAND,
+	ME_COMMAND,
 	{
 		name: 'who',
 		aliases: ['names'],
@@ -156,20 +133,11 @@ export function findCommand(name: string): CommandSpec | undefined {
 }
 
 export function parseInput(line: string): Command {
-	if (line.trim() === '') return {kind: 'none'};
-	// "//text" sends "/text": the escape for messages that start with a slash.
-	if (line.startsWith('//')) return {kind: 'say', text: line.slice(1)};
-	if (!line.startsWith('/')) return {kind: 'say', text: line};
-	const match = /^\/(\S*)(?:\s([\s\S]*))?$/u.exec(line);
-	const name = match?.[1] ?? '';
-	if (name === '')
-		return {
-			kind: 'invalid',
-			message: 'type a command after "/" (see /help), or "//" to send a line starting with "/"',
-		};
-	const spec = findCommand(name);
-	if (spec === undefined) return {kind: 'invalid', message: `unknown command /${name} (see /help)`};
-	return spec.parse(match?.[2] ?? '');
+	const parsed = parseChatLine(line);
+	if (parsed.kind !== 'command') return parsed;
+	const spec = findCommand(parsed.name);
+	if (spec === undefined) return {kind: 'invalid', message: `unknown command /${parsed.name} (see /help)`};
+	return spec.parse(parsed.args);
 }
 
 /** The text /help prints: one line per command, or the details of one. */
