@@ -190,16 +190,23 @@ export class RoomSession implements RoomClient {
 		}
 	}
 
+	async reopen(): Promise<void> {
+		if (this.currentState !== 'closed') return;
+		await this.connect(this.currentNick ?? this.login.nick, this.login.password);
+	}
+
 	say(text: string, options: {action?: boolean} = {}): void {
 		const ref = this.nextRef();
 		this.queueSend({t: 'say', ref, text, ...(options.action ? {action: true} : {})});
 		this.emit({type: 'pending', ref, text});
+		this.failIfClosed();
 	}
 
 	direct(nick: string, text: string): void {
 		const ref = this.nextRef();
 		this.queueSend({t: 'dm', ref, to: nick, text});
 		this.emit({type: 'pending', ref, text, to: nick});
+		this.failIfClosed();
 	}
 
 	changeNick(nick: string): void {
@@ -489,6 +496,11 @@ export class RoomSession implements RoomClient {
 			pending.sentAt = now;
 			this.send(pending.message);
 		}
+	}
+
+	/** A closed room sends nothing until it is joined again: what was just said fails at once, not never. */
+	private failIfClosed(): void {
+		if (this.currentState === 'closed') this.failPending('timeout', 'not sent: the room is closed');
 	}
 
 	private failPending(code: 'timeout', text: string): void {

@@ -65,6 +65,12 @@ export interface RoomClient {
 	checkServer?(): Promise<void>;
 	/** Joins the room; rejects with a RoomError (e.g. nick-taken, auth-failed) the UI can show. */
 	connect(nick: string, password?: string, options?: {register?: boolean}): Promise<void>;
+	/**
+	 * Joins again, with the last nick and password, after the room closed for
+	 * good (a changed certificate, a refused reconnect, the server's goodbye).
+	 * Rejects like connect; the failure is also reported as the state's detail.
+	 */
+	reopen?(): Promise<void>;
 	say(text: string, options?: {action?: boolean}): void;
 	direct(nick: string, text: string): void;
 	changeNick(nick: string): void;

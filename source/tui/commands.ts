@@ -20,6 +20,8 @@ export type Command =
 	| {kind: 'connect'; target: string}
 	/** Leave the room on screen and close its tab. */
 	| {kind: 'close'}
+	/** Join the room on screen again after it closed (its log stays). */
+	| {kind: 'reconnect'}
 	/** Show tab `number` (1-based, as the tab bar numbers them). */
 	| {kind: 'switch'; number: number}
 	| {kind: 'invalid'; message: string};
@@ -91,13 +93,20 @@ export const COMMANDS: readonly CommandSpec[] = [
 		name: 'connect',
 		aliases: ['join', 'open'],
 		usage: '/connect URL|NAME',
-		help: 'open a room in a new tab: udp://HOST:PORT, tcp://HOST:PORT or a name from rooms.json',
+		help: 'open a room in a new tab (or reopen its closed tab): udp://HOST:PORT, tcp://HOST:PORT or a name from rooms.json',
 		parse(args) {
 			const target = args.trim();
 			if (target === '') return usageError(this);
 			if (/\s/u.test(target)) return usageError(this, 'one room at a time');
 			return {kind: 'connect', target};
 		},
+	},
+	{
+		name: 'reconnect',
+		aliases: ['reopen'],
+		usage: '/reconnect',
+		help: 'join the room on screen again after its connection closed (the log stays)',
+		parse: noArguments({kind: 'reconnect'}, '/reconnect'),
 	},
 	{
 		name: 'close',
