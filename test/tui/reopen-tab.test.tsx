@@ -8,8 +8,12 @@ import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {cleanup, render} from 'ink-testing-library';
+import {LoginThrottle} from '../../server/auth/login-throttle.js';
+import {loadOrCreateServerSecret} from '../../server/auth/server-secret.js';
 import type {AccountStore} from '../../server/store/account-store.js';
 import {openSqliteStore} from '../../server/store/sqlite-store.js';
+import {startTcpRoomServer, type TcpRoomServer} from '../../server/tcp/tcp-room-server.js';
+import {loadOrCreateCertificate} from '../../server/tls/certificate.js';
 import type {RoomClient} from '../../source/client/types.js';
 import {ChatScreen} from '../../source/tui/ChatScreen.js';
 import {tcpFixture, type TcpFixture} from '../helpers/tcp-fixture.js';
@@ -24,6 +28,7 @@ describe('reopening a closed tab', () => {
 	let store: AccountStore;
 	let tcp: TcpFixture;
 	const closing: RoomClient[] = [];
+	const servers: TcpRoomServer[] = [];
 
 	before(async () => {
 		dir = await mkdtemp(path.join(tmpdir(), 'parley-reopen-'));
@@ -36,6 +41,7 @@ describe('reopening a closed tab', () => {
 	after(async () => {
 		cleanup();
 		await Promise.all(closing.map((client) => client.close()));
+		await Promise.all(servers.map((server) => server.close()));
 		await tcp?.close();
 		await store?.close();
 		if (dir) await rm(dir, {recursive: true, force: true});
@@ -96,5 +102,60 @@ describe('reopening a closed tab', () => {
 		// Open and connected: nothing to reopen, and it says so.
 		await typeKeys(view.stdin, '/reconnect', KEYS.enter);
 		await until((text) => text.includes(`${url} is connected`));
+	});
+	it('a tab closed by a changed certificate stays closed on /reconnect until the server is the known one again', async () => {
+		/** The room's server on `port` with the certificate kept in `certDir`. */
+		const serve = async (certDir: string, port: number): Promise<TcpRoomServer> => {
+			const server = await startTcpRoomServer({
+				store,
+				serverSecret: await loadOrCreateServerSecret(certDir),
+				tls: await loadOrCreateCertificate(certDir),
+				throttle: new LoginThrottle(),
+				roomName: 'chat',
+				port,
+			});
+			servers.push(server);
+			return server;
+		};
+		const realDir = await mkdtemp(path.join(tmpdir(), 'parley-real-'));
+		const otherDir = await mkdtemp(path.join(tmpdir(), 'parley-other-'));
+		const real = await serve(realDir, 0);
+		const session = tcp.client({port: real.port, session: {reconnectMinMs: 50, reconnectMaxMs: 200}}).client;
+		closing.push(session);
+		const view = render(
+			<ChatScreen
+				rooms={[{client: session, nick: 'alice', password: 'alice-pw'}]}
+				size={SIZE}
+				showMembers={false}
+			/>,
+		);
+		const frame = (): string => plain(view.lastFrame());
+		const until = (predicate: (text: string) => boolean, timeout = 5000) =>
+			waitFor(() => predicate(frame()), frame, timeout);
+		const statusRow = (): string => frame().split('\n')[0] ?? '';
+		const warnings = (): number => frame().split('has CHANGED').length - 1;
+		try {
+			await until(() => /│ alice │ connected/.test(statusRow()));
+			await typeKeys(view.stdin, 'said to the real server', KEYS.enter);
+			await until((text) => text.includes('said to the real server') && !text.includes('(sending…)'));
+
+			// The server goes; another one with another certificate answers on its port.
+			await real.close();
+			const impostor = await serve(otherDir, real.port);
+			await until(() => /│ alice │ closed/.test(statusRow()) && warnings() === 1);
+			await typeKeys(view.stdin, '/reconnect', KEYS.enter);
+			await until(() => warnings() === 2, 5000);
+			assert.match(statusRow(), /│ alice │ closed/, 'still refused');
+
+			// The real server is back: /reconnect joins again, in the same tab with the same log.
+			await impostor.close();
+			await serve(realDir, real.port);
+			await typeKeys(view.stdin, '/reconnect', KEYS.enter);
+			await until(() => /│ alice │ connected/.test(statusRow()));
+			assert.ok(frame().includes('said to the real server'), 'the log is kept');
+		} finally {
+			await rm(realDir, {recursive: true, force: true});
+			await rm(otherDir, {recursive: true, force: true});
+		}
 	});
 });
