@@ -175,7 +175,8 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		}
 		if (!member) {
 			drop('not-joined');
-			return answerSmall({t: 'error', code: 'not-joined', message: 'join first'}, datagram.length, link);
+			// Short enough to answer a keepalive ping: a client the server forgot (a restart) learns it at once.
+			return answerSmall({t: 'error', code: 'not-joined', message: 'join'}, datagram.length, link);
 		}
 		const given = Buffer.from(credential, 'base64url');
 		if (given.length !== member.link.sid.length || !timingSafeEqual(given, member.link.sid))

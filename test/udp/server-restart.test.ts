@@ -10,6 +10,7 @@ import {startUdpRoomServer} from '../../server/udp/udp-room-server.js';
 import {createRoomClient} from '../../source/client/create-room-client.js';
 import type {RoomClient} from '../../source/client/types.js';
 import {Recorder} from '../helpers/room-recorder.js';
+import {startUdpProxy} from '../helpers/udp-proxy.js';
 import {waitFor} from '../helpers/wait.js';
 
 const quickReconnect = {reconnectMinMs: 100, reconnectMaxMs: 400};
@@ -78,27 +79,55 @@ describe('UDP clients across a server restart', () => {
 		}
 	});
 
+	const serverScript = fileURLToPath(new URL('../../bench/udp-server-child.js', import.meta.url));
+	/** A UDP room server in a process of its own, so it can be killed without a goodbye. */
+	const spawnServer = async (port: number): Promise<{child: ChildProcess; port: number}> => {
+		const child = fork(serverScript, ['--port', String(port), '--rate', '50', '--burst', '50'], {
+			stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+		});
+		children.push(child);
+		const ready = await new Promise<{port: number}>((resolve, reject) => {
+			child.once('message', (message) => resolve(message as {port: number}));
+			child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
+		});
+		return {child, port: ready.port};
+	};
+	const kill = async (child: ChildProcess): Promise<void> => {
+		const gone = new Promise((resolve) => child.once('exit', resolve));
+		child.kill('SIGKILL');
+		await gone;
+	};
+
 	it('resume after the server is killed without a goodbye', async () => {
-		const serverScript = fileURLToPath(new URL('../../bench/udp-server-child.js', import.meta.url));
-		const spawnServer = async (port: number): Promise<{child: ChildProcess; port: number}> => {
-			const child = fork(serverScript, ['--port', String(port), '--rate', '50', '--burst', '50'], {
-				stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-			});
-			children.push(child);
-			const ready = await new Promise<{port: number}>((resolve, reject) => {
-				child.once('message', (message) => resolve(message as {port: number}));
-				child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
-			});
-			return {child, port: ready.port};
-		};
 		const first = await spawnServer(0);
 		const pair = await chattingPair(`udp://127.0.0.1:${first.port}`);
 		clients.push(pair.alice, pair.bob);
-		const gone = new Promise((resolve) => first.child.once('exit', resolve));
-		first.child.kill('SIGKILL');
-		await gone;
-		pair.alice.say('typed while down');
+		await kill(first.child);
+		pair.alice.say('typed while down'); // nobody at the port: the client learns it at once
 		await spawnServer(first.port);
 		await assertResumed(pair);
+	});
+
+	it('resume when the killed server is back before the clients noticed it was gone', async () => {
+		const first = await spawnServer(0);
+		// Relays in front of the server keep the clients from hearing "port unreachable" while it is
+		// down, as across a network, or when it is back before their next datagram.
+		const relays = await Promise.all([startUdpProxy(first.port), startUdpProxy(first.port)]);
+		try {
+			const [alice, a] = await member(`udp://127.0.0.1:${relays[0].port}`, 'alice');
+			const [bob, b] = await member(`udp://127.0.0.1:${relays[1].port}`, 'bob');
+			clients.push(alice, bob);
+			alice.say('hello');
+			await b.waitFor('message', (m) => m.text === 'hello');
+			await kill(first.child);
+			await spawnServer(first.port);
+			// Their next keepalive reaches a server that does not know them: its answer must get
+			// through to them (within a keepalive, not after the 15 s that mean "the server is gone").
+			for (const r of [a, b]) await r.waitFor('notice', (n) => RESTART_NOTICE.test(n.text), 8000);
+			alice.say('typed while down');
+			await assertResumed({alice, a, bob, b});
+		} finally {
+			await Promise.all(relays.map((relay) => relay.close()));
+		}
 	});
 });
