@@ -2,6 +2,7 @@
 // messages. It knows nothing of sockets: a transport adapter hands it parsed
 // client messages and gives it a RoomOutput to deliver what it produces.
 
+import {randomBytes} from 'node:crypto';
 import {
 	DEFAULT_LIMITS,
 	ProtocolError,
@@ -61,11 +62,21 @@ export interface RoomOptions<Link> {
 	directHistorySize?: number;
 	/** Largest range one resend request may ask for. */
 	maxResend?: number;
+	/**
+	 * Messages a second one member may have resent (repairing its losses), and
+	 * how many it may save up. A separate budget from chatting: asking again is
+	 * never flooding, requests beyond it are left unanswered (the client asks
+	 * again, then reports the gap lost).
+	 */
+	resendRate?: number;
+	resendBurst?: number;
 	/** Rejected sends within the bucket's window before a member is kicked for flooding. */
 	floodStrikes?: number;
 	journal?: RoomJournal;
 	/** Announced in every welcome (see source/protocol/versions.ts). */
 	capabilities?: readonly string[];
+	/** This server instance's id, sent in every welcome (default: random), so clients notice a restart. */
+	epoch?: string;
 	now?: () => number;
 	log?: (line: string) => void;
 }
@@ -76,6 +87,8 @@ export interface RoomStats {
 	rateLimited: number;
 	rejected: number;
 	resent: number;
+	/** Resend requests left unanswered because the member was over its resend budget. */
+	resendsRefused: number;
 }
 
 const REF_MEMORY = 128;
@@ -84,12 +97,15 @@ type Sequenced = RoomEventMessage & {seq: number};
 export class Room<Link> {
 	readonly name: string;
 	readonly limits: ServerLimits;
+	readonly epoch: string;
 	private readonly output: RoomOutput<Link>;
 	private readonly byKey = new Map<string, Member<Link>>();
 	private readonly ring: HistoryRing<Sequenced>;
 	private readonly maxMembers: number;
 	private readonly directHistorySize: number;
 	private readonly maxResend: number;
+	private readonly resendRate: number;
+	private readonly resendBurst: number;
 	private readonly floodStrikes: number;
 	private readonly journal: RoomJournal | undefined;
 	private readonly capabilities: string[];
@@ -99,16 +115,26 @@ export class Room<Link> {
 	private nextMemberId = 1;
 	/** Journal writes are chained so sequence numbers are broadcast in order. */
 	private publishing: Promise<void> = Promise.resolve();
-	readonly stats: RoomStats = {members: 0, messages: 0, rateLimited: 0, rejected: 0, resent: 0};
+	readonly stats: RoomStats = {
+		members: 0,
+		messages: 0,
+		rateLimited: 0,
+		rejected: 0,
+		resent: 0,
+		resendsRefused: 0,
+	};
 
 	constructor(options: RoomOptions<Link>) {
 		this.name = options.name;
+		this.epoch = options.epoch ?? randomBytes(9).toString('base64url');
 		this.output = options.output;
 		this.limits = {...DEFAULT_LIMITS, ...options.limits};
 		this.maxMembers = options.maxMembers ?? 256;
 		this.ring = new HistoryRing(options.historySize ?? 1024);
 		this.directHistorySize = options.directHistorySize ?? 64;
 		this.maxResend = options.maxResend ?? 256;
+		this.resendRate = options.resendRate ?? 1000;
+		this.resendBurst = Math.max(1, options.resendBurst ?? 2000);
 		this.floodStrikes = options.floodStrikes ?? 20;
 		this.journal = options.journal;
 		this.capabilities = [...(options.capabilities ?? [])];
@@ -162,7 +188,7 @@ export class Room<Link> {
 			dseq: 0,
 			direct: new HistoryRing(this.directHistorySize),
 			bucket: new TokenBucket(this.limits.ratePerSecond, this.limits.burst, now),
-			resendBucket: new TokenBucket(20, 40, now),
+			resendBucket: new TokenBucket(this.resendRate, this.resendBurst, now),
 			refs: new Map(),
 			strikes: 0,
 		};
@@ -176,6 +202,7 @@ export class Room<Link> {
 			dseq: 0,
 			members: this.memberList(),
 			...(options.sid ? {sid: options.sid} : {}),
+			epoch: this.epoch,
 			limits: this.limits,
 			v: options.version ?? 1,
 			caps: this.capabilities,
@@ -196,7 +223,8 @@ export class Room<Link> {
 		this.byKey.delete(nickKey(member.nick));
 		this.stats.members = this.byKey.size;
 		this.log(`${kind} ${member.nick}${reason ? `: ${reason}` : ''}`);
-		if (kind === 'kick') this.output.disconnect(member, reason ?? 'kicked', false);
+		// A kicked client may come back after its reconnect backoff: a flood is over once it stops.
+		if (kind === 'kick') this.output.disconnect(member, reason ?? 'kicked', true);
 		this.publish({t: 'presence', ts: this.now(), kind, nick: member.nick, ...(reason ? {reason} : {})});
 	}
 
@@ -323,10 +351,14 @@ export class Room<Link> {
 		const latest = stream === 'room' ? this.seq : member.dseq;
 		to = Math.min(to, latest);
 		if (from > to) return;
-		if (!free && !member.resendBucket.take(this.now(), 1))
-			throw this.rateLimited(member, member.resendBucket);
 		// Only the newest maxResend are worth resending; older ones are reported lost.
 		const first = Math.max(from, to - this.maxResend + 1);
+		const cost = Math.min(to - first + 1, this.resendBurst);
+		if (!free && !member.resendBucket.take(this.now(), cost)) {
+			// No error and no strike: a reader repairing a lossy link is not flooding.
+			this.stats.resendsRefused++;
+			return;
+		}
 		if (first > from) this.output.send(member, {t: 'lost', s: stream, from, to: first - 1});
 		if (stream === 'direct') {
 			this.sendFound(

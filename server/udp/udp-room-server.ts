@@ -38,6 +38,9 @@ export interface UdpRoomServerOptions {
 	/** A member silent this long is dropped (clients ping every few seconds). */
 	expireAfterMs?: number;
 	historySize?: number;
+	/** Each member's resend budget: messages a second and saved up (see RoomOptions). */
+	resendRate?: number;
+	resendBurst?: number;
 	log?: (line: string) => void;
 }
 
@@ -112,6 +115,8 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 		...(options.historySize ? {historySize: options.historySize} : {}),
 		capabilities,
+		...(options.resendRate ? {resendRate: options.resendRate} : {}),
+		...(options.resendBurst ? {resendBurst: options.resendBurst} : {}),
 		log,
 	});
 
@@ -202,7 +207,8 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		}
 		if (!member) {
 			drop('not-joined');
-			return answerSmall({t: 'error', code: 'not-joined', message: 'join first'}, datagram.length, link);
+			// Short enough to answer a keepalive ping: a client the server forgot (a restart) learns it at once.
+			return answerSmall({t: 'error', code: 'not-joined', message: 'join'}, datagram.length, link);
 		}
 		const given = Buffer.from(credential, 'base64url');
 		if (given.length !== member.link.sid.length || !timingSafeEqual(given, member.link.sid))

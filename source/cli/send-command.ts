@@ -5,6 +5,7 @@
 // getting the sender kicked for flooding.
 
 import meow from 'meow';
+import {parseChatLine, type MessageLine} from '../client/chat-line.js';
 import type {RoomSession} from '../client/room-session.js';
 import {RoomError} from '../client/types.js';
 import {DEFAULT_LIMITS, textProblem, type ErrorCode, type ServerLimits} from '../protocol/messages.js';
@@ -47,9 +48,13 @@ const help = `
 
 	Each message is acknowledged by the server before the next is sent, and sends
 	are paced under the room's rate limit, so long input is slow but arrives whole.
-	Empty (blank) lines are skipped. A line the room would refuse (longer than its
-	limit, usually 8 KiB, or with control characters) is reported on stderr and
-	skipped; the rest are still sent and the exit status is 5.
+	Empty (blank) lines are skipped. Lines are read as the chat reads them:
+	"/me TEXT" is an action, "/msg NICK TEXT" a direct message only NICK sees, and
+	a line starting with "//" is sent with one "/" less; any other "/command" is
+	refused. A line the room would refuse (longer than its limit, usually 8 KiB,
+	with control characters, a command, or a direct message to someone who is not
+	there) is reported on stderr and skipped; the rest are still sent and the exit
+	status is 5.
 
 	In a TCP room an account is present once: logging in as an account that is
 	already in the room (your open chat, say) replaces that session. Give scripts
@@ -125,11 +130,11 @@ type Outcome =
 	| {kind: 'failed'; code: ErrorCode; text: string; retryAfterMs: number | undefined};
 
 /**
- * Says one line and waits for the server's answer: say() resolves with the
+ * Posts one message and waits for the server's answer: say() resolves with the
  * acknowledgement or rejects with the room's error. Losing the connection
  * for good, or no answer within timeoutMs, throws an ExitError.
  */
-async function sayAndWait(session: RoomSession, text: string, timeoutMs: number): Promise<Outcome> {
+async function sayAndWait(session: RoomSession, message: MessageLine, timeoutMs: number): Promise<Outcome> {
 	if (session.state === 'closed') throw lostConnection(session, 'closed');
 	let timer: NodeJS.Timeout | undefined;
 	const deadline = new Promise<never>((_, reject) => {
@@ -146,7 +151,11 @@ async function sayAndWait(session: RoomSession, text: string, timeoutMs: number)
 			}, timeoutMs);
 	});
 	try {
-		const ack = await Promise.race([session.say(text), deadline]);
+		const posted =
+			message.kind === 'direct'
+				? session.direct(message.nick, message.text)
+				: session.say(message.text, {action: message.kind === 'action'});
+		const ack = await Promise.race([posted, deadline]);
 		return {kind: 'acked', seq: ack.seq};
 	} catch (error) {
 		if (!(error instanceof RoomError)) throw error;
@@ -167,6 +176,33 @@ function lostConnection(session: RoomSession, reason: string): ExitError {
 	return new ExitError(EXIT.connect, `lost the connection to ${session.url}: ${reason}`);
 }
 
+/**
+ * A line of input as the chat would read it: the message to post, why it
+ * cannot be posted (a command, a usage error, text the room would refuse), or
+ * undefined for a blank line.
+ */
+function messageOf(line: InputLine, maxTextBytes: number): MessageLine | {problem: string} | undefined {
+	if (line.tooLong)
+		return {
+			problem: `the line is longer than ${MAX_LINE_CHARS} characters; the limit is ${maxTextBytes} bytes`,
+		};
+	const parsed = parseChatLine(line.text);
+	switch (parsed.kind) {
+		case 'none':
+			return undefined;
+		case 'command':
+			return {
+				problem: `/${parsed.name} is a chat command; send posts messages only (/me TEXT, /msg NICK TEXT; start the line with // to send it as it is)`,
+			};
+		case 'invalid':
+			return {problem: parsed.message};
+		default: {
+			const problem = textProblem(parsed.text, maxTextBytes);
+			return problem === undefined ? parsed : {problem: problem.message};
+		}
+	}
+}
+
 interface Tally {
 	sent: number;
 	rejected: number;
@@ -175,6 +211,7 @@ interface Tally {
 /** Sends one line until it is acknowledged or refused; pacing and rate-limit retries happen here. */
 async function sendLine(
 	line: InputLine,
+	message: MessageLine,
 	joined: {session: RoomSession},
 	pacer: Pacer,
 	timeoutMs: number,
@@ -184,7 +221,7 @@ async function sendLine(
 	let serverErrors = 0;
 	for (;;) {
 		await pacer.take();
-		const outcome = await sayAndWait(joined.session, line.text, timeoutMs);
+		const outcome = await sayAndWait(joined.session, message, timeoutMs);
 		if (outcome.kind === 'acked') return true;
 		if (outcome.code === 'rate-limited') {
 			if (++strikes.rateLimited > MAX_RATE_LIMITED)
@@ -254,16 +291,14 @@ async function run(argv: string[], io: ScriptIo): Promise<number> {
 	try {
 		for await (const line of lines) {
 			current = line;
-			if (!line.tooLong && line.text.trim() === '') continue;
-			const problem = line.tooLong
-				? `the line is longer than ${MAX_LINE_CHARS} characters; the limit is ${joined.session.limits.maxTextBytes} bytes`
-				: textProblem(line.text, joined.session.limits.maxTextBytes)?.message;
-			if (problem !== undefined) {
-				io.stderr.write(`parley send: line ${line.number} not sent: ${problem}\n`);
+			const message = messageOf(line, joined.session.limits.maxTextBytes);
+			if (message === undefined) continue;
+			if ('problem' in message) {
+				io.stderr.write(`parley send: line ${line.number} not sent: ${message.problem}\n`);
 				tally.rejected++;
 				continue;
 			}
-			if (await sendLine(line, joined, pacer, options.timeoutMs, strikes, io)) tally.sent++;
+			if (await sendLine(line, message, joined, pacer, options.timeoutMs, strikes, io)) tally.sent++;
 			else tally.rejected++;
 		}
 		current = undefined;

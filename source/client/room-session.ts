@@ -45,6 +45,9 @@ interface PendingSend {
 	tries: number;
 }
 
+/** After a server restart, how many of the new server's messages before our rejoin are asked for. */
+const RESTART_CATCH_UP = 100;
+
 type Waiter = {resolve: () => void; reject: (error: RoomError) => void};
 type AckWaiter = {resolve: (ack: SayAck) => void; reject: (error: RoomError) => void};
 
@@ -70,6 +73,8 @@ export class RoomSession implements RoomClient {
 	private login: Login = {nick: ''};
 	private joined = false;
 	private hasJoinedOnce = false;
+	/** The server instance of the last welcome: another one means the server restarted. */
+	private serverEpoch: string | undefined;
 	private joinWaiter: Waiter | undefined;
 	private timer: NodeJS.Timeout | undefined;
 	private lastHeard = 0;
@@ -204,20 +209,35 @@ export class RoomSession implements RoomClient {
 		}
 	}
 
+	async reopen(): Promise<void> {
+		if (this.currentState !== 'closed') return;
+		await this.connect(this.currentNick ?? this.login.nick, this.login.password);
+	}
+
 	say(text: string, options: {action?: boolean} = {}): Promise<SayAck> {
 		const ref = this.nextRef();
-		const acked = new Promise<SayAck>((resolve, reject) => this.ackWaiters.set(ref, {resolve, reject}));
-		// Fire-and-forget callers (the TUI) learn of failures from the 'failed' event instead.
-		acked.catch(() => {});
+		const acked = this.awaitAck(ref);
 		this.queueSend({t: 'say', ref, text, ...(options.action ? {action: true} : {})});
 		this.emit({type: 'pending', ref, text});
+		this.failIfClosed();
 		return acked;
 	}
 
-	direct(nick: string, text: string): void {
+	/** Like say(); the acknowledgement's seq is the direct stream's number (dseq). */
+	direct(nick: string, text: string): Promise<SayAck> {
 		const ref = this.nextRef();
+		const acked = this.awaitAck(ref);
 		this.queueSend({t: 'dm', ref, to: nick, text});
 		this.emit({type: 'pending', ref, text, to: nick});
+		this.failIfClosed();
+		return acked;
+	}
+
+	private awaitAck(ref: string): Promise<SayAck> {
+		const acked = new Promise<SayAck>((resolve, reject) => this.ackWaiters.set(ref, {resolve, reject}));
+		// Fire-and-forget callers (the TUI) learn of failures from the 'failed' event instead.
+		acked.catch(() => {});
+		return acked;
 	}
 
 	changeNick(nick: string): void {
@@ -316,6 +336,7 @@ export class RoomSession implements RoomClient {
 				for (const event of message.messages) this.deliverRoomEvent(event, true);
 				return;
 			case 'dm':
+				if (message.ref !== undefined) this.settleAck(message.ref, {seq: message.dseq, ref: message.ref});
 				return this.directs.accept(message.dseq, message);
 			case 'lost':
 				return (message.s === 'room' ? this.room : this.directs).markLost(message.from, message.to);
@@ -338,8 +359,10 @@ export class RoomSession implements RoomClient {
 
 	private onWelcome(message: Extract<ServerMessage, {t: 'welcome'}>): void {
 		const first = !this.hasJoinedOnce;
+		const restarted = !first && this.serverRestarted(message);
 		this.joined = true;
 		this.hasJoinedOnce = true;
+		this.serverEpoch = message.epoch;
 		this.currentNick = message.nick;
 		this.announcedRoom = message.room === '' ? undefined : sanitizeText(message.room);
 		this.memberNicks = message.members.map((m) => m.nick);
@@ -347,6 +370,10 @@ export class RoomSession implements RoomClient {
 		this.serverVersion = message.v;
 		this.serverCapabilities = message.caps;
 		if (first) this.room.reset(message.seq + 1);
+		// What the new server carried before we were back is still in its memory: ask for the latest of it.
+		else if (restarted) this.room.reset(Math.max(1, message.seq + 1 - RESTART_CATCH_UP));
+		if (restarted)
+			this.emit({type: 'notice', text: 'the server restarted; messages sent while it was down are lost'});
 		this.directs.reset(message.dseq + 1);
 		this.reconnectDelay = this.reconnectMinMs;
 		this.setState('connected');
@@ -370,6 +397,19 @@ export class RoomSession implements RoomClient {
 		this.ackWaiters.delete(ref);
 		if (outcome instanceof RoomError) waiter.reject(outcome);
 		else waiter.resolve(outcome);
+	}
+
+	/**
+	 * Whether this welcome comes from a new server whose sequence numbers started
+	 * again, so what we have seen says nothing about what is new. A room whose
+	 * log is kept in a store (TCP) keeps its numbers across a restart and just
+	 * resumes from `since`; a UDP room keeps it in memory and starts from 0. A
+	 * number lower than one we have seen means the same, with or without an epoch.
+	 */
+	private serverRestarted(message: Extract<ServerMessage, {t: 'welcome'}>): boolean {
+		if (message.seq < this.room.next - 1) return true;
+		const newInstance = message.epoch !== undefined && message.epoch !== this.serverEpoch;
+		return newInstance && this.transportImpl.kind === 'udp';
 	}
 
 	private onError(code: ErrorCode, text: string, ref?: string, retryAfterMs?: number): void {
@@ -489,7 +529,10 @@ export class RoomSession implements RoomClient {
 	private retrySends(now: number): void {
 		for (const pending of [...this.pending.values()]) {
 			if (now - pending.sentAt < this.ackTimeoutMs) continue;
-			if (pending.tries >= this.maxSendTries) {
+			// A silent server may be restarting: the line waits for the rejoin (which
+			// sends it again) instead of failing before the connection is declared lost.
+			const serverSilent = this.lastHeard < pending.sentAt;
+			if (pending.tries >= this.maxSendTries && !serverSilent) {
 				this.pending.delete(pending.ref);
 				this.settleAck(pending.ref, new RoomError('network', 'not acknowledged by the server'));
 				this.emit({
@@ -504,6 +547,11 @@ export class RoomSession implements RoomClient {
 			pending.sentAt = now;
 			this.send(pending.message);
 		}
+	}
+
+	/** A closed room sends nothing until it is joined again: what was just said fails at once, not never. */
+	private failIfClosed(): void {
+		if (this.currentState === 'closed') this.failPending('timeout', 'not sent: the room is closed');
 	}
 
 	private failPending(code: 'timeout', text: string): void {

@@ -1,7 +1,8 @@
 // Delivers a sequenced stream in order over a lossy transport. Out-of-order
-// items wait while the gap before them is requested again; a gap the server
-// cannot fill (or that stays open too long) becomes an explicit "lost" count,
-// so loss is never silent and one lost datagram never stalls the stream.
+// items wait while the gaps before them are requested again, every gap at
+// once (one slow repair must not hold up the others); a gap the server cannot
+// fill (or that stays open too long) becomes an explicit "lost" count, so loss
+// is never silent and one lost datagram never stalls the stream.
 
 export interface SequenceTrackerOptions<T> {
 	deliver(item: T): void;
@@ -10,7 +11,7 @@ export interface SequenceTrackerOptions<T> {
 	now?: () => number;
 	/** How long to wait for a requested resend before asking again. */
 	retryMs?: number;
-	/** Requests per gap before it is declared lost. */
+	/** Requests per gap before what is still missing of it is declared lost. */
 	maxTries?: number;
 	/** Held items beyond this declare the oldest gap lost at once (bounded memory). */
 	maxHeld?: number;
@@ -18,9 +19,12 @@ export interface SequenceTrackerOptions<T> {
 
 export class SequenceTracker<T> {
 	private nextSeq: number;
+	/** The highest sequence number known to exist: received, announced by the server, or reported lost. */
+	private highest: number;
 	private readonly held = new Map<number, T>();
 	private readonly lostRanges: Array<[number, number]> = [];
-	private gap: {from: number; to: number; asked: number; tries: number} | undefined;
+	/** Ranges asked for again and not yet delivered or given up, in sequence order. */
+	private gaps: Gap[] = [];
 	private readonly now: () => number;
 	private readonly retryMs: number;
 	private readonly maxTries: number;
@@ -31,6 +35,7 @@ export class SequenceTracker<T> {
 		private readonly options: SequenceTrackerOptions<T>,
 	) {
 		this.nextSeq = next;
+		this.highest = next - 1;
 		this.now = options.now ?? Date.now;
 		this.retryMs = options.retryMs ?? 400;
 		this.maxTries = options.maxTries ?? 4;
@@ -43,47 +48,59 @@ export class SequenceTracker<T> {
 	}
 
 	get waiting(): boolean {
-		return this.gap !== undefined;
+		return this.gaps.length > 0;
 	}
 
 	reset(next: number): void {
 		this.nextSeq = next;
+		this.highest = next - 1;
 		this.held.clear();
 		this.lostRanges.length = 0;
-		this.gap = undefined;
+		this.gaps = [];
 	}
 
 	accept(seq: number, item: T): void {
 		if (seq < this.nextSeq || this.held.has(seq)) return; // a duplicate
+		if (seq > this.highest + 1) this.openGap(this.highest + 1, seq - 1);
+		this.highest = Math.max(this.highest, seq);
 		this.held.set(seq, item);
 		this.drain();
-		if (this.held.size > this.maxHeld) this.giveUpOnGap();
+		if (this.held.size > this.maxHeld) this.giveUp(this.gaps[0]);
 	}
 
 	/** The server says it has no copy of [from, to]. */
 	markLost(from: number, to: number): void {
 		if (to < this.nextSeq) return;
 		this.lostRanges.push([Math.max(from, this.nextSeq), to]);
+		this.highest = Math.max(this.highest, to);
 		this.drain();
 	}
 
 	/** The server's latest sequence number (from a pong): a silent tail gap is a gap too. */
 	observeLatest(latest: number): void {
-		if (latest < this.nextSeq || this.gap) return;
-		this.openGap(this.nextSeq, latest);
+		if (latest <= this.highest) return;
+		this.openGap(this.highest + 1, latest);
+		this.highest = latest;
 	}
 
-	/** Call periodically: re-asks for a stalled gap and finally reports it lost. */
+	/** Call periodically: re-asks for what is still missing of stalled gaps and finally reports it lost. */
 	tick(): void {
-		const gap = this.gap;
-		if (!gap || this.now() - gap.asked < this.retryMs) return;
-		if (gap.tries >= this.maxTries) {
-			this.giveUpOnGap();
-			return;
+		const now = this.now();
+		for (const gap of [...this.gaps]) {
+			if (now - gap.asked < this.retryMs) continue;
+			const missing = this.missingIn(gap);
+			if (missing.length === 0) {
+				this.gaps = this.gaps.filter((other) => other !== gap); // filled; waits only for an earlier gap
+				continue;
+			}
+			if (gap.tries >= this.maxTries) {
+				this.giveUp(gap);
+				continue;
+			}
+			gap.tries++;
+			gap.asked = now;
+			for (const [from, to] of missing) this.options.requestResend(from, to);
 		}
-		gap.tries++;
-		gap.asked = this.now();
-		this.options.requestResend(gap.from, gap.to);
 	}
 
 	private drain(): void {
@@ -100,42 +117,67 @@ export class SequenceTracker<T> {
 			}
 			const range = this.lostRanges.find(([from, to]) => from <= this.nextSeq && this.nextSeq <= to);
 			if (!range) break;
-			lost += range[1] - this.nextSeq + 1;
-			this.nextSeq = range[1] + 1;
+			// Skip what is missing only: an item we hold inside the range is still delivered.
+			const end = Math.min(range[1], this.firstHeldAfter(this.nextSeq) - 1);
+			lost += end - this.nextSeq + 1;
+			this.nextSeq = end + 1;
 		}
 		if (lost > 0) this.options.lost(lost);
-		this.pruneLostRanges();
-		this.updateGap();
-	}
-
-	private pruneLostRanges(): void {
 		for (let i = this.lostRanges.length - 1; i >= 0; i--) {
 			if (this.lostRanges[i]![1] < this.nextSeq) this.lostRanges.splice(i, 1);
 		}
+		if (this.gaps.length > 0 && this.gaps[0]!.from < this.nextSeq) {
+			this.gaps = this.gaps.filter((gap) => gap.to >= this.nextSeq);
+			if (this.gaps[0]) this.gaps[0].from = Math.max(this.gaps[0].from, this.nextSeq);
+		}
 	}
 
-	private updateGap(): void {
-		if (this.held.size === 0) {
-			// Keep a tail gap (from observeLatest) open until it is filled.
-			if (this.gap && this.gap.to < this.nextSeq) this.gap = undefined;
-			if (this.gap) this.gap.from = this.nextSeq;
-			return;
+	private firstHeldAfter(seq: number): number {
+		let first = Number.POSITIVE_INFINITY;
+		for (const held of this.held.keys()) if (held > seq && held < first) first = held;
+		return first;
+	}
+
+	private isLost(seq: number): boolean {
+		return this.lostRanges.some(([from, to]) => from <= seq && seq <= to);
+	}
+
+	/** The runs of [gap.from, gap.to] neither received nor reported lost. */
+	private missingIn(gap: Gap): Array<[number, number]> {
+		const runs: Array<[number, number]> = [];
+		let start: number | undefined;
+		for (let seq = gap.from; seq <= gap.to + 1; seq++) {
+			const missing = seq <= gap.to && !this.held.has(seq) && !this.isLost(seq);
+			if (missing && start === undefined) start = seq;
+			if (!missing && start !== undefined) {
+				runs.push([start, seq - 1]);
+				start = undefined;
+			}
 		}
-		const firstHeld = Math.min(...this.held.keys());
-		if (this.gap && this.gap.from === this.nextSeq && this.gap.to >= firstHeld - 1) return;
-		this.openGap(this.nextSeq, firstHeld - 1);
+		return runs;
 	}
 
 	private openGap(from: number, to: number): void {
-		this.gap = {from, to, asked: this.now(), tries: 1};
+		this.gaps.push({from, to, asked: this.now(), tries: 1});
 		this.options.requestResend(from, to);
 	}
 
-	private giveUpOnGap(): void {
-		const gap = this.gap;
-		const firstHeld = this.held.size > 0 ? Math.min(...this.held.keys()) : undefined;
-		const to = firstHeld !== undefined ? firstHeld - 1 : (gap?.to ?? this.nextSeq - 1);
-		this.gap = undefined;
-		if (to >= this.nextSeq) this.markLost(this.nextSeq, to);
+	/** Declares what is still missing of a gap lost, so the stream moves on. */
+	private giveUp(gap: Gap | undefined): void {
+		if (gap === undefined) {
+			// Nothing asked for, yet items wait: whatever lies before the first is gone.
+			const first = this.firstHeldAfter(this.nextSeq - 1);
+			if (Number.isFinite(first) && first > this.nextSeq) this.markLost(this.nextSeq, first - 1);
+			return;
+		}
+		this.gaps = this.gaps.filter((other) => other !== gap);
+		this.markLost(gap.from, gap.to);
 	}
+}
+
+interface Gap {
+	from: number;
+	to: number;
+	asked: number;
+	tries: number;
 }

@@ -66,6 +66,12 @@ export interface RoomClient {
 	/** Joins the room; rejects with a RoomError (e.g. nick-taken, auth-failed) the UI can show. */
 	connect(nick: string, password?: string, options?: {register?: boolean}): Promise<void>;
 	/**
+	 * Joins again, with the last nick and password, after the room closed for
+	 * good (a changed certificate, a refused reconnect, the server's goodbye).
+	 * Rejects like connect; the failure is also reported as the state's detail.
+	 */
+	reopen?(): Promise<void>;
+	/**
 	 * Sends a message. Resolves when the server acknowledges it (its echo, with
 	 * the sequence number the room gave it); rejects with a RoomError carrying
 	 * the server's code, message and retryAfterMs, or 'network' when it could
@@ -73,7 +79,8 @@ export interface RoomClient {
 	 * never counts as an unhandled rejection, and a 'failed' event says it too.
 	 */
 	say(text: string, options?: {action?: boolean}): Promise<SayAck>;
-	direct(nick: string, text: string): void;
+	/** Sends a direct message; settles like say(), with the direct stream's number as seq. */
+	direct(nick: string, text: string): Promise<SayAck>;
 	changeNick(nick: string): void;
 	who(): void;
 	close(): Promise<void>;

@@ -274,7 +274,8 @@ export function ChatScreen(props: ChatScreenProps) {
 			const open = workspace.find(room.url);
 			if (open !== undefined) {
 				workspace.activate(workspace.tabs.indexOf(open));
-				open.notice(`${room.url} is open in this tab already`);
+				if (open.closedForGood) open.reconnect();
+				else open.notice(`${room.url} is open in this tab already`);
 				return;
 			}
 			client = opener.create(room.url);
@@ -350,6 +351,7 @@ export function ChatScreen(props: ChatScreenProps) {
 			search: (query) => startSearch(tab, query),
 			connect: openRoom,
 			closeRoom,
+			reconnect: () => tab.reconnect(),
 			switchTo,
 		});
 	};

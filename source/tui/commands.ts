@@ -1,6 +1,7 @@
 // Turns an input line into what the user asked for. Commands live in one
 // table (name, aliases, usage, help, parser) so adding one is adding a row.
 
+import {ME_COMMAND, MSG_COMMAND, parseChatLine, usageError} from '../client/chat-line.js';
 import {nickProblem} from '../protocol/messages.js';
 
 export type Command =
@@ -19,6 +20,8 @@ export type Command =
 	| {kind: 'connect'; target: string}
 	/** Leave the room on screen and close its tab. */
 	| {kind: 'close'}
+	/** Join the room on screen again after it closed (its log stays). */
+	| {kind: 'reconnect'}
 	/** Show tab `number` (1-based, as the tab bar numbers them). */
 	| {kind: 'switch'; number: number}
 	| {kind: 'invalid'; message: string};
@@ -32,11 +35,6 @@ export interface CommandSpec {
 	/** `args` is everything after the command name, with the separating space removed. */
 	readonly parse: (args: string) => Command;
 }
-
-const usageError = (spec: {usage: string}, problem?: string): Command => ({
-	kind: 'invalid',
-	message: problem === undefined ? `usage: ${spec.usage}` : `${problem} (usage: ${spec.usage})`,
-});
 
 const noArguments =
 	(command: Command, usage: string) =>
@@ -67,28 +65,9 @@ export const COMMANDS: readonly CommandSpec[] = [
 			return problem === undefined ? {kind: 'nick', nick} : usageError(this, problem);
 		},
 	},
-	{
-		name: 'msg',
-		aliases: ['dm', 'query'],
-		usage: '/msg NICK TEXT',
-		help: 'send a direct message only NICK sees',
-		parse(args) {
-			const match = /^\s*(\S+)\s+([\s\S]*\S[\s\S]*)$/u.exec(args);
-			if (match === null) return usageError(this);
-			const nick = match[1]!;
-			const problem = nickProblem(nick);
-			return problem === undefined ? {kind: 'direct', nick, text: match[2]!} : usageError(this, problem);
-		},
-	},
-	{
-		name: 'me',
-		aliases: ['action'],
-		usage: '/me TEXT',
-		help: 'describe what you are doing, e.g. "/me waves"',
-		parse(args) {
-			return args.trim() === '' ? usageError(this) : {kind: 'action', text: args};
-		},
-	},
+	// The message commands are parsed by the one line parser `parley send` uses too.
+	MSG_COMMAND,
+	ME_COMMAND,
 	{
 		name: 'who',
 		aliases: ['names'],
@@ -114,13 +93,20 @@ export const COMMANDS: readonly CommandSpec[] = [
 		name: 'connect',
 		aliases: ['join', 'open'],
 		usage: '/connect URL|NAME',
-		help: 'open a room in a new tab: udp://HOST:PORT, tcp://HOST:PORT or a name from rooms.json',
+		help: 'open a room in a new tab (or reopen its closed tab): udp://HOST:PORT, tcp://HOST:PORT or a name from rooms.json',
 		parse(args) {
 			const target = args.trim();
 			if (target === '') return usageError(this);
 			if (/\s/u.test(target)) return usageError(this, 'one room at a time');
 			return {kind: 'connect', target};
 		},
+	},
+	{
+		name: 'reconnect',
+		aliases: ['reopen'],
+		usage: '/reconnect',
+		help: 'join the room on screen again after its connection closed (the log stays)',
+		parse: noArguments({kind: 'reconnect'}, '/reconnect'),
 	},
 	{
 		name: 'close',
@@ -156,20 +142,11 @@ export function findCommand(name: string): CommandSpec | undefined {
 }
 
 export function parseInput(line: string): Command {
-	if (line.trim() === '') return {kind: 'none'};
-	// "//text" sends "/text": the escape for messages that start with a slash.
-	if (line.startsWith('//')) return {kind: 'say', text: line.slice(1)};
-	if (!line.startsWith('/')) return {kind: 'say', text: line};
-	const match = /^\/(\S*)(?:\s([\s\S]*))?$/u.exec(line);
-	const name = match?.[1] ?? '';
-	if (name === '')
-		return {
-			kind: 'invalid',
-			message: 'type a command after "/" (see /help), or "//" to send a line starting with "/"',
-		};
-	const spec = findCommand(name);
-	if (spec === undefined) return {kind: 'invalid', message: `unknown command /${name} (see /help)`};
-	return spec.parse(match?.[2] ?? '');
+	const parsed = parseChatLine(line);
+	if (parsed.kind !== 'command') return parsed;
+	const spec = findCommand(parsed.name);
+	if (spec === undefined) return {kind: 'invalid', message: `unknown command /${parsed.name} (see /help)`};
+	return spec.parse(parsed.args);
 }
 
 /** The text /help prints: one line per command, or the details of one. */

@@ -268,6 +268,35 @@ export class RoomTab {
 		);
 	}
 
+	/**
+	 * /reconnect, or /connect to a room whose tab is open: joins again a room
+	 * that closed for good (a changed certificate, a lost connection), with the
+	 * same login, keeping the log. Otherwise says why there is nothing to do.
+	 */
+	reconnect(): void {
+		const {state, url} = this.client;
+		if (this.joinState.phase !== 'joined') {
+			this.notice(`${url} is not joined yet: ${this.client.needsPassword ? 'log in' : 'pick a nick'} below`);
+			return;
+		}
+		if (state !== 'closed') {
+			this.notice(`${url} is ${state === 'connected' ? 'connected' : `${state} already`}`);
+			return;
+		}
+		if (this.client.reopen === undefined) {
+			this.error('this room cannot be reopened; /close it and /connect again');
+			return;
+		}
+		this.notice(`reconnecting to ${url}…`);
+		// A failure shows as the client's state ("disconnected (why)"), like any other.
+		this.client.reopen().catch(() => undefined);
+	}
+
+	/** Whether the room was joined and then closed for good: sending there needs /reconnect first. */
+	get closedForGood(): boolean {
+		return this.joinState.phase === 'joined' && this.client.state === 'closed';
+	}
+
 	private setJoin(join: JoinState): void {
 		if (this.closed) return;
 		this.joinState = join;

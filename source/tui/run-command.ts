@@ -18,6 +18,8 @@ export interface CommandContext {
 	connect(target: string): void;
 	/** Leaves the room on screen and closes its tab. */
 	closeRoom(): void;
+	/** Joins the room on screen again after it closed. */
+	reconnect(): void;
 	/** Shows tab `number` (1-based). */
 	switchTo(number: number): void;
 }
@@ -27,6 +29,12 @@ const describe = (error: unknown): string => (error instanceof Error ? error.mes
 export function runCommand(command: Command, context: CommandContext): void {
 	const {client} = context;
 	try {
+		const message = command.kind === 'say' || command.kind === 'action' || command.kind === 'direct';
+		if (message && client.state === 'closed') {
+			// Queued, it would wait as "(sending…)" for a connection that is not coming back.
+			context.error('not sent: this room is closed; /reconnect to join it again');
+			return;
+		}
 		switch (command.kind) {
 			case 'none':
 				return;
@@ -59,6 +67,9 @@ export function runCommand(command: Command, context: CommandContext): void {
 				return;
 			case 'close':
 				context.closeRoom();
+				return;
+			case 'reconnect':
+				context.reconnect();
 				return;
 			case 'switch':
 				context.switchTo(command.number);

@@ -93,8 +93,9 @@ export class FakeRoomClient implements RoomClient {
 		return Promise.resolve({seq: this.calls.length, ref: `fake-${this.calls.length}`});
 	}
 
-	direct(nick: string, text: string): void {
+	direct(nick: string, text: string): Promise<SayAck> {
 		this.calls.push({method: 'direct', nick, text});
+		return Promise.resolve({seq: this.calls.length, ref: `fake-${this.calls.length}`});
 	}
 
 	changeNick(nick: string): void {
