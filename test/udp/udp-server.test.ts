@@ -7,7 +7,7 @@ import {startUdpRoomServer, type UdpRoomServer} from '../../server/udp/udp-room-
 import {createRoomClient} from '../../source/client/create-room-client.js';
 import type {RoomClient} from '../../source/client/types.js';
 import {Recorder} from '../helpers/room-recorder.js';
-import {delay, waitFor} from '../helpers/wait.js';
+import {waitFor} from '../helpers/wait.js';
 import {peek, startUdpProxy} from '../helpers/udp-proxy.js';
 
 const whole = (message: Record<string, unknown>) =>
@@ -132,31 +132,54 @@ describe('UDP room server', () => {
 
 	it('answers an unverified source with nothing larger than it sent', async () => {
 		const peer = await rawPeer(server.port);
-		peer.send(whole({t: 'join'})); // too small to carry a cookie back
-		peer.send(whole({t: 'hello', nick: 'mallory', k: 'AAAAAAAAAAAAAAAAAAAAAA'})); // forged cookie
-		peer.send(whole({t: 'say', ref: 'r1', text: 'let me in', k: ''}));
-		peer.send(Buffer.concat([Buffer.of(0x02, 0, 0, 0, 1, 0, 2), Buffer.alloc(500)])); // fragments need membership
-		await delay(150);
-		for (const reply of peer.received) assert.ok(reply.length <= 40, `reply of ${reply.length} bytes`);
-		assert.ok(!peer.received.map(peek).some((m) => m?.t === 'welcome'));
+		const before = {...server.stats.dropped};
+		const grown = (reason: string) => (server.stats.dropped[reason] ?? 0) - (before[reason] ?? 0);
+		const requests = [
+			whole({t: 'join'}), // too small to carry a cookie back
+			whole({t: 'hello', nick: 'mallory', k: 'AAAAAAAAAAAAAAAAAAAAAA'}), // forged cookie
+			whole({t: 'say', ref: 'r1', text: 'let me in', k: ''}), // too small for the error
+			Buffer.concat([Buffer.of(0x02, 0, 0, 0, 1, 0, 2), Buffer.alloc(500)]), // fragments need membership
+			whole({t: 'say', ref: 'r2', text: 'x'.repeat(40), k: ''}), // big enough for the error
+			whole({t: 'join', pad: 'x'.repeat(80)}), // big enough for a cookie: the last reply
+		];
+		for (const request of requests) peer.send(request);
+		// One socket to one socket over loopback keeps order: the cookie comes after every other answer.
+		await waitFor(() => peer.received.some((d) => peek(d)?.t === 'cookie'), {what: 'the cookie'});
+		assert.deepEqual(
+			peer.received.map((d) => peek(d)?.t),
+			['error', 'cookie'],
+			'answers only where the answer fits in the request',
+		);
+		assert.equal(peek(peer.received[0]!)?.code, 'not-joined');
+		assert.ok(peer.received[0]!.length <= requests[4]!.length, `error of ${peer.received[0]!.length} bytes`);
+		assert.ok(peer.received[1]!.length <= requests[5]!.length, `cookie of ${peer.received[1]!.length} bytes`);
 		assert.ok(!server.room.findMember('mallory'));
-		assert.ok((server.stats.dropped['bad-cookie'] ?? 0) >= 1);
-		// A properly padded join gets a cookie no larger than the request.
-		const padded = whole({t: 'join', pad: 'x'.repeat(80)});
-		peer.send(padded);
-		const cookie = await waitFor(() => peer.received.find((d) => peek(d)?.t === 'cookie'), {what: 'cookie'});
-		assert.ok(cookie.length <= padded.length);
+		assert.deepEqual(
+			['reply-too-large', 'bad-cookie', 'unverified', 'not-joined'].map(grown),
+			[2, 1, 1, 2],
+			'join and say too small to answer, forged hello, fragment, two says from a stranger',
+		);
 		await peer.close();
 	});
 
 	it('drops datagrams that carry the wrong session id', async () => {
 		const peer = await rawPeer(server.port);
-		await peer.join('kim');
+		const sid = await peer.join('kim');
 		const [, l] = await join('lee');
+		const spoofedBefore = server.stats.dropped.spoofed ?? 0;
 		peer.send(whole({t: 'say', ref: 'r1', text: 'spoofed text', k: 'AAAAAAAAAAAAAAAA'}));
-		await delay(150);
-		assert.ok(!l.texts().includes('spoofed text'));
-		assert.ok((server.stats.dropped.spoofed ?? 0) >= 1);
+		// The same address with the right session id: handled after the spoofed one, so once lee
+		// has it the spoofed datagram has been dealt with.
+		peer.send(whole({t: 'say', ref: 'r2', text: 'with the session id', k: sid}));
+		await l.waitFor('message', (m) => m.text === 'with the session id');
+		assert.deepEqual(
+			l
+				.of('message')
+				.filter((m) => m.from === 'kim')
+				.map((m) => m.text),
+			['with the session id'],
+		);
+		assert.equal((server.stats.dropped.spoofed ?? 0) - spoofedBefore, 1);
 		await peer.close();
 	});
 
