@@ -48,6 +48,18 @@ describe('Reassembler', () => {
 		assert.equal(reassembler.heldBytes, parts[0]!.length - 7, 'only that late duplicate is held');
 	});
 
+	it('counts a fragment that arrives twice once', () => {
+		const message = long('dup', 3000);
+		const parts = encoder.encode(message);
+		assert.equal(parts.length, 3);
+		const reassembler = new Reassembler();
+		assert.equal(reassembler.push('a', parts[0]!), undefined);
+		assert.equal(reassembler.push('a', parts[0]!), undefined);
+		assert.equal(reassembler.push('a', parts[1]!), undefined, 'two of three, however often the first came');
+		assert.deepEqual(reassembler.push('a', parts[2]!), message);
+		assert.equal(reassembler.heldBytes, 0);
+	});
+
 	it('keeps sources apart: the same message id from two sources is two messages', () => {
 		const parts = encoder.encode(long('a', 3000));
 		const reassembler = new Reassembler();
