@@ -477,8 +477,16 @@ export class Room<Link> {
 			return;
 		}
 		if (event.t === 'presence') {
-			// The journal sequences stored messages only; presence goes out at once.
-			this.output.broadcast(event, this.byKey.values());
+			// The journal sequences stored messages only; presence waits behind the messages
+			// still being stored, so "alice: bye" is never seen after "alice left".
+			// It goes to those in the room when it happened (a newcomer's welcome already lists them).
+			const present = [...this.byKey.values()];
+			this.publishing = this.publishing.then(() =>
+				this.output.broadcast(
+					event,
+					present.filter((member) => this.isMember(member)),
+				),
+			);
 			return;
 		}
 		const journal = this.journal;

@@ -82,17 +82,27 @@ ${EXIT_STATUS_HELP}
 
 const KNOWN_FLAGS = new Set([...Object.keys(COMMON_FLAGS), 'h']);
 
+/** Time for the pacer; tests pass a fake one so pacing is checked without waiting. */
+export interface PacerClock {
+	now(): number;
+	sleep(ms: number): Promise<void>;
+}
+
 /**
  * Mirrors the server's token bucket (rate per second, burst), a little
  * stricter, so normal pacing never trips the limit even with some jitter.
  */
-class Pacer {
+export class Pacer {
 	private tokens: number;
-	private last = Date.now();
+	private last: number;
 	private intervalMs: number;
 	private readonly burst: number;
 
-	constructor(limits: ServerLimits) {
+	constructor(
+		limits: ServerLimits,
+		private readonly clock: PacerClock = {now: Date.now, sleep},
+	) {
+		this.last = clock.now();
 		const rate = limits.ratePerSecond > 0 ? limits.ratePerSecond * 0.9 : DEFAULT_LIMITS.ratePerSecond;
 		this.intervalMs = 1000 / rate;
 		this.burst = Math.max(1, Math.floor(limits.burst) - 1);
@@ -101,14 +111,14 @@ class Pacer {
 
 	async take(): Promise<void> {
 		for (;;) {
-			const now = Date.now();
+			const now = this.clock.now();
 			this.tokens = Math.min(this.burst, this.tokens + (now - this.last) / this.intervalMs);
 			this.last = now;
 			if (this.tokens >= 1) {
 				this.tokens -= 1;
 				return;
 			}
-			await sleep(Math.ceil((1 - this.tokens) * this.intervalMs));
+			await this.clock.sleep(Math.ceil((1 - this.tokens) * this.intervalMs));
 		}
 	}
 

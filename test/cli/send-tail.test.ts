@@ -221,9 +221,7 @@ describe('parley send paces itself under the room rate limit', () => {
 		try {
 			await watcher.connect('watcher');
 			const sent = numbered(count, 'paced');
-			const started = Date.now();
 			const result = await runCli(['send', url, '--nick', 'flood'], env, `${sent.join('\n')}\n`);
-			const elapsed = Date.now() - started;
 			assert.equal(result.code, 0, result.stderr);
 			assert.equal(server.room.stats.rateLimited, 0, 'never over the limit');
 			await waitFor(() => seen.of('message').filter((m) => m.from === 'flood').length >= count, {
@@ -237,17 +235,16 @@ describe('parley send paces itself under the room rate limit', () => {
 				sent,
 			);
 			assert.ok(!seen.of('presence').some((p) => p.kind === 'kick'), 'not kicked');
-			return elapsed;
 		} finally {
 			await watcher.close();
 			await server.close();
 		}
 	};
 
+	// Three times the burst: without pacing the server would refuse some. The pacing itself is
+	// measured on a fake clock in pacer.test.ts.
 	test('the default limits (5 a second, bursts of 10): 30 lines arrive whole, none refused', async () => {
-		const elapsed = await paced(undefined, 30);
-		// 10 % under 5/s after a burst of 9: at least (30 - 9) / 4.5 s.
-		assert.ok(elapsed >= 4000, `took ${elapsed} ms`);
+		await paced(undefined, 30);
 	});
 
 	test('1,000 lines against a tight limit arrive whole, none refused', async () => {

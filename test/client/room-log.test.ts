@@ -8,6 +8,7 @@ import path from 'node:path';
 import {attachRoomLog, formatLogLines, roomLogId, roomLogPath} from '../../source/client/room-log.js';
 import type {RoomEvent} from '../../source/client/types.js';
 import {FakeRoomClient} from '../tui/helpers/fake-room-client.js';
+import {waitFor} from '../helpers/wait.js';
 import {delay} from '../tui/helpers/wait.js';
 
 const TS = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
@@ -188,11 +189,10 @@ describe('attachRoomLog', () => {
 		const client = new FakeRoomClient({url: 'udp://broken:1'});
 		const errors: Error[] = [];
 		const detach = attachRoomLog(client, notADir, (error) => errors.push(error), {flushMs: 5});
-		for (let index = 0; index < 5; index++) {
-			client.emit(message(`m${index}`));
-			await delay(10);
-		}
-		await detach();
+		client.emit(message('m0'));
+		await waitFor(() => errors.length === 1 || undefined, {what: 'the first failed write reported'});
+		for (let index = 1; index < 5; index++) client.emit(message(`m${index}`));
+		await detach(); // writes (fails to write) the rest: a second failure, not reported again
 		assert.equal(errors.length, 1);
 		assert.match(errors[0]!.message, /cannot write the room log .*plain-file/);
 	});

@@ -20,7 +20,7 @@ export class Recorder {
 	waitFor<K extends RoomEvent['type']>(
 		type: K,
 		predicate: (event: Extract<RoomEvent, {type: K}>) => boolean = () => true,
-		timeout = 3000,
+		timeout = 10_000,
 	): Promise<Extract<RoomEvent, {type: K}>> {
 		return waitFor(() => this.of(type).find(predicate), {timeout, what: `a ${type} event`});
 	}

@@ -4,7 +4,7 @@ export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export async function waitFor<T>(
 	probe: () => T | undefined | false,
 	{
-		timeout = 3000,
+		timeout = 10_000,
 		interval = 10,
 		what = 'condition',
 	}: {timeout?: number; interval?: number; what?: string} = {},

@@ -1,10 +1,12 @@
 import {afterEach, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
+import {render as inkRender} from 'ink';
 import {cleanup, render} from 'ink-testing-library';
 import stringWidth from 'string-width';
 import {ChatScreen} from '../../source/tui/ChatScreen.js';
 import {FakeRoomClient} from './helpers/fake-room-client.js';
-import {delay, KEYS, typeKeys, waitFor} from './helpers/wait.js';
+import {FakeTtyInput, FakeTtyOutput} from './helpers/fake-terminal.js';
+import {KEYS, typeKeys, waitFor} from './helpers/wait.js';
 
 const ANSI = /\u001B\[[0-9;]*m/g;
 const plain = (frame: string | undefined): string => (frame ?? '').replace(ANSI, '');
@@ -182,11 +184,24 @@ describe('ChatScreen', () => {
 	});
 
 	it('leaves the room and exits on Ctrl+C', async () => {
-		const {client, view} = setup();
+		const client = new FakeRoomClient({nick: 'me', members: ['me', 'bob']});
+		const stdin = new FakeTtyInput();
+		// Ink's own render, for waitUntilExit(): ink-testing-library hides whether the app exited.
+		const instance = inkRender(<ChatScreen client={client} />, {
+			stdout: new FakeTtyOutput(80, 24) as unknown as NodeJS.WriteStream,
+			stdin: stdin as unknown as NodeJS.ReadStream,
+			interactive: true,
+			exitOnCtrlC: false,
+		});
+		let exited = false;
+		void instance.waitUntilExit().then(() => (exited = true));
 		await waitFor(() => client.listenerCount === 1);
-		await typeKeys(view.stdin, 'draft', KEYS.ctrlC);
-		await waitFor(() => client.calls.some((call) => call.method === 'close'));
-		await delay(20);
+		await typeKeys(stdin, 'draft', KEYS.ctrlC);
+		await waitFor(
+			() => exited,
+			() => 'the screen did not exit',
+		);
+		assert.deepEqual(client.calls, [{method: 'close'}], 'left the room; the draft was not sent');
 	});
 
 	it('asks for a nick, checks it, and shows the server refusing it', async () => {

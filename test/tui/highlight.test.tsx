@@ -6,11 +6,16 @@ import {layoutEntry, entryText, type LayoutOptions, type LogRow} from '../../sou
 import {MessageLog} from '../../source/tui/MessageLog.js';
 import {Scrollback} from '../../source/tui/scrollback.js';
 import {computeViewport, RowCache} from '../../source/tui/viewport.js';
-import {delay} from './helpers/wait.js';
+import {waitFor} from './helpers/wait.js';
 
 const ANSI = /\u001B\[[0-9;]*m/g;
 const plain = (text: string | undefined): string => (text ?? '').replace(ANSI, '');
 const TS = Date.UTC(2026, 0, 1, 12, 0);
+/** TS as the log shows it: local time, whatever TZ the suite runs in. */
+const CLOCK = (() => {
+	const date = new Date(TS);
+	return [date.getHours(), date.getMinutes()].map((n) => String(n).padStart(2, '0')).join(':');
+})();
 
 function logWith(
 	...texts: Array<{from: string; text: string; self?: boolean; action?: boolean}>
@@ -25,6 +30,15 @@ function draw(log: Scrollback, options: LayoutOptions, width = 60, height = 6) {
 	const cache = new RowCache<LogRow>((entry, columns) => layoutEntry(entry, columns, options));
 	const view = computeViewport(log, cache, {width, height, offset: 0});
 	return render(<MessageLog rows={view.rows} width={width} height={height} newBelow={0} scrolled={false} />);
+}
+
+/** The first frame that shows `text`: Ink draws asynchronously. */
+async function frameShowing(view: ReturnType<typeof draw>, text: string): Promise<string> {
+	await waitFor(
+		() => plain(view.lastFrame()).includes(text),
+		() => plain(view.lastFrame()),
+	);
+	return view.lastFrame() ?? '';
 }
 
 const rowText = (row: LogRow): string => ' '.repeat(row.indent) + row.spans.map((span) => span.text).join('');
@@ -71,21 +85,20 @@ describe('highlights in the log', () => {
 
 	it('draws a highlighted mention with colour in MessageLog', async () => {
 		const log = logWith({from: 'alice', text: 'ping bob please'});
-		const view = draw(log, {ownNick: 'bob'});
-		await delay(20);
-		const frame = view.lastFrame() ?? '';
-		assert.match(plain(frame), /12:00|\d\d:\d\d alice: ping bob please/);
+		const frame = await frameShowing(draw(log, {ownNick: 'bob'}), 'please');
+		assert.ok(plain(frame).includes(`${CLOCK} alice: ping bob please`), plain(frame));
 		// Yellow (33) and bold (1) around exactly the nick.
 		assert.match(frame, /\u001B\[33m(?:\u001B\[1m)?bob(?:\u001B\[22m)?\u001B\[39m|\u001B\[1m\u001B\[33mbob/);
-		const unmarked = draw(logWith({from: 'alice', text: 'ping bob please'}), {});
-		await delay(20);
-		assert.ok(!/\u001B\[33m/.test(unmarked.lastFrame() ?? ''), 'no highlight without our nick');
+		const unmarked = await frameShowing(
+			draw(logWith({from: 'alice', text: 'ping bob please'}), {}),
+			'please',
+		);
+		assert.ok(!/\u001B\[33m/.test(unmarked), 'no highlight without our nick');
 	});
 
 	it('draws search matches in inverse video in MessageLog', async () => {
 		const view = draw(logWith({from: 'alice', text: 'the build is green'}), {highlight: 'build'});
-		await delay(20);
-		assert.match(view.lastFrame() ?? '', /\u001B\[7mbuild\u001B\[27m/);
+		assert.match(await frameShowing(view, 'green'), /\u001B\[7mbuild\u001B\[27m/);
 	});
 });
 
@@ -105,8 +118,7 @@ describe('multi-line messages in the log', () => {
 
 	it('shows every line of a multi-line message on screen', async () => {
 		const view = draw(logWith({from: 'alice', text: 'one\ntwo\nthree'}), {}, 40, 5);
-		await delay(20);
-		const lines = plain(view.lastFrame())
+		const lines = plain(await frameShowing(view, 'three'))
 			.split('\n')
 			.map((line) => line.trimEnd());
 		assert.deepEqual(lines.slice(-3), [

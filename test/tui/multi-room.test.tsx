@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import {render as inkRender} from 'ink';
 import {cleanup, render} from 'ink-testing-library';
 import stringWidth from 'string-width';
-import {HostTrustPrompter} from '../../source/client/host-trust.js';
+import type {HostTrustPrompter} from '../../source/client/host-trust.js';
 import {ChatScreen, type RoomOpener, type RoomSpec} from '../../source/tui/ChatScreen.js';
 import {LOGIN_HINT} from '../../source/tui/LoginForm.js';
 import {FakeRoomClient} from './helpers/fake-room-client.js';
 import {FakeTtyInput, FakeTtyOutput} from './helpers/fake-terminal.js';
-import {delay, KEYS, typeKeys, waitFor} from './helpers/wait.js';
+import {ObservedTrustPrompter} from './helpers/observed-trust.js';
+import {KEYS, typeKeys, waitFor} from './helpers/wait.js';
 
 const ANSI = /\u001B\[[0-9;?]*[A-Za-z]/g;
 const plain = (frame: string | undefined): string => (frame ?? '').replace(ANSI, '');
@@ -116,7 +117,7 @@ describe('several rooms in one screen', () => {
 		say(chat, 'bob', 'alice: are you there?');
 		await until((text) => tabRow(text).includes('2:tcp 127.0.0.1:7668 (3) @'), 'mentioned');
 		say(lobby, 'bob', 'in the lobby, for alice');
-		await delay(20);
+		await until((text) => text.includes('bob: in the lobby, for alice'), 'the shown room’s line');
 		assert.match(tabRow(frame()), /^\[1:udp 127\.0\.0\.1:7667\] /, 'the shown room counts nothing');
 
 		await typeKeys(view.stdin, ALT(2));
@@ -175,11 +176,11 @@ describe('several rooms in one screen', () => {
 	});
 
 	it('asks about the certificate of a TCP room opened later, in the TUI', async () => {
-		const trust = new HostTrustPrompter();
+		const trust = new ObservedTrustPrompter();
 		const opener = fakeOpener();
 		const {view, until} = setup([{client: udpRoom()}], {opener, trust});
 		await until((text) => text.includes('connected'));
-		await delay(20); // the trust handler registers in an effect
+		await waitFor(() => trust.registered); // the trust handler registers in an effect
 		await typeKeys(view.stdin, '/connect tcp://new.example:7668', KEYS.enter);
 		await until((text) => text.includes(LOGIN_HINT));
 		const chat = opener.created[0]!;
@@ -254,7 +255,11 @@ describe('layout with several rooms', () => {
 	async function drawAt(
 		columns: number,
 		rows: number,
-		steps: (stdout: FakeTtyOutput, stdin: FakeTtyInput) => Promise<void> = async () => {},
+		steps: (
+			stdout: FakeTtyOutput,
+			stdin: FakeTtyInput,
+			flushed: () => Promise<void>,
+		) => Promise<void> = async () => {},
 	) {
 		const stdout = new FakeTtyOutput(columns, rows);
 		const stdin = new FakeTtyInput();
@@ -274,13 +279,10 @@ describe('layout with several rooms', () => {
 			() => /UDP|1:udp/.test(plain(stdout.output)),
 			() => stdout.output,
 		);
-		await steps(stdout, stdin);
+		const flushed = () => instance.waitUntilRenderFlush();
+		await steps(stdout, stdin, flushed);
 		// Ink may draw once more at the old height right after a resize; wait for the settled frame.
-		await waitFor(
-			() => screen().length === stdout.rows,
-			() => screen().join('\n'),
-		);
-		await delay(60);
+		await flushed();
 		await waitFor(
 			() => screen().length === stdout.rows,
 			() => screen().join('\n'),
@@ -323,11 +325,11 @@ describe('layout with several rooms', () => {
 			assertFits(shown.screen, columns, rows);
 			shown.instance.unmount();
 		}
-		const resized = await drawAt(100, 30, async (stdout, stdin) => {
+		const resized = await drawAt(100, 30, async (stdout, stdin, flushed) => {
 			stdin.write(ALT(2));
-			await delay(30);
+			await flushed();
 			stdout.resize(40, 10);
-			await delay(30);
+			await flushed();
 			stdout.resize(72, 14);
 		});
 		assertFits(resized.screen, 72, 14);

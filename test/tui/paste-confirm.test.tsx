@@ -5,7 +5,13 @@ import {NO_KEY} from '../../source/tui/key-bindings.js';
 import {cleanup, render} from 'ink-testing-library';
 import {PasteConfirm, pasteAnswerForKey, pasteQuestion} from '../../source/tui/PasteConfirm.js';
 import {SearchPrompt, SEARCH_KEYS_HINT} from '../../source/tui/SearchPrompt.js';
-import {delay} from './helpers/wait.js';
+import {waitFor} from './helpers/wait.js';
+
+/** The first frame Ink draws (it draws asynchronously). */
+async function firstFrame(view: {lastFrame(): string | undefined}): Promise<string> {
+	await waitFor(() => (view.lastFrame() ?? '') !== '');
+	return view.lastFrame()!;
+}
 
 const ANSI = /\u001B\[[0-9;]*m/g;
 const plain = (text: string | undefined): string => (text ?? '').replace(ANSI, '');
@@ -16,15 +22,13 @@ afterEach(() => cleanup());
 describe('PasteConfirm', () => {
 	it('asks whether to send the lines as one message', async () => {
 		const view = render(<PasteConfirm lines={12} width={60} />);
-		await delay(20);
-		assert.equal(plain(view.lastFrame()).trim(), 'Send 12 lines as one message? [y/N]');
+		assert.equal(plain(await firstFrame(view)).trim(), 'Send 12 lines as one message? [y/N]');
 		assert.equal(pasteQuestion(1), 'Send 1 line as one message? [y/N]');
 	});
 
 	it('truncates to the width instead of wrapping', async () => {
 		const view = render(<PasteConfirm lines={12} width={20} />);
-		await delay(20);
-		const lines = plain(view.lastFrame()).split('\n');
+		const lines = plain(await firstFrame(view)).split('\n');
 		assert.equal(lines.length, 1);
 		assert.ok(lines[0]!.length <= 20);
 	});
@@ -43,16 +47,14 @@ describe('PasteConfirm', () => {
 describe('SearchPrompt', () => {
 	it('shows the query, where the search stands and the keys', async () => {
 		const view = render(<SearchPrompt query="deploy" status="match 3/17" width={100} />);
-		await delay(20);
-		const text = plain(view.lastFrame());
+		const text = plain(await firstFrame(view));
 		assert.match(text, /^search: deploy\s+match 3\/17/);
 		assert.ok(text.includes(SEARCH_KEYS_HINT));
 	});
 
 	it('keeps the end of a long query and the status visible in a narrow row', async () => {
 		const view = render(<SearchPrompt query={`${'x'.repeat(50)}END`} status="no matches" width={40} />);
-		await delay(20);
-		const lines = plain(view.lastFrame()).split('\n');
+		const lines = plain(await firstFrame(view)).split('\n');
 		assert.equal(lines.length, 1);
 		assert.match(lines[0]!, /END\s+no matches/);
 	});

@@ -6,7 +6,7 @@ import stringWidth from 'string-width';
 import {renderChat} from '../../source/tui/render-chat.js';
 import {FakeRoomClient} from './helpers/fake-room-client.js';
 import {FakeTtyInput, FakeTtyOutput} from './helpers/fake-terminal.js';
-import {delay, KEYS, waitFor} from './helpers/wait.js';
+import {KEYS, waitFor} from './helpers/wait.js';
 
 const ENTER_ALTERNATE_SCREEN = '\u001B[?1049h';
 const LEAVE_ALTERNATE_SCREEN = '\u001B[?1049l';
@@ -91,7 +91,7 @@ describe('renderChat', () => {
 				.slice(stdout.output.lastIndexOf('\u001B[?2026h'))
 				.replace(/\u001B\[[0-9;?]*[A-Za-z]/g, '');
 		await waitFor(() => lastFrame().includes('connected') && lastFrame().split('\n').length === 8, lastFrame);
-		await delay(50);
+		await instance.waitUntilRenderFlush(); // any redraw still pending is out now
 		const frame = lastFrame();
 		assert.equal(frame.split('\n').length, 8, 'exactly as tall as the terminal');
 		assert.ok(!frame.includes('Members'), 'the member panel hides on a narrow terminal');

@@ -1,10 +1,10 @@
 import {afterEach, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import {cleanup, render} from 'ink-testing-library';
-import {HostTrustPrompter} from '../../source/client/host-trust.js';
 import {ChatScreen} from '../../source/tui/ChatScreen.js';
 import {FakeRoomClient} from './helpers/fake-room-client.js';
-import {delay, KEYS, typeKeys, waitFor} from './helpers/wait.js';
+import {ObservedTrustPrompter} from './helpers/observed-trust.js';
+import {KEYS, typeKeys, waitFor} from './helpers/wait.js';
 
 const ANSI = /\u001B\[[0-9;]*m/g;
 const plain = (frame: string | undefined): string => (frame ?? '').replace(ANSI, '');
@@ -19,7 +19,7 @@ const flat = (frame: string | undefined): string =>
 
 function setup(clientOptions: {state?: 'closed' | 'connected'} = {}) {
 	const client = new FakeRoomClient({nick: 'me', members: ['me'], ...clientOptions});
-	const trust = new HostTrustPrompter();
+	const trust = new ObservedTrustPrompter();
 	const view = render(<ChatScreen client={client} trust={trust} />);
 	const until = (predicate: (text: string) => boolean) =>
 		waitFor(
@@ -34,8 +34,7 @@ afterEach(() => cleanup());
 describe('TrustPrompt', () => {
 	it('shows the fingerprint of a new server and trusts it on y', async () => {
 		const {client, trust, view, until} = setup();
-		await waitFor(() => client.listenerCount === 1);
-		await delay(20); // the handler is registered in an effect
+		await waitFor(() => client.listenerCount === 1 && trust.registered); // registered in an effect
 		const answer = trust.ask('chat.example:7778', FINGERPRINT);
 		await until((text) => text.includes(QUESTION));
 		await typeKeys(view.stdin, 'y');
@@ -45,8 +44,7 @@ describe('TrustPrompt', () => {
 
 	it('refuses on n, Enter and Esc, and lets no other key through meanwhile', async () => {
 		const {client, trust, view, until} = setup();
-		await waitFor(() => client.listenerCount === 1);
-		await delay(20);
+		await waitFor(() => client.listenerCount === 1 && trust.registered);
 		const first = trust.ask('chat.example:7778', FINGERPRINT);
 		await until((text) => text.includes(QUESTION));
 		await typeKeys(view.stdin, 'x', 'q', KEYS.enter.repeat(0) || 'z', 'n');
@@ -63,14 +61,12 @@ describe('TrustPrompt', () => {
 		const third = trust.ask('chat.example:7778', FINGERPRINT);
 		await until((text) => text.includes(QUESTION));
 		view.stdin.write('\u001B');
-		await delay(30);
 		assert.equal(await third, false);
 	});
 
 	it('asks one request at a time', async () => {
 		const {client, trust, view, until} = setup();
-		await waitFor(() => client.listenerCount === 1);
-		await delay(20);
+		await waitFor(() => client.listenerCount === 1 && trust.registered);
 		const one = trust.ask('one.example:7778', FINGERPRINT);
 		const two = trust.ask('two.example:7778', FINGERPRINT);
 		await until((text) => text.includes('New server one.example:7778'));
@@ -83,12 +79,12 @@ describe('TrustPrompt', () => {
 
 	it('answers no for whatever is pending when the screen goes, and unregisters', async () => {
 		const {client, trust, view, until} = setup();
-		await waitFor(() => client.listenerCount === 1);
-		await delay(20);
+		await waitFor(() => client.listenerCount === 1 && trust.registered);
 		const pending = trust.ask('chat.example:7778', FINGERPRINT);
 		await until((text) => text.includes(QUESTION));
 		view.unmount();
 		assert.equal(await pending, false);
+		assert.equal(trust.registered, false, 'the handler is gone with the screen');
 		assert.equal(await trust.ask('chat.example:7778', FINGERPRINT), false, 'nobody to ask means no');
 	});
 });

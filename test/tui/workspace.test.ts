@@ -4,7 +4,13 @@ import {RoomError} from '../../source/client/types.js';
 import {FOLLOWING} from '../../source/tui/room-tab.js';
 import {Workspace} from '../../source/tui/workspace.js';
 import {FakeRoomClient} from './helpers/fake-room-client.js';
-import {delay} from './helpers/wait.js';
+import {waitFor} from './helpers/wait.js';
+
+/**
+ * Lets every promise chain the fakes started run to its end: their behaviours are
+ * plain promises, all settled before the next macrotask.
+ */
+const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 let ts = Date.UTC(2026, 0, 1, 12, 0);
 const say = (
@@ -126,7 +132,7 @@ describe('Workspace', () => {
 		assert.equal(tab.loginUser, 'alice');
 		tab.connect('bob', 'wrong', {register: false});
 		assert.deepEqual(tab.join, {phase: 'joining', nick: 'bob'});
-		await delay(5);
+		await waitFor(() => tab.join.phase === 'ask');
 		assert.deepEqual(tab.join, {phase: 'ask', error: 'invalid user name or password', code: 'auth-failed'});
 		assert.equal(tab.loginUser, 'bob');
 
@@ -136,9 +142,8 @@ describe('Workspace', () => {
 		assert.deepEqual(pending.join, {phase: 'joining', nick: 'zed'});
 		assert.deepEqual(later.calls, []);
 		workspace.startPendingJoins();
-		await delay(5);
+		await waitFor(() => pending.join.phase === 'joined');
 		assert.deepEqual(later.calls, [{method: 'connect', nick: 'zed'}]);
-		assert.equal(pending.join.phase, 'joined');
 	});
 
 	it('checks a password room’s server before the form is used: a refusal shows there, a login waits for the check', async () => {
@@ -149,7 +154,7 @@ describe('Workspace', () => {
 		};
 		const first = workspace.open(refused, {nick: 'alice'});
 		assert.equal(refused.serverChecks, 1, 'checked at once, before any password');
-		await delay(5);
+		await waitFor(() => first.join.phase === 'ask' && 'error' in first.join);
 		assert.deepEqual(first.join, {
 			phase: 'ask',
 			error: '127.0.0.1:7668 is a new server; not trusted',
@@ -162,11 +167,11 @@ describe('Workspace', () => {
 		slow.checkServerBehaviour = () => new Promise((resolve) => (answer = resolve));
 		const second = workspace.open(slow, {nick: 'bob'});
 		second.connect('bob', 'secret');
-		await delay(5);
+		await settled(); // the check is pending on `answer`; everything else has run its course
 		assert.equal(slow.serverChecks, 1);
 		assert.deepEqual(slow.calls, [], 'no login before the server is settled');
 		answer();
-		await delay(5);
+		await waitFor(() => second.join.phase === 'joined');
 		assert.deepEqual(slow.calls, [{method: 'connect', nick: 'bob', password: 'secret', register: false}]);
 		assert.equal(second.join.phase, 'joined');
 
@@ -175,8 +180,8 @@ describe('Workspace', () => {
 		udpRoom.state = 'closed';
 		workspace.open(udpRoom, {});
 		const given = tcp();
-		workspace.open(given, {nick: 'carol', password: 'pw'});
-		await delay(5);
+		const givenTab = workspace.open(given, {nick: 'carol', password: 'pw'});
+		await waitFor(() => givenTab.join.phase === 'joined');
 		assert.deepEqual([udpRoom.serverChecks, given.serverChecks], [0, 0]);
 		assert.deepEqual(given.calls, [{method: 'connect', nick: 'carol', password: 'pw', register: false}]);
 	});

@@ -32,11 +32,19 @@ export class FakeRoomClient implements RoomClient {
 	lagMs: number | undefined = undefined;
 	limits: ServerLimits = DEFAULT_LIMITS;
 	readonly calls: RecordedCall[] = [];
-	/** What connect() does; by default it succeeds and reports being connected. */
+	/**
+	 * What connect() does; by default it succeeds with the real client's events, in its order
+	 * (test/contract/room-client.contract.test.ts holds the two to the same sequence).
+	 */
 	connectBehaviour: (nick: string, password?: string, options?: {register?: boolean}) => Promise<void> =
 		async (nick) => {
-			this.emit({type: 'nick', nick});
+			this.emit({type: 'state', state: 'connecting'});
 			this.emit({type: 'state', state: 'connected'});
+			this.emit({type: 'nick', nick});
+			this.emit({
+				type: 'members',
+				members: this.members.includes(nick) ? this.members : [...this.members, nick],
+			});
 		};
 	/** How often checkServer() was called (kept out of `calls`, which lists what the user did). */
 	serverChecks = 0;

@@ -6,7 +6,7 @@ export const delay = (ms: number): Promise<void> => new Promise((resolve) => set
 export async function waitFor(
 	predicate: () => boolean,
 	describe: () => string = () => '',
-	timeoutMs = 2000,
+	timeoutMs = 10_000,
 ): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (!predicate()) {
