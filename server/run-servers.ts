@@ -1,7 +1,9 @@
 // Starts the room servers `parley serve` (or the embedded local default) runs:
 // the UDP broadcast room and the TLS-authenticated TCP room with its store.
 import {readFile} from 'node:fs/promises';
+import {LoginThrottle} from './auth/login-throttle.js';
 import {loadOrCreateServerSecret} from './auth/server-secret.js';
+import {ensurePrivateDataDir} from './data-dir.js';
 import type {AccountStore} from './store/account-store.js';
 import {describeDatabaseUrl, openStore} from './store/open-store.js';
 import {startTcpRoomServer, type TcpRoomServer} from './tcp/tcp-room-server.js';
@@ -25,6 +27,49 @@ export interface ServersOptions {
 	maxMembers?: number;
 	/** Give up waiting for the database after this many attempts (default: keep waiting). */
 	dbAttempts?: number;
+	/** The TCP room's abuse limits; each undefined keeps startTcpRoomServer's default. */
+	tcpLimits?: TcpLimits;
+}
+
+export interface TcpLimits {
+	maxConnectionsPerAddress?: number | undefined;
+	maxConnections?: number | undefined;
+	loginTimeoutMs?: number | undefined;
+	joinTimeoutMs?: number | undefined;
+	queriesPerSecond?: number | undefined;
+	strangerLogPerSecond?: number | undefined;
+	/** Failed logins a minute from one address at one account. */
+	loginAttempts?: number | undefined;
+	/** Failed logins a minute from one address at any accounts. */
+	loginAttemptsPerAddress?: number | undefined;
+	/** Failed logins an hour at one account from anywhere. */
+	loginAttemptsPerAccount?: number | undefined;
+}
+
+function tcpLimitOptions(limits: TcpLimits = {}) {
+	const defined = <T>(key: string, value: T | undefined) => (value === undefined ? {} : {[key]: value});
+	return {
+		...defined('maxConnectionsPerAddress', limits.maxConnectionsPerAddress),
+		...defined('maxConnections', limits.maxConnections),
+		...defined('authTimeoutMs', limits.loginTimeoutMs),
+		...defined('joinTimeoutMs', limits.joinTimeoutMs),
+		...defined('queriesPerSecond', limits.queriesPerSecond),
+		...defined('strangerLogPerSecond', limits.strangerLogPerSecond),
+		throttle: new LoginThrottle({
+			...defined(
+				'perAddressAccount',
+				limits.loginAttempts && {maxFailures: limits.loginAttempts, windowMs: 60_000},
+			),
+			...defined(
+				'perAddress',
+				limits.loginAttemptsPerAddress && {maxFailures: limits.loginAttemptsPerAddress, windowMs: 60_000},
+			),
+			...defined(
+				'perAccount',
+				limits.loginAttemptsPerAccount && {maxFailures: limits.loginAttemptsPerAccount, windowMs: 3_600_000},
+			),
+		}),
+	};
 }
 
 export interface RunningServers {
@@ -47,6 +92,7 @@ async function loadTls(options: ServersOptions): Promise<{cert: string; key: str
 
 export async function runServers(options: ServersOptions): Promise<RunningServers> {
 	const {log} = options;
+	await ensurePrivateDataDir(options.dataDir, log);
 	// The UDP room needs nothing else: bind it first so a busy port fails fast.
 	const udp = await startUdpRoomServer({
 		host: options.host,
@@ -83,6 +129,7 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 				tls,
 				log,
 				allowRegister: options.allowRegister === true,
+				...tcpLimitOptions(options.tcpLimits),
 				...(options.roomName ? {roomName: options.roomName} : {}),
 				...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 			});

@@ -8,12 +8,15 @@ import type {ErrorCode} from '../../source/protocol/messages.js';
 import {
 	MAX_ITERATIONS,
 	MIN_ITERATIONS,
+	SCRAM_PLUS_MECHANISM,
 	ScramError,
 	ScramServer,
 	parseClientFirst,
 	tlsExporterChannelBinding,
 } from '../../source/protocol/scram.js';
-import type {LoginThrottle} from '../auth/login-throttle.js';
+import {confusableKey} from '../../source/protocol/skeleton.js';
+import type {LoginAttempt, LoginThrottle} from '../auth/login-throttle.js';
+import {escapeForLog} from '../log/escape.js';
 import {UserExistsError, usernameKey, usernameProblem, type AccountStore} from '../store/account-store.js';
 import type {FramedLink} from './framed-link.js';
 
@@ -22,15 +25,24 @@ export interface LoginSettings {
 	serverSecret: Buffer;
 	throttle: LoginThrottle;
 	allowRegister: boolean;
+	/** For events a stranger can cause at will: rate-limited. */
 	log: (line: string) => void;
+	/** For events only an account holder can cause (not rate-limited). */
+	auditLog: (line: string) => void;
 	stats: {logins: number; failedLogins: number};
 }
 
 const GENERIC_FAILURE = 'invalid user name or password';
 
+/** The one mechanism offered: with channel binding over TLS, plain SCRAM on the plaintext flag. */
+export function offeredMechanism(socket: FramedLink['socket']): string {
+	return socket instanceof tls.TLSSocket ? SCRAM_PLUS_MECHANISM : 'SCRAM-SHA-256';
+}
+
 export class LoginSession {
 	#scram: ScramServer | undefined;
 	#user: string | undefined;
+	#attempt: LoginAttempt | undefined;
 
 	constructor(
 		private readonly link: FramedLink,
@@ -38,7 +50,7 @@ export class LoginSession {
 		private readonly settings: LoginSettings,
 	) {}
 
-	/** The name the client is logging in as, once it said so (for log lines). */
+	/** The name the client is logging in as, once it said so and it is a valid name. */
 	get user(): string | undefined {
 		return this.#user;
 	}
@@ -56,29 +68,51 @@ export class LoginSession {
 		return this.finish(message);
 	}
 
+	/** The connection closed: an unfinished attempt stays counted, and the account's turn is free. */
+	end(): void {
+		this.#attempt?.finished();
+	}
+
 	private fail(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): void {
+		this.#attempt?.finished();
 		this.link.close({t: 'error', code, message, ...extra});
 	}
 
 	private async start(message: Extract<AuthClientMessage, {t: 'auth'}>): Promise<void> {
 		const {throttle, log, store, serverSecret} = this.settings;
 		if (this.#scram) return this.fail('bad-request', 'login already started');
+		const mechanism = offeredMechanism(this.link.socket);
+		if (message.mech !== mechanism)
+			return this.fail(
+				'not-allowed',
+				`unsupported mechanism ${JSON.stringify(message.mech)}: use ${mechanism}`,
+			);
 		let username: string;
 		try {
 			username = parseClientFirst(message.data).username;
 		} catch {
 			return this.fail('auth-failed', GENERIC_FAILURE);
 		}
-		const decision = throttle.check(username, this.address);
-		if (!decision.allowed) {
-			const seconds = Math.ceil(decision.retryAfterMs / 1000);
-			log(`login throttled for ${JSON.stringify(username)} from ${this.address}`);
-			return this.fail('throttled', `too many failed logins; try again in ${seconds} s`, {
-				retryAfterMs: decision.retryAfterMs,
-			});
+		// Checked before anything logs or looks the name up: no account can have a malformed name.
+		const problem = usernameProblem(username);
+		if (problem) {
+			log(`refused login from ${this.address}: bad user name ${escapeForLog(username)}`);
+			return this.fail('auth-failed', `${GENERIC_FAILURE} (${problem})`);
 		}
-		const socket = this.link.socket;
-		const channelBinding = socket instanceof tls.TLSSocket ? tlsExporterChannelBinding(socket) : undefined;
+		const decision = throttle.reserve(username, this.address);
+		if (!('attempt' in decision)) {
+			const retryAfterMs = decision.allowed ? 0 : decision.retryAfterMs;
+			const seconds = Math.ceil(retryAfterMs / 1000);
+			log(`login throttled for ${escapeForLog(username)} from ${this.address}`);
+			const why =
+				!decision.allowed && decision.scope === 'in-flight'
+					? 'another login for this account is in progress'
+					: 'too many failed logins';
+			return this.fail('throttled', `${why}; try again in ${seconds} s`, {retry_after_ms: retryAfterMs});
+		}
+		this.#attempt = decision.attempt;
+		const channelBinding =
+			this.link.socket instanceof tls.TLSSocket ? tlsExporterChannelBinding(this.link.socket) : undefined;
 		const scram = new ScramServer({
 			lookup: (name) => store.getVerifier(name),
 			serverSecret,
@@ -90,17 +124,15 @@ export class LoginSession {
 		try {
 			this.link.send({t: 'auth-challenge', data: await scram.first(message.data)});
 		} catch (error) {
-			if (error instanceof ScramError) {
-				throttle.recordFailure(username, this.address);
+			if (error instanceof ScramError)
 				return this.fail('auth-failed', `${GENERIC_FAILURE} (${error.message})`);
-			}
-			log(`authentication backend unavailable: ${(error as Error).message}`);
+			this.settings.auditLog(`authentication backend unavailable: ${(error as Error).message}`);
 			return this.fail('auth-unavailable', 'authentication backend unavailable; try again shortly');
 		}
 	}
 
 	private async finish(message: Extract<AuthClientMessage, {t: 'auth-final'}>): Promise<string | undefined> {
-		const {throttle, log, stats} = this.settings;
+		const {log, stats} = this.settings;
 		const scram = this.#scram;
 		const user = this.#user;
 		if (!scram || !user) {
@@ -110,12 +142,11 @@ export class LoginSession {
 		const outcome = await scram.final(message.data);
 		if (!outcome.ok) {
 			stats.failedLogins++;
-			throttle.recordFailure(user, this.address);
-			log(`failed login for ${JSON.stringify(user)} from ${this.address}`);
+			log(`failed login for ${escapeForLog(user)} from ${this.address}`);
 			this.fail('auth-failed', GENERIC_FAILURE);
 			return undefined;
 		}
-		throttle.recordSuccess(user);
+		this.#attempt?.succeeded();
 		stats.logins++;
 		this.#scram = undefined;
 		this.link.send({t: 'auth-ok', data: outcome.serverFinal, user});
@@ -123,13 +154,16 @@ export class LoginSession {
 	}
 
 	private async register(message: Extract<AuthClientMessage, {t: 'register'}>): Promise<void> {
-		const {throttle, log, store} = this.settings;
+		const {throttle, store} = this.settings;
 		if (!this.settings.allowRegister)
 			return this.fail('not-allowed', 'this server does not allow registration');
 		const problem = usernameProblem(message.user);
 		if (problem) return this.link.send({t: 'error', code: 'bad-request', message: problem});
 		const decision = throttle.check(message.user, this.address);
-		if (!decision.allowed) return this.fail('throttled', 'too many attempts; try again later');
+		if (!decision.allowed)
+			return this.fail('throttled', 'too many attempts; try again later', {
+				retry_after_ms: decision.retryAfterMs,
+			});
 		const salt = Buffer.from(message.salt, 'base64');
 		const storedKey = Buffer.from(message.storedKey, 'base64');
 		const serverKey = Buffer.from(message.serverKey, 'base64');
@@ -140,8 +174,15 @@ export class LoginSession {
 		// Registrations count against the address like failures: no account spraying.
 		throttle.recordFailure(`register:${message.user}`, this.address);
 		try {
+			const lookalike = await this.lookalikeOf(message.user);
+			if (lookalike !== undefined)
+				return this.link.send({
+					t: 'error',
+					code: 'nick-taken',
+					message: `the user name ${message.user} looks too much like ${lookalike}`,
+				});
 			await store.createUser(message.user, {salt, storedKey, serverKey, iterations: message.iterations});
-			log(`registered ${message.user}`);
+			this.settings.auditLog(`registered ${escapeForLog(message.user)}`);
 			this.link.send({t: 'registered', user: message.user});
 		} catch (error) {
 			if (error instanceof UserExistsError)
@@ -152,5 +193,12 @@ export class LoginSession {
 				});
 			return this.fail('auth-unavailable', 'authentication backend unavailable; try again shortly');
 		}
+	}
+
+	/** An existing account whose name looks like this one (UTS #39 skeleton), other than the same name. */
+	private async lookalikeOf(name: string): Promise<string | undefined> {
+		const key = confusableKey(name);
+		const users = await this.settings.store.listUsers();
+		return users.find((user) => usernameKey(user) !== usernameKey(name) && confusableKey(user) === key);
 	}
 }

@@ -5,6 +5,7 @@
 import {encodeFrame} from '../../source/protocol/framing.js';
 import {ProtocolError, encodeJson, type ClientMessage} from '../../source/protocol/messages.js';
 import type {Member, Room, RoomOutput} from '../room/room.js';
+import {TokenBucket} from '../room/token-bucket.js';
 import type {FramedLink} from './framed-link.js';
 
 /** What the room link needs of a connection: its framed socket. */
@@ -32,10 +33,21 @@ export interface RoomLinkOptions<C> {
 	room: Room<C>;
 	/** Messages shown to a member on first join. */
 	historyOnJoin: number;
+	/** `ping` and `who` a member may send per second (twice that as a burst); the rest are dropped. */
+	queriesPerSecond: number;
+	now?: () => number;
 }
 
+/** Answers the room gives for next to nothing in, so a flood of them must be capped. */
+const QUERIES = new Set<ClientMessage['t']>(['ping', 'who']);
+
 export class RoomLink<C extends Linked> {
-	constructor(private readonly options: RoomLinkOptions<C>) {}
+	readonly #queries = new WeakMap<Member<C>, {bucket: TokenBucket; toldUntil: number}>();
+	readonly #now: () => number;
+
+	constructor(private readonly options: RoomLinkOptions<C>) {
+		this.#now = options.now ?? Date.now;
+	}
 
 	/**
 	 * Joins an account that said hello, under its account name: identity in this
@@ -63,7 +75,31 @@ export class RoomLink<C extends Linked> {
 		const {room} = this.options;
 		if (message.t === 'nick')
 			return room.sendError(member, 'not-allowed', 'nicks are account names in this room');
+		if (QUERIES.has(message.t) && !this.takeQuery(member)) return;
 		room.handle(member, message);
 		if (!room.isMember(member)) member.link.link.close();
+	}
+
+	/** False when over the query rate; the member hears so at most once a second. */
+	private takeQuery(member: Member<C>): boolean {
+		const now = this.#now();
+		const {queriesPerSecond} = this.options;
+		let state = this.#queries.get(member);
+		if (!state) {
+			state = {bucket: new TokenBucket(queriesPerSecond, queriesPerSecond * 2, now), toldUntil: 0};
+			this.#queries.set(member, state);
+		}
+		if (state.bucket.take(now)) return true;
+		if (now >= state.toldUntil) {
+			const retryAfterMs = Math.ceil(1000 / queriesPerSecond);
+			state.toldUntil = now + 1000;
+			member.link.link.send({
+				t: 'error',
+				code: 'rate-limited',
+				message: `too many ping/who requests; at most ${queriesPerSecond} a second`,
+				retry_after_ms: retryAfterMs,
+			});
+		}
+		return false;
 	}
 }

@@ -17,9 +17,10 @@ import {ConnectionLimiter} from '../auth/connection-limiter.js';
 import {LoginThrottle} from '../auth/login-throttle.js';
 import {Room, type Member} from '../room/room.js';
 import type {AccountStore} from '../store/account-store.js';
-import {admitConnections} from './admission.js';
+import {rateLimitedLog} from '../log/rate-limited-log.js';
+import {createAdmission, type Admitted} from './admission.js';
 import {FramedLink} from './framed-link.js';
-import {LoginSession} from './login-session.js';
+import {LoginSession, offeredMechanism} from './login-session.js';
 import {RoomLink, framedRoomOutput} from './room-link.js';
 import {StoreJournal} from './store-journal.js';
 
@@ -37,9 +38,18 @@ export interface TcpRoomServerOptions {
 	maxQueueBytes?: number;
 	maxMembers?: number;
 	limits?: Partial<ServerLimits>;
+	/** Sockets one address (an IPv6 /64) may hold open; more are dropped at accept, before TLS (default 16). */
 	maxConnectionsPerAddress?: number;
+	/** Sockets in all; when full, the oldest connection not yet logged in yields to a newcomer (default 2048). */
 	maxConnections?: number;
+	/** From accept to a finished login, TLS handshake included (default 5 s). */
 	authTimeoutMs?: number;
+	/** From login to `hello` (default 10 s). */
+	joinTimeoutMs?: number;
+	/** `ping`/`who` frames a member may send per second (default 2, twice that as a burst). */
+	queriesPerSecond?: number;
+	/** Log lines a second about things strangers cause at will (failed logins, violations) (default 20). */
+	strangerLogPerSecond?: number;
 	/** Messages shown to a member on first join. */
 	historyOnJoin?: number;
 	throttle?: LoginThrottle;
@@ -51,7 +61,18 @@ export interface TcpRoomServer {
 	readonly port: number;
 	readonly room: Room<Connection>;
 	readonly journal: StoreJournal;
-	readonly stats: {connections: number; logins: number; failedLogins: number; violations: number};
+	readonly stats: {
+		connections: number;
+		logins: number;
+		failedLogins: number;
+		violations: number;
+		/** Refused at accept time, over a connection limit. */
+		refused: number;
+		/** Cut off before login to make room for a newcomer. */
+		evicted: number;
+	};
+	/** Raw sockets held open for an address (its /64 for IPv6). */
+	socketsFrom(address: string): number;
 	close(): Promise<void>;
 }
 
@@ -62,6 +83,7 @@ interface Connection {
 	address: string;
 	phase: Phase;
 	login: LoginSession;
+	admitted: Admitted;
 	user?: string;
 	member?: Member<Connection>;
 	/** Login is async (PBKDF2, database); frames arriving meanwhile wait their turn. */
@@ -73,12 +95,13 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 	const log = options.log ?? (() => {});
 	const maxFrameBytes = options.maxFrameBytes ?? 64 * 1024;
 	const maxQueueBytes = options.maxQueueBytes ?? 1024 * 1024;
-	const authTimeoutMs = options.authTimeoutMs ?? 15_000;
+	const joinTimeoutMs = options.joinTimeoutMs ?? 10_000;
+	const strangerLog = rateLimitedLog(log, {perSecond: options.strangerLogPerSecond ?? 20});
 	const limiter = new ConnectionLimiter({
 		maxPerAddress: options.maxConnectionsPerAddress ?? 16,
 		maxTotal: options.maxConnections ?? 2048,
 	});
-	const stats = {connections: 0, logins: 0, failedLogins: 0, violations: 0};
+	const stats = {connections: 0, logins: 0, failedLogins: 0, violations: 0, refused: 0, evicted: 0};
 	const roomName = options.roomName ?? 'lobby';
 	const journal = await StoreJournal.open(options.store, roomName, log);
 	const room = new Room<Connection>({
@@ -89,13 +112,18 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		...(options.limits ? {limits: options.limits} : {}),
 		...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 	});
-	const roomLink = new RoomLink({room, historyOnJoin: options.historyOnJoin ?? 50});
+	const roomLink = new RoomLink({
+		room,
+		historyOnJoin: options.historyOnJoin ?? 50,
+		queriesPerSecond: options.queriesPerSecond ?? 2,
+	});
 	const loginSettings = {
 		store: options.store,
 		serverSecret: options.serverSecret,
 		throttle: options.throttle ?? new LoginThrottle(),
 		allowRegister: options.allowRegister === true,
-		log,
+		log: strangerLog,
+		auditLog: log,
 		stats,
 	};
 
@@ -111,6 +139,11 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			if (user !== undefined) {
 				connection.user = user;
 				connection.phase = 'authed';
+				connection.admitted.loggedIn();
+				// Logged in but never joining would hold a slot for good.
+				setTimeout(() => {
+					if (connection.phase === 'authed') fail(connection, 'not-joined', 'join timed out: say hello');
+				}, joinTimeoutMs).unref();
 			}
 			return;
 		}
@@ -129,16 +162,13 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 	};
 
 	const open = new Set<Connection>();
-	const accept = (socket: net.Socket, release: () => void) => {
+	const accept = (socket: net.Socket, admitted: Admitted) => {
 		const address = socket.remoteAddress ?? 'unknown';
 		stats.connections++;
-		const connection = {address, phase: 'auth', busy: Promise.resolve()} as Connection;
+		const connection = {address, phase: 'auth', admitted, busy: Promise.resolve()} as Connection;
 		open.add(connection);
 		let dropReason: string | undefined;
-		const authTimer = setTimeout(() => {
-			if (connection.phase === 'auth') fail(connection, 'auth-failed', 'login timed out');
-		}, authTimeoutMs);
-		authTimer.unref();
+		admitted.cutOff = (reason) => fail(connection, 'auth-failed', reason);
 		connection.link = new FramedLink(socket, {
 			maxFrameBytes,
 			maxQueueBytes,
@@ -160,12 +190,13 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			onViolation: (reason) => {
 				stats.violations++;
 				dropReason = reason;
-				log(`disconnected ${connection.user ?? connection.login.user ?? address}: ${reason}`);
+				// Names are kept only once they passed the name rules, so they are safe in a line as they are.
+				const who = connection.user ?? connection.login.user;
+				(connection.user ? log : strangerLog)(`disconnected ${who ?? address}: ${reason}`);
 			},
 			onClose: () => {
 				open.delete(connection);
-				clearTimeout(authTimer);
-				release();
+				connection.login.end();
 				// The others see why a member was dropped ("too slow: …"), not just that it left.
 				if (connection.member) room.leave(connection.member, 'leave', dropReason);
 			},
@@ -173,7 +204,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		connection.login = new LoginSession(connection.link, address, loginSettings);
 		connection.link.send({
 			t: 'auth-mechs',
-			mechs: socket instanceof tls.TLSSocket ? ['SCRAM-SHA-256-PLUS'] : ['SCRAM-SHA-256'],
+			mechs: [offeredMechanism(socket)],
 			register: options.allowRegister === true,
 		});
 	};
@@ -184,10 +215,14 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 	// noDelay: chat frames are small and latency-bound; with Nagle on, a frame
 	// written while the previous one is unacknowledged waits for the client's
 	// delayed ACK (up to ~40 ms on Linux).
-	const server = net.createServer(
-		{noDelay: true},
-		admitConnections({limiter, secureContext, handshakeTimeoutMs: authTimeoutMs, maxRefusing: 64, accept}),
-	);
+	const admission = createAdmission({
+		limiter,
+		secureContext,
+		preLoginTimeoutMs: options.authTimeoutMs ?? 5000,
+		stats,
+		accept,
+	});
+	const server = net.createServer({noDelay: true}, admission.onConnection);
 	server.on('error', (error) => log(`tcp server error: ${error.message}`));
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);
@@ -207,6 +242,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		room,
 		journal,
 		stats,
+		socketsFrom: admission.heldFrom,
 		async close() {
 			room.closeAll('server shutting down');
 			for (const connection of open)

@@ -29,6 +29,21 @@ const help = `
 	  --room NAME          the rooms' name (default lobby)
 	  --max-members N      members one room admits (default 256)
 
+	Limits of the TCP room (against abuse; the defaults suit most servers)
+	  --max-connections-per-address N  sockets one address (IPv6: one /64) may hold;
+	                       more are dropped at once, before TLS (default 16)
+	  --max-connections N  sockets in all; when full, the oldest connection not yet
+	                       logged in makes room for a newcomer (default 2048)
+	  --login-timeout-ms N from connecting to a finished login (default 5000)
+	  --join-timeout-ms N  from login to joining the room (default 10000)
+	  --query-rate N       ping/who requests a member may send a second (default 2)
+	  --login-attempts N   failed logins a minute from one address at one account (default 5)
+	  --login-attempts-per-address N  … from one address at any accounts (default 20)
+	  --login-attempts-per-account N  failed logins an hour at one account from
+	                       anywhere (default 100)
+	  --stranger-log-rate N  log lines a second about failed logins and misbehaving
+	                       clients before login; the rest are counted (default 20)
+
 	Accounts
 	  $ parley user add NAME       (see parley user --help)
 
@@ -54,6 +69,15 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 			allowRegister: {type: 'boolean', default: false},
 			room: {type: 'string', default: 'lobby'},
 			maxMembers: {type: 'number', default: 256},
+			maxConnectionsPerAddress: {type: 'number'},
+			maxConnections: {type: 'number'},
+			loginTimeoutMs: {type: 'number'},
+			joinTimeoutMs: {type: 'number'},
+			queryRate: {type: 'number'},
+			loginAttempts: {type: 'number'},
+			loginAttemptsPerAddress: {type: 'number'},
+			loginAttemptsPerAccount: {type: 'number'},
+			strangerLogRate: {type: 'number'},
 		},
 	});
 	if (cli.input.length > 0) {
@@ -61,6 +85,23 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		return 2;
 	}
 	const {flags} = cli;
+	const limits = {
+		maxConnectionsPerAddress: flags.maxConnectionsPerAddress,
+		maxConnections: flags.maxConnections,
+		loginTimeoutMs: flags.loginTimeoutMs,
+		joinTimeoutMs: flags.joinTimeoutMs,
+		queriesPerSecond: flags.queryRate,
+		loginAttempts: flags.loginAttempts,
+		loginAttemptsPerAddress: flags.loginAttemptsPerAddress,
+		loginAttemptsPerAccount: flags.loginAttemptsPerAccount,
+		strangerLogPerSecond: flags.strangerLogRate,
+	};
+	for (const [name, value] of Object.entries(limits)) {
+		if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+			process.stderr.write(`parley serve: --${kebab(name)} must be a positive number\n`);
+			return 2;
+		}
+	}
 	const servers = await runServers({
 		host: flags.host,
 		udpPort: flags.udpPort,
@@ -73,6 +114,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		allowRegister: flags.allowRegister,
 		roomName: flags.room,
 		maxMembers: flags.maxMembers,
+		tcpLimits: limits,
 		log: logLine,
 	});
 	await new Promise<void>((resolve) => {
@@ -86,4 +128,13 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 	await servers.close();
 	logLine('stopped');
 	return 0;
+}
+
+/** The flag a limit came from, for error messages. */
+function kebab(name: string): string {
+	const flag: Record<string, string> = {
+		queriesPerSecond: 'query-rate',
+		strangerLogPerSecond: 'stranger-log-rate',
+	};
+	return flag[name] ?? name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
