@@ -128,7 +128,7 @@ describe('TCP room against hostile clients', () => {
 		await source.cleanup();
 	});
 
-	it('drops sockets over an address’s share at accept, so other addresses still get in', async () => {
+	it('drops sockets over an address’s share at accept, so other addresses still get in', async (t) => {
 		const room = await tcpFixture(store, {maxConnectionsPerAddress: 16});
 		const sockets = await Promise.all(
 			Array.from({length: 300}, () => idleSocket(room.server.port, '127.0.0.1')),
@@ -139,12 +139,15 @@ describe('TCP room against hostile clients', () => {
 			what: 'the refused sockets closed',
 		});
 		assert.ok(room.server.socketsFrom('127.0.0.1') <= 16, `held ${room.server.socketsFrom('127.0.0.1')}`);
+		t.diagnostic(
+			`300 sockets: ${room.server.stats.refused} refused, ${room.server.socketsFrom('127.0.0.1')} held`,
+		);
 		await chatFrom(room, '127.0.0.2');
 		for (const socket of sockets) socket.destroy();
 		await room.close();
 	});
 
-	it('evaluates at most the limit of 40 parallel guesses, and the owner still logs in from elsewhere', async () => {
+	it('evaluates at most the limit of 40 parallel guesses, and the owner still logs in from elsewhere', async (t) => {
 		const room = await tcpFixture(store);
 		const guesses = await Promise.all(
 			Array.from({length: 40}, (_, i) => login(room.server.port, 'alice', `wrong ${i}`, '127.0.0.1')),
@@ -153,6 +156,9 @@ describe('TCP room against hostile clients', () => {
 		assert.equal(outcomes.filter((o) => o?.t === 'auth-ok').length, 0);
 		assert.ok(room.server.stats.failedLogins <= 5, `${room.server.stats.failedLogins} guesses evaluated`);
 		const throttled = outcomes.filter((o) => o?.code === 'throttled');
+		t.diagnostic(
+			`40 parallel guesses: ${room.server.stats.failedLogins} evaluated, ${throttled.length} throttled`,
+		);
 		assert.ok(throttled.length >= 35, `${throttled.length} throttled`);
 		assert.ok(throttled.every((o) => typeof o?.retry_after_ms === 'number' && o.retry_after_ms > 0));
 		const owner = await login(room.server.port, 'alice', 'alice password', '127.0.0.2');
