@@ -1,12 +1,12 @@
 // Starts the room servers `parley serve` (or the embedded local default) runs:
 // the UDP broadcast room and the TLS-authenticated TCP room with its store.
 import {readFile} from 'node:fs/promises';
-import {LoginThrottle} from './auth/login-throttle.js';
+import {LoginThrottle, type LoginThrottleOptions} from './auth/login-throttle.js';
 import {loadOrCreateServerSecret} from './auth/server-secret.js';
 import {ensurePrivateDataDir} from './data-dir.js';
 import type {AccountStore} from './store/account-store.js';
 import {describeDatabaseUrl, openStore} from './store/open-store.js';
-import {startTcpRoomServer, type TcpRoomServer} from './tcp/tcp-room-server.js';
+import {startTcpRoomServer, type TcpRoomServer, type TcpRoomServerOptions} from './tcp/tcp-room-server.js';
 import {loadOrCreateCertificate} from './tls/certificate.js';
 import {fingerprintOf} from '../source/protocol/fingerprint.js';
 import {startUdpRoomServer, type UdpRoomServer} from './udp/udp-room-server.js';
@@ -46,30 +46,26 @@ export interface TcpLimits {
 	loginAttemptsPerAccount?: number | undefined;
 }
 
-function tcpLimitOptions(limits: TcpLimits = {}) {
-	const defined = <T>(key: string, value: T | undefined) => (value === undefined ? {} : {[key]: value});
-	return {
-		...defined('maxConnectionsPerAddress', limits.maxConnectionsPerAddress),
-		...defined('maxConnections', limits.maxConnections),
-		...defined('authTimeoutMs', limits.loginTimeoutMs),
-		...defined('joinTimeoutMs', limits.joinTimeoutMs),
-		...defined('queriesPerSecond', limits.queriesPerSecond),
-		...defined('strangerLogPerSecond', limits.strangerLogPerSecond),
-		throttle: new LoginThrottle({
-			...defined(
-				'perAddressAccount',
-				limits.loginAttempts && {maxFailures: limits.loginAttempts, windowMs: 60_000},
-			),
-			...defined(
-				'perAddress',
-				limits.loginAttemptsPerAddress && {maxFailures: limits.loginAttemptsPerAddress, windowMs: 60_000},
-			),
-			...defined(
-				'perAccount',
-				limits.loginAttemptsPerAccount && {maxFailures: limits.loginAttemptsPerAccount, windowMs: 3_600_000},
-			),
-		}),
-	};
+/** The serve flags as startTcpRoomServer options; a flag not given keeps the option's default. */
+function tcpLimitOptions(limits: TcpLimits = {}): Partial<TcpRoomServerOptions> {
+	const rule = (maxFailures: number | undefined, windowMs: number) =>
+		maxFailures === undefined ? undefined : {maxFailures, windowMs};
+	const throttle: LoginThrottleOptions = {};
+	const perAddressAccount = rule(limits.loginAttempts, 60_000);
+	const perAddress = rule(limits.loginAttemptsPerAddress, 60_000);
+	const perAccount = rule(limits.loginAttemptsPerAccount, 3_600_000);
+	if (perAddressAccount) throttle.perAddressAccount = perAddressAccount;
+	if (perAddress) throttle.perAddress = perAddress;
+	if (perAccount) throttle.perAccount = perAccount;
+	const options: Partial<TcpRoomServerOptions> = {throttle: new LoginThrottle(throttle)};
+	if (limits.maxConnectionsPerAddress !== undefined)
+		options.maxConnectionsPerAddress = limits.maxConnectionsPerAddress;
+	if (limits.maxConnections !== undefined) options.maxConnections = limits.maxConnections;
+	if (limits.loginTimeoutMs !== undefined) options.authTimeoutMs = limits.loginTimeoutMs;
+	if (limits.joinTimeoutMs !== undefined) options.joinTimeoutMs = limits.joinTimeoutMs;
+	if (limits.queriesPerSecond !== undefined) options.queriesPerSecond = limits.queriesPerSecond;
+	if (limits.strangerLogPerSecond !== undefined) options.strangerLogPerSecond = limits.strangerLogPerSecond;
+	return options;
 }
 
 export interface RunningServers {
