@@ -42,6 +42,8 @@ export interface Admission {
 	onConnection(raw: net.Socket): void;
 	/** Raw sockets held open for an address (its /64 for IPv6). */
 	heldFrom(address: string): number;
+	/** Cuts off every connection not logged in yet (shutdown: none of them holds up the server's close). */
+	cutOffPreLogin(reason: string): void;
 }
 
 interface PreLogin {
@@ -133,7 +135,16 @@ export function createAdmission(options: AdmissionOptions): Admission {
 		});
 	};
 
-	return {onConnection, heldFrom: (address) => held.get(addressKey(address)) ?? 0};
+	return {
+		onConnection,
+		heldFrom: (address) => held.get(addressKey(address)) ?? 0,
+		cutOffPreLogin: (reason) => {
+			for (const entry of [...preLogin]) {
+				entry.admitted.loggedIn();
+				entry.admitted.cutOff(reason);
+			}
+		},
+	};
 }
 
 function refusal(reason: 'per-address' | 'total'): string {

@@ -247,6 +247,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			room.closeAll('server shutting down');
 			for (const connection of open)
 				connection.link.close({t: 'bye', reason: 'server shutting down', retry: true});
+			admission.cutOffPreLogin('server shutting down'); // those still in their TLS handshake too
 			journal.close();
 			await new Promise<void>((resolve) => server.close(() => resolve()));
 		},
