@@ -1,10 +1,12 @@
 // Starts the room servers `parley serve` (or the embedded local default) runs:
 // the UDP broadcast room and the TLS-authenticated TCP room with its store.
 import {readFile} from 'node:fs/promises';
+import {LoginThrottle, type LoginThrottleOptions} from './auth/login-throttle.js';
 import {loadOrCreateServerSecret} from './auth/server-secret.js';
+import {ensurePrivateDataDir} from './data-dir.js';
 import type {AccountStore} from './store/account-store.js';
 import {describeDatabaseUrl, openStore} from './store/open-store.js';
-import {startTcpRoomServer, type TcpRoomServer} from './tcp/tcp-room-server.js';
+import {startTcpRoomServer, type TcpRoomServer, type TcpRoomServerOptions} from './tcp/tcp-room-server.js';
 import {loadOrCreateCertificate} from './tls/certificate.js';
 import {fingerprintOf} from '../source/protocol/fingerprint.js';
 import {startUdpRoomServer, type UdpRoomServer} from './udp/udp-room-server.js';
@@ -27,6 +29,45 @@ export interface ServersOptions {
 	maxMembers?: number;
 	/** Give up waiting for the database after this many attempts (default: keep waiting). */
 	dbAttempts?: number;
+	/** The TCP room's abuse limits; each undefined keeps startTcpRoomServer's default. */
+	tcpLimits?: TcpLimits;
+}
+
+export interface TcpLimits {
+	maxConnectionsPerAddress?: number | undefined;
+	maxConnections?: number | undefined;
+	loginTimeoutMs?: number | undefined;
+	joinTimeoutMs?: number | undefined;
+	queriesPerSecond?: number | undefined;
+	strangerLogPerSecond?: number | undefined;
+	/** Failed logins a minute from one address at one account. */
+	loginAttempts?: number | undefined;
+	/** Failed logins a minute from one address at any accounts. */
+	loginAttemptsPerAddress?: number | undefined;
+	/** Failed logins an hour at one account from anywhere. */
+	loginAttemptsPerAccount?: number | undefined;
+}
+
+/** The serve flags as startTcpRoomServer options; a flag not given keeps the option's default. */
+function tcpLimitOptions(limits: TcpLimits = {}): Partial<TcpRoomServerOptions> {
+	const rule = (maxFailures: number | undefined, windowMs: number) =>
+		maxFailures === undefined ? undefined : {maxFailures, windowMs};
+	const throttle: LoginThrottleOptions = {};
+	const perAddressAccount = rule(limits.loginAttempts, 60_000);
+	const perAddress = rule(limits.loginAttemptsPerAddress, 60_000);
+	const perAccount = rule(limits.loginAttemptsPerAccount, 3_600_000);
+	if (perAddressAccount) throttle.perAddressAccount = perAddressAccount;
+	if (perAddress) throttle.perAddress = perAddress;
+	if (perAccount) throttle.perAccount = perAccount;
+	const options: Partial<TcpRoomServerOptions> = {throttle: new LoginThrottle(throttle)};
+	if (limits.maxConnectionsPerAddress !== undefined)
+		options.maxConnectionsPerAddress = limits.maxConnectionsPerAddress;
+	if (limits.maxConnections !== undefined) options.maxConnections = limits.maxConnections;
+	if (limits.loginTimeoutMs !== undefined) options.authTimeoutMs = limits.loginTimeoutMs;
+	if (limits.joinTimeoutMs !== undefined) options.joinTimeoutMs = limits.joinTimeoutMs;
+	if (limits.queriesPerSecond !== undefined) options.queriesPerSecond = limits.queriesPerSecond;
+	if (limits.strangerLogPerSecond !== undefined) options.strangerLogPerSecond = limits.strangerLogPerSecond;
+	return options;
 }
 
 export interface RunningServers {
@@ -49,6 +90,7 @@ async function loadTls(options: ServersOptions): Promise<{cert: string; key: str
 
 export async function runServers(options: ServersOptions): Promise<RunningServers> {
 	const {log} = options;
+	await ensurePrivateDataDir(options.dataDir, log);
 	// The UDP room needs nothing else: bind it first so a busy port fails fast.
 	const udp = await startUdpRoomServer({
 		host: options.host,
@@ -86,6 +128,7 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 				log,
 				allowRegister: options.allowRegister === true,
 				...(options.passwordMin === undefined ? {} : {passwordMin: options.passwordMin}),
+				...tcpLimitOptions(options.tcpLimits),
 				...(options.roomName ? {roomName: options.roomName} : {}),
 				...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 			});

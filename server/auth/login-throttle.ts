@@ -1,7 +1,12 @@
 // Slows password guessing: too many failed logins within a sliding window,
-// for one account or from one address, and further attempts are refused
-// until the oldest failure leaves the window. Accounts are throttled whether
-// or not they exist, so the throttle itself reveals nothing about them.
+// from one address at one account, from one address at all, or at one account
+// from anywhere, and further attempts are refused until the oldest failure
+// leaves the window. The account-wide rule is much slower than the one per
+// address and account, so a stranger's few guesses cannot lock the owner out.
+// An attempt is reserved (counted as a failure) when it starts and forgiven
+// if it succeeds, so parallel guesses cannot slip in between check and count;
+// and one login per account is evaluated at a time. Accounts are throttled
+// whether or not they exist, so the throttle itself reveals nothing about them.
 
 import {addressKey} from './connection-limiter.js';
 
@@ -11,9 +16,14 @@ export interface ThrottleRule {
 }
 
 export interface LoginThrottleOptions {
-	perAccount?: ThrottleRule;
-	/** Looser than per account: several people may share one NAT address. */
+	/** One address guessing at one account (default 5 a minute). */
+	perAddressAccount?: ThrottleRule;
+	/** Looser: several people may share one NAT address (default 20 a minute). */
 	perAddress?: ThrottleRule;
+	/** One account from everywhere, slow: the owner stays able to log in (default 100 an hour). */
+	perAccount?: ThrottleRule;
+	/** How long a login waits when another one for the account is in progress (default 1 s). */
+	inFlightRetryMs?: number;
 	/** Keys tracked per kind before the stalest are forgotten, bounding memory under a spray. */
 	maxTracked?: number;
 	now?: () => number;
@@ -21,7 +31,14 @@ export interface LoginThrottleOptions {
 
 export type ThrottleDecision =
 	| {allowed: true}
-	| {allowed: false; retryAfterMs: number; scope: 'account' | 'address'};
+	| {allowed: false; retryAfterMs: number; scope: 'account' | 'address' | 'address-account' | 'in-flight'};
+
+/** A reserved attempt: already counted as a failure until it is declared a success. */
+export interface LoginAttempt {
+	succeeded(): void;
+	/** A failure (or an abandoned login): the reservation stays counted. Idempotent. */
+	finished(): void;
+}
 
 /** Failure timestamps per key, at most maxFailures of them. */
 class SlidingWindowCounter {
@@ -37,6 +54,13 @@ class SlidingWindowCounter {
 		const recent = this.#recent(key, now);
 		if (recent.length < this.rule.maxFailures) return 0;
 		return (recent[recent.length - this.rule.maxFailures] as number) + this.rule.windowMs - now;
+	}
+
+	/** Takes back one failure recorded at `at` (a reservation that succeeded). */
+	forgive(key: string, at: number): void {
+		const times = this.#failures.get(key);
+		const index = times?.lastIndexOf(at) ?? -1;
+		if (times && index >= 0) times.splice(index, 1);
 	}
 
 	record(key: string, now: number): void {
@@ -79,49 +103,98 @@ function accountKey(account: string): string {
 }
 
 export class LoginThrottle {
-	readonly #accounts: SlidingWindowCounter;
+	readonly #addressAccounts: SlidingWindowCounter;
 	readonly #addresses: SlidingWindowCounter;
+	readonly #accounts: SlidingWindowCounter;
+	readonly #inFlight = new Set<string>();
+	readonly #inFlightRetryMs: number;
 	readonly #now: () => number;
 
 	constructor(options: LoginThrottleOptions = {}) {
 		const maxTracked = options.maxTracked ?? 100_000;
-		this.#accounts = new SlidingWindowCounter(
-			options.perAccount ?? {maxFailures: 5, windowMs: 60_000},
+		this.#addressAccounts = new SlidingWindowCounter(
+			options.perAddressAccount ?? {maxFailures: 5, windowMs: 60_000},
 			maxTracked,
 		);
 		this.#addresses = new SlidingWindowCounter(
 			options.perAddress ?? {maxFailures: 20, windowMs: 60_000},
 			maxTracked,
 		);
+		this.#accounts = new SlidingWindowCounter(
+			options.perAccount ?? {maxFailures: 100, windowMs: 3_600_000},
+			maxTracked,
+		);
+		this.#inFlightRetryMs = options.inFlightRetryMs ?? 1000;
 		this.#now = options.now ?? Date.now;
 	}
 
-	/** Ask before verifying a password; a refusal should be answered with the generic 'throttled' error. */
+	/** Whether an attempt would be allowed now; reserve() is what a login must call. */
 	check(account: string, address: string): ThrottleDecision {
 		const now = this.#now();
 		const byAddress = this.#addresses.retryAfter(addressKey(address), now);
 		if (byAddress > 0) return {allowed: false, retryAfterMs: byAddress, scope: 'address'};
+		const byPair = this.#addressAccounts.retryAfter(pairKey(account, address), now);
+		if (byPair > 0) return {allowed: false, retryAfterMs: byPair, scope: 'address-account'};
 		const byAccount = this.#accounts.retryAfter(accountKey(account), now);
 		if (byAccount > 0) return {allowed: false, retryAfterMs: byAccount, scope: 'account'};
 		return {allowed: true};
 	}
 
-	recordFailure(account: string, address: string): void {
-		const now = this.#now();
-		this.#accounts.record(accountKey(account), now);
-		this.#addresses.record(addressKey(address), now);
+	/**
+	 * Checks and, when allowed, counts the attempt at once (a refusal answers
+	 * with the generic 'throttled' error). The caller ends it with succeeded()
+	 * or finished().
+	 */
+	reserve(account: string, address: string): ThrottleDecision | {allowed: true; attempt: LoginAttempt} {
+		const decision = this.check(account, address);
+		if (!decision.allowed) return decision;
+		const key = accountKey(account);
+		if (this.#inFlight.has(key))
+			return {allowed: false, retryAfterMs: this.#inFlightRetryMs, scope: 'in-flight'};
+		const at = this.#now();
+		const pair = pairKey(account, address);
+		const byAddress = addressKey(address);
+		this.#addressAccounts.record(pair, at);
+		this.#addresses.record(byAddress, at);
+		this.#accounts.record(key, at);
+		this.#inFlight.add(key);
+		let open = true;
+		const finished = () => {
+			if (!open) return;
+			open = false;
+			this.#inFlight.delete(key);
+		};
+		return {
+			allowed: true,
+			attempt: {
+				succeeded: () => {
+					if (!open) return;
+					finished();
+					// The account's record is cleared as before; the address keeps its
+					// other failures, so a valid account cannot reset guesses at others.
+					this.#addresses.forgive(byAddress, at);
+					this.#addressAccounts.clear(pair);
+					this.#accounts.clear(key);
+				},
+				finished,
+			},
+		};
 	}
 
-	/**
-	 * Forgets the account's failures. The address keeps its count: otherwise an
-	 * attacker holding one valid account could reset it between guesses at others.
-	 */
-	recordSuccess(account: string): void {
-		this.#accounts.clear(accountKey(account));
+	/** Counts a failure that was not reserved (registration attempts). */
+	recordFailure(account: string, address: string): void {
+		const now = this.#now();
+		this.#addressAccounts.record(pairKey(account, address), now);
+		this.#accounts.record(accountKey(account), now);
+		this.#addresses.record(addressKey(address), now);
 	}
 
 	/** Number of keys held, for tests and metrics. */
 	get tracked(): {accounts: number; addresses: number} {
 		return {accounts: this.#accounts.size, addresses: this.#addresses.size};
 	}
+}
+
+function pairKey(account: string, address: string): string {
+	return `${addressKey(address)} ${accountKey(account)}`;
 }

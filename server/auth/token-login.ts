@@ -31,18 +31,21 @@ export async function checkAccessToken(token: string, context: TokenLoginContext
 	const presented = parseToken(token);
 	// Throttled like an account: per token id, and per address across all attempts.
 	const key = `token:${presented?.id ?? '-'}`;
-	const decision = throttle.check(key, address);
-	if (!decision.allowed) {
+	// Reserved before the lookup: parallel guesses cannot slip in between a check and its count.
+	const decision = throttle.reserve(key, address);
+	if (!('attempt' in decision)) {
+		const retryAfterMs = decision.allowed ? 0 : decision.retryAfterMs;
 		log(`token login throttled from ${address}`);
 		return {
 			ok: false,
 			code: 'throttled',
-			message: `too many failed logins; try again in ${Math.ceil(decision.retryAfterMs / 1000)} s`,
-			retryAfterMs: decision.retryAfterMs,
+			message: `too many failed logins; try again in ${Math.ceil(retryAfterMs / 1000)} s`,
+			retryAfterMs,
 		};
 	}
+	const {attempt} = decision;
 	const refuse = (): TokenLoginResult => {
-		throttle.recordFailure(key, address);
+		attempt.finished();
 		log(`failed token login from ${address}`);
 		return {ok: false, code: 'auth-failed', message: failure};
 	};
@@ -51,6 +54,7 @@ export async function checkAccessToken(token: string, context: TokenLoginContext
 	try {
 		stored = await store.findToken(presented.id);
 	} catch (error) {
+		attempt.finished();
 		log(`authentication backend unavailable: ${(error as Error).message}`);
 		return {
 			ok: false,
@@ -60,7 +64,7 @@ export async function checkAccessToken(token: string, context: TokenLoginContext
 	}
 	const matches = tokenMatches(presented.hash, stored?.hash ?? NO_HASH);
 	if (!matches || stored === undefined) return refuse();
-	throttle.recordSuccess(key);
+	attempt.succeeded();
 	const at = (context.now ?? Date.now)();
 	// Last-used is bookkeeping: a failure to record it must not refuse a valid login.
 	store

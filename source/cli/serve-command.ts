@@ -55,6 +55,21 @@ const help = `
 	  0 done (--status: it runs); 1 error; 2 usage; 3 --status: none runs;
 	  4 a port is in use; 5 another server has the data directory
 
+	Limits of the TCP room (against abuse; the defaults suit most servers)
+	  --max-connections-per-address N  sockets one address (IPv6: one /64) may hold;
+	                       more are dropped at once, before TLS (default 16)
+	  --max-connections N  sockets in all; when full, the oldest connection not yet
+	                       logged in makes room for a newcomer (default 2048)
+	  --login-timeout-ms N from connecting to a finished login (default 5000)
+	  --join-timeout-ms N  from login to joining the room (default 10000)
+	  --query-rate N       ping/who requests a member may send a second (default 2)
+	  --login-attempts N   failed logins a minute from one address at one account (default 5)
+	  --login-attempts-per-address N  … from one address at any accounts (default 20)
+	  --login-attempts-per-account N  failed logins an hour at one account from
+	                       anywhere (default 100)
+	  --stranger-log-rate N  log lines a second about failed logins and misbehaving
+	                       clients before login; the rest are counted (default 20)
+
 	Accounts
 	  $ parley user add NAME       (see parley user --help)
 
@@ -84,6 +99,15 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 			maxMembers: {type: 'number', default: 256},
 			status: {type: 'boolean', default: false},
 			stop: {type: 'boolean', default: false},
+			maxConnectionsPerAddress: {type: 'number'},
+			maxConnections: {type: 'number'},
+			loginTimeoutMs: {type: 'number'},
+			joinTimeoutMs: {type: 'number'},
+			queryRate: {type: 'number'},
+			loginAttempts: {type: 'number'},
+			loginAttemptsPerAddress: {type: 'number'},
+			loginAttemptsPerAccount: {type: 'number'},
+			strangerLogRate: {type: 'number'},
 		},
 	});
 	if (cli.input.length > 0) {
@@ -92,6 +116,23 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 	}
 	const {flags} = cli;
 	const directory = flags.dataDir ?? dataDir();
+	const limits = {
+		maxConnectionsPerAddress: flags.maxConnectionsPerAddress,
+		maxConnections: flags.maxConnections,
+		loginTimeoutMs: flags.loginTimeoutMs,
+		joinTimeoutMs: flags.joinTimeoutMs,
+		queriesPerSecond: flags.queryRate,
+		loginAttempts: flags.loginAttempts,
+		loginAttemptsPerAddress: flags.loginAttemptsPerAddress,
+		loginAttemptsPerAccount: flags.loginAttemptsPerAccount,
+		strangerLogPerSecond: flags.strangerLogRate,
+	};
+	for (const [name, value] of Object.entries(limits)) {
+		if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+			process.stderr.write(`parley serve: --${kebab(name)} must be a positive number\n`);
+			return 2;
+		}
+	}
 	if (flags.status && flags.stop) {
 		process.stderr.write('parley serve: --status and --stop do not go together\n');
 		return 2;
@@ -126,6 +167,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 			passwordMin: flags.passwordMin,
 			roomName: flags.room,
 			maxMembers: flags.maxMembers,
+			tcpLimits: limits,
 			log: logLine,
 		});
 	} catch (error) {
@@ -185,4 +227,13 @@ async function stop(directory: string): Promise<number> {
 	}
 	process.stdout.write(`stopped parley serve (pid ${record.pid})\n`);
 	return 0;
+}
+
+/** The flag a limit came from, for error messages. */
+function kebab(name: string): string {
+	const flag: Record<string, string> = {
+		queriesPerSecond: 'query-rate',
+		strangerLogPerSecond: 'stranger-log-rate',
+	};
+	return flag[name] ?? name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
