@@ -6,6 +6,7 @@
 // loopback range) are the other addresses.
 import {after, before, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
+import {DEFAULT_PASSWORD_POLICY} from '../../source/protocol/password-policy.js';
 import {randomBytes} from 'node:crypto';
 import {chmod, mkdtemp, rm, stat} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
@@ -279,28 +280,32 @@ describe('TCP room against hostile clients', () => {
 
 	it('refuses to register a name that looks like an existing one', async () => {
 		const room = await tcpFixture(store, {allowRegister: true});
-		const register = async (user: string) => {
-			const member = await tlsMember(room.server.port);
-			member.send({t: 'register', user, ...verifier()});
-			const answer = await waitFor(() => member.frames.find((f) => f.t === 'registered' || f.t === 'error'), {
-				what: `an answer to registering ${user}`,
-			});
-			member.close();
-			return answer;
-		};
-		for (const lookalike of ['b0b', 'BOB', 'bоb' /* Cyrillic о */]) {
-			const answer = await register(lookalike);
-			assert.equal(answer.t, 'error', `${lookalike} was registered`);
+		try {
+			const register = async (user: string) => {
+				const member = await tlsMember(room.server.port);
+				member.send({t: 'register', user, ...verifier(), password_min: DEFAULT_PASSWORD_POLICY.minLength});
+				const answer = await waitFor(
+					() => member.frames.find((f) => f.t === 'registered' || f.t === 'error'),
+					{what: `an answer to registering ${user}`},
+				);
+				member.close();
+				return answer;
+			};
+			for (const lookalike of ['b0b', 'BOB', 'bоb' /* Cyrillic о */]) {
+				const answer = await register(lookalike);
+				assert.equal(answer.t, 'error', `${lookalike} was registered`);
+			}
+			const zero = await register('b0b');
+			assert.match(zero.message as string, /looks too much like bob/);
+			assert.equal((await register('rnallory')).t, 'registered');
+			assert.equal((await register('mallory')).t, 'error');
+			assert.deepEqual(
+				(await store.listUsers()).filter((u) => /^(b.b|rnallory|mallory)$/i.test(u)),
+				['bob', 'rnallory'],
+			);
+		} finally {
+			await room.close();
 		}
-		const zero = await register('b0b');
-		assert.match(zero.message as string, /looks too much like bob/);
-		assert.equal((await register('rnallory')).t, 'registered');
-		assert.equal((await register('mallory')).t, 'error');
-		assert.deepEqual(
-			(await store.listUsers()).filter((u) => /^(b.b|rnallory|mallory)$/i.test(u)),
-			['bob', 'rnallory'],
-		);
-		await room.close();
 	});
 });
 
