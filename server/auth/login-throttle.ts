@@ -3,6 +3,7 @@
 // until the oldest failure leaves the window. Accounts are throttled whether
 // or not they exist, so the throttle itself reveals nothing about them.
 
+import {identityKey} from '../../source/protocol/names.js';
 import {addressKey} from './connection-limiter.js';
 
 export interface ThrottleRule {
@@ -73,11 +74,6 @@ class SlidingWindowCounter {
 	}
 }
 
-/** Names differing only in case or compatibility forms are one account. */
-function accountKey(account: string): string {
-	return account.normalize('NFKC').toLowerCase();
-}
-
 export class LoginThrottle {
 	readonly #accounts: SlidingWindowCounter;
 	readonly #addresses: SlidingWindowCounter;
@@ -101,14 +97,14 @@ export class LoginThrottle {
 		const now = this.#now();
 		const byAddress = this.#addresses.retryAfter(addressKey(address), now);
 		if (byAddress > 0) return {allowed: false, retryAfterMs: byAddress, scope: 'address'};
-		const byAccount = this.#accounts.retryAfter(accountKey(account), now);
+		const byAccount = this.#accounts.retryAfter(identityKey(account), now);
 		if (byAccount > 0) return {allowed: false, retryAfterMs: byAccount, scope: 'account'};
 		return {allowed: true};
 	}
 
 	recordFailure(account: string, address: string): void {
 		const now = this.#now();
-		this.#accounts.record(accountKey(account), now);
+		this.#accounts.record(identityKey(account), now);
 		this.#addresses.record(addressKey(address), now);
 	}
 
@@ -117,7 +113,7 @@ export class LoginThrottle {
 	 * attacker holding one valid account could reset it between guesses at others.
 	 */
 	recordSuccess(account: string): void {
-		this.#accounts.clear(accountKey(account));
+		this.#accounts.clear(identityKey(account));
 	}
 
 	/** Number of keys held, for tests and metrics. */

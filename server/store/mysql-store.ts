@@ -15,14 +15,13 @@ import {
 	checkSeq,
 	checkedUsernameKey,
 	NoSuchUserError,
-	usernameKey,
-	usernameProblem,
 	UserExistsError,
 	type AccountStore,
 	type NewRoomMessage,
 	type ScramCredential,
 	type StoredRoomMessage,
 } from './account-store.js';
+import {identityKey, usernameProblem} from '../../source/protocol/names.js';
 
 /** Each entry moves the schema one version forward; append, never edit. */
 const MIGRATIONS: ReadonlyArray<readonly string[]> = [
@@ -202,7 +201,7 @@ export class MysqlStore implements AccountStore {
 		if (usernameProblem(name) !== undefined) return false;
 		const [result] = await this.#pool.execute<ResultSetHeader>(
 			'DELETE FROM parley_users WHERE name_key = ?',
-			[usernameKey(name)],
+			[identityKey(name)],
 		);
 		return result.affectedRows > 0;
 	}
@@ -211,7 +210,7 @@ export class MysqlStore implements AccountStore {
 		if (usernameProblem(name) !== undefined) return undefined;
 		const [rows] = await this.#pool.execute<RowDataPacket[]>(
 			'SELECT salt, iterations, stored_key, server_key FROM parley_users WHERE name_key = ?',
-			[usernameKey(name)],
+			[identityKey(name)],
 		);
 		const row = rows[0];
 		return row === undefined ? undefined : toCredential(row);

@@ -14,14 +14,13 @@ import {
 	checkSeq,
 	checkedUsernameKey,
 	NoSuchUserError,
-	usernameKey,
-	usernameProblem,
 	UserExistsError,
 	type AccountStore,
 	type NewRoomMessage,
 	type ScramCredential,
 	type StoredRoomMessage,
 } from './account-store.js';
+import {identityKey, usernameProblem} from '../../source/protocol/names.js';
 
 export const SQLITE_FILE = 'parley.db';
 
@@ -170,7 +169,7 @@ export class SqliteStore implements AccountStore {
 
 	async removeUser(name: string): Promise<boolean> {
 		if (usernameProblem(name) !== undefined) return false;
-		const result = this.#sql('DELETE FROM parley_users WHERE name_key = ?').run(usernameKey(name));
+		const result = this.#sql('DELETE FROM parley_users WHERE name_key = ?').run(identityKey(name));
 		return Number(result.changes) > 0;
 	}
 
@@ -178,7 +177,7 @@ export class SqliteStore implements AccountStore {
 		if (usernameProblem(name) !== undefined) return undefined;
 		const row = this.#sql(
 			'SELECT salt, iterations, stored_key, server_key FROM parley_users WHERE name_key = ?',
-		).get(usernameKey(name));
+		).get(identityKey(name));
 		return row === undefined ? undefined : toCredential(row);
 	}
 
