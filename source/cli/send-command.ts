@@ -20,11 +20,11 @@ import {
 	readLines,
 	resolveRoomArgument,
 	scriptIo,
-	sleep,
 	type InputLine,
 	type ScriptIo,
 	type WatchedTransport,
 } from './room-script.js';
+import {sleep} from '../util/sleep.js';
 import {SELF_REPORTING} from './subcommand-options.js';
 
 const COMMAND = 'send';

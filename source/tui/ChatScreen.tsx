@@ -15,7 +15,7 @@ import {useEffect, useState} from 'react';
 import {Box, Text} from 'ink';
 import type {HostTrustPrompter} from '../client/host-trust.js';
 import type {RoomClient} from '../client/types.js';
-import {bottomHeight, bottomKind} from './bottom-pane.js';
+import {type BottomKind, bottomHeight, bottomKind} from './bottom-pane.js';
 import {ChatInput} from './ChatInput.js';
 import {logView} from './log-view.js';
 import type {Bell} from './mentions.js';
@@ -157,7 +157,7 @@ export function ChatScreen(props: ChatScreenProps) {
 	const quit = useQuit(workspace, trustQueue.refuseAll, quitTimeoutMs);
 	const commands = roomCommands({workspace, opener, quit, search: search.start});
 	/** Whether `tab`'s bottom still has the keys, read at key time (a key earlier in a chunk may have changed it). */
-	const showsAtBottom = (tab: RoomTab, kind: ReturnType<typeof bottomKind>) => () =>
+	const showsAtBottom = (tab: RoomTab, kind: BottomKind) => () =>
 		workspace.active === tab && bottomKind(tab) === kind;
 	const report = (tab: RoomTab) => (message: string) => tab.error(message);
 
