@@ -8,14 +8,13 @@ import {commandNames, complete, nickCandidates} from './completion.js';
 import {
 	featureActionForKey,
 	globalActionForKey,
-	handsOverKeys,
 	lineActionForKey,
 	quitsOnEmptyLine,
 	scrollActionForKey,
 } from './key-bindings.js';
 import {pastePolicy} from './paste-policy.js';
 import type {RoomTab} from './room-tab.js';
-import {useKeys, usePastes} from './use-keys.js';
+import {usePromptKeys, usePromptPastes} from './use-keys.js';
 
 export interface ChatInputProps {
 	readonly tab: RoomTab;
@@ -62,15 +61,15 @@ function paste(tab: RoomTab, text: string): void {
 
 export function ChatInput({tab, width, hasKeys, onEnter, onSearch, onQuit}: ChatInputProps) {
 	const report = (message: string): void => tab.error(message);
-	useKeys(
+	usePromptKeys(
 		(input, key) => {
-			if (!hasKeys()) return 'stop';
 			if (quitsOnEmptyLine(input, key) && tab.line.value === '') {
 				onQuit();
 				return 'stop';
 			}
-			if (globalActionForKey(input, key) !== undefined) return handsOverKeys(input, key) ? 'stop' : undefined;
-			if (scrollActionForKey(input, key) !== undefined) return undefined; // the screen scrolls
+			// The screen's keys: the screen acts on them (use-screen-keys, use-scroll-keys).
+			if (globalActionForKey(input, key) !== undefined || scrollActionForKey(input, key) !== undefined)
+				return undefined;
 			const feature = featureActionForKey(input, key);
 			if (feature?.type === 'complete') {
 				completeWord(tab, feature.direction);
@@ -86,13 +85,8 @@ export function ChatInput({tab, width, hasKeys, onEnter, onSearch, onQuit}: Chat
 			else if (lineAction !== undefined) tab.editLine(lineAction);
 			return undefined;
 		},
-		{report},
+		{hasKeys, report},
 	);
-	usePastes(
-		(text) => {
-			if (hasKeys()) paste(tab, text);
-		},
-		{report},
-	);
+	usePromptPastes((text) => paste(tab, text), {hasKeys, report});
 	return <InputLine value={tab.line.value} cursor={tab.line.cursor} width={width} />;
 }

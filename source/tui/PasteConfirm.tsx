@@ -2,9 +2,9 @@
 // one message. y/Y sends; n/N, Enter and Esc do not (the safe default), and the
 // draft stays in the input line, unsent.
 
-import {Box, Text, type Key, usePaste} from 'ink';
-import {handsOverKeys} from './key-bindings.js';
-import {useKeys} from './use-keys.js';
+import {Box, Text, type Key} from 'ink';
+import {yesNoAnswerForKey} from './key-bindings.js';
+import {usePromptKeys, usePromptPastes} from './use-keys.js';
 
 export interface PasteConfirmProps {
 	readonly lines: number;
@@ -23,34 +23,20 @@ export function pasteQuestion(lines: number): string {
 }
 
 /** The answer a key gives, or undefined for a key that answers nothing. */
-export function pasteAnswerForKey(input: string, key: Key): boolean | undefined {
-	if (key.ctrl || key.meta) return undefined;
-	if (input === 'y' || input === 'Y') return true;
-	if (input === 'n' || input === 'N' || key.return || key.escape) return false;
-	return undefined;
-}
+export const pasteAnswerForKey = (input: string, key: Key): boolean | undefined =>
+	yesNoAnswerForKey(input, key);
 
-const always = (): boolean => true;
-const nowhere = (): void => undefined;
-
-export function PasteConfirm({
-	lines,
-	width,
-	onAnswer,
-	hasKeys = always,
-	report = nowhere,
-}: PasteConfirmProps) {
-	useKeys(
+export function PasteConfirm({lines, width, onAnswer, hasKeys, report}: PasteConfirmProps) {
+	usePromptKeys(
 		(input, key) => {
-			if (!hasKeys() || handsOverKeys(input, key)) return 'stop';
 			const send = pasteAnswerForKey(input, key);
 			if (send !== undefined) onAnswer?.(send);
 			return undefined;
 		},
-		{isActive: onAnswer !== undefined, report},
+		{isActive: onAnswer !== undefined, hasKeys, report},
 	);
 	// Listening to pastes keeps them from arriving as keys: a paste answers nothing.
-	usePaste(nowhere, {isActive: onAnswer !== undefined});
+	usePromptPastes(() => undefined, {isActive: onAnswer !== undefined});
 	return (
 		<Box width={width} height={PASTE_CONFIRM_HEIGHT} overflow="hidden">
 			<Text color="yellow" bold wrap="truncate-end">

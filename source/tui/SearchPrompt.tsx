@@ -4,10 +4,10 @@
 
 import {Box, Text} from 'ink';
 import stringWidth from 'string-width';
-import {handsOverKeys, searchActionForKey} from './key-bindings.js';
+import {searchActionForKey} from './key-bindings.js';
 import {normalisePaste} from './paste-policy.js';
 import type {SearchAction} from './search.js';
-import {useKeys, usePastes} from './use-keys.js';
+import {usePromptKeys, usePromptPastes} from './use-keys.js';
 import {visibleWindow} from './visible-window.js';
 
 export interface SearchPromptProps {
@@ -25,33 +25,21 @@ export interface SearchPromptProps {
 export const SEARCH_PROMPT_LABEL = 'search: ';
 export const SEARCH_KEYS_HINT = '^R older  ^S newer  Enter stay  Esc back';
 
-const always = (): boolean => true;
-const nowhere = (): void => undefined;
-
-export function SearchPrompt({
-	query,
-	status,
-	width,
-	onAction,
-	hasKeys = always,
-	report = nowhere,
-}: SearchPromptProps) {
+export function SearchPrompt({query, status, width, onAction, hasKeys, report}: SearchPromptProps) {
 	const isActive = onAction !== undefined;
-	useKeys(
+	usePromptKeys(
 		(input, key) => {
-			if (!hasKeys() || handsOverKeys(input, key)) return 'stop';
 			const action = searchActionForKey(input, key);
 			if (action !== undefined) onAction?.(action);
 			return undefined;
 		},
-		{isActive, report},
+		{isActive, hasKeys, report},
 	);
-	usePastes(
-		(text) => {
-			if (hasKeys()) onAction?.({type: 'type', text: normalisePaste(text)});
-		},
-		{isActive, report},
-	);
+	usePromptPastes((text) => onAction?.({type: 'type', text: normalisePaste(text)}), {
+		isActive,
+		hasKeys,
+		report,
+	});
 	const found = status !== '' && status !== 'no matches';
 	const right = status === '' ? SEARCH_KEYS_HINT : `${status}  ${SEARCH_KEYS_HINT}`;
 	// The query keeps at least a third of the row; the status and hint take what is left, hint first to go.

@@ -4,8 +4,9 @@
 // (the screen lets Ctrl+C through, which says no too). A key typed before the
 // question was drawn is no answer: the prompt only listens once it shows.
 
-import {Box, Text, type Key} from 'ink';
+import {Box, Text} from 'ink';
 import type {TrustRequest} from '../client/host-trust.js';
+import {yesNoAnswerForKey} from './key-bindings.js';
 import {useKeys} from './use-keys.js';
 
 export interface TrustPromptProps {
@@ -23,18 +24,10 @@ export function trustQuestion(request: TrustRequest): string {
 	return `New server ${request.hostPort} — certificate ${request.fingerprint} — trust it and remember it? [y/N]`;
 }
 
-/** The answer a key gives, or undefined for a key that answers nothing. */
-export function trustAnswerForKey(input: string, key: Key): boolean | undefined {
-	if (key.ctrl || key.meta) return undefined;
-	if (input === 'y' || input === 'Y') return true;
-	if (input === 'n' || input === 'N' || key.return || key.escape) return false;
-	return undefined;
-}
-
 export function TrustPrompt({request, width, onAnswer, report}: TrustPromptProps) {
 	useKeys(
 		(input, key) => {
-			const trusted = trustAnswerForKey(input, key);
+			const trusted = yesNoAnswerForKey(input, key);
 			if (trusted !== undefined) onAnswer(trusted);
 			return undefined;
 		},

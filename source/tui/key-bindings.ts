@@ -169,6 +169,17 @@ export function searchActionForKey(input: string, key: Key): SearchAction | unde
 	return input === '' ? undefined : {type: 'type', text: input};
 }
 
+/**
+ * The answer a key gives to a [y/N] question (the trust prompt, the send
+ * question): y/Y yes; n/N, Enter and Esc no, the safe default; any other key none.
+ */
+export function yesNoAnswerForKey(input: string, key: Key): boolean | undefined {
+	if (key.ctrl || key.meta) return undefined;
+	if (input === 'y' || input === 'Y') return true;
+	if (input === 'n' || input === 'N' || key.return || key.escape) return false;
+	return undefined;
+}
+
 /** No key flag set: what a plain run of typed text comes with. */
 export const NO_KEY: Key = {
 	upArrow: false,
