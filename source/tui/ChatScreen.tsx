@@ -15,24 +15,18 @@ import {useEffect, useState} from 'react';
 import {Box, Text} from 'ink';
 import type {HostTrustPrompter} from '../client/host-trust.js';
 import type {RoomClient} from '../client/types.js';
-import {type BottomKind, bottomHeight, bottomKind} from './bottom-pane.js';
-import {ChatInput} from './ChatInput.js';
 import {logView} from './log-view.js';
 import type {Bell} from './mentions.js';
 import {MemberPanel} from './MemberPanel.js';
 import {MessageLog} from './MessageLog.js';
-import {PasteConfirm} from './PasteConfirm.js';
 import {roomCommands} from './room-commands.js';
 import type {RoomTab} from './room-tab.js';
-import {RoomPrompt} from './RoomPrompt.js';
+import {bottomHeight, ScreenBottom} from './ScreenBottom.js';
 import {screenLayout} from './screen-layout.js';
 import {roomsSummary, stateLabel, tabInfos} from './screen-summary.js';
-import {searchStatusText} from './search.js';
-import {SearchPrompt} from './SearchPrompt.js';
 import {StatusBar} from './StatusBar.js';
 import {searchControls} from './tab-search.js';
 import {TabBar} from './TabBar.js';
-import {TrustPrompt} from './TrustPrompt.js';
 import {useQuit} from './use-quit.js';
 import {useScreenKeys} from './use-screen-keys.js';
 import {useScreenSize, type ScreenSize} from './use-screen-size.js';
@@ -156,10 +150,6 @@ export function ChatScreen(props: ChatScreenProps) {
 	}, tabRows.base);
 	const quit = useQuit(workspace, trustQueue.refuseAll, quitTimeoutMs);
 	const commands = roomCommands({workspace, opener, quit, search: search.start});
-	/** Whether `tab`'s bottom still has the keys, read at key time (a key earlier in a chunk may have changed it). */
-	const showsAtBottom = (tab: RoomTab, kind: BottomKind) => () =>
-		workspace.active === tab && bottomKind(tab) === kind;
-	const report = (tab: RoomTab) => (message: string) => tab.error(message);
 
 	useScreenKeys({
 		workspace,
@@ -181,7 +171,6 @@ export function ChatScreen(props: ChatScreenProps) {
 	}
 	const view = viewFor(active);
 	const {status} = active;
-	const kind = bottomKind(active);
 	return (
 		<Box flexDirection="column" width={columns} height={rows} overflow="hidden">
 			{layout.statusHeight > 0 ? (
@@ -216,49 +205,17 @@ export function ChatScreen(props: ChatScreenProps) {
 			) : null}
 			{/* Drawn even when it gets no rows: whatever shows at the bottom has the keys. */}
 			<Box height={layout.bottomHeight} overflow="hidden" flexDirection="column">
-				{shownTrust !== undefined ? (
-					<TrustPrompt
-						key={shownTrust.request.hostPort + shownTrust.request.fingerprint}
-						request={shownTrust.request}
-						width={columns}
-						onAnswer={(trusted) => trustQueue.answer(shownTrust, trusted)}
-						report={report(active)}
-					/>
-				) : kind === 'question' && active.sendQuestion !== undefined ? (
-					<PasteConfirm
-						key={active.id}
-						lines={active.sendQuestion.lines}
-						width={columns}
-						onAnswer={(send) => {
-							active.setSendQuestion(undefined);
-							if (send) commands.sendDraft(active, true); // "no" keeps the draft in the input line
-						}}
-						hasKeys={showsAtBottom(active, 'question')}
-						report={report(active)}
-					/>
-				) : kind === 'search' && active.search !== undefined ? (
-					<SearchPrompt
-						key={active.id}
-						query={active.search.query}
-						status={searchStatusText(active.search)}
-						width={columns}
-						onAction={(action) => search.act(active, action)}
-						hasKeys={showsAtBottom(active, 'search')}
-						report={report(active)}
-					/>
-				) : kind === 'input' ? (
-					<ChatInput
-						key={active.id}
-						tab={active}
-						width={columns}
-						hasKeys={showsAtBottom(active, 'input')}
-						onEnter={() => commands.sendDraft(active)}
-						onSearch={() => search.start(active, '')}
-						onQuit={quit}
-					/>
-				) : (
-					<RoomPrompt tab={active} width={columns} screenRows={rows} />
-				)}
+				<ScreenBottom
+					workspace={workspace}
+					tab={active}
+					trust={shownTrust}
+					answerTrust={trustQueue.answer}
+					commands={commands}
+					search={search}
+					quit={quit}
+					columns={columns}
+					rows={rows}
+				/>
 			</Box>
 		</Box>
 	);

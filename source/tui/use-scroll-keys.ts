@@ -3,10 +3,10 @@
 // work under the input line, the nick prompt and the login form; the send
 // question, the search prompt and the trust prompt keep these keys for themselves.
 
-import {bottomKind} from './bottom-pane.js';
 import {scrollActionForKey} from './key-bindings.js';
 import type {LogView} from './log-view.js';
 import {FOLLOWING, type RoomTab} from './room-tab.js';
+import {bottomKind} from './ScreenBottom.js';
 import {useKeys} from './use-keys.js';
 import type {Workspace} from './workspace.js';
 
