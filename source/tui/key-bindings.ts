@@ -29,6 +29,12 @@
 // password; Enter on the user name moves on, on the password logs in; Ctrl+R
 // creates the account instead. The room keys (Alt+N, Ctrl+N/P) work there too.
 // The trust prompt takes y/Y (yes), n/N/Enter/Esc (no), and nothing else.
+//
+// Who acts on a key: whatever shows at the bottom of the screen (ScreenBottom)
+// listens with its own useInput while it shows; the screen keeps the keys that
+// work everywhere (use-screen-keys) and the scroll keys (use-scroll-keys). A
+// chunk of typing that changes what shows part-way (Ctrl+N, Ctrl+R, Enter on a
+// login) loses the rest of the chunk rather than sending it to the wrong place.
 
 import type {Key} from 'ink';
 import type {LineAction} from './line-editor.js';
