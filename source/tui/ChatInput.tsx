@@ -5,13 +5,7 @@
 
 import {InputLine} from './InputLine.js';
 import {commandNames, complete, nickCandidates} from './completion.js';
-import {
-	featureActionForKey,
-	globalActionForKey,
-	lineActionForKey,
-	quitsOnEmptyLine,
-	scrollActionForKey,
-} from './key-bindings.js';
+import {featureActionForKey, lineActionForKey, screenActionForKey} from './key-bindings.js';
 import {pastePolicy} from './paste-policy.js';
 import type {RoomTab} from './room-tab.js';
 import {usePromptKeys, usePromptPastes} from './use-keys.js';
@@ -63,13 +57,12 @@ export function ChatInput({tab, width, hasKeys, onEnter, onSearch, onQuit}: Chat
 	const report = (message: string): void => tab.error(message);
 	usePromptKeys(
 		(input, key) => {
-			if (quitsOnEmptyLine(input, key) && tab.line.value === '') {
-				onQuit();
+			const screen = screenActionForKey(input, key, tab.line.value === '');
+			if (screen?.type === 'quit') {
+				onQuit(); // Ctrl+D on an empty line (Ctrl+C is the screen's, and ends the chunk before this)
 				return 'stop';
 			}
-			// The screen's keys: the screen acts on them (use-screen-keys, use-scroll-keys).
-			if (globalActionForKey(input, key) !== undefined || scrollActionForKey(input, key) !== undefined)
-				return undefined;
+			if (screen !== undefined) return undefined; // the screen acts on it (use-screen-keys, use-scroll-keys)
 			const feature = featureActionForKey(input, key);
 			if (feature?.type === 'complete') {
 				completeWord(tab, feature.direction);

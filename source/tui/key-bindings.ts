@@ -74,7 +74,7 @@ export function scrollActionForKey(_input: string, key: Key): ScreenAction | und
 }
 
 /** Ctrl+D on an empty input line quits, as in a shell. */
-export const quitsOnEmptyLine = (input: string, key: Key): boolean => key.ctrl && input === 'd';
+const quitsOnEmptyLine = (input: string, key: Key): boolean => key.ctrl && input === 'd';
 
 /**
  * A key that leaves the prompt that has the keys: it quits or shows another
