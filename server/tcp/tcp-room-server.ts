@@ -25,7 +25,7 @@ import {
 import {ConnectionLimiter} from '../auth/connection-limiter.js';
 import {LoginThrottle} from '../auth/login-throttle.js';
 import {Room, type Member, type RoomOutput} from '../room/room.js';
-import {identityKey, usernameProblem} from '../../source/protocol/names.js';
+import {identityKey as usernameKey, usernameProblem} from '../../source/protocol/names.js';
 import {UserExistsError, type AccountStore} from '../store/account-store.js';
 import {FramedLink} from './framed-link.js';
 import {StoreJournal} from './store-journal.js';
@@ -147,7 +147,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			const scram = new ScramServer({
 				lookup: (name) => options.store.getVerifier(name),
 				serverSecret: options.serverSecret,
-				canonicalName: (name) => (usernameProblem(name) ? name : identityKey(name)),
+				canonicalName: (name) => (usernameProblem(name) ? name : usernameKey(name)),
 				...(channelBinding ? {channelBinding, requireChannelBinding: true} : {}),
 			});
 			connection.scram = scram;
