@@ -4,12 +4,12 @@
 
 import {formatRoomUrl, parseRoomUrl} from '../client/room-url.js';
 import type {RoomClient} from '../client/types.js';
+import {errorMessage} from '../util/error-message.js';
 import type {RoomOpener, RoomToOpen} from './ChatScreen.js';
 import {parseInput} from './commands.js';
 import {needsConfirmation} from './paste-policy.js';
 import {FOLLOWING, type RoomTab} from './room-tab.js';
 import {runCommand} from './run-command.js';
-import {errorMessage} from './use-keys.js';
 import type {Workspace} from './workspace.js';
 
 export interface RoomCommandsContext {

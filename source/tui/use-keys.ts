@@ -3,6 +3,7 @@
 // shows "key handling failed" in the room instead of taking the screen down.
 
 import {type Key, useInput, usePaste} from 'ink';
+import {errorMessage} from '../util/error-message.js';
 import {eachKeypress, handsOverKeys} from './key-bindings.js';
 
 /** Returns 'stop' to drop the rest of the chunk (the keys went to something else meanwhile). */
@@ -13,9 +14,6 @@ export interface KeysOptions {
 	/** Where a failing handler's message goes (the room on screen); without it the error is thrown on. */
 	readonly report?: ((message: string) => void) | undefined;
 }
-
-export const errorMessage = (error: unknown): string =>
-	error instanceof Error ? error.message : String(error);
 
 const rethrow = (message: string): never => {
 	throw new Error(message);
