@@ -11,7 +11,7 @@ export const BENCH_TAG = 'bench';
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes on one machine. */
 export const clock = (): number => performance.timeOrigin + performance.now();
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export {sleep} from '../source/util/sleep.js';
 
 /** This process's user + system CPU time in milliseconds. */
 export function cpuMs(): number {

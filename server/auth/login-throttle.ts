@@ -8,6 +8,7 @@
 // and one login per account is evaluated at a time. Accounts are throttled
 // whether or not they exist, so the throttle itself reveals nothing about them.
 
+import {identityKey} from '../../source/protocol/names.js';
 import {addressKey} from './connection-limiter.js';
 
 export interface ThrottleRule {
@@ -97,11 +98,6 @@ class SlidingWindowCounter {
 	}
 }
 
-/** Names differing only in case or compatibility forms are one account. */
-function accountKey(account: string): string {
-	return account.normalize('NFKC').toLowerCase();
-}
-
 export class LoginThrottle {
 	readonly #addressAccounts: SlidingWindowCounter;
 	readonly #addresses: SlidingWindowCounter;
@@ -135,7 +131,7 @@ export class LoginThrottle {
 		if (byAddress > 0) return {allowed: false, retryAfterMs: byAddress, scope: 'address'};
 		const byPair = this.#addressAccounts.retryAfter(pairKey(account, address), now);
 		if (byPair > 0) return {allowed: false, retryAfterMs: byPair, scope: 'address-account'};
-		const byAccount = this.#accounts.retryAfter(accountKey(account), now);
+		const byAccount = this.#accounts.retryAfter(identityKey(account), now);
 		if (byAccount > 0) return {allowed: false, retryAfterMs: byAccount, scope: 'account'};
 		return {allowed: true};
 	}
@@ -148,7 +144,7 @@ export class LoginThrottle {
 	reserve(account: string, address: string): ThrottleDecision | {allowed: true; attempt: LoginAttempt} {
 		const decision = this.check(account, address);
 		if (!decision.allowed) return decision;
-		const key = accountKey(account);
+		const key = identityKey(account);
 		if (this.#inFlight.has(key))
 			return {allowed: false, retryAfterMs: this.#inFlightRetryMs, scope: 'in-flight'};
 		const at = this.#now();
@@ -185,7 +181,7 @@ export class LoginThrottle {
 	recordFailure(account: string, address: string): void {
 		const now = this.#now();
 		this.#addressAccounts.record(pairKey(account, address), now);
-		this.#accounts.record(accountKey(account), now);
+		this.#accounts.record(identityKey(account), now);
 		this.#addresses.record(addressKey(address), now);
 	}
 
@@ -196,5 +192,5 @@ export class LoginThrottle {
 }
 
 function pairKey(account: string, address: string): string {
-	return `${addressKey(address)} ${accountKey(account)}`;
+	return `${addressKey(address)} ${identityKey(account)}`;
 }

@@ -6,7 +6,6 @@ import {randomBytes} from 'node:crypto';
 import {
 	DEFAULT_LIMITS,
 	ProtocolError,
-	nickKey,
 	nickProblem,
 	textProblem,
 	type ClientMessage,
@@ -19,6 +18,7 @@ import {
 	type ServerMessage,
 	type UnsequencedRoomEvent,
 } from '../../source/protocol/messages.js';
+import {identityKey} from '../../source/protocol/names.js';
 import {HistoryRing} from './history-ring.js';
 import {TokenBucket} from './token-bucket.js';
 
@@ -162,7 +162,7 @@ export class Room<Link> {
 	}
 
 	findMember(nick: string): Member<Link> | undefined {
-		return this.byKey.get(nickKey(nick));
+		return this.byKey.get(identityKey(nick));
 	}
 
 	/**
@@ -176,7 +176,7 @@ export class Room<Link> {
 	): Member<Link> {
 		const problem = nickProblem(nick);
 		if (problem) throw new ProtocolError('nick-invalid', problem);
-		if (this.byKey.has(nickKey(nick))) throw new ProtocolError('nick-taken', `the nick ${nick} is taken`);
+		if (this.byKey.has(identityKey(nick))) throw new ProtocolError('nick-taken', `the nick ${nick} is taken`);
 		if (this.byKey.size >= this.maxMembers)
 			throw new ProtocolError('room-full', `the room is full (${this.maxMembers} members)`);
 		const now = this.now();
@@ -192,7 +192,7 @@ export class Room<Link> {
 			refs: new Map(),
 			strikes: 0,
 		};
-		this.byKey.set(nickKey(nick), member);
+		this.byKey.set(identityKey(nick), member);
 		this.stats.members = this.byKey.size;
 		this.output.send(member, {
 			t: 'welcome',
@@ -219,8 +219,8 @@ export class Room<Link> {
 
 	/** Removes a member and tells the others. Idempotent. */
 	leave(member: Member<Link>, kind: Exclude<PresenceKind, 'join' | 'nick'> = 'leave', reason?: string): void {
-		if (this.byKey.get(nickKey(member.nick)) !== member) return;
-		this.byKey.delete(nickKey(member.nick));
+		if (this.byKey.get(identityKey(member.nick)) !== member) return;
+		this.byKey.delete(identityKey(member.nick));
 		this.stats.members = this.byKey.size;
 		this.log(`${kind} ${member.nick}${reason ? `: ${reason}` : ''}`);
 		// A kicked client may come back after its reconnect backoff: a flood is over once it stops.
@@ -229,7 +229,7 @@ export class Room<Link> {
 	}
 
 	isMember(member: Member<Link>): boolean {
-		return this.byKey.get(nickKey(member.nick)) === member;
+		return this.byKey.get(identityKey(member.nick)) === member;
 	}
 
 	/** Handles one message from a joined member. Never throws: problems go back as errors. */
@@ -283,7 +283,7 @@ export class Room<Link> {
 	/** Sends `bye` to everyone and forgets them (server shutdown). */
 	closeAll(reason: string): void {
 		for (const member of [...this.byKey.values()]) {
-			this.byKey.delete(nickKey(member.nick));
+			this.byKey.delete(identityKey(member.nick));
 			this.output.disconnect(member, reason, true);
 		}
 		this.stats.members = 0;
@@ -329,12 +329,12 @@ export class Room<Link> {
 		if (!member.bucket.take(this.now())) throw this.rateLimited(member, member.bucket);
 		const problem = nickProblem(nick);
 		if (problem) throw new ProtocolError('nick-invalid', problem);
-		const key = nickKey(nick);
+		const key = identityKey(nick);
 		const holder = this.byKey.get(key);
 		if (holder && holder !== member) throw new ProtocolError('nick-taken', `the nick ${nick} is taken`);
 		if (member.nick === nick) return;
 		const old = member.nick;
-		this.byKey.delete(nickKey(old));
+		this.byKey.delete(identityKey(old));
 		member.nick = nick;
 		this.byKey.set(key, member);
 		this.log(`nick ${old} → ${nick}`);

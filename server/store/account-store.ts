@@ -2,12 +2,12 @@
 // accounts (SCRAM verifiers only, never passwords) and each room's message
 // log with gap-free sequence numbers. Backends: sqlite-store, mysql-store.
 
+import {identityKey, usernameProblem} from '../../source/protocol/names.js';
 import type {ScramCredential} from '../../source/protocol/scram.js';
 import type {TokenInfo} from '../auth/bot-tokens.js';
 
 export type {ScramCredential, TokenInfo};
 
-export const MAX_USERNAME_LENGTH = 32;
 export const MAX_ROOM_LENGTH = 128;
 export const MAX_SENDER_LENGTH = 64;
 /** The client's id for one send (the protocol's ref), at most this long. */
@@ -15,22 +15,6 @@ export const MAX_REF_LENGTH = 40;
 /** Generous beside DEFAULT_LIMITS.maxTextBytes; keeps rows within a MySQL TEXT column. */
 export const MAX_STORED_TEXT_BYTES = 60_000;
 export const MAX_PAGE = 1000;
-
-// ASCII only: names from other scripts invite look-alike impersonation and
-// need collation rules every backend agrees on.
-const USERNAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
-
-export function usernameProblem(name: string): string | undefined {
-	if (name.length === 0) return 'a username cannot be empty';
-	if (name.length > MAX_USERNAME_LENGTH) return `a username is at most ${MAX_USERNAME_LENGTH} characters`;
-	if (!USERNAME_PATTERN.test(name)) return 'a username may use letters, digits and _ - . only';
-	return undefined;
-}
-
-/** The uniqueness key: "Alice" and "alice" are the same account. */
-export function usernameKey(name: string): string {
-	return name.toLowerCase();
-}
 
 export class InvalidUsernameError extends Error {
 	constructor(message: string) {
@@ -57,7 +41,7 @@ export class NoSuchUserError extends Error {
 export function checkedUsernameKey(name: string): string {
 	const problem = usernameProblem(name);
 	if (problem !== undefined) throw new InvalidUsernameError(problem);
-	return usernameKey(name);
+	return identityKey(name);
 }
 
 export interface NewToken {

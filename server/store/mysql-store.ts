@@ -15,8 +15,6 @@ import {
 	checkSeq,
 	checkedUsernameKey,
 	NoSuchUserError,
-	usernameKey,
-	usernameProblem,
 	UserExistsError,
 	type AccountStore,
 	type NewRoomMessage,
@@ -26,6 +24,7 @@ import {
 	type StoredToken,
 	type TokenInfo,
 } from './account-store.js';
+import {identityKey, usernameProblem} from '../../source/protocol/names.js';
 
 /** Each entry moves the schema one version forward; append, never edit. */
 const MIGRATIONS: ReadonlyArray<readonly string[]> = [
@@ -219,7 +218,7 @@ export class MysqlStore implements AccountStore {
 		if (usernameProblem(name) !== undefined) return false;
 		const [result] = await this.#pool.execute<ResultSetHeader>(
 			'DELETE FROM parley_users WHERE name_key = ?',
-			[usernameKey(name)],
+			[identityKey(name)],
 		);
 		return result.affectedRows > 0;
 	}
@@ -228,7 +227,7 @@ export class MysqlStore implements AccountStore {
 		if (usernameProblem(name) !== undefined) return undefined;
 		const [rows] = await this.#pool.execute<RowDataPacket[]>(
 			'SELECT salt, iterations, stored_key, server_key FROM parley_users WHERE name_key = ?',
-			[usernameKey(name)],
+			[identityKey(name)],
 		);
 		const row = rows[0];
 		return row === undefined ? undefined : toCredential(row);
@@ -256,7 +255,7 @@ export class MysqlStore implements AccountStore {
 		if (usernameProblem(user) !== undefined) return [];
 		const [rows] = await this.#pool.execute<RowDataPacket[]>(
 			'SELECT id, label, created_at, last_used_at FROM parley_tokens WHERE name_key = ? ORDER BY created_at, id',
-			[usernameKey(user)],
+			[identityKey(user)],
 		);
 		return rows.map((row) => ({
 			id: String(row.id),
@@ -270,7 +269,7 @@ export class MysqlStore implements AccountStore {
 		if (usernameProblem(user) !== undefined) return false;
 		const [result] = await this.#pool.execute<ResultSetHeader>(
 			'DELETE FROM parley_tokens WHERE id = ? AND name_key = ?',
-			[id, usernameKey(user)],
+			[id, identityKey(user)],
 		);
 		return result.affectedRows > 0;
 	}

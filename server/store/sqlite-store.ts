@@ -14,8 +14,6 @@ import {
 	checkSeq,
 	checkedUsernameKey,
 	NoSuchUserError,
-	usernameKey,
-	usernameProblem,
 	UserExistsError,
 	type AccountStore,
 	type NewRoomMessage,
@@ -25,6 +23,7 @@ import {
 	type StoredToken,
 	type TokenInfo,
 } from './account-store.js';
+import {identityKey, usernameProblem} from '../../source/protocol/names.js';
 
 export const SQLITE_FILE = 'parley.db';
 
@@ -193,7 +192,7 @@ export class SqliteStore implements AccountStore {
 
 	async removeUser(name: string): Promise<boolean> {
 		if (usernameProblem(name) !== undefined) return false;
-		const result = this.#sql('DELETE FROM parley_users WHERE name_key = ?').run(usernameKey(name));
+		const result = this.#sql('DELETE FROM parley_users WHERE name_key = ?').run(identityKey(name));
 		return Number(result.changes) > 0;
 	}
 
@@ -201,7 +200,7 @@ export class SqliteStore implements AccountStore {
 		if (usernameProblem(name) !== undefined) return undefined;
 		const row = this.#sql(
 			'SELECT salt, iterations, stored_key, server_key FROM parley_users WHERE name_key = ?',
-		).get(usernameKey(name));
+		).get(identityKey(name));
 		return row === undefined ? undefined : toCredential(row);
 	}
 
@@ -226,7 +225,7 @@ export class SqliteStore implements AccountStore {
 		return this.#sql(
 			'SELECT id, label, created_at, last_used_at FROM parley_tokens WHERE name_key = ? ORDER BY created_at, id',
 		)
-			.all(usernameKey(user))
+			.all(identityKey(user))
 			.map(toTokenInfo);
 	}
 
@@ -234,7 +233,7 @@ export class SqliteStore implements AccountStore {
 		if (usernameProblem(user) !== undefined) return false;
 		const result = this.#sql('DELETE FROM parley_tokens WHERE id = ? AND name_key = ?').run(
 			id,
-			usernameKey(user),
+			identityKey(user),
 		);
 		return Number(result.changes) > 0;
 	}

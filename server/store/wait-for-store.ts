@@ -2,7 +2,7 @@
 // so opening the store is retried with exponential backoff instead of failing
 // on the first refused connection.
 
-import {setTimeout as delay} from 'node:timers/promises';
+import {sleep as pause} from '../../source/util/sleep.js';
 
 export interface RetryInfo {
 	attempt: number;
@@ -33,7 +33,7 @@ export async function waitForDatabase<T>(open: () => Promise<T>, options: WaitOp
 	const initialDelayMs = options.initialDelayMs ?? 250;
 	const maxDelayMs = options.maxDelayMs ?? 10_000;
 	const maxAttempts = options.maxAttempts ?? 10;
-	const sleep = options.sleep ?? ((ms: number, signal?: AbortSignal) => delay(ms, undefined, {signal}));
+	const sleep = options.sleep ?? ((ms: number, signal?: AbortSignal) => pause(ms, {signal}));
 	for (let attempt = 1; ; attempt++) {
 		try {
 			return await open();

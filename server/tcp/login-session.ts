@@ -18,7 +18,8 @@ import {confusableKey} from '../../source/protocol/skeleton.js';
 import type {LoginAttempt, LoginThrottle} from '../auth/login-throttle.js';
 import {checkAccessToken} from '../auth/token-login.js';
 import {escapeForLog} from '../log/escape.js';
-import {UserExistsError, usernameKey, usernameProblem, type AccountStore} from '../store/account-store.js';
+import {identityKey, usernameProblem} from '../../source/protocol/names.js';
+import {UserExistsError, type AccountStore} from '../store/account-store.js';
 import type {FramedLink} from './framed-link.js';
 
 export interface LoginSettings {
@@ -120,7 +121,7 @@ export class LoginSession {
 		const scram = new ScramServer({
 			lookup: (name) => store.getVerifier(name),
 			serverSecret,
-			canonicalName: (name) => (usernameProblem(name) ? name : usernameKey(name)),
+			canonicalName: (name) => (usernameProblem(name) ? name : identityKey(name)),
 			...(channelBinding ? {channelBinding, requireChannelBinding: true} : {}),
 		});
 		this.#scram = scram;
@@ -244,6 +245,6 @@ export class LoginSession {
 	private async lookalikeOf(name: string): Promise<string | undefined> {
 		const key = confusableKey(name);
 		const users = await this.settings.store.listUsers();
-		return users.find((user) => usernameKey(user) !== usernameKey(name) && confusableKey(user) === key);
+		return users.find((user) => identityKey(user) !== identityKey(name) && confusableKey(user) === key);
 	}
 }

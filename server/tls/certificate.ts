@@ -2,11 +2,12 @@
 // and kept in the data directory, so its fingerprint (what clients pin on
 // first use) stays the same across restarts.
 
-import {X509Certificate, createPrivateKey, randomBytes} from 'node:crypto';
-import {chmod, mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises';
+import {X509Certificate, createPrivateKey} from 'node:crypto';
+import {chmod, mkdir, readFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {generate} from 'selfsigned';
 import {fingerprintOf} from '../../source/protocol/fingerprint.js';
+import {writeFileAtomically} from '../../source/util/atomic-write.js';
 
 export const CERTIFICATE_FILE = 'tls-cert.pem';
 export const KEY_FILE = 'tls-key.pem';
@@ -25,17 +26,6 @@ async function readIfExists(path: string): Promise<string | undefined> {
 		return await readFile(path, 'utf8');
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-		throw error;
-	}
-}
-
-async function writePrivately(path: string, content: string): Promise<void> {
-	const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-	try {
-		await writeFile(temporary, content, {mode: 0o600, flag: 'wx'});
-		await rename(temporary, path);
-	} catch (error) {
-		await rm(temporary, {force: true});
 		throw error;
 	}
 }
@@ -89,7 +79,7 @@ export async function loadOrCreateCertificate(dataDir: string): Promise<ServerCe
 
 	// Key first: a crash in between leaves a key with no certificate, which is safe to replace.
 	const created = await createCertificate();
-	await writePrivately(keyPath, created.key);
-	await writePrivately(certPath, created.cert);
+	await writeFileAtomically(keyPath, created.key, {mode: 0o600, forceMode: true});
+	await writeFileAtomically(certPath, created.cert, {mode: 0o600, forceMode: true});
 	return {...created, fingerprint: fingerprintOf(created.cert), created: true};
 }

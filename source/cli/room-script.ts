@@ -332,7 +332,3 @@ export async function* readLines(
 	append(decoder.end());
 	if (current !== '' || tooLong) yield take();
 }
-
-export function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
-}

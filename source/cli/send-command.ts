@@ -22,10 +22,10 @@ import {
 	readLines,
 	resolveRoomArgument,
 	scriptIo,
-	sleep,
 	type InputLine,
 	type ScriptIo,
 } from './room-script.js';
+import {sleep} from '../util/sleep.js';
 import {SELF_REPORTING} from './subcommand-options.js';
 
 const COMMAND = 'send';

@@ -4,12 +4,8 @@
 // keeps only its hash, so a lost token is revoked and replaced, not recovered.
 import meow from 'meow';
 import {issueToken, isTokenId, tokenLabelProblem} from '../../server/auth/bot-tokens.js';
-import {
-	InvalidUsernameError,
-	NoSuchUserError,
-	usernameProblem,
-	type AccountStore,
-} from '../../server/store/account-store.js';
+import {InvalidUsernameError, NoSuchUserError, type AccountStore} from '../../server/store/account-store.js';
+import {usernameProblem} from '../protocol/names.js';
 import {
 	DATABASE_URL_FORM,
 	openStore,

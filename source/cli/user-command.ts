@@ -6,7 +6,6 @@ import {
 	InvalidUsernameError,
 	NoSuchUserError,
 	UserExistsError,
-	usernameProblem,
 	type AccountStore,
 } from '../../server/store/account-store.js';
 import {
@@ -15,6 +14,7 @@ import {
 	StoreConfigError,
 	StoreOpenError,
 } from '../../server/store/open-store.js';
+import {usernameProblem} from '../protocol/names.js';
 import {deriveVerifier} from '../protocol/scram.js';
 import {
 	MIN_PASSWORD_LENGTH,

@@ -2,10 +2,11 @@
 // connection records the certificate fingerprint, later connections must
 // present the same one. One line per server: "host:port SHA256:base64".
 
-import {randomBytes} from 'node:crypto';
-import {mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises';
+import {mkdir, readFile} from 'node:fs/promises';
 import {homedir} from 'node:os';
 import {dirname, join} from 'node:path';
+import {configDir} from '../cli/paths.js';
+import {writeFileAtomically} from '../util/atomic-write.js';
 
 export type HostCheck = 'known' | 'new' | {changed: string};
 
@@ -15,11 +16,7 @@ export function defaultKnownHostsPath(
 	env: NodeJS.ProcessEnv = process.env,
 	home: string = homedir(),
 ): string {
-	const configHome =
-		env.XDG_CONFIG_HOME !== undefined && env.XDG_CONFIG_HOME !== ''
-			? env.XDG_CONFIG_HOME
-			: join(home, '.config');
-	return join(configHome, 'parley', 'known_hosts');
+	return join(configDir(env, home), 'known_hosts');
 }
 
 /** Host names are case-insensitive; a key with whitespace would corrupt the file. */
@@ -82,13 +79,6 @@ export class KnownHosts {
 	/** Write-then-rename, so a crash never leaves a half-written file that forgets servers. */
 	async #writeAtomically(content: string): Promise<void> {
 		await mkdir(dirname(this.path), {recursive: true, mode: 0o700});
-		const temporary = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-		try {
-			await writeFile(temporary, content, {mode: 0o600, flag: 'wx'});
-			await rename(temporary, this.path);
-		} catch (error) {
-			await rm(temporary, {force: true});
-			throw error;
-		}
+		await writeFileAtomically(this.path, content);
 	}
 }

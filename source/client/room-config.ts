@@ -15,9 +15,9 @@
 import {readFileSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
-import {usernameProblem} from '../../server/store/account-store.js';
 import {configDir} from '../cli/paths.js';
 import {nickProblem} from '../protocol/messages.js';
+import {usernameProblem} from '../protocol/names.js';
 import {formatRoomUrl, parseRoomUrl, type RoomAddress, RoomUrlError} from './room-url.js';
 import type {TransportKind} from './types.js';
 

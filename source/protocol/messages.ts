@@ -212,11 +212,6 @@ export function nickProblem(nick: string): string | undefined {
 	return undefined;
 }
 
-/** Nicks compare case-insensitively so "Bob" cannot impersonate "bob". */
-export function nickKey(nick: string): string {
-	return nick.normalize('NFKC').toLocaleLowerCase('en-US');
-}
-
 export function textProblem(text: string, maxBytes: number): ProtocolError | undefined {
 	if (text.trim().length === 0) return new ProtocolError('bad-request', 'empty message');
 	if (FORBIDDEN_TEXT.test(text))

@@ -2,7 +2,8 @@
 // on terminals too narrow to spare the columns.
 
 import {Box, Text} from 'ink';
-import {nickKey, sanitizeText} from '../protocol/messages.js';
+import {sanitizeText} from '../protocol/messages.js';
+import {identityKey} from '../protocol/names.js';
 import {nickStyle} from './nick-colour.js';
 
 export const MEMBER_PANEL_WIDTH = 22;
@@ -19,12 +20,12 @@ export interface MemberPanelProps {
 }
 
 export function MemberPanel({members, ownNick, height, width = MEMBER_PANEL_WIDTH}: MemberPanelProps) {
-	const sorted = [...members].sort((a, b) => nickKey(a).localeCompare(nickKey(b)));
+	const sorted = [...members].sort((a, b) => identityKey(a).localeCompare(identityKey(b)));
 	// One row for the title; the last row says how many did not fit.
 	const room = Math.max(0, height - 1);
 	const fits = sorted.length <= room;
 	const shown = fits ? sorted : sorted.slice(0, Math.max(0, room - 1));
-	const ownKey = ownNick === undefined ? undefined : nickKey(ownNick);
+	const ownKey = ownNick === undefined ? undefined : identityKey(ownNick);
 	return (
 		<Box
 			flexDirection="column"
@@ -42,7 +43,7 @@ export function MemberPanel({members, ownNick, height, width = MEMBER_PANEL_WIDT
 				Members ({members.length})
 			</Text>
 			{shown.map((nick) => {
-				const own = nickKey(nick) === ownKey;
+				const own = identityKey(nick) === ownKey;
 				const {color, bold} = nickStyle(nick, own);
 				return (
 					<Text key={nick} {...(color === undefined ? {} : {color})} bold={bold} wrap="truncate-end">

@@ -1,12 +1,11 @@
-// The bottom of the screen for the room on screen: its input line once joined,
-// before that the nick prompt (UDP) or the login form (TCP), with a changed
-// server certificate spelled out in red above the form. Each is keyed by the
-// tab, so switching rooms swaps in that room's own half-typed text.
+// The bottom of the screen for a room not joined yet: the nick prompt (UDP) or
+// the login form (TCP), with a changed server certificate spelled out in red
+// above the form. Each is keyed by the tab, so switching rooms swaps in that
+// room's own half-typed text.
 
 import {Box, Text} from 'ink';
-import {InputLine} from './InputLine.js';
 import {LOGIN_FORM_HEIGHT, LoginForm} from './LoginForm.js';
-import {NICK_PROMPT_HEIGHT, NickPrompt} from './NickPrompt.js';
+import {NickPrompt} from './NickPrompt.js';
 import type {RoomTab} from './room-tab.js';
 import {wrapText} from './wrap.js';
 
@@ -29,16 +28,8 @@ export function hostWarningRows(tab: RoomTab, width: number, screenRows: number)
 	return wrapText(join.error, width).slice(0, Math.max(1, Math.floor(screenRows * MAX_WARNING_SHARE)));
 }
 
-export function roomPromptHeight(tab: RoomTab, width: number, screenRows: number): number {
-	if (tab.join.phase === 'joined') return 1;
-	if (tab.client.needsPassword) return LOGIN_FORM_HEIGHT + hostWarningRows(tab, width, screenRows).length;
-	return NICK_PROMPT_HEIGHT;
-}
-
 export function RoomPrompt({tab, width, screenRows, onCommand}: RoomPromptProps) {
 	const {join} = tab;
-	if (join.phase === 'joined')
-		return <InputLine key={tab.id} value={tab.line.value} cursor={tab.line.cursor} width={width} />;
 	if (!tab.client.needsPassword) {
 		return (
 			<NickPrompt

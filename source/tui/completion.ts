@@ -5,7 +5,7 @@
 // functions: the screen keeps the session between key presses and drops it on
 // any other key.
 
-import {nickKey} from '../protocol/messages.js';
+import {identityKey} from '../protocol/names.js';
 import {COMMANDS} from './commands.js';
 import type {LogEntry} from './scrollback.js';
 import type {EntrySource} from './viewport.js';
@@ -64,7 +64,7 @@ export function recentSpeakers(source: EntrySource, limit = 500): string[] {
 	for (let index = source.length - 1; index >= 0 && speakers.length < limit; index--) {
 		const entry: LogEntry | undefined = source.at(index);
 		if (entry === undefined || (entry.kind !== 'message' && entry.kind !== 'direct')) continue;
-		const key = nickKey(entry.from);
+		const key = identityKey(entry.from);
 		if (seen.has(key)) continue;
 		seen.add(key);
 		speakers.push(entry.from);
@@ -78,30 +78,30 @@ export function recentSpeakers(source: EntrySource, limit = 500): string[] {
  * nick last (you rarely address yourself, but "/msg me" is not forbidden).
  */
 export function nickCandidates(members: readonly string[], source: EntrySource, ownNick?: string): string[] {
-	const own = ownNick === undefined ? undefined : nickKey(ownNick);
+	const own = ownNick === undefined ? undefined : identityKey(ownNick);
 	const byKey = new Map<string, string>();
-	for (const member of members) if (nickKey(member) !== own) byKey.set(nickKey(member), member);
+	for (const member of members) if (identityKey(member) !== own) byKey.set(identityKey(member), member);
 	const ordered: string[] = [];
 	for (const speaker of recentSpeakers(source)) {
-		const member = byKey.get(nickKey(speaker));
+		const member = byKey.get(identityKey(speaker));
 		if (member === undefined) continue;
 		ordered.push(member);
-		byKey.delete(nickKey(speaker));
+		byKey.delete(identityKey(speaker));
 	}
 	ordered.push(...[...byKey.values()].sort((a, b) => a.localeCompare(b)));
-	const self = members.find((member) => nickKey(member) === own);
+	const self = members.find((member) => identityKey(member) === own);
 	if (self !== undefined) ordered.push(self);
 	return ordered;
 }
 
 const startsWithFolded = (candidate: string, prefix: string): boolean =>
-	nickKey(candidate).startsWith(nickKey(prefix));
+	identityKey(candidate).startsWith(identityKey(prefix));
 
 function uniqueMatches(candidates: readonly string[], prefix: string): string[] {
 	const seen = new Set<string>();
 	const matches: string[] = [];
 	for (const candidate of candidates) {
-		const key = nickKey(candidate);
+		const key = identityKey(candidate);
 		if (candidate === '' || seen.has(key) || !startsWithFolded(candidate, prefix)) continue;
 		seen.add(key);
 		matches.push(candidate);

@@ -29,6 +29,12 @@
 // password; Enter on the user name moves on, on the password logs in; Ctrl+R
 // creates the account instead. The room keys (Alt+N, Ctrl+N/P) work there too.
 // The trust prompt takes y/Y (yes), n/N/Enter/Esc (no), and nothing else.
+//
+// Who acts on a key: whatever shows at the bottom of the screen (ScreenBottom)
+// listens with its own useInput while it shows; the screen keeps the keys that
+// work everywhere (use-screen-keys) and the scroll keys (use-scroll-keys). A
+// chunk of typing that changes what shows part-way (Ctrl+N, Ctrl+R, Enter on a
+// login) loses the rest of the chunk rather than sending it to the wrong place.
 
 import type {Key} from 'ink';
 import type {LineAction} from './line-editor.js';
@@ -43,20 +49,47 @@ export type ScreenAction =
 	| {type: 'show-tab'; index: number}
 	| {type: 'cycle-tab'; step: 1 | -1};
 
-/** Keys that act on the whole screen, checked before the line editor sees them. */
-export function screenActionForKey(input: string, key: Key, lineIsEmpty: boolean): ScreenAction | undefined {
+/**
+ * Keys that act on the whole screen whatever prompt has the keys: quitting,
+ * showing another room and the member panel (the trust prompt lets only
+ * Ctrl+C through). The prompts ignore them.
+ */
+export function globalActionForKey(input: string, key: Key): ScreenAction | undefined {
 	if (key.ctrl && input === 'c') return {type: 'quit'};
-	if (key.ctrl && input === 'd' && lineIsEmpty) return {type: 'quit'};
-	if (key.pageUp) return {type: 'scroll-page', direction: 'up'};
-	if (key.pageDown) return {type: 'scroll-page', direction: 'down'};
-	if ((key.shift || key.ctrl) && key.upArrow) return {type: 'scroll-line', direction: 'up'};
-	if ((key.shift || key.ctrl) && key.downArrow) return {type: 'scroll-line', direction: 'down'};
-	if ((key.ctrl && key.end) || key.escape) return {type: 'scroll-to-bottom'};
 	if (key.ctrl && input === 't') return {type: 'toggle-members'};
 	if (key.meta && !key.ctrl && /^[1-9]$/.test(input)) return {type: 'show-tab', index: Number(input) - 1};
 	if (key.ctrl && input === 'n') return {type: 'cycle-tab', step: 1};
 	if (key.ctrl && input === 'p') return {type: 'cycle-tab', step: -1};
 	return undefined;
+}
+
+/** Keys that scroll the log while the input line, the nick prompt or the login form shows. */
+export function scrollActionForKey(_input: string, key: Key): ScreenAction | undefined {
+	if (key.pageUp) return {type: 'scroll-page', direction: 'up'};
+	if (key.pageDown) return {type: 'scroll-page', direction: 'down'};
+	if ((key.shift || key.ctrl) && key.upArrow) return {type: 'scroll-line', direction: 'up'};
+	if ((key.shift || key.ctrl) && key.downArrow) return {type: 'scroll-line', direction: 'down'};
+	if ((key.ctrl && key.end) || key.escape) return {type: 'scroll-to-bottom'};
+	return undefined;
+}
+
+/** Ctrl+D on an empty input line quits, as in a shell. */
+const quitsOnEmptyLine = (input: string, key: Key): boolean => key.ctrl && input === 'd';
+
+/**
+ * A key that leaves the prompt that has the keys: it quits or shows another
+ * room. The prompt drops the rest of the chunk then, which was typed for
+ * whatever has the keys next (it subscribes only after the next render).
+ */
+export function handsOverKeys(input: string, key: Key): boolean {
+	const action = globalActionForKey(input, key);
+	return action !== undefined && action.type !== 'toggle-members';
+}
+
+/** Keys that act on the screen rather than on the line, checked before the line editor sees them. */
+export function screenActionForKey(input: string, key: Key, lineIsEmpty: boolean): ScreenAction | undefined {
+	if (lineIsEmpty && quitsOnEmptyLine(input, key)) return {type: 'quit'};
+	return globalActionForKey(input, key) ?? scrollActionForKey(input, key);
 }
 
 /** Editing keys; also used by the nick prompt. Unknown control keys map to nothing. */
@@ -140,6 +173,17 @@ export function searchActionForKey(input: string, key: Key): SearchAction | unde
 	if (key.ctrl || key.meta || key.tab || key.pageUp || key.pageDown || key.delete) return undefined;
 	if (key.leftArrow || key.rightArrow || key.home || key.end) return undefined;
 	return input === '' ? undefined : {type: 'type', text: input};
+}
+
+/**
+ * The answer a key gives to a [y/N] question (the trust prompt, the send
+ * question): y/Y yes; n/N, Enter and Esc no, the safe default; any other key none.
+ */
+export function yesNoAnswerForKey(input: string, key: Key): boolean | undefined {
+	if (key.ctrl || key.meta) return undefined;
+	if (input === 'y' || input === 'Y') return true;
+	if (input === 'n' || input === 'N' || key.return || key.escape) return false;
+	return undefined;
 }
 
 /** No key flag set: what a plain run of typed text comes with. */

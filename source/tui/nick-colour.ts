@@ -1,6 +1,6 @@
 // A stable colour per nick, so a reader can follow who says what.
 
-import {nickKey} from '../protocol/messages.js';
+import {identityKey} from '../protocol/names.js';
 
 /**
  * Ink/chalk colour names that read on both dark and light themes. Black,
@@ -46,9 +46,9 @@ function hash(text: string): number {
 
 /** Case-insensitive like the server's nick rules: "Bob" and "bob" are the same member. */
 export function nickColour(nick: string): NickColour {
-	return NICK_PALETTE[hash(nickKey(nick)) % NICK_PALETTE.length]!;
+	return NICK_PALETTE[hash(identityKey(nick)) % NICK_PALETTE.length]!;
 }
 
 export function nickStyle(nick: string, own: boolean): NickStyle {
-	return own ? OWN_NICK_STYLE : styles[hash(nickKey(nick)) % styles.length]!;
+	return own ? OWN_NICK_STYLE : styles[hash(identityKey(nick)) % styles.length]!;
 }

@@ -5,6 +5,7 @@
 // few lines asks "Send N lines as one message? [y/N]" on Enter
 // (`needsConfirmation`). Pure: the screen acts on the decision.
 
+import {stripVTControlCharacters} from 'node:util';
 import type {EditState} from './completion.js';
 
 export const DEFAULT_CONFIRM_ABOVE_LINES = 5;
@@ -30,9 +31,6 @@ export interface PasteOptions {
 	readonly maxBytes?: number | undefined;
 }
 
-// Colour and cursor sequences copied along with terminal output: drop them whole,
-// not just their ESC (which would leave "[31m" behind).
-const ESCAPE_SEQUENCES = /\u001B(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001B]*(?:\u0007|\u001B\\)?|[@-Z\\-_])/gu;
 // What the protocol forbids in a message (C0 controls but tab and newline, DEL,
 // C1, bidi overrides); checked again by the server.
 const FORBIDDEN = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/gu;
@@ -43,9 +41,9 @@ const FORBIDDEN = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\
  * ends with a newline). Tabs and inner blank lines stay.
  */
 export function normalisePaste(text: string): string {
-	return text
-		.replace(/\r\n?/g, '\n')
-		.replace(ESCAPE_SEQUENCES, '')
+	// Colour and cursor sequences copied along with terminal output go whole,
+	// not just their ESC (which would leave "[31m" behind).
+	return stripVTControlCharacters(text.replace(/\r\n?/g, '\n'))
 		.replace(FORBIDDEN, '')
 		.replace(/^(?:[ \t]*\n)+/u, '')
 		.replace(/(?:\n[ \t]*)+$/u, '');

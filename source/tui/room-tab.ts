@@ -6,6 +6,7 @@
 // workspace (workspace.ts) owns the tabs and tells the UI when anything changed.
 
 import {RoomError, type RoomClient, type RoomErrorCode, type RoomEvent} from '../client/types.js';
+import {errorMessage} from '../util/error-message.js';
 import type {CompletionSession} from './completion.js';
 import {createLineState, reduceLine, type LineAction, type LineState} from './line-editor.js';
 import {shouldRing} from './mentions.js';
@@ -70,7 +71,7 @@ export interface RoomTabOptions {
 function askAgain(error: unknown): JoinState {
 	return {
 		phase: 'ask',
-		error: error instanceof Error ? error.message : String(error),
+		error: errorMessage(error),
 		code: error instanceof RoomError ? error.code : undefined,
 	};
 }

@@ -3,6 +3,7 @@
 // routing is plain code; nothing here throws: failures become log lines.
 
 import type {RoomClient} from '../client/types.js';
+import {errorMessage} from '../util/error-message.js';
 import {helpLines, type Command} from './commands.js';
 
 export interface CommandContext {
@@ -23,8 +24,6 @@ export interface CommandContext {
 	/** Shows tab `number` (1-based). */
 	switchTo(number: number): void;
 }
-
-const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 export function runCommand(command: Command, context: CommandContext): void {
 	const {client} = context;
@@ -83,6 +82,6 @@ export function runCommand(command: Command, context: CommandContext): void {
 				return;
 		}
 	} catch (error) {
-		context.error(describe(error));
+		context.error(errorMessage(error));
 	}
 }

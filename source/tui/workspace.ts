@@ -3,6 +3,7 @@
 // that are not shown keep receiving and counting what the user has not seen.
 
 import type {RoomClient, RoomEvent} from '../client/types.js';
+import {errorMessage} from '../util/error-message.js';
 import {RoomTab, type RoomTabOptions} from './room-tab.js';
 
 /** Stops something attached to a tab's room (its log file); resolves when done, never rejects. */
@@ -119,7 +120,7 @@ export class Workspace {
 			const detach = this.options.attach(tab);
 			if (detach !== undefined) this.detachers.set(tab, detach);
 		} catch (error) {
-			tab.error(error instanceof Error ? error.message : String(error));
+			tab.error(errorMessage(error));
 		}
 	}
 

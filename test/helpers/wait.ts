@@ -1,5 +1,7 @@
 // Polling helpers: tests wait for a condition, never for a fixed time.
-export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import {sleep as delay} from '../../source/util/sleep.js';
+
+export {delay};
 
 export async function waitFor<T>(
 	probe: () => T | undefined | false,

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
+import {usernameProblem} from '../../source/protocol/names.js';
 import {deriveVerifier, type ScramCredential} from '../../source/protocol/scram.js';
 import {
 	InvalidUsernameError,
 	NoSuchUserError,
-	usernameProblem,
 	UserExistsError,
 	type AccountStore,
 } from '../../server/store/account-store.js';

@@ -1,6 +1,8 @@
 // TEST ONLY: small timing helpers for ink-testing-library, whose frames update asynchronously.
 
-export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import {sleep as delay} from '../../../source/util/sleep.js';
+
+export {delay};
 
 /** Polls until `predicate` holds (up to `timeoutMs`), then returns; throws with `describe()` otherwise. */
 export async function waitFor(
