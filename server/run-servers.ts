@@ -25,6 +25,14 @@ export interface ServersOptions {
 	maxMembers?: number;
 	/** Give up waiting for the database after this many attempts (default: keep waiting). */
 	dbAttempts?: number;
+	/** A MySQL query unanswered this long counts as an outage. */
+	dbTimeoutMs?: number;
+	/** UDP limits against one hostile host (see UdpRoomServerOptions). */
+	maxMembersPerAddress?: number;
+	reassemblyBytes?: number;
+	reassemblyBytesPerAddress?: number;
+	replayPerMinute?: number;
+	helloPerMinute?: number;
 }
 
 export interface RunningServers {
@@ -54,6 +62,13 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 		log,
 		...(options.roomName ? {roomName: options.roomName} : {}),
 		...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
+		...(options.maxMembersPerAddress ? {maxMembersPerAddress: options.maxMembersPerAddress} : {}),
+		...(options.reassemblyBytes ? {reassemblyBytes: options.reassemblyBytes} : {}),
+		...(options.reassemblyBytesPerAddress
+			? {reassemblyBytesPerAddress: options.reassemblyBytesPerAddress}
+			: {}),
+		...(options.replayPerMinute ? {replayPerMinute: options.replayPerMinute} : {}),
+		...(options.helloPerMinute ? {helloPerMinute: options.helloPerMinute} : {}),
 	});
 	try {
 		log(
@@ -65,6 +80,7 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 			...(options.db ? {db: options.db} : {}),
 			dataDir: options.dataDir,
 			log,
+			...(options.dbTimeoutMs ? {queryTimeoutMs: options.dbTimeoutMs} : {}),
 			retry: {maxAttempts: options.dbAttempts ?? Number.POSITIVE_INFINITY, maxDelayMs: 10_000},
 		});
 		try {
@@ -80,6 +96,7 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 				port: options.tcpPort,
 				store,
 				serverSecret: await loadOrCreateServerSecret(options.dataDir),
+				dataDir: options.dataDir,
 				tls,
 				log,
 				allowRegister: options.allowRegister === true,

@@ -46,6 +46,8 @@ export interface TcpRoomServerOptions {
 	maxConnectionsPerAddress?: number;
 	maxConnections?: number;
 	authTimeoutMs?: number;
+	/** Holds the local message journal (acknowledged = on disk here); in memory without it (tests only). */
+	dataDir?: string;
 	/** Messages shown to a member on first join. */
 	historyOnJoin?: number;
 	throttle?: LoginThrottle;
@@ -91,7 +93,10 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 	const throttle = options.throttle ?? new LoginThrottle();
 	const stats = {connections: 0, logins: 0, failedLogins: 0, violations: 0};
 	const roomName = options.roomName ?? 'lobby';
-	const journal = await StoreJournal.open(options.store, roomName, log);
+	const journal = await StoreJournal.open(options.store, roomName, {
+		log,
+		...(options.dataDir ? {dir: options.dataDir} : {}),
+	});
 
 	const output: RoomOutput<Connection> = {
 		broadcast(message, members) {
@@ -110,6 +115,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		output,
 		journal,
 		log,
+		historyPageBytes: Math.floor(maxFrameBytes / 2), // pages well inside a frame
 		...(options.limits ? {limits: options.limits} : {}),
 		...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 	});

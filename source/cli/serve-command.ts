@@ -28,6 +28,18 @@ const help = `
 	  --allow-register     let clients create accounts (Ctrl+R in the login form)
 	  --room NAME          the rooms' name (default lobby)
 	  --max-members N      members one room admits (default 256)
+	  --max-members-per-address N
+	                       UDP members one IP address may hold (default 8)
+	  --reassembly-bytes N bytes of unfinished UDP fragment sets held in all (default 4 MiB)
+	  --reassembly-bytes-per-address N
+	                       … and for one IP address (default 512 KiB)
+	  --replay-per-minute N
+	                       messages a rejoining UDP address, or a TCP account, may
+	                       have resent per minute (default 512)
+	  --hello-per-minute N UDP joins one IP address may make per minute (default 60)
+	  --db-timeout-ms N    a database query unanswered this long counts as an outage
+	                       (default 3000); messages stay acknowledged meanwhile: they
+	                       are on disk in the data dir's journal first
 
 	Accounts
 	  $ parley user add NAME       (see parley user --help)
@@ -54,6 +66,12 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 			allowRegister: {type: 'boolean', default: false},
 			room: {type: 'string', default: 'lobby'},
 			maxMembers: {type: 'number', default: 256},
+			maxMembersPerAddress: {type: 'number', default: 8},
+			reassemblyBytes: {type: 'number', default: 4 * 1024 * 1024},
+			reassemblyBytesPerAddress: {type: 'number', default: 512 * 1024},
+			replayPerMinute: {type: 'number', default: 512},
+			helloPerMinute: {type: 'number', default: 60},
+			dbTimeoutMs: {type: 'number', default: 3000},
 		},
 	});
 	if (cli.input.length > 0) {
@@ -73,6 +91,12 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		allowRegister: flags.allowRegister,
 		roomName: flags.room,
 		maxMembers: flags.maxMembers,
+		maxMembersPerAddress: flags.maxMembersPerAddress,
+		reassemblyBytes: flags.reassemblyBytes,
+		reassemblyBytesPerAddress: flags.reassemblyBytesPerAddress,
+		replayPerMinute: flags.replayPerMinute,
+		helloPerMinute: flags.helloPerMinute,
+		dbTimeoutMs: flags.dbTimeoutMs,
 		log: logLine,
 	});
 	await new Promise<void>((resolve) => {
