@@ -41,6 +41,9 @@ const server = await startUdpRoomServer({
 	host: values.host,
 	port: number('port', values.port),
 	maxMembers: number('max-members', values['max-members']),
+	// Every simulated member comes from this one host: no per-address caps here.
+	maxMembersPerAddress: number('max-members', values['max-members']),
+	helloPerMinute: 1_000_000,
 	limits: {ratePerSecond: number('rate', values.rate), burst: number('burst', values.burst)},
 	...(forked ? {} : {log: (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`)}),
 });

@@ -29,6 +29,17 @@ export interface ServersOptions {
 	maxMembers?: number;
 	/** Give up waiting for the database after this many attempts (default: keep waiting). */
 	dbAttempts?: number;
+	/** A MySQL query unanswered this long counts as an outage. */
+	dbTimeoutMs?: number;
+	/** UDP limits against one hostile host (see UdpRoomServerOptions). */
+	maxMembersPerAddress?: number;
+	reassemblyBytes?: number;
+	reassemblyBytesPerAddress?: number;
+	replayPerMinute?: number;
+	helloPerMinute?: number;
+	/** UDP: messages a second a member may have resent, and how many it may save up. */
+	resendRate?: number;
+	resendBurst?: number;
 	/** The TCP room's abuse limits; each undefined keeps startTcpRoomServer's default. */
 	tcpLimits?: TcpLimits;
 }
@@ -98,6 +109,15 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 		log,
 		...(options.roomName ? {roomName: options.roomName} : {}),
 		...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
+		...(options.maxMembersPerAddress ? {maxMembersPerAddress: options.maxMembersPerAddress} : {}),
+		...(options.reassemblyBytes ? {reassemblyBytes: options.reassemblyBytes} : {}),
+		...(options.reassemblyBytesPerAddress
+			? {reassemblyBytesPerAddress: options.reassemblyBytesPerAddress}
+			: {}),
+		...(options.replayPerMinute ? {replayPerMinute: options.replayPerMinute} : {}),
+		...(options.helloPerMinute ? {helloPerMinute: options.helloPerMinute} : {}),
+		...(options.resendRate ? {resendRate: options.resendRate} : {}),
+		...(options.resendBurst ? {resendBurst: options.resendBurst} : {}),
 	});
 	try {
 		log(
@@ -109,6 +129,7 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 			...(options.db ? {db: options.db} : {}),
 			dataDir: options.dataDir,
 			log,
+			...(options.dbTimeoutMs ? {queryTimeoutMs: options.dbTimeoutMs} : {}),
 			retry: {maxAttempts: options.dbAttempts ?? Number.POSITIVE_INFINITY, maxDelayMs: 10_000},
 		});
 		try {
@@ -124,6 +145,7 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 				port: options.tcpPort,
 				store,
 				serverSecret: await loadOrCreateServerSecret(options.dataDir),
+				dataDir: options.dataDir,
 				tls,
 				log,
 				allowRegister: options.allowRegister === true,

@@ -72,6 +72,14 @@ export interface RoomOptions<Link> {
 	resendBurst?: number;
 	/** Rejected sends within the bucket's window before a member is kicked for flooding. */
 	floodStrikes?: number;
+	/**
+	 * Messages one joiner (by replay key: an address, an account) may be resent
+	 * per minute when it rejoins with `since`; beyond it the replay is skipped and
+	 * the client repairs its gap with ordinary (rate-limited) resend requests.
+	 */
+	replayPerMinute?: number;
+	/** Largest encoded size of one `history` page; longer histories go out in several. */
+	historyPageBytes?: number;
 	journal?: RoomJournal;
 	/** Announced in every welcome (see source/protocol/versions.ts). */
 	capabilities?: readonly string[];
@@ -89,6 +97,8 @@ export interface RoomStats {
 	resent: number;
 	/** Resend requests left unanswered because the member was over its resend budget. */
 	resendsRefused: number;
+	/** Rejoin replays skipped because their key had used up its replay budget. */
+	replaysThrottled: number;
 }
 
 const REF_MEMORY = 128;
@@ -107,6 +117,9 @@ export class Room<Link> {
 	private readonly resendRate: number;
 	private readonly resendBurst: number;
 	private readonly floodStrikes: number;
+	private readonly replayPerMinute: number;
+	private readonly replayBuckets = new Map<string, TokenBucket>();
+	private readonly historyPageBytes: number;
 	private readonly journal: RoomJournal | undefined;
 	private readonly capabilities: string[];
 	private readonly now: () => number;
@@ -122,6 +135,7 @@ export class Room<Link> {
 		rejected: 0,
 		resent: 0,
 		resendsRefused: 0,
+		replaysThrottled: 0,
 	};
 
 	constructor(options: RoomOptions<Link>) {
@@ -136,6 +150,8 @@ export class Room<Link> {
 		this.resendRate = options.resendRate ?? 1000;
 		this.resendBurst = Math.max(1, options.resendBurst ?? 2000);
 		this.floodStrikes = options.floodStrikes ?? 20;
+		this.replayPerMinute = options.replayPerMinute ?? 2 * this.maxResend;
+		this.historyPageBytes = options.historyPageBytes ?? 32 * 1024;
 		this.journal = options.journal;
 		this.capabilities = [...(options.capabilities ?? [])];
 		this.now = options.now ?? Date.now;
@@ -172,7 +188,7 @@ export class Room<Link> {
 	join(
 		link: Link,
 		nick: string,
-		options: {since?: number; sid?: string; history?: number; version?: number} = {},
+		options: {since?: number; sid?: string; history?: number; version?: number; replayKey?: string} = {},
 	): Member<Link> {
 		const problem = nickProblem(nick);
 		if (problem) throw new ProtocolError('nick-invalid', problem);
@@ -194,21 +210,31 @@ export class Room<Link> {
 		};
 		this.byKey.set(identityKey(nick), member);
 		this.stats.members = this.byKey.size;
-		this.output.send(member, {
-			t: 'welcome',
-			nick,
-			room: this.name,
-			seq: this.seq,
-			dseq: 0,
-			members: this.memberList(),
-			...(options.sid ? {sid: options.sid} : {}),
-			epoch: this.epoch,
-			limits: this.limits,
-			v: options.version ?? 1,
-			caps: this.capabilities,
-		});
+		try {
+			this.output.send(member, {
+				t: 'welcome',
+				nick,
+				room: this.name,
+				seq: this.seq,
+				dseq: 0,
+				members: this.memberList(),
+				...(options.sid ? {sid: options.sid} : {}),
+				epoch: this.epoch,
+				limits: this.limits,
+				v: options.version ?? 1,
+				caps: this.capabilities,
+			});
+		} catch (error) {
+			// The welcome does not fit the transport (a long member list): the join
+			// never happened, so no ghost keeps the nick or a member slot.
+			this.byKey.delete(identityKey(nick));
+			this.stats.members = this.byKey.size;
+			if (error instanceof ProtocolError && error.code !== 'too-long') throw error;
+			throw new ProtocolError('room-full', 'the room is full (its member list no longer fits a welcome)');
+		}
 		if (options.since !== undefined && options.since < this.seq) {
-			this.resend(member, 'room', options.since + 1, this.seq, true);
+			if (this.takeReplay(options.replayKey ?? identityKey(nick), options.since, now))
+				this.resend(member, 'room', options.since + 1, this.seq, true);
 		} else if (options.history) {
 			this.sendHistory(member, options.history);
 		}
@@ -410,15 +436,45 @@ export class Room<Link> {
 			this.publishing = this.publishing
 				.then(() => journal.last(count))
 				.then((messages) => {
-					if (messages.length > 0 && this.isMember(member))
-						this.output.send(member, {t: 'history', messages});
+					if (this.isMember(member)) this.sendHistoryPages(member, messages);
 				})
 				.catch(() => this.sendError(member, 'server-error', 'history is unavailable right now'));
 			return;
 		}
 		const from = Math.max(1, this.seq - count + 1);
-		const held = this.ring.range(from, this.seq);
-		if (held.length > 0) this.output.send(member, {t: 'history', messages: held});
+		this.sendHistoryPages(member, this.ring.range(from, this.seq));
+	}
+
+	/** Several `history` frames, each within historyPageBytes, so no page outgrows a frame. */
+	private sendHistoryPages(member: Member<Link>, messages: RoomEventMessage[]): void {
+		let page: RoomEventMessage[] = [];
+		let pageBytes = 0;
+		for (const message of messages) {
+			const bytes = Buffer.byteLength(JSON.stringify(message)) + 1;
+			if (page.length > 0 && pageBytes + bytes > this.historyPageBytes) {
+				this.output.send(member, {t: 'history', messages: page});
+				page = [];
+				pageBytes = 0;
+			}
+			page.push(message);
+			pageBytes += bytes;
+		}
+		if (page.length > 0) this.output.send(member, {t: 'history', messages: page});
+	}
+
+	/** Charges a rejoin replay to its key's budget; false (and counted) when it is spent. */
+	private takeReplay(key: string, since: number, now: number): boolean {
+		const count = Math.min(this.seq - since, this.maxResend, this.replayPerMinute);
+		let bucket = this.replayBuckets.get(key);
+		if (!bucket) {
+			if (this.replayBuckets.size >= 4096) this.replayBuckets.clear(); // bounded; a reset only forgives
+			bucket = new TokenBucket(this.replayPerMinute / 60, this.replayPerMinute, now);
+			this.replayBuckets.set(key, bucket);
+		}
+		if (bucket.take(now, count)) return true;
+		this.stats.replaysThrottled++;
+		this.log(`replay of ${count} messages to ${JSON.stringify(key)} skipped: its replay budget is spent`);
+		return false;
 	}
 
 	/** Checks rate and content; throws ProtocolError, counting strikes toward a flood kick. */

@@ -102,6 +102,8 @@ export function checkSeq(seq: number): number {
 	return seq;
 }
 
+export type StoreOutcome = 'stored' | 'duplicate' | 'conflict';
+
 export interface AccountStore {
 	/** Throws UserExistsError when the name (case-insensitively) is taken, InvalidUsernameError when malformed. */
 	createUser(name: string, verifier: ScramCredential): Promise<void>;
@@ -132,6 +134,13 @@ export interface AccountStore {
 	 * again: the stored one's sequence number is returned.
 	 */
 	appendMessage(room: string, message: NewRoomMessage): Promise<number>;
+	/**
+	 * Stores a message under a number already given (the local journal's), and
+	 * moves the room's counter up to it. Idempotent: `duplicate` when that very
+	 * message is there already, `conflict` when the number or the ref is taken
+	 * by another one (nothing is written then).
+	 */
+	storeMessageAt(room: string, seq: number, message: NewRoomMessage): Promise<StoreOutcome>;
 	/** Messages with seq > after, oldest first, at most limit (capped at MAX_PAGE). */
 	messagesAfter(room: string, after: number, limit: number): Promise<StoredRoomMessage[]>;
 	/** The newest messages, oldest first. */

@@ -20,6 +20,7 @@ import {
 	type NewRoomMessage,
 	type NewToken,
 	type ScramCredential,
+	type StoreOutcome,
 	type StoredRoomMessage,
 	type StoredToken,
 	type TokenInfo,
@@ -181,12 +182,70 @@ async function migrate(pool: Pool): Promise<void> {
 	}
 }
 
+/** A query the database did not answer in time: handled like a refused connection (the same outage path). */
+export class StoreTimeoutError extends Error {
+	readonly code = 'ETIMEDOUT';
+	constructor(ms: number) {
+		super(`the database did not answer within ${ms} ms`);
+		this.name = 'StoreTimeoutError';
+	}
+}
+
+export const DEFAULT_QUERY_TIMEOUT_MS = 3000;
+
 export class MysqlStore implements AccountStore {
 	readonly #pool: Pool;
+	readonly #timeoutMs: number;
 	#closed = false;
 
-	constructor(pool: Pool) {
+	constructor(pool: Pool, queryTimeoutMs = DEFAULT_QUERY_TIMEOUT_MS) {
 		this.#pool = pool;
+		this.#timeoutMs = queryTimeoutMs;
+	}
+
+	/**
+	 * Runs work on one pooled connection within the query timeout. A database
+	 * that accepts bytes but never answers would otherwise hold us forever:
+	 * past the deadline the connection is destroyed (the server rolls back
+	 * whatever it had not committed) and the caller gets StoreTimeoutError.
+	 */
+	async #using<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+		let connection: PoolConnection | undefined;
+		let expired = false;
+		let timer: NodeJS.Timeout | undefined;
+		const deadline = new Promise<never>((_, reject) => {
+			timer = setTimeout(() => {
+				expired = true;
+				connection?.destroy();
+				reject(new StoreTimeoutError(this.#timeoutMs));
+			}, this.#timeoutMs);
+		});
+		const task = (async () => {
+			const got = await this.#pool.getConnection();
+			if (expired) {
+				got.release(); // came too late; nothing ran on it
+				throw new StoreTimeoutError(this.#timeoutMs);
+			}
+			connection = got;
+			try {
+				return await work(got);
+			} finally {
+				if (!expired) got.release();
+			}
+		})();
+		task.catch(() => {}); // when the deadline wins, the task's own failure is expected
+		try {
+			return await Promise.race([task, deadline]);
+		} finally {
+			clearTimeout(timer);
+		}
+	}
+
+	#execute<T extends RowDataPacket[] | ResultSetHeader>(
+		sql: string,
+		values: Array<string | number | Buffer | null>,
+	): Promise<T> {
+		return this.#using(async (connection) => (await connection.execute<T>(sql, values))[0]);
 	}
 
 	async createUser(name: string, verifier: ScramCredential): Promise<void> {
@@ -194,7 +253,7 @@ export class MysqlStore implements AccountStore {
 		const now = Date.now();
 		try {
 			// The primary key decides races: no check-then-insert window.
-			await this.#pool.execute(
+			await this.#execute(
 				`INSERT INTO parley_users (name_key, name, salt, iterations, stored_key, server_key, created_at, updated_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 				[key, name, verifier.salt, verifier.iterations, verifier.storedKey, verifier.serverKey, now, now],
@@ -207,7 +266,7 @@ export class MysqlStore implements AccountStore {
 
 	async setVerifier(name: string, verifier: ScramCredential): Promise<void> {
 		const key = checkedUsernameKey(name);
-		const [result] = await this.#pool.execute<ResultSetHeader>(
+		const result = await this.#execute<ResultSetHeader>(
 			'UPDATE parley_users SET salt = ?, iterations = ?, stored_key = ?, server_key = ?, updated_at = ? WHERE name_key = ?',
 			[verifier.salt, verifier.iterations, verifier.storedKey, verifier.serverKey, Date.now(), key],
 		);
@@ -216,16 +275,15 @@ export class MysqlStore implements AccountStore {
 
 	async removeUser(name: string): Promise<boolean> {
 		if (usernameProblem(name) !== undefined) return false;
-		const [result] = await this.#pool.execute<ResultSetHeader>(
-			'DELETE FROM parley_users WHERE name_key = ?',
-			[identityKey(name)],
-		);
+		const result = await this.#execute<ResultSetHeader>('DELETE FROM parley_users WHERE name_key = ?', [
+			identityKey(name),
+		]);
 		return result.affectedRows > 0;
 	}
 
 	async getVerifier(name: string): Promise<ScramCredential | undefined> {
 		if (usernameProblem(name) !== undefined) return undefined;
-		const [rows] = await this.#pool.execute<RowDataPacket[]>(
+		const rows = await this.#execute<RowDataPacket[]>(
 			'SELECT salt, iterations, stored_key, server_key FROM parley_users WHERE name_key = ?',
 			[identityKey(name)],
 		);
@@ -234,9 +292,7 @@ export class MysqlStore implements AccountStore {
 	}
 
 	async listUsers(): Promise<string[]> {
-		const [rows] = await this.#pool.execute<RowDataPacket[]>(
-			'SELECT name FROM parley_users ORDER BY name_key',
-		);
+		const rows = await this.#execute<RowDataPacket[]>('SELECT name FROM parley_users ORDER BY name_key', []);
 		return rows.map((row) => String(row.name));
 	}
 
@@ -292,10 +348,10 @@ export class MysqlStore implements AccountStore {
 		const checked = checkMessage(message);
 		// Make sure the counter row exists outside the transaction, so concurrent
 		// first messages in a new room do not fight over inserting it.
-		await this.#pool.execute('INSERT IGNORE INTO parley_room_seq (room, seq) VALUES (?, 0)', [room]);
+		await this.#execute('INSERT IGNORE INTO parley_room_seq (room, seq) VALUES (?, 0)', [room]);
 		for (let attempt = 1; ; attempt++) {
 			try {
-				return await this.#appendOnce(room, checked);
+				return await this.#using((connection) => this.#appendOnce(connection, room, checked));
 			} catch (error) {
 				if (attempt >= APPEND_ATTEMPTS || !isRetryableConflict(error)) throw error;
 			}
@@ -306,44 +362,72 @@ export class MysqlStore implements AccountStore {
 	 * The counter row's lock is held until commit, so appenders to one room queue
 	 * up behind each other; a rollback returns the number, leaving no gap.
 	 */
-	async #appendOnce(room: string, {from, text, action, ts, ref}: NewRoomMessage): Promise<number> {
-		const connection = await this.#pool.getConnection();
+	async #appendOnce(
+		connection: PoolConnection,
+		room: string,
+		{from, text, action, ts, ref}: NewRoomMessage,
+	): Promise<number> {
+		await connection.beginTransaction();
 		try {
-			await connection.beginTransaction();
-			try {
-				await connection.execute('UPDATE parley_room_seq SET seq = LAST_INSERT_ID(seq + 1) WHERE room = ?', [
-					room,
-				]);
-				if (ref !== undefined) {
-					// Under the counter's lock, so a concurrent copy of this send cannot slip in between.
-					const [stored] = await connection.execute<RowDataPacket[]>(
-						'SELECT seq FROM parley_messages WHERE room = ? AND sender = ? AND ref = ?',
-						[room, from, ref],
-					);
-					if (stored[0] !== undefined) {
-						await connection.rollback(); // gives the number back
-						return Number(stored[0].seq);
-					}
+			await connection.execute('UPDATE parley_room_seq SET seq = LAST_INSERT_ID(seq + 1) WHERE room = ?', [
+				room,
+			]);
+			if (ref !== undefined) {
+				// Under the counter's lock, so a concurrent copy of this send cannot slip in between.
+				const [stored] = await connection.execute<RowDataPacket[]>(
+					'SELECT seq FROM parley_messages WHERE room = ? AND sender = ? AND ref = ?',
+					[room, from, ref],
+				);
+				if (stored[0] !== undefined) {
+					await connection.rollback(); // gives the number back
+					return Number(stored[0].seq);
 				}
-				const [rows] = await connection.execute<RowDataPacket[]>('SELECT LAST_INSERT_ID() AS seq');
-				const seq = Number(rows[0]?.seq);
+			}
+			const [rows] = await connection.execute<RowDataPacket[]>('SELECT LAST_INSERT_ID() AS seq');
+			const seq = Number(rows[0]?.seq);
+			await connection.execute(
+				'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref) VALUES (?, ?, ?, ?, ?, ?, ?)',
+				[room, seq, from, text, action ? 1 : 0, ts, ref ?? null],
+			);
+			await connection.commit();
+			return seq;
+		} catch (error) {
+			await rollbackQuietly(connection);
+			throw error;
+		}
+	}
+
+	async storeMessageAt(room: string, seq: number, message: NewRoomMessage): Promise<StoreOutcome> {
+		checkRoom(room);
+		checkSeq(seq);
+		const {from, text, action, ts, ref} = checkMessage(message);
+		return this.#using(async (connection) => {
+			let outcome: StoreOutcome = 'stored';
+			try {
 				await connection.execute(
 					'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref) VALUES (?, ?, ?, ?, ?, ?, ?)',
 					[room, seq, from, text, action ? 1 : 0, ts, ref ?? null],
 				);
-				await connection.commit();
-				return seq;
 			} catch (error) {
-				await rollbackQuietly(connection);
-				throw error;
+				if (!isDuplicateKey(error)) throw error;
+				// Already there (a replay after a crash, or a write that timed out yet committed)?
+				const [same] = await connection.execute<RowDataPacket[]>(
+					'SELECT seq FROM parley_messages WHERE room = ? AND seq = ? AND sender = ? AND ref <=> ?',
+					[room, seq, from, ref ?? null],
+				);
+				outcome = same[0] === undefined ? 'conflict' : 'duplicate';
 			}
-		} finally {
-			connection.release();
-		}
+			// Single statements, each atomic: the counter only ever moves up.
+			await connection.execute(
+				'INSERT INTO parley_room_seq (room, seq) VALUES (?, ?) ON DUPLICATE KEY UPDATE seq = GREATEST(seq, VALUES(seq))',
+				[room, seq],
+			);
+			return outcome;
+		});
 	}
 
 	async messagesAfter(room: string, after: number, limit: number): Promise<StoredRoomMessage[]> {
-		const [rows] = await this.#pool.execute<RowDataPacket[]>(
+		const rows = await this.#execute<RowDataPacket[]>(
 			'SELECT seq, sender, text, action, ts, ref FROM parley_messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?',
 			[checkRoom(room), checkSeq(after), checkLimit(limit)],
 		);
@@ -351,7 +435,7 @@ export class MysqlStore implements AccountStore {
 	}
 
 	async lastMessages(room: string, limit: number): Promise<StoredRoomMessage[]> {
-		const [rows] = await this.#pool.execute<RowDataPacket[]>(
+		const rows = await this.#execute<RowDataPacket[]>(
 			'SELECT seq, sender, text, action, ts, ref FROM parley_messages WHERE room = ? ORDER BY seq DESC LIMIT ?',
 			[checkRoom(room), checkLimit(limit)],
 		);
@@ -359,15 +443,14 @@ export class MysqlStore implements AccountStore {
 	}
 
 	async latestSeq(room: string): Promise<number> {
-		const [rows] = await this.#pool.execute<RowDataPacket[]>(
-			'SELECT seq FROM parley_room_seq WHERE room = ?',
-			[checkRoom(room)],
-		);
+		const rows = await this.#execute<RowDataPacket[]>('SELECT seq FROM parley_room_seq WHERE room = ?', [
+			checkRoom(room),
+		]);
 		return Number(rows[0]?.seq ?? 0);
 	}
 
 	async ping(): Promise<void> {
-		await this.#pool.query('SELECT 1');
+		await this.#using((connection) => connection.query('SELECT 1'));
 	}
 
 	async close(): Promise<void> {
@@ -386,7 +469,11 @@ async function rollbackQuietly(connection: PoolConnection): Promise<void> {
 }
 
 /** Connects, checks the server answers, and brings the schema up to date. */
-export async function openMysqlStore(url: string, overrides: mysql.PoolOptions = {}): Promise<MysqlStore> {
+export async function openMysqlStore(
+	url: string,
+	overrides: mysql.PoolOptions = {},
+	queryTimeoutMs = DEFAULT_QUERY_TIMEOUT_MS,
+): Promise<MysqlStore> {
 	const pool = mysql.createPool({...poolOptionsFromUrl(url), ...overrides});
 	try {
 		await pool.query('SELECT 1');
@@ -395,5 +482,5 @@ export async function openMysqlStore(url: string, overrides: mysql.PoolOptions =
 		await pool.end().catch(() => undefined);
 		throw error;
 	}
-	return new MysqlStore(pool);
+	return new MysqlStore(pool, queryTimeoutMs);
 }

@@ -18,6 +18,8 @@ export interface OpenStoreOptions {
 	dataDir: string;
 	/** Progress lines (database retries); defaults to standard error. */
 	log?: (line: string) => void;
+	/** How long one MySQL query may take before it counts as an outage. */
+	queryTimeoutMs?: number;
 	/** Backoff tuning for the MySQL wait; onRetry and isRetryable are fixed here. */
 	retry?: Omit<WaitOptions, 'onRetry' | 'isRetryable'>;
 }
@@ -101,7 +103,7 @@ export async function openStore(options: OpenStoreOptions): Promise<AccountStore
 	const description = describeDatabaseUrl(db);
 	const log = options.log ?? defaultLog;
 	try {
-		return await waitForDatabase(() => openMysqlStore(db), {
+		return await waitForDatabase(() => openMysqlStore(db, {}, options.queryTimeoutMs), {
 			...options.retry,
 			isRetryable: isTransientStoreError,
 			onRetry: ({attempt, delayMs, error}) =>

@@ -19,6 +19,7 @@ import {
 	type NewRoomMessage,
 	type NewToken,
 	type ScramCredential,
+	type StoreOutcome,
 	type StoredRoomMessage,
 	type StoredToken,
 	type TokenInfo,
@@ -270,6 +271,36 @@ export class SqliteStore implements AccountStore {
 				'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref) VALUES (?, ?, ?, ?, ?, ?, ?)',
 			).run(room, seq, from, text, action ? 1 : 0, ts, ref ?? null);
 			return seq;
+		});
+	}
+
+	async storeMessageAt(room: string, seq: number, message: NewRoomMessage): Promise<StoreOutcome> {
+		checkRoom(room);
+		checkSeq(seq);
+		const {from, text, action, ts, ref} = checkMessage(message);
+		return this.#transaction(() => {
+			let outcome: StoreOutcome = 'stored';
+			const held = this.#sql('SELECT sender, ref FROM parley_messages WHERE room = ? AND seq = ?').get(
+				room,
+				seq,
+			);
+			if (held !== undefined) {
+				outcome = held.sender === from && (held.ref ?? undefined) === ref ? 'duplicate' : 'conflict';
+			} else {
+				try {
+					this.#sql(
+						'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref) VALUES (?, ?, ?, ?, ?, ?, ?)',
+					).run(room, seq, from, text, action ? 1 : 0, ts, ref ?? null);
+				} catch (error) {
+					if (!isDuplicateKey(error)) throw error;
+					outcome = 'conflict'; // the ref is stored under another number
+				}
+			}
+			this.#sql(
+				`INSERT INTO parley_room_seq (room, seq) VALUES (?, ?)
+				ON CONFLICT (room) DO UPDATE SET seq = MAX(seq, excluded.seq)`,
+			).run(room, seq);
+			return outcome;
 		});
 	}
 

@@ -60,6 +60,8 @@ export interface TcpRoomServerOptions {
 	queriesPerSecond?: number;
 	/** Log lines a second about things strangers cause at will (failed logins, violations) (default 20). */
 	strangerLogPerSecond?: number;
+	/** Holds the local message journal (acknowledged = on disk here); in memory without it (tests only). */
+	dataDir?: string;
 	/** Messages shown to a member on first join. */
 	historyOnJoin?: number;
 	throttle?: LoginThrottle;
@@ -113,7 +115,10 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 	});
 	const stats = {connections: 0, logins: 0, failedLogins: 0, violations: 0, refused: 0, evicted: 0};
 	const roomName = options.roomName ?? 'lobby';
-	const journal = await StoreJournal.open(options.store, roomName, log);
+	const journal = await StoreJournal.open(options.store, roomName, {
+		log,
+		...(options.dataDir ? {dir: options.dataDir} : {}),
+	});
 	const passwordMin = options.passwordMin ?? DEFAULT_PASSWORD_POLICY.minLength;
 	const capabilities: string[] = [CAPABILITY.dm, CAPABILITY.action];
 	if (options.allowRegister) capabilities.push(CAPABILITY.register);
@@ -123,6 +128,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		output: framedRoomOutput<Connection>(maxFrameBytes),
 		journal,
 		log,
+		historyPageBytes: Math.floor(maxFrameBytes / 2), // pages well inside a frame
 		...(options.limits ? {limits: options.limits} : {}),
 		...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 		capabilities,

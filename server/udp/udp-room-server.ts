@@ -27,6 +27,7 @@ import {
 	unsupportedVersionText,
 } from '../../source/protocol/versions.js';
 import {Room, type Member, type RoomOutput} from '../room/room.js';
+import {TokenBucket} from '../room/token-bucket.js';
 import {CookieJar} from './cookie.js';
 
 export interface UdpRoomServerOptions {
@@ -34,6 +35,15 @@ export interface UdpRoomServerOptions {
 	port?: number;
 	roomName?: string;
 	maxMembers?: number;
+	/** Members one IP address may hold (they are keyed by address and port). */
+	maxMembersPerAddress?: number;
+	/** Bytes of unfinished fragmented messages held for everyone, and for one address. */
+	reassemblyBytes?: number;
+	reassemblyBytesPerAddress?: number;
+	/** Messages one address may have replayed per minute by rejoining with `since`. */
+	replayPerMinute?: number;
+	/** Hellos (joins and rejoins, each announced to everyone) one address may send per minute. */
+	helloPerMinute?: number;
 	limits?: Partial<ServerLimits>;
 	/** A member silent this long is dropped (clients ping every few seconds). */
 	expireAfterMs?: number;
@@ -53,7 +63,9 @@ interface UdpLink {
 
 export interface UdpServerStats {
 	received: number;
+	receivedBytes: number;
 	sentDatagrams: number;
+	sentBytes: number;
 	/** Datagrams dropped, by reason: malformed, invalid-utf8, oversized, unknown-type, spoofed, unverified … */
 	dropped: Record<string, number>;
 }
@@ -72,10 +84,28 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 	const expireAfterMs = options.expireAfterMs ?? 30_000;
 	const socket = dgram.createSocket({type: isIP(host) === 6 ? 'udp6' : 'udp4'});
 	const encoder = new DatagramEncoder();
-	const reassembler = new Reassembler();
+	const maxMembersPerAddress = options.maxMembersPerAddress ?? 8;
+	const helloPerMinute = options.helloPerMinute ?? 60;
+	const helloBuckets = new Map<string, TokenBucket>();
+	/** Charges one hello to its address; bounded map, and a reset only forgives. */
+	const takeHello = (address: string): boolean => {
+		const now = Date.now();
+		let bucket = helloBuckets.get(address);
+		if (!bucket) {
+			if (helloBuckets.size >= 4096) helloBuckets.clear();
+			bucket = new TokenBucket(helloPerMinute / 60, helloPerMinute, now);
+			helloBuckets.set(address, bucket);
+		}
+		return bucket.take(now);
+	};
+	const reassembler = new Reassembler({
+		...(options.reassemblyBytes ? {maxBytes: options.reassemblyBytes} : {}),
+		...(options.reassemblyBytesPerAddress ? {maxGroupBytes: options.reassemblyBytesPerAddress} : {}),
+		groupOf: (key) => key.slice(0, key.lastIndexOf('|')), // address|port → address
+	});
 	const cookies = new CookieJar();
 	const members = new Map<string, Member<UdpLink>>();
-	const stats: UdpServerStats = {received: 0, sentDatagrams: 0, dropped: {}};
+	const stats: UdpServerStats = {received: 0, receivedBytes: 0, sentDatagrams: 0, sentBytes: 0, dropped: {}};
 	const drop = (reason: string) => {
 		stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
 	};
@@ -83,6 +113,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 	const sendRaw = (datagrams: Buffer[], link: {address: string; port: number}) => {
 		for (const datagram of datagrams) {
 			stats.sentDatagrams++;
+			stats.sentBytes += datagram.length;
 			socket.send(datagram, link.port, link.address, (error) => {
 				if (error) drop('send-failed');
 			});
@@ -117,8 +148,14 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		capabilities,
 		...(options.resendRate ? {resendRate: options.resendRate} : {}),
 		...(options.resendBurst ? {resendBurst: options.resendBurst} : {}),
+		...(options.replayPerMinute ? {replayPerMinute: options.replayPerMinute} : {}),
 		log,
 	});
+	const membersAt = (address: string): number => {
+		let count = 0;
+		for (const member of members.values()) if (member.link.address === address) count++;
+		return count;
+	};
 
 	/** Answers an unverified source only when the answer is no larger than what it sent. */
 	const answerSmall = (message: ServerMessage, size: number, link: {address: string; port: number}) => {
@@ -137,6 +174,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 
 	const onDatagram = (datagram: Buffer, rinfo: dgram.RemoteInfo) => {
 		stats.received++;
+		stats.receivedBytes += datagram.length;
 		const link = {address: rinfo.address, port: rinfo.port};
 		const key = `${rinfo.address}|${rinfo.port}`;
 		const member = members.get(key);
@@ -175,6 +213,19 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		}
 		if (message.t === 'hello') {
 			if (!cookies.verify(rinfo.address, rinfo.port, credential)) return drop('bad-cookie');
+			if (!takeHello(rinfo.address)) {
+				drop('hello-throttled');
+				const retry = Math.ceil(60_000 / helloPerMinute);
+				return sendRaw(
+					encoder.encode({
+						t: 'error',
+						code: 'rate-limited',
+						message: `too many joins from your address; try again in ${Math.ceil(retry / 1000)} s`,
+						retry_after_ms: retry,
+					}),
+					link,
+				);
+			}
 			const offered = offeredVersions(message);
 			const version = chooseVersion(offered);
 			if (version === undefined) {
@@ -192,9 +243,16 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 			const sid = randomBytes(12);
 			const fresh: UdpLink = {...link, key, sid};
 			try {
+				// Many ports of one host must not fill the room for everyone else.
+				if (membersAt(rinfo.address) >= maxMembersPerAddress)
+					throw new ProtocolError(
+						'room-full',
+						`too many members from your address (at most ${maxMembersPerAddress})`,
+					);
 				const joined = room.join(fresh, message.nick, {
 					sid: sid.toString('base64url'),
 					version,
+					replayKey: rinfo.address,
 					...(message.since === undefined ? {} : {since: message.since}),
 				});
 				members.set(key, joined);

@@ -70,6 +70,23 @@ const help = `
 	  --stranger-log-rate N  log lines a second about failed logins and misbehaving
 	                       clients before login; the rest are counted (default 20)
 
+	Limits of the UDP room and the store
+	  --max-members-per-address N
+	                       UDP members one IP address may hold (default 8)
+	  --reassembly-bytes N bytes of unfinished UDP fragment sets held in all (default 4 MiB)
+	  --reassembly-bytes-per-address N
+	                       … and for one IP address (default 512 KiB)
+	  --replay-per-minute N
+	                       messages a rejoining UDP address, or a TCP account, may
+	                       have resent per minute (default 512)
+	  --hello-per-minute N UDP joins one IP address may make per minute (default 60)
+	  --resend-rate N     messages a second a UDP member may have resent to repair its
+	                       losses; past it requests go unanswered, never punished (default 1000)
+	  --resend-burst N     … and how many it may save up (default 2000)
+	  --db-timeout-ms N    a database query unanswered this long counts as an outage
+	                       (default 3000); messages stay acknowledged meanwhile: they
+	                       are on disk in the data dir's journal first
+
 	Accounts
 	  $ parley user add NAME       (see parley user --help)
 
@@ -108,6 +125,14 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 			loginAttemptsPerAddress: {type: 'number'},
 			loginAttemptsPerAccount: {type: 'number'},
 			strangerLogRate: {type: 'number'},
+			maxMembersPerAddress: {type: 'number', default: 8},
+			reassemblyBytes: {type: 'number', default: 4 * 1024 * 1024},
+			reassemblyBytesPerAddress: {type: 'number', default: 512 * 1024},
+			replayPerMinute: {type: 'number', default: 512},
+			helloPerMinute: {type: 'number', default: 60},
+			dbTimeoutMs: {type: 'number', default: 3000},
+			resendRate: {type: 'number', default: 1000},
+			resendBurst: {type: 'number', default: 2000},
 		},
 	});
 	if (cli.input.length > 0) {
@@ -127,7 +152,17 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		loginAttemptsPerAccount: flags.loginAttemptsPerAccount,
 		strangerLogPerSecond: flags.strangerLogRate,
 	};
-	for (const [name, value] of Object.entries(limits)) {
+	const udpAndStoreLimits = {
+		maxMembersPerAddress: flags.maxMembersPerAddress,
+		reassemblyBytes: flags.reassemblyBytes,
+		reassemblyBytesPerAddress: flags.reassemblyBytesPerAddress,
+		replayPerMinute: flags.replayPerMinute,
+		helloPerMinute: flags.helloPerMinute,
+		dbTimeoutMs: flags.dbTimeoutMs,
+		resendRate: flags.resendRate,
+		resendBurst: flags.resendBurst,
+	};
+	for (const [name, value] of Object.entries({...limits, ...udpAndStoreLimits})) {
 		if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
 			process.stderr.write(`parley serve: --${kebab(name)} must be a positive number\n`);
 			return 2;
@@ -168,6 +203,14 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 			roomName: flags.room,
 			maxMembers: flags.maxMembers,
 			tcpLimits: limits,
+			maxMembersPerAddress: flags.maxMembersPerAddress,
+			reassemblyBytes: flags.reassemblyBytes,
+			reassemblyBytesPerAddress: flags.reassemblyBytesPerAddress,
+			replayPerMinute: flags.replayPerMinute,
+			helloPerMinute: flags.helloPerMinute,
+			dbTimeoutMs: flags.dbTimeoutMs,
+			resendRate: flags.resendRate,
+			resendBurst: flags.resendBurst,
 			log: logLine,
 		});
 	} catch (error) {

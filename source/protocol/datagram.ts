@@ -76,6 +76,13 @@ export interface ReassemblerOptions {
 	perSource?: number;
 	/** Bytes held across all incomplete messages. */
 	maxBytes?: number;
+	/**
+	 * Bytes one group of sources (one host: the UDP server groups address|port
+	 * by address) may hold, so one host's unfinished messages evict only its own.
+	 */
+	maxGroupBytes?: number;
+	/** Which group a source belongs to; by default each source is its own. */
+	groupOf?: (source: string) => string;
 	timeoutMs?: number;
 	now?: () => number;
 }
@@ -83,19 +90,26 @@ export interface ReassemblerOptions {
 /**
  * Turns datagrams back into decoded JSON values. Bounded in memory: a source
  * that sends fragments and never finishes costs at most `perSource` slots and
- * its share of `maxBytes`, and stale partial messages expire.
+ * at most `maxGroupBytes` for its group (host), and stale partial messages
+ * expire. When the whole pool is over `maxBytes`, the group holding the most
+ * pays, never a small honest one.
  */
 export class Reassembler {
 	private readonly partial = new Map<string, Map<number, Partial>>();
 	private bytes = 0;
+	private readonly groupBytes = new Map<string, number>();
 	private readonly perSource: number;
 	private readonly maxBytes: number;
+	private readonly maxGroupBytes: number;
+	private readonly groupOf: (source: string) => string;
 	private readonly timeoutMs: number;
 	private readonly now: () => number;
 
 	constructor(options: ReassemblerOptions = {}) {
 		this.perSource = options.perSource ?? 4;
 		this.maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
+		this.maxGroupBytes = options.maxGroupBytes ?? 512 * 1024;
+		this.groupOf = options.groupOf ?? ((source) => source);
 		this.timeoutMs = options.timeoutMs ?? 5000;
 		this.now = options.now ?? Date.now;
 	}
@@ -134,7 +148,15 @@ export class Reassembler {
 		entry.received++;
 		entry.bytes += body.length;
 		this.bytes += body.length;
-		if (this.bytes > this.maxBytes) this.evictUntilFits();
+		const group = this.groupOf(source);
+		this.addGroupBytes(group, body.length);
+		if ((this.groupBytes.get(group) ?? 0) > this.maxGroupBytes) this.evictGroup(group, this.maxGroupBytes);
+		while (this.bytes > this.maxBytes) {
+			const before = this.bytes;
+			this.evictGroup(this.largestGroup(), 0, this.bytes - this.maxBytes);
+			if (this.bytes === before) break; // nothing left to evict
+		}
+		if (messages.get(id) !== entry) return undefined; // evicted just now
 		if (entry.received < entry.count) return undefined;
 		this.forget(source, id);
 		return decodeJson(Buffer.concat(entry.parts as Buffer[]));
@@ -164,13 +186,32 @@ export class Reassembler {
 		if (!oldest.done) this.forget(source, oldest.value);
 	}
 
-	private evictUntilFits(): void {
-		for (const [source, messages] of this.partial) {
+	private largestGroup(): string {
+		let largest = '';
+		let most = -1;
+		for (const [group, bytes] of this.groupBytes) {
+			if (bytes > most) [largest, most] = [group, bytes];
+		}
+		return largest;
+	}
+
+	/** Drops the group's oldest partial messages until it holds at most `keep` bytes or has freed `free`. */
+	private evictGroup(group: string, keep: number, free = Number.POSITIVE_INFINITY): void {
+		const start = this.groupBytes.get(group) ?? 0;
+		for (const [source, messages] of [...this.partial]) {
+			if (this.groupOf(source) !== group) continue;
 			for (const id of [...messages.keys()]) {
-				if (this.bytes <= this.maxBytes) return;
+				const held = this.groupBytes.get(group) ?? 0;
+				if (held <= keep || start - held >= free) return;
 				this.forget(source, id);
 			}
 		}
+	}
+
+	private addGroupBytes(group: string, delta: number): void {
+		const bytes = (this.groupBytes.get(group) ?? 0) + delta;
+		if (bytes > 0) this.groupBytes.set(group, bytes);
+		else this.groupBytes.delete(group);
 	}
 
 	private forget(source: string, id: number): void {
@@ -178,6 +219,7 @@ export class Reassembler {
 		const entry = messages?.get(id);
 		if (!messages || !entry) return;
 		this.bytes -= entry.bytes;
+		this.addGroupBytes(this.groupOf(source), -entry.bytes);
 		messages.delete(id);
 		if (messages.size === 0) this.partial.delete(source);
 	}

@@ -52,6 +52,7 @@ export async function tcpFixture(
 	const server = await startTcpRoomServer({
 		store,
 		serverSecret: await loadOrCreateServerSecret(dir),
+		dataDir: dir,
 		tls: certificate,
 		throttle: new LoginThrottle(),
 		...options,

@@ -233,6 +233,32 @@ for (const backend of backends) {
 			await assert.rejects(store.appendMessage(room, {...first, ref: 'bad ref with spaces'}), RangeError);
 		});
 
+		test('a message stored under a given number: idempotent, never a second copy, the counter only rises', async () => {
+			const room = `${RUN_ID}-at`;
+			const message = {from: 'alice', text: 'journaled', action: false, ts: 1, ref: 'j-1'};
+			assert.equal(await store.storeMessageAt(room, 3, message), 'stored');
+			assert.equal(await store.latestSeq(room), 3);
+			assert.equal(await store.storeMessageAt(room, 3, message), 'duplicate', 'a replay is harmless');
+			assert.equal(
+				await store.storeMessageAt(room, 3, {...message, from: 'mallory', ref: 'j-2'}),
+				'conflict',
+				'the number is taken',
+			);
+			assert.equal(await store.storeMessageAt(room, 4, message), 'conflict', 'the ref is taken');
+			assert.equal(await store.latestSeq(room), 4, 'a number given out is never given again');
+			assert.equal(await store.storeMessageAt(room, 2, {...message, ref: 'j-0'}), 'stored');
+			assert.equal(await store.latestSeq(room), 4, 'an older number does not move the counter back');
+			assert.equal(await store.appendMessage(room, {...message, ref: 'j-5'}), 5);
+			assert.deepEqual(
+				(await store.messagesAfter(room, 0, 10)).map((m) => [m.seq, m.from, m.ref]),
+				[
+					[2, 'alice', 'j-0'],
+					[3, 'alice', 'j-1'],
+					[5, 'alice', 'j-5'],
+				],
+			);
+		});
+
 		test('ping answers while open', async () => {
 			await store.ping();
 		});

@@ -183,7 +183,12 @@ function crashSuite(label: string, setup: () => Promise<Setup>, teardown: (s: Se
 				messages(alice).map((m) => [m.seq, m.text]),
 				'both see the same numbered log',
 			);
-			// And the store holds each one once, under the same numbers.
+			// And the store holds each one once, under the same numbers (written behind the local journal).
+			await until(
+				async () => (await s.store.messagesAfter(s.roomName, 0, 100)).length >= messages(alice).length,
+				'everything stored',
+				5000,
+			);
 			const stored = await s.store.messagesAfter(s.roomName, 0, 100);
 			assert.deepEqual(
 				stored.map((m) => [m.seq, m.text]),

@@ -80,6 +80,8 @@ function roomSuite(label: string, backend: () => Promise<Backend>) {
 			const a = await room.login(alice, 'alice password');
 			a.client.say('remember me');
 			await a.events.waitFor('message', (m) => m.text === 'remember me');
+			// The database is written behind the local journal.
+			await waitFor(() => room.server.journal.pendingWrites === 0 || undefined, {what: 'the message stored'});
 			const latest = await store.latestSeq(room.server.room.name);
 			const b = await room.login(bob, 'bob password');
 			const history = await b.events.waitFor('message', (m) => m.history && m.text === 'remember me');

@@ -53,7 +53,7 @@ describe('UDP room server', () => {
 	};
 
 	before(async () => {
-		server = await startUdpRoomServer();
+		server = await startUdpRoomServer({maxMembersPerAddress: 64}); // every test client is on 127.0.0.1
 		url = `udp://127.0.0.1:${server.port}`;
 	});
 	after(async () => {

@@ -1,5 +1,6 @@
 // The TCP room's journal over a real SQLite store that the test can take down:
-// messages keep their numbers through an outage and are stored in order after it.
+// messages are numbered and kept locally first, keep their numbers through an
+// outage, and reach the store in order after it.
 import assert from 'node:assert/strict';
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
@@ -13,13 +14,13 @@ import {waitFor} from '../helpers/wait.js';
 /** The store with a switch: while `down`, message reads and writes fail like a lost database. */
 function withOutage(store: AccountStore) {
 	const state = {down: false, appends: 0};
-	const failing = new Set(['appendMessage', 'messagesAfter', 'lastMessages', 'latestSeq']);
+	const failing = new Set(['storeMessageAt', 'messagesAfter', 'lastMessages', 'latestSeq']);
 	const proxy = new Proxy(store, {
 		get(target, name, receiver) {
 			const value = Reflect.get(target, name, receiver);
 			if (typeof value !== 'function' || !failing.has(String(name))) return value;
 			return async (...args: unknown[]) => {
-				if (name === 'appendMessage') state.appends++;
+				if (name === 'storeMessageAt') state.appends++;
 				if (state.down) throw new Error('connection refused');
 				return value.apply(target, args);
 			};
@@ -62,8 +63,10 @@ describe('StoreJournal', () => {
 		assert.equal(journal.latestSeq(), 3);
 		assert.deepEqual(texts(await journal.range(2, 3)), ['two', 'three']);
 		assert.deepEqual(texts(await journal.last(2)), ['two', 'three']);
+		await waitFor(() => journal.pendingWrites === 0 || undefined, {what: 'the messages to reach the store'});
 		const reopened = await StoreJournal.open(store, room);
 		assert.equal(reopened.latestSeq(), 3, 'a restarted server continues the numbering');
+		reopened.close();
 		await assert.rejects(
 			journal.append({t: 'presence', ts: 0, kind: 'join', nick: 'x'}),
 			/only chat messages/,
@@ -74,14 +77,16 @@ describe('StoreJournal', () => {
 		const room = freshRoom();
 		const {store: flaky, state} = withOutage(store);
 		const lines: string[] = [];
-		const journal = new StoreJournal(flaky, room, 0, (line) => lines.push(line), 20);
+		const journal = await StoreJournal.open(flaky, room, {log: (line) => lines.push(line), retryMs: 20});
 		try {
 			await journal.append(chat('before'));
 			state.down = true;
 			const during = [await journal.append(chat('during 1')), await journal.append(chat('during 2'))];
 			assert.deepEqual(during, [2, 3], 'numbers go on while the store is down');
-			assert.equal(journal.pendingWrites, 2);
-			assert.ok(lines.some((line) => /database write failed/.test(line)));
+			await waitFor(() => lines.some((line) => /database write failed/.test(line)) || undefined, {
+				what: 'the failed write to be reported',
+			});
+			assert.equal(journal.pendingWrites, 2, 'acknowledged, kept locally, not yet stored');
 			state.down = false;
 			// The store is back, but earlier lines are still waiting: this one queues behind them.
 			assert.equal(await journal.append(chat('after', 'ref-after')), 4);
@@ -108,7 +113,7 @@ describe('StoreJournal', () => {
 	it('keeps retrying while the store stays down', async () => {
 		const room = freshRoom();
 		const {store: flaky, state} = withOutage(store);
-		const journal = new StoreJournal(flaky, room, 0, () => {}, 10);
+		const journal = await StoreJournal.open(flaky, room, {retryMs: 10});
 		try {
 			state.down = true;
 			await journal.append(chat('waiting'));
