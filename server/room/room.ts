@@ -19,6 +19,7 @@ import {
 	type UnsequencedRoomEvent,
 } from '../../source/protocol/messages.js';
 import {identityKey} from '../../source/protocol/names.js';
+import {confusableKey} from '../../source/protocol/skeleton.js';
 import {HistoryRing} from './history-ring.js';
 import {TokenBucket} from './token-bucket.js';
 
@@ -193,6 +194,7 @@ export class Room<Link> {
 		const problem = nickProblem(nick);
 		if (problem) throw new ProtocolError('nick-invalid', problem);
 		if (this.byKey.has(identityKey(nick))) throw new ProtocolError('nick-taken', `the nick ${nick} is taken`);
+		this.refuseLookalike(nick);
 		if (this.byKey.size >= this.maxMembers)
 			throw new ProtocolError('room-full', `the room is full (${this.maxMembers} members)`);
 		const now = this.now();
@@ -351,6 +353,14 @@ export class Room<Link> {
 		this.remember(member, ref, 'direct', deliver(member, true));
 	}
 
+	/** `bоb` (Cyrillic о) or `b0b` next to `bob` would pass for bob: refused like a taken nick (UTS #39). */
+	private refuseLookalike(nick: string, except?: Member<Link>): void {
+		const key = confusableKey(nick);
+		for (const other of this.byKey.values())
+			if (other !== except && confusableKey(other.nick) === key)
+				throw new ProtocolError('nick-taken', `the nick ${nick} looks too much like ${other.nick}`);
+	}
+
 	private rename(member: Member<Link>, nick: string): void {
 		if (!member.bucket.take(this.now())) throw this.rateLimited(member, member.bucket);
 		const problem = nickProblem(nick);
@@ -359,6 +369,7 @@ export class Room<Link> {
 		const holder = this.byKey.get(key);
 		if (holder && holder !== member) throw new ProtocolError('nick-taken', `the nick ${nick} is taken`);
 		if (member.nick === nick) return;
+		this.refuseLookalike(nick, member);
 		const old = member.nick;
 		this.byKey.delete(identityKey(old));
 		member.nick = nick;

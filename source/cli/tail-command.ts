@@ -253,19 +253,27 @@ async function run(argv: string[], io: ScriptIo): Promise<number> {
 		}
 	};
 
-	const joined = await joinRoom({
-		room,
-		login,
-		password,
-		options,
-		stderr: io.stderr,
-		command: COMMAND,
-		listener: onEvent,
-	});
-
+	// Listening before the join: a signal while it is under way still ends tail cleanly.
 	const onSignal = (): void => finish(EXIT.ok);
 	process.once('SIGINT', onSignal);
 	process.once('SIGTERM', onSignal);
+	let joined: Awaited<ReturnType<typeof joinRoom>>;
+	try {
+		joined = await joinRoom({
+			room,
+			login,
+			password,
+			options,
+			stderr: io.stderr,
+			command: COMMAND,
+			listener: onEvent,
+		});
+	} catch (error) {
+		process.off('SIGINT', onSignal);
+		process.off('SIGTERM', onSignal);
+		throw error;
+	}
+
 	// `parley tail … | head` closing the pipe is a normal way to stop.
 	const onOutputError = (error: NodeJS.ErrnoException): void =>
 		finish(

@@ -201,9 +201,13 @@ export const DEFAULT_LIMITS: ServerLimits = DEFAULTS;
 export const MAX_NICK_LENGTH = 32;
 /** Letters and digits of any script plus a few IRC-style punctuation marks. */
 const NICK_PATTERN = /^[\p{L}\p{N}_\-.[\]{}|^`]+$/u;
-// C0 controls except tab and newline, DEL, C1 controls, and bidi overrides:
-// any of these could repaint or disguise another user's terminal.
-const FORBIDDEN_TEXT = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/u;
+// C0 controls except tab and newline, DEL, C1 controls, bidi overrides and
+// marks (U+200E/F, U+061C), the zero-width space and the line and paragraph
+// separators: any of these could repaint, disguise or shift another user's
+// terminal (U+2028 moved the member panel's border). The zero-width joiner and
+// non-joiner stay: emoji sequences and Persian spelling need them.
+const FORBIDDEN_TEXT =
+	/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200B\u200E\u200F\u2028-\u202E\u2066-\u2069]/u;
 
 export function nickProblem(nick: string): string | undefined {
 	if (nick.length === 0) return 'a nick cannot be empty';

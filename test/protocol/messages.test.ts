@@ -19,12 +19,23 @@ describe('message text', () => {
 			'c1\u0085',
 			'rtl\u202Eevil',
 			'iso\u2066x',
+			'line\u2028separator',
+			'para\u2029graph',
+			'zero\u200Bwidth',
+			'lrm\u200Emark',
+			'rlm\u200Fmark',
+			'alm\u061Cmark',
 		])
 			assert.equal(
 				textProblem(text, 8192)?.message,
 				'message contains control characters',
 				JSON.stringify(text),
 			);
+	});
+
+	it('keeps the joiners that emoji sequences and Persian spelling need', () => {
+		for (const text of ['family 👨\u200D👩\u200D👧', 'می\u200Cخواهم'])
+			assert.equal(textProblem(text, 8192), undefined);
 	});
 
 	it('refuses blank messages, newlines only included', () => {

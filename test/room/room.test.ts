@@ -114,6 +114,21 @@ describe('room core: members and order', () => {
 		assert.equal(welcome.seq, 1, 'the sequence number it starts after');
 	});
 
+	it('refuses a nick that looks like a member’s (UTS #39 skeleton), at join and on rename', () => {
+		const {room, join, from, output} = setup();
+		join('bob');
+		for (const lookalike of ['bоb' /* Cyrillic о */, 'b0b', 'BOB'])
+			assert.throws(() => join(lookalike), {code: 'nick-taken'}, lookalike);
+		assert.throws(() => join('b0b'), /looks too much like bob/);
+		join('carol');
+		output.clear();
+		from('carol', {t: 'nick', nick: 'bоb'});
+		assert.deepEqual(output.seenBy('carol'), ['error nick-taken']);
+		assert.equal(room.findMember('carol')?.nick, 'carol');
+		from('bob', {t: 'nick', nick: 'B0B'});
+		assert.equal(room.findMember('B0B')?.nick, 'B0B', 'one’s own look-alike is no one else’s');
+	});
+
 	it('numbers presence and messages in one sequence and delivers them in that order to all', () => {
 		const {output, join, say, from} = setup();
 		join('alice');
