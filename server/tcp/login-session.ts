@@ -14,12 +14,12 @@ import {
 	parseClientFirst,
 	tlsExporterChannelBinding,
 } from '../../source/protocol/scram.js';
-import {confusableKey} from '../../source/protocol/skeleton.js';
 import type {LoginAttempt, LoginThrottle} from '../auth/login-throttle.js';
 import {checkAccessToken} from '../auth/token-login.js';
 import {escapeForLog} from '../log/escape.js';
 import {identityKey, usernameProblem} from '../../source/protocol/names.js';
 import {UserExistsError, type AccountStore} from '../store/account-store.js';
+import {lookalikeAccount} from '../store/lookalike.js';
 import type {FramedLink} from './framed-link.js';
 
 export interface LoginSettings {
@@ -220,7 +220,7 @@ export class LoginSession {
 		// Registrations count against the address like failures: no account spraying.
 		throttle.recordFailure(`register:${message.user}`, this.address);
 		try {
-			const lookalike = await this.lookalikeOf(message.user);
+			const lookalike = await lookalikeAccount(store, message.user);
 			if (lookalike !== undefined)
 				return this.link.send({
 					t: 'error',
@@ -239,12 +239,5 @@ export class LoginSession {
 				});
 			return this.fail('auth-unavailable', 'authentication backend unavailable; try again shortly');
 		}
-	}
-
-	/** An existing account whose name looks like this one (UTS #39 skeleton), other than the same name. */
-	private async lookalikeOf(name: string): Promise<string | undefined> {
-		const key = confusableKey(name);
-		const users = await this.settings.store.listUsers();
-		return users.find((user) => identityKey(user) !== identityKey(name) && confusableKey(user) === key);
 	}
 }

@@ -14,6 +14,7 @@ import {
 	StoreConfigError,
 	StoreOpenError,
 } from '../../server/store/open-store.js';
+import {LookalikeNameError, lookalikeAccount} from '../../server/store/lookalike.js';
 import {usernameProblem} from '../protocol/names.js';
 import {deriveVerifier} from '../protocol/scram.js';
 import {
@@ -132,6 +133,8 @@ async function perform(store: AccountStore, invocation: Invocation, io: UserComm
 	// the store's own constraint still decides a race.
 	const exists = (await store.getVerifier(name)) !== undefined;
 	if (action === 'add' && exists) throw new UserExistsError(name);
+	const lookalike = action === 'add' ? await lookalikeAccount(store, name) : undefined;
+	if (lookalike !== undefined) throw new LookalikeNameError(name, lookalike);
 	if (action === 'passwd' && !exists) throw new NoSuchUserError(name);
 	const password = await readPassword({
 		fromStdin: invocation.passwordStdin,
@@ -157,7 +160,11 @@ function classify(error: unknown): {code: number; message: string} {
 	if (error instanceof StoreConfigError) return {code: 2, message: error.message};
 	if (error instanceof PasswordInputError)
 		return {code: error.kind === 'usage' ? 2 : 1, message: error.message};
-	if (error instanceof UserExistsError || error instanceof NoSuchUserError)
+	if (
+		error instanceof UserExistsError ||
+		error instanceof NoSuchUserError ||
+		error instanceof LookalikeNameError
+	)
 		return {code: 1, message: error.message};
 	if (error instanceof InvalidUsernameError) return {code: 1, message: `invalid user name: ${error.message}`};
 	if (error instanceof StoreOpenError) return {code: 1, message: error.message};

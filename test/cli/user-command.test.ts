@@ -173,6 +173,21 @@ describe('parley user (sqlite, as a child process)', () => {
 		assert.deepEqual(await verifierIn(dataDir, 'alice'), before);
 	});
 
+	test('a name that looks like an existing one fails with exit 1 (UTS #39 skeleton)', async () => {
+		const owner = await runUser(['add', 'paula', '--password-stdin', '--data-dir', dataDir], 'a password\n');
+		assert.equal(owner.code, 0, owner.stderr);
+		for (const name of ['pau1a', 'pauIa']) {
+			const result = await runUser(['add', name, '--password-stdin', '--data-dir', dataDir], 'a password\n');
+			assert.equal(result.code, 1, name);
+			assert.equal(result.stderr, `parley: the user name ${name} looks too much like paula\n`);
+		}
+		assert.equal(
+			(await runUser(['remove', 'paula', '--data-dir', dataDir])).code,
+			0,
+			'the other tests see their users only',
+		);
+	});
+
 	test('invalid and injection-shaped names fail with exit 1, and the table survives', async () => {
 		for (const name of ["x'); DROP TABLE parley_users; --", 'bad name', 'a'.repeat(33), 'émile']) {
 			const result = await runUser(
