@@ -87,7 +87,9 @@ export function parseKeySpec(text: string): KeySpec | undefined {
 	if (parts.some((part) => !['ctrl', 'alt', 'meta', 'shift'].includes(part)) || modifiers.size !== parts.length)
 		return undefined;
 	const named = key === 'esc' ? 'escape' : key === 'pgup' ? 'pageup' : key === 'pgdn' ? 'pagedown' : key;
-	if (!NAMED_KEYS.includes(named) && !/^[a-z0-9]$/.test(named)) return undefined;
+	const ctrlOrAlt = modifiers.has('ctrl') || modifiers.has('alt') || modifiers.has('meta');
+	// A plain letter would swallow typing: characters need Ctrl or Alt.
+	if (!NAMED_KEYS.includes(named) && !(/^[a-z0-9]$/.test(named) && ctrlOrAlt)) return undefined;
 	return {
 		ctrl: modifiers.has('ctrl'),
 		meta: modifiers.has('alt') || modifiers.has('meta'),
