@@ -43,6 +43,8 @@ const mainHelp = `
 	                     direct message (in any open room)
 	  --log-dir DIR      append every open room's messages to DIR/<room>.log
 	                     (rooms opened later with /connect too; files are private, 0600)
+	  Each option has a key in ~/.config/parley/config.toml (nick, user, accept_new,
+	  insecure_plaintext, scrollback, bell, log_dir); an option given here wins.
 	  --help             this help; \`parley serve --help\` for the server's options
 	  --version          print the version
 
@@ -88,10 +90,11 @@ async function main(): Promise<number> {
 		flags: {
 			nick: {type: 'string'},
 			user: {type: 'string'},
-			acceptNew: {type: 'boolean', default: false},
-			insecurePlaintext: {type: 'boolean', default: false},
-			scrollback: {type: 'number', default: 10_000},
-			bell: {type: 'boolean', default: false},
+			// No defaults: a flag left out takes its value from config.toml.
+			acceptNew: {type: 'boolean'},
+			insecurePlaintext: {type: 'boolean'},
+			scrollback: {type: 'number'},
+			bell: {type: 'boolean'},
 			logDir: {type: 'string'},
 		},
 	});
