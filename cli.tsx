@@ -103,15 +103,19 @@ async function main(): Promise<number> {
 		return 2;
 	}
 	const name = cli.flags.user ?? cli.flags.nick;
+	// meow reports a boolean flag left out as false: only one given on the command line overrides config.toml.
+	const args = process.argv.slice(2);
+	const given = (flag: string): boolean =>
+		args.some((arg) => arg === `--${flag}` || arg === `--no-${flag}` || arg.startsWith(`--${flag}=`));
 	const password = process.env.PARLEY_PASSWORD;
 	return runChatCommand({
 		...(cli.input[0] ? {url: cli.input[0]} : {}),
 		...(name ? {nick: name} : {}),
 		...(password ? {password} : {}),
 		scrollback: cli.flags.scrollback,
-		acceptNew: cli.flags.acceptNew,
-		insecurePlaintext: cli.flags.insecurePlaintext,
-		bell: cli.flags.bell,
+		acceptNew: given('accept-new') ? cli.flags.acceptNew : undefined,
+		insecurePlaintext: given('insecure-plaintext') ? cli.flags.insecurePlaintext : undefined,
+		bell: given('bell') ? cli.flags.bell : undefined,
 		...(cli.flags.logDir ? {logDir: path.resolve(cli.flags.logDir)} : {}),
 	});
 }

@@ -7,7 +7,9 @@ import {identityKey} from '../protocol/names.js';
 import {type ClientConfig, type ConfigEnvironment, loadConfigSync, saveIgnoreList} from './config.js';
 
 /** The settings a flag on the command line fixed for this run. */
-export type ConfigOverrides = Partial<Pick<ClientConfig, 'nick' | 'user' | 'scrollback' | 'bell' | 'logDir' | 'acceptNew' | 'insecurePlaintext'>>;
+export type ConfigOverrides = Partial<
+	Pick<ClientConfig, 'nick' | 'user' | 'scrollback' | 'bell' | 'logDir' | 'acceptNew' | 'insecurePlaintext'>
+>;
 
 export class ConfigStore {
 	private config: ClientConfig;
@@ -21,7 +23,9 @@ export class ConfigStore {
 		private readonly env: ConfigEnvironment = {},
 		initial?: ClientConfig,
 	) {
-		this.config = this.withOverrides(initial ?? loadConfigSync(file ?? '/nonexistent/parley-config.toml', env));
+		this.config = this.withOverrides(
+			initial ?? loadConfigSync(file ?? '/nonexistent/parley-config.toml', env),
+		);
 	}
 
 	get current(): ClientConfig {
@@ -34,7 +38,9 @@ export class ConfigStore {
 	}
 
 	private withOverrides(config: ClientConfig): ClientConfig {
-		const flags = Object.fromEntries(Object.entries(this.overrides).filter(([, value]) => value !== undefined));
+		const flags = Object.fromEntries(
+			Object.entries(this.overrides).filter(([, value]) => value !== undefined),
+		);
 		return {...config, ...flags};
 	}
 

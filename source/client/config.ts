@@ -65,7 +65,11 @@ const Word = v.pipe(
 );
 const WordList = (what: string) =>
 	v.array(
-		v.pipe(v.string(`expected a list of ${what}`), v.minLength(1, `expected a list of ${what}`), v.maxLength(64)),
+		v.pipe(
+			v.string(`expected a list of ${what}`),
+			v.minLength(1, `expected a list of ${what}`),
+			v.maxLength(64),
+		),
 		`expected a list of ${what}`,
 	);
 
@@ -84,7 +88,10 @@ export function parseKeySpec(text: string): KeySpec | undefined {
 	const parts = text.toLowerCase().split('+');
 	const key = parts.pop() ?? '';
 	const modifiers = new Set(parts);
-	if (parts.some((part) => !['ctrl', 'alt', 'meta', 'shift'].includes(part)) || modifiers.size !== parts.length)
+	if (
+		parts.some((part) => !['ctrl', 'alt', 'meta', 'shift'].includes(part)) ||
+		modifiers.size !== parts.length
+	)
 		return undefined;
 	const named = key === 'esc' ? 'escape' : key === 'pgup' ? 'pageup' : key === 'pgdn' ? 'pagedown' : key;
 	const ctrlOrAlt = modifiers.has('ctrl') || modifiers.has('alt') || modifiers.has('meta');
@@ -99,7 +106,10 @@ export function parseKeySpec(text: string): KeySpec | undefined {
 }
 
 const KEY_MESSAGE = 'expected a key like "ctrl+n", "alt+s", "shift+up", "pageup" (or a list of them)';
-const KeyText = v.pipe(v.string(KEY_MESSAGE), v.check((text) => parseKeySpec(text) !== undefined, KEY_MESSAGE));
+const KeyText = v.pipe(
+	v.string(KEY_MESSAGE),
+	v.check((text) => parseKeySpec(text) !== undefined, KEY_MESSAGE),
+);
 const KeyList = v.pipe(
 	v.union([KeyText, v.array(KeyText, KEY_MESSAGE)], KEY_MESSAGE),
 	v.transform((keys) => (Array.isArray(keys) ? keys : [keys]).map((text) => parseKeySpec(text)!)),
@@ -250,7 +260,11 @@ export function lineOfKey(text: string, key: string): number | undefined {
 	let table = '';
 	let headerLine: number | undefined;
 	const lines = text.split(/\r?\n/);
-	const unquote = (name: string): string => name.replace(/\s*\.\s*/g, '.').replace(/["']/g, '').trim();
+	const unquote = (name: string): string =>
+		name
+			.replace(/\s*\.\s*/g, '.')
+			.replace(/["']/g, '')
+			.trim();
 	for (const [index, line] of lines.entries()) {
 		const header = /^\s*\[\s*([^\]]+?)\s*\]/.exec(line);
 		if (header !== null) {
@@ -267,7 +281,9 @@ export function lineOfKey(text: string, key: string): number | undefined {
 }
 
 function describeIssue(text: string, fileName: string, issue: v.BaseIssue<unknown>): ConfigError {
-	const keys = (issue.path ?? []).filter((item) => typeof item.key === 'string').map((item) => String(item.key));
+	const keys = (issue.path ?? [])
+		.filter((item) => typeof item.key === 'string')
+		.map((item) => String(item.key));
 	const key = keys.join('.');
 	const line = key === '' ? undefined : lineOfKey(text, key);
 	const where = line === undefined ? fileName : `${fileName}:${line}`;
@@ -318,7 +334,11 @@ function fromParsed(parsed: ParsedConfig, env: ConfigEnvironment): ClientConfig 
 }
 
 /** Parses the text of a config file; throws ConfigError naming the line and the key. */
-export function parseConfig(text: string, fileName = 'config.toml', env: ConfigEnvironment = {}): ClientConfig {
+export function parseConfig(
+	text: string,
+	fileName = 'config.toml',
+	env: ConfigEnvironment = {},
+): ClientConfig {
 	let document: unknown;
 	try {
 		document = parse(text);

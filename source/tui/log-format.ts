@@ -78,7 +78,9 @@ function nickSpan(nick: string, own: boolean, look: LogLook): LogSpan {
 	let style = styles.nicks.get(key);
 	if (style === undefined) {
 		// Our own nick: bold, in its own colour if the config gives one, never in the palette's.
-		const color = own ? colours.ownNick : nickColourIn(nick, colours.nicks.length > 0 ? colours.nicks : NICK_PALETTE);
+		const color = own
+			? colours.ownNick
+			: nickColourIn(nick, colours.nicks.length > 0 ? colours.nicks : NICK_PALETTE);
 		style = Object.freeze(color === undefined || !colours.enabled ? {bold: own} : {color, bold: own});
 		styles.nicks.set(key, style);
 	}
@@ -121,7 +123,10 @@ export function formatTime(ts: number, format = '%H:%M'): string {
 }
 
 /** The gutter (everything continuation rows hang under) and the body of an entry. */
-export function entrySpans(entry: LogEntry, look: LogLook = DEFAULT_LOOK): {gutter: LogSpan[]; body: LogSpan[]} {
+export function entrySpans(
+	entry: LogEntry,
+	look: LogLook = DEFAULT_LOOK,
+): {gutter: LogSpan[]; body: LogSpan[]} {
 	const time = span(`${formatTime(entry.ts, look.timestampFormat)} `, TIME);
 	const {error: ERROR, warning: WARNING, direct: DIRECT, presence: PRESENCE} = stylesOf(look.colours);
 	switch (entry.kind) {

@@ -17,7 +17,12 @@ function withoutColourParameters(parameters: string): string {
 			index += items[index + 1] === '5' ? 2 : items[index + 1] === '2' ? 4 : 0;
 			continue;
 		}
-		if ((code >= 30 && code <= 49) || (code >= 90 && code <= 97) || (code >= 100 && code <= 107) || code === 58)
+		if (
+			(code >= 30 && code <= 49) ||
+			(code >= 90 && code <= 97) ||
+			(code >= 100 && code <= 107) ||
+			code === 58
+		)
 			continue;
 		kept.push(item);
 	}
@@ -25,7 +30,7 @@ function withoutColourParameters(parameters: string): string {
 }
 
 export function stripColours(text: string): string {
-	return text.replace(SGR, (sequence, parameters: string) => {
+	return text.replace(SGR, (_sequence, parameters: string) => {
 		const kept = withoutColourParameters(parameters);
 		return kept === '' ? '' : `\u001B[${kept}m`;
 	});

@@ -2,6 +2,7 @@
 // against the screen (runCommand): open a room (/connect), leave one (/close),
 // show another (/switch), search, quit. A long multi-line draft asks first.
 
+import {basename} from 'node:path';
 import type {ConfigStore} from '../client/config-store.js';
 import {formatRoomUrl, parseRoomUrl} from '../client/room-url.js';
 import type {RoomClient} from '../client/types.js';
@@ -48,7 +49,7 @@ function settingsCommands(config: ConfigStore, tab: RoomTab) {
 		reload() {
 			try {
 				config.reload();
-				tab.notice(`reloaded ${config.file}`);
+				tab.notice(`reloaded ${basename(config.file ?? '')}`);
 			} catch (error) {
 				tab.error(`${errorMessage(error)} (the settings in use stay)`);
 			}

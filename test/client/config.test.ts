@@ -65,22 +65,37 @@ describe('config.toml', () => {
 	});
 
 	it('names the line and the key of a wrong value', () => {
-		const text = ['# my settings', 'nick = "bob"', '', '[colors]', 'highlight = "red"', '', 'nick = "red"'].join(
-			'\n',
-		);
+		const text = [
+			'# my settings',
+			'nick = "bob"',
+			'',
+			'[colors]',
+			'highlight = "red"',
+			'',
+			'nick = "red"',
+		].join('\n');
 		assert.equal(problem(text), 'config.toml:7: colors.nick: expected a list of colour names');
-		assert.equal(problem('nick = "bob"\nscrollback = "lots"'), 'config.toml:2: scrollback: expected a number of lines');
+		assert.equal(
+			problem('nick = "bob"\nscrollback = "lots"'),
+			'config.toml:2: scrollback: expected a number of lines',
+		);
 		assert.equal(
 			problem('[notify]\nenabled = true\nmethod = "pigeon"'),
 			'config.toml:3: notify.method: expected "osc", "notify-send" or "none"',
 		);
-		assert.equal(problem('colors.nick = ["red", "nope"]'), 'config.toml:1: colors.nick: expected a list of colour names');
+		assert.equal(
+			problem('colors.nick = ["red", "nope"]'),
+			'config.toml:1: colors.nick: expected a list of colour names',
+		);
 		assert.match(problem('\n[keys]\nsearch = "ctrl+"'), /^config\.toml:3: keys\.search: expected a key like/);
 		assert.match(problem('timestamp_format = "%H:%Q"'), /^config\.toml:1: timestamp_format: only %H/);
 	});
 
 	it('reports a misspelt key instead of ignoring it', () => {
-		assert.equal(problem('nick = "bob"\nhighlight_wrods = ["x"]'), 'config.toml:2: highlight_wrods: unknown key');
+		assert.equal(
+			problem('nick = "bob"\nhighlight_wrods = ["x"]'),
+			'config.toml:2: highlight_wrods: unknown key',
+		);
 	});
 
 	it('gives the line of a TOML syntax error', () => {
@@ -107,5 +122,27 @@ describe('config.toml', () => {
 		await writeFile(file, 'nick = \n');
 		await assert.rejects(saveIgnoreList(file, ['x']), ConfigError);
 		assert.equal(await readFile(file, 'utf8'), 'nick = \n', 'a broken file is left alone');
+	});
+});
+
+describe('flags over config.toml', () => {
+	it('a flag given wins, after /reload too; a flag left out takes the file', async () => {
+		const {ConfigStore} = await import('../../source/client/config-store.js');
+		const {configOverrides} = await import('../../source/cli/chat-command.js');
+		const dir = await mkdtemp(path.join(tmpdir(), 'parley-config-'));
+		const file = path.join(dir, 'config.toml');
+		await writeFile(file, 'bell = false\nscrollback = 2000\naccept_new = true\nlog_dir = "logs"\n');
+		const store = new ConfigStore(file, configOverrides({bell: true, scrollback: 500}));
+		assert.equal(store.current.bell, true);
+		assert.equal(store.current.scrollback, 500);
+		assert.equal(store.current.acceptNew, true, 'not given: from the file');
+		assert.equal(store.current.logDir, 'logs');
+		await writeFile(file, 'bell = false\nscrollback = 3000\naccept_new = false\n');
+		store.reload();
+		assert.equal(store.current.bell, true);
+		assert.equal(store.current.scrollback, 500);
+		assert.equal(store.current.acceptNew, false);
+		const fromFile = new ConfigStore(file, configOverrides({}));
+		assert.equal(fromFile.current.scrollback, 3000);
 	});
 });
