@@ -146,3 +146,14 @@ describe('flags over config.toml', () => {
 		assert.equal(fromFile.current.scrollback, 3000);
 	});
 });
+
+describe('the README example', () => {
+	it('is a valid config.toml', async () => {
+		const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+		const example = /```toml\n([\s\S]*?)```/.exec(readme)?.[1];
+		assert.ok(example !== undefined);
+		const config = parseConfig(example);
+		assert.equal(config.timestampFormat, '%H:%M:%S');
+		assert.equal(config.notify.method, 'osc');
+	});
+});
