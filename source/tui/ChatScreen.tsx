@@ -141,10 +141,11 @@ export function ChatScreen(props: ChatScreenProps) {
 	const trustAsking = shownTrust !== undefined;
 	const [membersVisible, setMembersVisible] = useState(showMembers);
 	const {config} = props;
-	const settings = useSyncExternalStore(
-		config === undefined ? noSubscription : (listener) => config.subscribe(listener),
-		() => config?.current,
+	const subscribe = useMemo(
+		() => (config === undefined ? noSubscription : (listener: () => void) => config.subscribe(listener)),
+		[config],
 	);
+	const settings = useSyncExternalStore(subscribe, () => config?.current);
 	const rowSettings = useMemo(
 		() =>
 			settings === undefined
