@@ -43,6 +43,8 @@ const mainHelp = `
 	                     direct message (in any open room)
 	  --log-dir DIR      append every open room's messages to DIR/<room>.log
 	                     (rooms opened later with /connect too; files are private, 0600)
+	  Each option has a key in ~/.config/parley/config.toml (nick, user, accept_new,
+	  insecure_plaintext, scrollback, bell, log_dir); an option given here wins.
 	  --help             this help; \`parley serve --help\` for the server's options
 	  --version          print the version
 
@@ -88,10 +90,11 @@ async function main(): Promise<number> {
 		flags: {
 			nick: {type: 'string'},
 			user: {type: 'string'},
-			acceptNew: {type: 'boolean', default: false},
-			insecurePlaintext: {type: 'boolean', default: false},
-			scrollback: {type: 'number', default: 10_000},
-			bell: {type: 'boolean', default: false},
+			// No defaults: a flag left out takes its value from config.toml.
+			acceptNew: {type: 'boolean'},
+			insecurePlaintext: {type: 'boolean'},
+			scrollback: {type: 'number'},
+			bell: {type: 'boolean'},
 			logDir: {type: 'string'},
 		},
 	});
@@ -100,15 +103,19 @@ async function main(): Promise<number> {
 		return 2;
 	}
 	const name = cli.flags.user ?? cli.flags.nick;
+	// meow reports a boolean flag left out as false: only one given on the command line overrides config.toml.
+	const args = process.argv.slice(2);
+	const given = (flag: string): boolean =>
+		args.some((arg) => arg === `--${flag}` || arg === `--no-${flag}` || arg.startsWith(`--${flag}=`));
 	const password = process.env.PARLEY_PASSWORD;
 	return runChatCommand({
 		...(cli.input[0] ? {url: cli.input[0]} : {}),
 		...(name ? {nick: name} : {}),
 		...(password ? {password} : {}),
 		scrollback: cli.flags.scrollback,
-		acceptNew: cli.flags.acceptNew,
-		insecurePlaintext: cli.flags.insecurePlaintext,
-		bell: cli.flags.bell,
+		acceptNew: given('accept-new') ? cli.flags.acceptNew : undefined,
+		insecurePlaintext: given('insecure-plaintext') ? cli.flags.insecurePlaintext : undefined,
+		bell: given('bell') ? cli.flags.bell : undefined,
 		...(cli.flags.logDir ? {logDir: path.resolve(cli.flags.logDir)} : {}),
 	});
 }

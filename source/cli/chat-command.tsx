@@ -5,6 +5,10 @@
 // others in the room stay. More rooms open at run time with /connect.
 
 import {mkdir} from 'node:fs/promises';
+import {homedir} from 'node:os';
+import path from 'node:path';
+import {configFile, noColorWanted} from '../client/config.js';
+import {ConfigStore, type ConfigOverrides} from '../client/config-store.js';
 import {createRoomClient} from '../client/create-room-client.js';
 import {HostTrustPrompter} from '../client/host-trust.js';
 import {
@@ -28,9 +32,10 @@ export interface ChatCommandOptions {
 	url?: string;
 	/** The nick (UDP) or the user name to prefill (TCP). */
 	nick?: string;
-	scrollback: number;
-	acceptNew: boolean;
-	insecurePlaintext: boolean;
+	/** Each flag left out (undefined) takes its value from config.toml. */
+	scrollback?: number | undefined;
+	acceptNew?: boolean | undefined;
+	insecurePlaintext?: boolean | undefined;
 	/** For TCP rooms: log in without the form (PARLEY_PASSWORD). */
 	password?: string;
 	/** Ring the terminal bell on a mention or a direct message. */
@@ -51,11 +56,40 @@ interface StartRoom {
 	readonly intro?: string | undefined;
 }
 
+/** The flags given on the command line, which win over config.toml (after /reload too). */
+export function configOverrides(options: ChatCommandOptions): ConfigOverrides {
+	return {
+		nick: options.nick,
+		scrollback: options.scrollback,
+		acceptNew: options.acceptNew,
+		insecurePlaintext: options.insecurePlaintext,
+		bell: options.bell,
+		logDir: options.logDir,
+	};
+}
+
+/** log_dir from the config: "~/" is the home directory, a relative path is taken from the config directory. */
+function configuredDir(dir: string): string {
+	if (dir === '~' || dir.startsWith('~/')) return path.join(homedir(), dir.slice(1));
+	return path.resolve(configDir(), dir);
+}
+
 export async function runChatCommand(options: ChatCommandOptions): Promise<number> {
 	if (!process.stdin.isTTY || !process.stdout.isTTY) {
 		process.stderr.write('parley: the chat needs a terminal (stdin and stdout must be a TTY)\n');
 		return 2;
 	}
+	let config: ConfigStore;
+	try {
+		config = new ConfigStore(configFile(configDir()), configOverrides(options), {noColor: noColorWanted()});
+	} catch (error) {
+		process.stderr.write(`parley: ${(error as Error).message}\n`);
+		return 2;
+	}
+	const settings = config.current;
+	// The account name for TCP rooms, the nick elsewhere, when neither a flag nor the room has one.
+	const defaultName = (url: string): string | undefined =>
+		url.startsWith('tcp') ? (settings.user ?? settings.nick) : (settings.nick ?? settings.user);
 	let start: StartRoom[];
 	let local: LocalServer | undefined;
 	let localTcp = `${LOCAL_HOST}:${DEFAULT_TCP_PORT}`;
@@ -87,7 +121,7 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 	// The local server's pid file (in our own data directory) names its certificate: no need to ask.
 	const localFingerprint = local?.kind === 'running' ? local.record.fingerprint : undefined;
 	const confirmNewHost = (hostPort: string, fingerprint: string): Promise<boolean> => {
-		if (options.acceptNew) return Promise.resolve(true);
+		if (settings.acceptNew) return Promise.resolve(true);
 		if (localFingerprint !== undefined && hostPort === localTcp && fingerprint === localFingerprint)
 			return Promise.resolve(true);
 		return trust.ask(hostPort, fingerprint);
@@ -98,7 +132,7 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 	const clients = new Set<RoomClient>();
 	const create = (url: string): RoomClient => {
 		const client = createRoomClient(url, {
-			tcp: {insecurePlaintext: options.insecurePlaintext, confirmNewHost},
+			tcp: {insecurePlaintext: settings.insecurePlaintext, confirmNewHost},
 		});
 		clients.add(client);
 		lastNicks.follow(client);
@@ -109,23 +143,26 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 	for (const room of start) if (room.label !== undefined) labels.set(room.url, room.label);
 	const opener = roomOpener(create, {}, (room) => {
 		if (room.label !== undefined) labels.set(room.url, room.label);
-		return room.nick === undefined ? {...room, nick: lastNicks.get(room.url)} : room;
+		return room.nick === undefined ? {...room, nick: lastNicks.get(room.url) ?? defaultName(room.url)} : room;
 	});
 	// --log-dir: every room the screen opens (/connect too) is logged; each
 	// detach flushes and closes its file, and all are awaited before we return.
 	const logs: Array<() => Promise<void>> = [];
-	const {logDir} = options;
+	const logDir = settings.logDir === undefined ? undefined : configuredDir(settings.logDir);
+	// log_name = "address": files named after host and port even for rooms with a name in rooms.json.
+	const logName = (url: string): string | undefined =>
+		settings.logName === 'address' ? undefined : labels.get(url);
 	const attachLog =
 		logDir === undefined
 			? undefined
 			: (client: RoomClient, report: (error: Error) => void) => {
-					const detach = attachRoomLog(client, logDir, report, {name: labels.get(client.url)});
+					const detach = attachRoomLog(client, logDir, report, {name: logName(client.url)});
 					logs.push(detach);
 					return detach;
 				};
 	const rooms: RoomSpec[] = start.map((room) => ({
 		client: create(room.url),
-		nick: options.nick ?? room.nick ?? lastNicks.get(room.url),
+		nick: options.nick ?? room.nick ?? lastNicks.get(room.url) ?? defaultName(room.url),
 		password: options.password,
 		label: room.label,
 		intro: room.intro,
@@ -134,9 +171,10 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 		const instance = renderChat(rooms, {
 			trust,
 			opener,
-			scrollbackCap: options.scrollback,
-			bell: options.bell === true,
+			scrollbackCap: settings.scrollback,
 			attachLog,
+			config,
+			noColor: noColorWanted(),
 		});
 		// A closed terminal (SIGHUP) or a kill (SIGTERM) leaves every room properly, as /quit does,
 		// instead of the others seeing us time out.

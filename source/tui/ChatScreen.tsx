@@ -11,10 +11,12 @@
 // shows); the screen keeps only the keys that work everywhere (use-screen-keys)
 // and the scroll keys (use-scroll-keys). Keys are listed in key-bindings.ts.
 
-import {useEffect, useState} from 'react';
+import {useEffect, useMemo, useState, useSyncExternalStore} from 'react';
 import {Box, Text} from 'ink';
+import type {ConfigStore} from '../client/config-store.js';
 import type {HostTrustPrompter} from '../client/host-trust.js';
 import type {RoomClient} from '../client/types.js';
+import {setKeyBindings} from './key-bindings.js';
 import {logView} from './log-view.js';
 import type {Bell} from './mentions.js';
 import {MemberPanel} from './MemberPanel.js';
@@ -91,7 +93,14 @@ export interface ChatScreenProps {
 	 * room closes and when the screen quits (the log is flushed before exit).
 	 */
 	readonly attachLog?: ((client: RoomClient, report: (error: Error) => void) => Detach) | undefined;
+	/**
+	 * The settings (config.toml with the flags on top): time format, colours,
+	 * highlight words, ignore list, bell, keys; /reload and /ignore change them live.
+	 */
+	readonly config?: ConfigStore | undefined;
 }
+
+const noSubscription = (): (() => void) => () => undefined;
 
 function createWorkspace({
 	client,
@@ -101,10 +110,15 @@ function createWorkspace({
 	scrollbackCap,
 	bell,
 	attachLog,
+	config,
 }: ChatScreenProps): Workspace {
 	const workspace = new Workspace({
 		scrollbackCap,
-		onMention: bell === undefined ? undefined : () => bell.ring(),
+		// With a config, its `bell` (which /reload may change) decides at each mention.
+		onMention: bell === undefined ? undefined : () => (config?.current.bell ?? true) && bell.ring(),
+		...(config === undefined
+			? {}
+			: {isIgnored: (nick) => config.isIgnored(nick), highlightWords: () => config.current.highlightWords}),
 		attach:
 			attachLog === undefined
 				? undefined
@@ -126,7 +140,26 @@ export function ChatScreen(props: ChatScreenProps) {
 	const shownTrust = trustQueue.shown;
 	const trustAsking = shownTrust !== undefined;
 	const [membersVisible, setMembersVisible] = useState(showMembers);
-	const tabRows = useTabRows();
+	const {config} = props;
+	const subscribe = useMemo(
+		() => (config === undefined ? noSubscription : (listener: () => void) => config.subscribe(listener)),
+		[config],
+	);
+	const settings = useSyncExternalStore(subscribe, () => config?.current);
+	const rowSettings = useMemo(
+		() =>
+			settings === undefined
+				? undefined
+				: {
+						look: {timestampFormat: settings.timestampFormat, colours: settings.colours},
+						highlightWords: settings.highlightWords,
+					},
+		[settings],
+	);
+	const tabRows = useTabRows(rowSettings);
+	useEffect(() => {
+		if (settings !== undefined) setKeyBindings(settings.keys);
+	}, [settings]);
 
 	useEffect(() => {
 		workspace.startPendingJoins();
@@ -149,7 +182,7 @@ export function ChatScreen(props: ChatScreenProps) {
 		return {width: layout.logWidth, height: layout.logHeight};
 	}, tabRows.base);
 	const quit = useQuit(workspace, trustQueue.refuseAll, quitTimeoutMs);
-	const commands = roomCommands({workspace, opener, quit, search: search.start});
+	const commands = roomCommands({workspace, opener, quit, search: search.start, config});
 
 	useScreenKeys({
 		workspace,

@@ -24,6 +24,11 @@ export type Command =
 	| {kind: 'reconnect'}
 	/** Show tab `number` (1-based, as the tab bar numbers them). */
 	| {kind: 'switch'; number: number}
+	/** Read config.toml again and apply what can change while running. */
+	| {kind: 'reload'}
+	/** Hide a nick's messages (kept in config.toml), or list the ignored nicks. */
+	| {kind: 'ignore'; nick?: string}
+	| {kind: 'unignore'; nick: string}
 	| {kind: 'invalid'; message: string};
 
 export interface CommandSpec {
@@ -125,6 +130,35 @@ export const COMMANDS: readonly CommandSpec[] = [
 			if (!/^\d{1,4}$/.test(text) || Number(text) < 1)
 				return usageError(this, text === '' ? undefined : 'N is a tab number from 1');
 			return {kind: 'switch', number: Number(text)};
+		},
+	},
+	{
+		name: 'reload',
+		aliases: [],
+		usage: '/reload',
+		help: 'read config.toml again: colours, time format, highlight words, ignore list, bell, keys',
+		parse: noArguments({kind: 'reload'}, '/reload'),
+	},
+	{
+		name: 'ignore',
+		aliases: [],
+		usage: '/ignore [NICK]',
+		help: "hide NICK's messages on this screen (kept in config.toml), or list who is ignored",
+		parse(args) {
+			const nick = args.trim();
+			if (/\s/u.test(nick)) return usageError(this, 'one nick at a time');
+			return nick === '' ? {kind: 'ignore'} : {kind: 'ignore', nick};
+		},
+	},
+	{
+		name: 'unignore',
+		aliases: [],
+		usage: '/unignore NICK',
+		help: "show NICK's messages again",
+		parse(args) {
+			const nick = args.trim();
+			if (nick === '' || /\s/u.test(nick)) return usageError(this);
+			return {kind: 'unignore', nick};
 		},
 	},
 	{

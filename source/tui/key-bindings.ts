@@ -37,6 +37,7 @@
 // login) loses the rest of the chunk rather than sending it to the wrong place.
 
 import type {Key} from 'ink';
+import {DEFAULT_KEY_BINDINGS, type KeyAction, type KeyBindings, type KeySpec} from '../client/config.js';
 import type {LineAction} from './line-editor.js';
 import type {SearchAction} from './search.js';
 
@@ -49,6 +50,41 @@ export type ScreenAction =
 	| {type: 'show-tab'; index: number}
 	| {type: 'cycle-tab'; step: 1 | -1};
 
+// The config's [keys] table (next_tab, search, scroll_up, …) over the defaults
+// above. One table for the whole screen, read at each key by every prompt;
+// the screen replaces it when the config is loaded or reloaded.
+let bindings: KeyBindings = DEFAULT_KEY_BINDINGS;
+
+export function setKeyBindings(next: KeyBindings): void {
+	bindings = next;
+}
+
+const NAMED: Record<string, (key: Key) => boolean> = {
+	up: (key) => key.upArrow,
+	down: (key) => key.downArrow,
+	left: (key) => key.leftArrow,
+	right: (key) => key.rightArrow,
+	pageup: (key) => key.pageUp,
+	pagedown: (key) => key.pageDown,
+	home: (key) => key.home,
+	end: (key) => key.end,
+	escape: (key) => key.escape,
+	tab: (key) => key.tab,
+};
+
+/** Whether the key pressed is `spec`: its modifiers held (others may be too, as terminals add some), and the key. */
+export function keyMatches(spec: KeySpec, input: string, key: Key): boolean {
+	if ((spec.ctrl && !key.ctrl) || (spec.shift && !key.shift)) return false;
+	const named = NAMED[spec.key];
+	if (named !== undefined) return named(key) && (!spec.meta || key.meta);
+	// A character: Alt comes as `meta`; a plain binding never takes typing with Ctrl or Alt held.
+	if (spec.meta !== key.meta || spec.ctrl !== key.ctrl) return false;
+	return input.toLowerCase() === spec.key;
+}
+
+const bound = (action: KeyAction, input: string, key: Key): boolean =>
+	bindings[action].some((spec) => keyMatches(spec, input, key));
+
 /**
  * Keys that act on the whole screen whatever prompt has the keys: quitting,
  * showing another room and the member panel (the trust prompt lets only
@@ -56,20 +92,20 @@ export type ScreenAction =
  */
 export function globalActionForKey(input: string, key: Key): ScreenAction | undefined {
 	if (key.ctrl && input === 'c') return {type: 'quit'};
-	if (key.ctrl && input === 't') return {type: 'toggle-members'};
+	if (bound('member_list', input, key)) return {type: 'toggle-members'};
+	if (bound('next_tab', input, key)) return {type: 'cycle-tab', step: 1};
+	if (bound('prev_tab', input, key)) return {type: 'cycle-tab', step: -1};
 	if (key.meta && !key.ctrl && /^[1-9]$/.test(input)) return {type: 'show-tab', index: Number(input) - 1};
-	if (key.ctrl && input === 'n') return {type: 'cycle-tab', step: 1};
-	if (key.ctrl && input === 'p') return {type: 'cycle-tab', step: -1};
 	return undefined;
 }
 
 /** Keys that scroll the log while the input line, the nick prompt or the login form shows. */
-export function scrollActionForKey(_input: string, key: Key): ScreenAction | undefined {
-	if (key.pageUp) return {type: 'scroll-page', direction: 'up'};
-	if (key.pageDown) return {type: 'scroll-page', direction: 'down'};
-	if ((key.shift || key.ctrl) && key.upArrow) return {type: 'scroll-line', direction: 'up'};
-	if ((key.shift || key.ctrl) && key.downArrow) return {type: 'scroll-line', direction: 'down'};
-	if ((key.ctrl && key.end) || key.escape) return {type: 'scroll-to-bottom'};
+export function scrollActionForKey(input: string, key: Key): ScreenAction | undefined {
+	if (bound('scroll_up', input, key)) return {type: 'scroll-page', direction: 'up'};
+	if (bound('scroll_down', input, key)) return {type: 'scroll-page', direction: 'down'};
+	if (bound('scroll_line_up', input, key)) return {type: 'scroll-line', direction: 'up'};
+	if (bound('scroll_line_down', input, key)) return {type: 'scroll-line', direction: 'down'};
+	if (bound('scroll_bottom', input, key)) return {type: 'scroll-to-bottom'};
 	return undefined;
 }
 
@@ -152,7 +188,7 @@ export type FeatureAction = {type: 'complete'; direction: 'forward' | 'backward'
 export function featureActionForKey(input: string, key: Key): FeatureAction | undefined {
 	if (key.tab && !key.ctrl && !key.meta)
 		return {type: 'complete', direction: key.shift ? 'backward' : 'forward'};
-	if (key.ctrl && input === 'r') return {type: 'search'};
+	if (bound('search', input, key)) return {type: 'search'};
 	return undefined;
 }
 

@@ -2,10 +2,11 @@
 // as styled spans, wrapped to a width with continuation rows under the text.
 
 import stringWidth from 'string-width';
+import type {Colours} from '../client/config.js';
 import {presenceSentence} from '../client/presence-text.js';
 import {sanitizeText} from '../protocol/messages.js';
 import {mentions} from './mentions.js';
-import {nickStyle} from './nick-colour.js';
+import {NICK_PALETTE, nickColourIn} from './nick-colour.js';
 import type {LogEntry} from './scrollback.js';
 import {findAll, paintRanges, type PaintLayer} from './text-ranges.js';
 import {wrapSpans, type Span, type WrappedRow} from './wrap.js';
@@ -22,55 +23,128 @@ export interface RowStyle {
 export type LogSpan = Span<RowStyle>;
 export type LogRow = WrappedRow<RowStyle>;
 
+/** What the config decides about the log's look: the time column and the colours. */
+export interface LogLook {
+	/** strftime-like: %H %M %S %I %p %d %m %Y %y %% (config.ts checks it). */
+	readonly timestampFormat: string;
+	readonly colours: Colours;
+}
+
+export const DEFAULT_LOOK: LogLook = Object.freeze({
+	timestampFormat: '%H:%M',
+	colours: Object.freeze({nicks: NICK_PALETTE, highlight: 'yellow', ownNick: undefined, enabled: true}),
+});
+
 // Shared objects: the wrapper merges neighbouring cells whose style is the same object.
 const PLAIN: RowStyle = Object.freeze({});
 const TIME: RowStyle = Object.freeze({dim: true});
 const DIM: RowStyle = Object.freeze({dim: true});
 const ITALIC: RowStyle = Object.freeze({italic: true});
-const ERROR: RowStyle = Object.freeze({color: 'red'});
-const WARNING: RowStyle = Object.freeze({color: 'yellow'});
-const DIRECT: RowStyle = Object.freeze({color: 'magenta', bold: true});
-const PRESENCE: RowStyle = Object.freeze({color: 'gray'});
-const nickStyles = new Map<string, RowStyle>();
 
-function nickSpan(nick: string, own: boolean): LogSpan {
+/** The styles of one set of colours, made once per set: without colours (NO_COLOR) only bold, dim and italics remain. */
+interface LookStyles {
+	readonly error: RowStyle;
+	readonly warning: RowStyle;
+	readonly direct: RowStyle;
+	readonly presence: RowStyle;
+	readonly mention: RowStyle;
+	readonly nicks: Map<string, RowStyle>;
+}
+
+const lookStyles = new WeakMap<Colours, LookStyles>();
+
+function stylesOf(colours: Colours): LookStyles {
+	let styles = lookStyles.get(colours);
+	if (styles === undefined) {
+		const coloured = (color: string | undefined, rest: RowStyle = {}): RowStyle =>
+			Object.freeze(colours.enabled && color !== undefined ? {color, ...rest} : {...rest});
+		styles = {
+			error: coloured('red'),
+			warning: coloured('yellow'),
+			direct: coloured('magenta', {bold: true}),
+			presence: colours.enabled ? coloured('gray') : DIM,
+			mention: coloured(colours.highlight, {bold: true}),
+			nicks: new Map(),
+		};
+		lookStyles.set(colours, styles);
+	}
+	return styles;
+}
+
+function nickSpan(nick: string, own: boolean, look: LogLook): LogSpan {
+	const {colours} = look;
+	const styles = stylesOf(colours);
 	const key = `${own ? '1' : '0'}${nick}`;
-	let style = nickStyles.get(key);
+	let style = styles.nicks.get(key);
 	if (style === undefined) {
-		const {color, bold} = nickStyle(nick, own);
-		style = Object.freeze(color === undefined ? {bold} : {color, bold});
-		nickStyles.set(key, style);
+		// Our own nick: bold, in its own colour if the config gives one, never in the palette's.
+		const color = own
+			? colours.ownNick
+			: nickColourIn(nick, colours.nicks.length > 0 ? colours.nicks : NICK_PALETTE);
+		style = Object.freeze(color === undefined || !colours.enabled ? {bold: own} : {color, bold: own});
+		styles.nicks.set(key, style);
 	}
 	return {text: sanitizeText(nick), style};
 }
 
 const span = (text: string, style: RowStyle = PLAIN): LogSpan => ({text: sanitizeText(text), style});
 
-export function formatTime(ts: number): string {
+/** The time column: `format` with %H %M %S %I %p %d %m %Y %y %% replaced (local time). */
+export function formatTime(ts: number, format = '%H:%M'): string {
 	const date = new Date(ts);
 	const pad = (value: number): string => String(value).padStart(2, '0');
-	return Number.isFinite(date.getTime()) ? `${pad(date.getHours())}:${pad(date.getMinutes())}` : '--:--';
+	const valid = Number.isFinite(date.getTime());
+	return format.replace(/%(.)/g, (directive, letter: string) => {
+		if (letter === '%') return '%';
+		if (!valid) return '--';
+		switch (letter) {
+			case 'H':
+				return pad(date.getHours());
+			case 'M':
+				return pad(date.getMinutes());
+			case 'S':
+				return pad(date.getSeconds());
+			case 'I':
+				return pad(((date.getHours() + 11) % 12) + 1);
+			case 'p':
+				return date.getHours() < 12 ? 'AM' : 'PM';
+			case 'd':
+				return pad(date.getDate());
+			case 'm':
+				return pad(date.getMonth() + 1);
+			case 'Y':
+				return String(date.getFullYear());
+			case 'y':
+				return pad(date.getFullYear() % 100);
+			default:
+				return directive;
+		}
+	});
 }
 
 /** The gutter (everything continuation rows hang under) and the body of an entry. */
-export function entrySpans(entry: LogEntry): {gutter: LogSpan[]; body: LogSpan[]} {
-	const time = span(`${formatTime(entry.ts)} `, TIME);
+export function entrySpans(
+	entry: LogEntry,
+	look: LogLook = DEFAULT_LOOK,
+): {gutter: LogSpan[]; body: LogSpan[]} {
+	const time = span(`${formatTime(entry.ts, look.timestampFormat)} `, TIME);
+	const {error: ERROR, warning: WARNING, direct: DIRECT, presence: PRESENCE} = stylesOf(look.colours);
 	switch (entry.kind) {
 		case 'message':
 			if (entry.action)
 				return {
-					gutter: [time, span('* ', ITALIC), nickSpan(entry.from, entry.self), span(' ')],
+					gutter: [time, span('* ', ITALIC), nickSpan(entry.from, entry.self, look), span(' ')],
 					body: [span(entry.text, ITALIC)],
 				};
-			return {gutter: [time, nickSpan(entry.from, entry.self), span(': ')], body: [span(entry.text)]};
+			return {gutter: [time, nickSpan(entry.from, entry.self, look), span(': ')], body: [span(entry.text)]};
 		case 'direct':
 			return {
 				gutter: [
 					time,
 					span('[dm] ', DIRECT),
-					nickSpan(entry.from, entry.self),
+					nickSpan(entry.from, entry.self, look),
 					span(' → ', DIRECT),
-					nickSpan(entry.to, !entry.self),
+					nickSpan(entry.to, !entry.self, look),
 					span(': '),
 				],
 				body: [span(entry.text)],
@@ -117,6 +191,10 @@ export function entryText(entry: LogEntry): string {
 export interface LayoutOptions {
 	/** Our nick: where others' messages name it, it is painted (bold yellow). */
 	readonly ownNick?: string | undefined;
+	/** More words painted (and counted) like our nick: the config's highlight_words. */
+	readonly highlightWords?: readonly string[] | undefined;
+	/** Time format and colours (default: "%H:%M" and the built-in palette). */
+	readonly look?: LogLook | undefined;
 	/** A search query: its matches in entry texts are painted in inverse video. */
 	readonly highlight?: string | undefined;
 	/** The entry holding the current search match: its matches are painted yellow-inverse. */
@@ -126,7 +204,6 @@ export interface LayoutOptions {
 // Highlights keep the style beneath (an action's italics) and add their own;
 // the results are cached so equal inputs give the same object, which the
 // wrapper needs to keep neighbouring cells in one span.
-const MENTION: RowStyle = Object.freeze({color: 'yellow', bold: true});
 const MATCH: RowStyle = Object.freeze({inverse: true});
 const CURRENT_MATCH: RowStyle = Object.freeze({inverse: true, color: 'yellow', bold: true});
 const merged = new WeakMap<RowStyle, WeakMap<RowStyle, RowStyle>>();
@@ -150,8 +227,9 @@ function overlay(extra: RowStyle): (base: RowStyle) => RowStyle {
 function highlightLayers(entry: LogEntry, text: string, options: LayoutOptions): PaintLayer<RowStyle>[] {
 	const layers: PaintLayer<RowStyle>[] = [];
 	if ((entry.kind === 'message' || entry.kind === 'direct') && !entry.self) {
-		const ranges = mentions(text, options.ownNick);
-		if (ranges.length > 0) layers.push({ranges, styleFor: overlay(MENTION)});
+		const ranges = mentions(text, options.ownNick, options.highlightWords);
+		const {mention} = stylesOf((options.look ?? DEFAULT_LOOK).colours);
+		if (ranges.length > 0) layers.push({ranges, styleFor: overlay(mention)});
 	}
 	if (options.highlight !== undefined && options.highlight !== '') {
 		const ranges = findAll(text, options.highlight);
@@ -167,7 +245,7 @@ function highlightLayers(entry: LogEntry, text: string, options: LayoutOptions):
  * rebuilt when the options change (it keys on entry and width only).
  */
 export function layoutEntry(entry: LogEntry, width: number, options?: LayoutOptions): LogRow[] {
-	const {gutter, body} = entrySpans(entry);
+	const {gutter, body} = entrySpans(entry, options?.look);
 	const main = body[0];
 	if (options !== undefined && main !== undefined) {
 		const layers = highlightLayers(entry, main.text, options);

@@ -1,5 +1,6 @@
-// Mentions of our own nick: where they are in a message (the log paints them)
-// and whether an event deserves the terminal bell (--bell).
+// Mentions of our own nick, and of the config's highlight_words: where they
+// are in a message (the log paints them) and whether an event deserves the
+// terminal bell (--bell) and the tab's mark.
 
 import type {RoomEvent} from '../client/types.js';
 import {escapeRegExp, type TextRange} from './text-ranges.js';
@@ -33,24 +34,42 @@ function patternFor(nick: string): RegExp {
  * case-insensitively (Unicode case folding), as UTF-16 ranges of `text`.
  * "@bob:", "(Bob)" and "bob." mention bob; "bobby", "bob_" and "x.bob" do not.
  */
-export function mentions(text: string, nick: string | undefined): TextRange[] {
-	if (nick === undefined || nick === '' || text === '') return [];
+export function mentions(text: string, nick: string | undefined, words: readonly string[] = []): TextRange[] {
+	if (text === '') return [];
 	const ranges: TextRange[] = [];
-	for (const match of text.matchAll(patternFor(nick)))
-		ranges.push({start: match.index, end: match.index + match[0].length});
-	return ranges;
+	for (const word of nick === undefined ? words : [nick, ...words]) {
+		if (word === '') continue;
+		for (const match of text.matchAll(patternFor(word)))
+			ranges.push({start: match.index, end: match.index + match[0].length});
+	}
+	// In text order, overlaps merged: the painter expects ranges that do not cross.
+	ranges.sort((a, b) => a.start - b.start || b.end - a.end);
+	const merged: TextRange[] = [];
+	for (const range of ranges) {
+		const last = merged.at(-1);
+		if (last !== undefined && range.start < last.end)
+			merged[merged.length - 1] = {start: last.start, end: Math.max(last.end, range.end)};
+		else merged.push(range);
+	}
+	return merged;
 }
 
-export function hasMention(text: string, nick: string | undefined): boolean {
-	return mentions(text, nick).length > 0;
+/** Whether `text` names us, or holds one of the highlight words (whole words, any case). */
+export function hasMention(text: string, nick: string | undefined, words: readonly string[] = []): boolean {
+	return mentions(text, nick, words).length > 0;
 }
 
 /**
  * Whether an event should ring the bell: someone else's live message that
  * names us, or a direct message to us. Replayed history and our own lines never ring.
  */
-export function shouldRing(event: RoomEvent, ownNick: string | undefined): boolean {
-	if (event.type === 'message') return !event.self && !event.history && hasMention(event.text, ownNick);
+export function shouldRing(
+	event: RoomEvent,
+	ownNick: string | undefined,
+	highlightWords: readonly string[] = [],
+): boolean {
+	if (event.type === 'message')
+		return !event.self && !event.history && hasMention(event.text, ownNick, highlightWords);
 	if (event.type === 'direct') return !event.self;
 	return false;
 }

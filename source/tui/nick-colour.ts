@@ -52,3 +52,8 @@ export function nickColour(nick: string): NickColour {
 export function nickStyle(nick: string, own: boolean): NickStyle {
 	return own ? OWN_NICK_STYLE : styles[hash(identityKey(nick)) % styles.length]!;
 }
+
+/** The colour of a nick in a palette of the config's choosing; undefined for an empty one (NO_COLOR). */
+export function nickColourIn(nick: string, palette: readonly string[]): string | undefined {
+	return palette.length === 0 ? undefined : palette[hash(identityKey(nick)) % palette.length];
+}

@@ -5,15 +5,18 @@ import {render, type Instance, type RenderOptions} from 'ink';
 import type {RoomClient} from '../client/types.js';
 import {ChatScreen, type ChatScreenProps, type RoomOpener, type RoomSpec} from './ChatScreen.js';
 import {createBell} from './mentions.js';
+import {colourlessStream} from './no-colour.js';
 
 /** The screen's own settings (see ChatScreenProps), except that the bell is a flag here: this module makes it. */
 export interface RenderChatOptions
 	extends Pick<
 		ChatScreenProps,
-		'nick' | 'password' | 'opener' | 'trust' | 'scrollbackCap' | 'showMembers' | 'attachLog'
+		'nick' | 'password' | 'opener' | 'trust' | 'scrollbackCap' | 'showMembers' | 'attachLog' | 'config'
 	> {
-	/** Ring the terminal bell when someone names us or sends us a direct message (--bell). */
+	/** Ring the terminal bell when someone names us or sends us a direct message (--bell); with `config`, its `bell` decides, live. */
 	readonly bell?: boolean | undefined;
+	/** NO_COLOR: no colours on screen at all (bold, dim, inverse stay). */
+	readonly noColor?: boolean | undefined;
 	readonly stdout?: NodeJS.WriteStream | undefined;
 	readonly stdin?: NodeJS.ReadStream | undefined;
 	readonly stderr?: NodeJS.WriteStream | undefined;
@@ -46,11 +49,13 @@ export function renderChat(
 					},
 				};
 	const stderr = options.stderr ?? process.stderr;
+	const terminal = options.stdout ?? process.stdout;
+	const stdout = options.noColor === true ? colourlessStream(terminal) : options.stdout;
 	const renderOptions: RenderOptions = {
 		alternateScreen: true,
 		// Ctrl+C is ours: it leaves the room cleanly before exiting.
 		exitOnCtrlC: false,
-		...(options.stdout === undefined ? {} : {stdout: options.stdout}),
+		...(stdout === undefined ? {} : {stdout}),
 		...(options.stdin === undefined ? {} : {stdin: options.stdin}),
 		...(options.interactive === undefined ? {} : {interactive: options.interactive}),
 		stderr,
@@ -62,8 +67,13 @@ export function renderChat(
 			trust={options.trust}
 			scrollbackCap={options.scrollbackCap}
 			showMembers={options.showMembers}
-			bell={options.bell === true ? createBell(options.stdout ?? process.stdout, {enabled: true}) : undefined}
+			bell={
+				options.bell === true || options.config !== undefined
+					? createBell(terminal, {enabled: true})
+					: undefined
+			}
 			attachLog={options.attachLog}
+			config={options.config}
 		/>,
 		renderOptions,
 	);

@@ -2,6 +2,8 @@
 // against the screen (runCommand): open a room (/connect), leave one (/close),
 // show another (/switch), search, quit. A long multi-line draft asks first.
 
+import {basename} from 'node:path';
+import type {ConfigStore} from '../client/config-store.js';
 import {formatRoomUrl, parseRoomUrl} from '../client/room-url.js';
 import type {RoomClient} from '../client/types.js';
 import {errorMessage} from '../util/error-message.js';
@@ -17,6 +19,8 @@ export interface RoomCommandsContext {
 	readonly opener: RoomOpener | undefined;
 	readonly quit: () => void;
 	readonly search: (tab: RoomTab, query: string) => void;
+	/** The settings /reload, /ignore and /unignore change; without them those commands say so. */
+	readonly config?: ConfigStore | undefined;
 }
 
 export interface RoomCommands {
@@ -28,7 +32,42 @@ export interface RoomCommands {
 
 const urlOnly = (target: string): RoomToOpen => ({url: formatRoomUrl(parseRoomUrl(target))});
 
-export function roomCommands({workspace, opener, quit, search}: RoomCommandsContext): RoomCommands {
+/** /reload, /ignore and /unignore against the settings, reporting in `tab`. */
+function settingsCommands(config: ConfigStore, tab: RoomTab) {
+	const file = config.file === undefined ? 'this run' : 'config.toml';
+	const setIgnored = (nick: string, ignored: boolean): void => {
+		config.setIgnored(nick, ignored).then(
+			(changed) => {
+				if (!changed) tab.notice(ignored ? `${nick} is ignored already` : `${nick} is not ignored`);
+				else if (ignored) tab.notice(`ignoring ${nick}: their messages are hidden (kept in ${file})`);
+				else tab.notice(`no longer ignoring ${nick}`);
+			},
+			(error: unknown) => tab.error(`could not save the ignore list: ${errorMessage(error)}`),
+		);
+	};
+	return {
+		reload() {
+			try {
+				config.reload();
+				tab.notice(`reloaded ${basename(config.file ?? '')}`);
+			} catch (error) {
+				tab.error(`${errorMessage(error)} (the settings in use stay)`);
+			}
+		},
+		ignore(nick: string | undefined) {
+			if (nick !== undefined) {
+				setIgnored(nick, true);
+				return;
+			}
+			const {ignore} = config.current;
+			const hidden = tab.hidden === 0 ? '' : ` (${tab.hidden} hidden in this room)`;
+			tab.notice(ignore.length === 0 ? 'nobody is ignored' : `ignoring: ${ignore.join(', ')}${hidden}`);
+		},
+		unignore: (nick: string) => setIgnored(nick, false),
+	};
+}
+
+export function roomCommands({workspace, opener, quit, search, config}: RoomCommandsContext): RoomCommands {
 	const openRoom = (target: string): void => {
 		const here = workspace.active;
 		if (opener === undefined) {
@@ -92,6 +131,7 @@ export function roomCommands({workspace, opener, quit, search}: RoomCommandsCont
 			closeRoom,
 			reconnect: () => tab.reconnect(),
 			switchTo,
+			...(config === undefined ? {} : settingsCommands(config, tab)),
 		});
 	};
 

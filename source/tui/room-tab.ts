@@ -65,6 +65,10 @@ export interface RoomTabOptions {
 	 * the rule that also marks the tab): the terminal bell (--bell). Shown or not.
 	 */
 	readonly onMention?: ((event: RoomEvent) => void) | undefined;
+	/** Whose messages are not shown (the config's ignore list, /ignore): read at each message. */
+	readonly isIgnored?: ((nick: string) => boolean) | undefined;
+	/** Words that count as mentions besides our nick (highlight_words): read at each message. */
+	readonly highlightWords?: (() => readonly string[]) | undefined;
 }
 
 /** Back to the prompt, saying why the last attempt failed. */
@@ -103,6 +107,9 @@ export class RoomTab {
 	private searchState: TabSearch | undefined;
 	private question: SendQuestion | undefined;
 	private readonly onMention: ((event: RoomEvent) => void) | undefined;
+	private readonly isIgnored: (nick: string) => boolean;
+	private readonly highlightWords: () => readonly string[];
+	private hiddenCount = 0;
 	private readonly unsubscribe: () => void;
 
 	constructor(
@@ -116,6 +123,8 @@ export class RoomTab {
 		this.intro = options.intro;
 		this.label = options.label;
 		this.onMention = options.onMention;
+		this.isIgnored = options.isIgnored ?? (() => false);
+		this.highlightWords = options.highlightWords ?? (() => []);
 		this.loginUser = options.nick ?? '';
 		this.currentStatus = statusOf(client);
 		const {nick, password} = options;
@@ -165,6 +174,11 @@ export class RoomTab {
 		return this.mention;
 	}
 
+	/** Messages from ignored nicks this tab did not show. */
+	get hidden(): number {
+		return this.hiddenCount;
+	}
+
 	get visible(): boolean {
 		return this.shown;
 	}
@@ -188,13 +202,18 @@ export class RoomTab {
 
 	private onEvent(event: RoomEvent): void {
 		if (this.closed) return;
+		if ((event.type === 'message' || event.type === 'direct') && !event.self && this.isIgnored(event.from)) {
+			// Dropped before the log: no line, no unread count, no bell.
+			this.hiddenCount++;
+			return;
+		}
 		let mentioned = false;
 		try {
 			const version = this.log.version;
 			this.currentStatus = applyRoomEvent(this.log, event, this.currentStatus);
 			// The same rule for the tab's "@" and the bell: our nick as a word in
 			// someone's live message (as the log paints it), or a direct message to us.
-			mentioned = shouldRing(event, this.currentStatus.nick);
+			mentioned = shouldRing(event, this.currentStatus.nick, this.highlightWords());
 			if (!this.shown) this.countUnseen(event, mentioned);
 			if (this.log.version !== version) this.refreshSearch();
 		} catch (error) {

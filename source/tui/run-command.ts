@@ -23,6 +23,10 @@ export interface CommandContext {
 	reconnect(): void;
 	/** Shows tab `number` (1-based). */
 	switchTo(number: number): void;
+	/** /reload, /ignore, /unignore: without them the screen has no settings to change. */
+	reload?(): void;
+	ignore?(nick: string | undefined): void;
+	unignore?(nick: string): void;
 }
 
 export function runCommand(command: Command, context: CommandContext): void {
@@ -76,6 +80,18 @@ export function runCommand(command: Command, context: CommandContext): void {
 			case 'search':
 				if (context.search === undefined) context.error('search is not available here');
 				else context.search(command.query);
+				return;
+			case 'reload':
+				if (context.reload === undefined) context.error('this screen has no config file');
+				else context.reload();
+				return;
+			case 'ignore':
+				if (context.ignore === undefined) context.error('this screen has no ignore list');
+				else context.ignore(command.nick);
+				return;
+			case 'unignore':
+				if (context.unignore === undefined) context.error('this screen has no ignore list');
+				else context.unignore(command.nick);
 				return;
 			case 'invalid':
 				context.error(command.message);

@@ -4,13 +4,17 @@
 // when what it paints changes (the nick, the query, the current match).
 
 import {useRef} from 'react';
-import {layoutEntry, type LogRow} from './log-format.js';
+import {layoutEntry, type LayoutOptions, type LogRow} from './log-format.js';
 import type {RoomTab} from './room-tab.js';
 import {currentMatchId} from './search.js';
 import {RowCache} from './viewport.js';
 
+/** What the config adds to every room's rows (the look, the highlight words); a new object rebuilds the caches. */
+export type RowSettings = Pick<LayoutOptions, 'look' | 'highlightWords'>;
+
 interface TabRows {
 	readonly nick: string | undefined;
+	readonly settings: RowSettings;
 	readonly base: RowCache<LogRow>;
 	searchKey?: string;
 	search?: RowCache<LogRow>;
@@ -23,15 +27,18 @@ export interface TabRowCaches {
 	drawn(tab: RoomTab): RowCache<LogRow>;
 }
 
-export function useTabRows(): TabRowCaches {
+const NO_SETTINGS: RowSettings = Object.freeze({});
+
+export function useTabRows(settings: RowSettings = NO_SETTINGS): TabRowCaches {
 	const caches = useRef(new WeakMap<RoomTab, TabRows>());
 	const rowsFor = (tab: RoomTab): TabRows => {
 		const ownNick = tab.status.nick;
 		let rows = caches.current.get(tab);
-		if (rows === undefined || rows.nick !== ownNick) {
+		if (rows === undefined || rows.nick !== ownNick || rows.settings !== settings) {
 			rows = {
 				nick: ownNick,
-				base: new RowCache<LogRow>((entry, width) => layoutEntry(entry, width, {ownNick})),
+				settings,
+				base: new RowCache<LogRow>((entry, width) => layoutEntry(entry, width, {...settings, ownNick})),
 			};
 			caches.current.set(tab, rows);
 		}
@@ -49,7 +56,7 @@ export function useTabRows(): TabRowCaches {
 				const {nick: ownNick} = rows;
 				const highlight = search.query;
 				rows.search = new RowCache<LogRow>((entry, width) =>
-					layoutEntry(entry, width, {ownNick, highlight, currentId}),
+					layoutEntry(entry, width, {...settings, ownNick, highlight, currentId}),
 				);
 				rows.searchKey = key;
 			}

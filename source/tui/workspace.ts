@@ -20,6 +20,9 @@ export interface WorkspaceOptions {
 	 * last line), and on closeAll / dispose.
 	 */
 	readonly attach?: ((tab: RoomTab) => Detach | undefined) | undefined;
+	/** For every tab: whose messages are hidden, which words count as mentions (the config). */
+	readonly isIgnored?: ((nick: string) => boolean) | undefined;
+	readonly highlightWords?: (() => readonly string[]) | undefined;
 }
 
 export interface OpenOptions extends RoomTabOptions {
@@ -76,6 +79,8 @@ export class Workspace {
 				...options,
 				scrollbackCap: options.scrollbackCap ?? this.options.scrollbackCap,
 				onMention: onMention === undefined ? options.onMention : (event) => onMention(tab, event),
+				isIgnored: options.isIgnored ?? this.options.isIgnored,
+				highlightWords: options.highlightWords ?? this.options.highlightWords,
 			},
 			this.changed,
 		);

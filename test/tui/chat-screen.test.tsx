@@ -136,13 +136,13 @@ describe('ChatScreen', () => {
 		await waitFor(() => client.listenerCount === 1);
 		say(client, 'bob', 'old news');
 		await typeKeys(view.stdin, '/help', KEYS.enter);
-		await until((text) => text.includes('/msg NICK TEXT') && text.includes('/quit'));
+		await until((text) => text.includes('/switch N') && text.includes('/quit'));
 		await typeKeys(view.stdin, '/bogus', KEYS.enter);
 		await until((text) => text.includes('unknown command /bogus'));
 		await typeKeys(view.stdin, '/nick', KEYS.enter);
 		await until((text) => text.includes('usage: /nick NEW'));
 		await typeKeys(view.stdin, '/clear', KEYS.enter);
-		await until((text) => !text.includes('old news') && !text.includes('/msg NICK TEXT'));
+		await until((text) => !text.includes('old news') && !text.includes('/switch N'));
 		assert.equal(client.calls.length, 0, 'none of these went to the server');
 		assert.ok(!frame().includes('unknown command'));
 	});
