@@ -6,12 +6,8 @@ import meow from 'meow';
 import {issueToken, isTokenId, tokenLabelProblem} from '../../server/auth/bot-tokens.js';
 import {InvalidUsernameError, NoSuchUserError, type AccountStore} from '../../server/store/account-store.js';
 import {usernameProblem} from '../protocol/names.js';
-import {
-	DATABASE_URL_FORM,
-	openStore,
-	StoreConfigError,
-	StoreOpenError,
-} from '../../server/store/open-store.js';
+import {DATABASE_URL_FORM, StoreConfigError, StoreOpenError} from '../../server/store/open-store.js';
+import {withAdminStore} from './admin-store.js';
 import {dataDir} from './paths.js';
 import {SELF_REPORTING} from './subcommand-options.js';
 
@@ -196,24 +192,7 @@ export async function runTokenCommand(
 	} catch (error) {
 		return fail(error);
 	}
-	let store: AccountStore;
-	try {
-		store = await openStore({
-			...(invocation.db === undefined ? {} : {db: invocation.db}),
-			dataDir: invocation.dataDir,
-			log: (line) => io.stderr.write(`parley: ${line}\n`),
-		});
-	} catch (error) {
-		if (error instanceof StoreConfigError || error instanceof StoreOpenError) return fail(error);
-		const message = error instanceof Error ? error.message : String(error);
-		return fail(new StoreOpenError(`cannot open the account store in ${invocation.dataDir}: ${message}`));
-	}
-	try {
-		await perform(store, invocation, io);
-		return 0;
-	} catch (error) {
-		return fail(error);
-	} finally {
-		await store.close().catch(() => undefined);
-	}
+	return withAdminStore({db: invocation.db, dataDir: invocation.dataDir, stderr: io.stderr, fail}, (store) =>
+		perform(store, invocation, io),
+	);
 }

@@ -8,12 +8,7 @@ import {
 	UserExistsError,
 	type AccountStore,
 } from '../../server/store/account-store.js';
-import {
-	DATABASE_URL_FORM,
-	openStore,
-	StoreConfigError,
-	StoreOpenError,
-} from '../../server/store/open-store.js';
+import {DATABASE_URL_FORM, StoreConfigError, StoreOpenError} from '../../server/store/open-store.js';
 import {LookalikeNameError, lookalikeAccount} from '../../server/store/lookalike.js';
 import {usernameProblem} from '../protocol/names.js';
 import {deriveVerifier} from '../protocol/scram.js';
@@ -24,6 +19,7 @@ import {
 	readPassword,
 	type PasswordInput,
 } from './password-input.js';
+import {withAdminStore} from './admin-store.js';
 import {dataDir} from './paths.js';
 import {SELF_REPORTING} from './subcommand-options.js';
 
@@ -218,31 +214,7 @@ export async function runUserCommand(argv: string[], streams: Partial<UserComman
 		return fail(error);
 	}
 
-	let store: AccountStore;
-	try {
-		store = await openStore({
-			...(invocation.db === undefined ? {} : {db: invocation.db}),
-			dataDir: invocation.dataDir,
-			log: (line) => io.stderr.write(`parley: ${line}\n`),
-		});
-	} catch (error) {
-		if (error instanceof StoreConfigError || error instanceof StoreOpenError) return fail(error);
-		const message = error instanceof Error ? error.message : String(error);
-		return fail(new StoreOpenError(`cannot open the account store in ${invocation.dataDir}: ${message}`));
-	}
-	try {
-		await perform(store, invocation, io);
-		return 0;
-	} catch (error) {
-		return fail(error);
-	} finally {
-		try {
-			await store.close();
-		} catch (error) {
-			// A close failure after a successful change is worth a line but not a different outcome.
-			io.stderr.write(
-				`parley: closing the account store failed: ${oneLine(error instanceof Error ? error.message : String(error))}\n`,
-			);
-		}
-	}
+	return withAdminStore({db: invocation.db, dataDir: invocation.dataDir, stderr: io.stderr, fail}, (store) =>
+		perform(store, invocation, io),
+	);
 }
