@@ -203,14 +203,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 			roomName: flags.room,
 			maxMembers: flags.maxMembers,
 			tcpLimits: limits,
-			maxMembersPerAddress: flags.maxMembersPerAddress,
-			reassemblyBytes: flags.reassemblyBytes,
-			reassemblyBytesPerAddress: flags.reassemblyBytesPerAddress,
-			replayPerMinute: flags.replayPerMinute,
-			helloPerMinute: flags.helloPerMinute,
-			dbTimeoutMs: flags.dbTimeoutMs,
-			resendRate: flags.resendRate,
-			resendBurst: flags.resendBurst,
+			...udpAndStoreLimits,
 			log: logLine,
 		});
 	} catch (error) {
