@@ -19,6 +19,7 @@ import {LastNicks} from '../client/last-nicks.js';
 import {attachRoomLog} from '../client/room-log.js';
 import type {RoomClient} from '../client/types.js';
 import type {RoomOpener, RoomSpec, RoomToOpen} from '../tui/ChatScreen.js';
+import type {NotifyOptions} from '../tui/notify.js';
 import {renderChat} from '../tui/render-chat.js';
 import {ensureLocalServer, type LocalServer} from './local-server.js';
 import {configDir, dataDir} from './paths.js';
@@ -35,6 +36,8 @@ export interface ChatCommandOptions {
 	password?: string;
 	/** Ring the terminal bell on a mention or a direct message. */
 	bell?: boolean;
+	/** Desktop notifications for highlights and direct messages (config `[notify]`; off by default). */
+	notify?: NotifyOptions;
 	/** Append every open room's messages to a file in this directory (one per room). */
 	logDir?: string;
 }
@@ -136,6 +139,7 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 			opener,
 			scrollbackCap: options.scrollback,
 			bell: options.bell === true,
+			notify: options.notify,
 			attachLog,
 		});
 		// A closed terminal (SIGHUP) or a kill (SIGTERM) leaves every room properly, as /quit does,

@@ -19,6 +19,7 @@ import {logView} from './log-view.js';
 import type {Bell} from './mentions.js';
 import {MemberPanel} from './MemberPanel.js';
 import {MessageLog} from './MessageLog.js';
+import {notificationFor, type Notifier, type NotifyOptions} from './notify.js';
 import {roomCommands} from './room-commands.js';
 import type {RoomTab} from './room-tab.js';
 import {bottomHeight, ScreenBottom} from './ScreenBottom.js';
@@ -85,6 +86,10 @@ export interface ChatScreenProps {
 	readonly quitTimeoutMs?: number | undefined;
 	/** Rung when someone names us or sends us a direct message, in any room (--bell). */
 	readonly bell?: Bell | undefined;
+	/** Which highlights and direct messages become desktop notifications (default: none). */
+	readonly notify?: NotifyOptions | undefined;
+	/** Shows them (render-chat makes it from `notify`); without it there are none. */
+	readonly notifier?: Notifier | undefined;
 	/**
 	 * Called for every room as it opens, /connect included (--log-dir: attachRoomLog);
 	 * `report` shows a problem in that room's log. What it returns runs when the
@@ -100,11 +105,22 @@ function createWorkspace({
 	rooms,
 	scrollbackCap,
 	bell,
+	notify = {},
+	notifier,
 	attachLog,
 }: ChatScreenProps): Workspace {
 	const workspace = new Workspace({
 		scrollbackCap,
-		onMention: bell === undefined ? undefined : () => bell.ring(),
+		onMention: (tab, event) => {
+			bell?.ring();
+			if (notifier === undefined) return;
+			const shown = notificationFor(
+				event,
+				{room: tab.name, ownNick: tab.status.nick, shown: tab.visible},
+				notify,
+			);
+			if (shown !== undefined) notifier.notify(shown.title, shown.body);
+		},
 		attach:
 			attachLog === undefined
 				? undefined

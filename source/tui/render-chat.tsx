@@ -5,12 +5,13 @@ import {render, type Instance, type RenderOptions} from 'ink';
 import type {RoomClient} from '../client/types.js';
 import {ChatScreen, type ChatScreenProps, type RoomOpener, type RoomSpec} from './ChatScreen.js';
 import {createBell} from './mentions.js';
+import {createNotifier} from './notify.js';
 
 /** The screen's own settings (see ChatScreenProps), except that the bell is a flag here: this module makes it. */
 export interface RenderChatOptions
 	extends Pick<
 		ChatScreenProps,
-		'nick' | 'password' | 'opener' | 'trust' | 'scrollbackCap' | 'showMembers' | 'attachLog'
+		'nick' | 'password' | 'opener' | 'trust' | 'scrollbackCap' | 'showMembers' | 'attachLog' | 'notify'
 	> {
 	/** Ring the terminal bell when someone names us or sends us a direct message (--bell). */
 	readonly bell?: boolean | undefined;
@@ -64,6 +65,15 @@ export function renderChat(
 			showMembers={options.showMembers}
 			bell={options.bell === true ? createBell(options.stdout ?? process.stdout, {enabled: true}) : undefined}
 			attachLog={options.attachLog}
+			notify={options.notify}
+			notifier={
+				options.notify?.enabled === true
+					? createNotifier(options.notify, {
+							stream: options.stdout ?? process.stdout,
+							tmux: (process.env.TMUX ?? '') !== '',
+						})
+					: undefined
+			}
 		/>,
 		renderOptions,
 	);
