@@ -43,6 +43,8 @@ const mainHelp = `
 	                     direct message (in any open room)
 	  --log-dir DIR      append every open room's messages to DIR/<room>.log
 	                     (rooms opened later with /connect too; files are private, 0600)
+	  --no-restore       without a room: open only the local rooms, not also those
+	                     open at the last quit (kept in ~/.local/state/parley/session.json)
 	  --help             this help; \`parley serve --help\` for the server's options
 	  --version          print the version
 
@@ -93,6 +95,7 @@ async function main(): Promise<number> {
 			scrollback: {type: 'number', default: 10_000},
 			bell: {type: 'boolean', default: false},
 			logDir: {type: 'string'},
+			restore: {type: 'boolean', default: true},
 		},
 	});
 	if (cli.input.length > 1) {
@@ -109,6 +112,7 @@ async function main(): Promise<number> {
 		acceptNew: cli.flags.acceptNew,
 		insecurePlaintext: cli.flags.insecurePlaintext,
 		bell: cli.flags.bell,
+		restore: cli.flags.restore,
 		...(cli.flags.logDir ? {logDir: path.resolve(cli.flags.logDir)} : {}),
 	});
 }

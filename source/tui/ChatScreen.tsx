@@ -66,6 +66,20 @@ export interface RoomOpener {
 	readonly create: (url: string) => RoomClient;
 }
 
+/** A room open in a tab, as the session file keeps it. */
+export interface OpenRoom {
+	readonly url: string;
+	readonly nick?: string | undefined;
+	readonly label?: string | undefined;
+}
+
+const openRooms = (workspace: Workspace): OpenRoom[] =>
+	workspace.tabs.map((tab) => ({
+		url: tab.client.url,
+		nick: tab.status.nick ?? (tab.loginUser === '' ? undefined : tab.loginUser),
+		label: tab.label,
+	}));
+
 export interface ChatScreenProps {
 	/** One room: shorthand for `rooms={[{client, nick, password}]}`. */
 	readonly client?: RoomClient | undefined;
@@ -82,6 +96,11 @@ export interface ChatScreenProps {
 	readonly scrollbackCap?: number | undefined;
 	/** Whether the member panel starts visible (default true). */
 	readonly showMembers?: boolean | undefined;
+	/**
+	 * Told which rooms are open when the screen goes away (/quit, a signal, a
+	 * crash's unmount), in tab order: the session to reopen next time.
+	 */
+	readonly onClose?: ((rooms: readonly OpenRoom[]) => void) | undefined;
 	/** Milliseconds /quit waits for the clients to close before exiting anyway. */
 	readonly quitTimeoutMs?: number | undefined;
 	/** Rung when someone names us or sends us a direct message, in any room (--bell). */
@@ -134,7 +153,7 @@ function createWorkspace({
 }
 
 export function ChatScreen(props: ChatScreenProps) {
-	const {opener, trust, size, showMembers = true, quitTimeoutMs = 2000} = props;
+	const {opener, trust, size, showMembers = true, quitTimeoutMs = 2000, onClose} = props;
 	const {columns, rows} = useScreenSize(size);
 	const [workspace] = useState(() => createWorkspace(props));
 	useWorkspace(workspace);
@@ -146,8 +165,14 @@ export function ChatScreen(props: ChatScreenProps) {
 
 	useEffect(() => {
 		workspace.startPendingJoins();
-		return () => workspace.dispose();
-	}, [workspace]);
+		return () => {
+			try {
+				onClose?.(openRooms(workspace));
+			} finally {
+				workspace.dispose();
+			}
+		};
+	}, [workspace, onClose]);
 
 	const layoutFor = (tab: RoomTab | undefined) =>
 		screenLayout({

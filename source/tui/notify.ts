@@ -39,7 +39,6 @@ const MAX_TEXT = 200;
 
 /** One line of printable text: control characters (C0, DEL, C1) become spaces, runs of space collapse. */
 export function notificationText(text: string, max = MAX_TEXT): string {
-	// biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
 	const clean = text
 		.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
 		.replace(/\s+/g, ' ')

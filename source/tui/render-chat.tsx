@@ -11,7 +11,15 @@ import {createNotifier} from './notify.js';
 export interface RenderChatOptions
 	extends Pick<
 		ChatScreenProps,
-		'nick' | 'password' | 'opener' | 'trust' | 'scrollbackCap' | 'showMembers' | 'attachLog' | 'notify'
+		| 'nick'
+		| 'password'
+		| 'opener'
+		| 'trust'
+		| 'scrollbackCap'
+		| 'showMembers'
+		| 'attachLog'
+		| 'notify'
+		| 'onClose'
 	> {
 	/** Ring the terminal bell when someone names us or sends us a direct message (--bell). */
 	readonly bell?: boolean | undefined;
@@ -66,6 +74,7 @@ export function renderChat(
 			bell={options.bell === true ? createBell(options.stdout ?? process.stdout, {enabled: true}) : undefined}
 			attachLog={options.attachLog}
 			notify={options.notify}
+			onClose={options.onClose}
 			notifier={
 				options.notify?.enabled === true
 					? createNotifier(options.notify, {
