@@ -39,6 +39,8 @@ export interface ChatCommandOptions {
 	bell?: boolean;
 	/** Desktop notifications for highlights and direct messages (config `[notify]`; off by default). */
 	notify?: NotifyOptions;
+	/** Wheel scrolls the log, a click on a tab shows it (default true; config `mouse`). */
+	mouse?: boolean;
 	/** Without a room: reopen the rooms open at the last quit, after the local ones (default true; --no-restore). */
 	restore?: boolean;
 	/** Append every open room's messages to a file in this directory (one per room). */
@@ -149,6 +151,7 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 			scrollbackCap: options.scrollback,
 			bell: options.bell === true,
 			notify: options.notify,
+			mouse: options.mouse,
 			attachLog,
 		});
 		// A closed terminal (SIGHUP) or a kill (SIGTERM) leaves every room properly, as /quit does,

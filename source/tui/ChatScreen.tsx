@@ -27,7 +27,9 @@ import {screenLayout} from './screen-layout.js';
 import {roomsSummary, stateLabel, tabInfos} from './screen-summary.js';
 import {StatusBar} from './StatusBar.js';
 import {searchControls} from './tab-search.js';
-import {TabBar} from './TabBar.js';
+import {TabBar, tabIndexAt} from './TabBar.js';
+import type {MouseSource} from './mouse.js';
+import {useMouse} from './use-mouse.js';
 import {useQuit} from './use-quit.js';
 import {useScreenKeys} from './use-screen-keys.js';
 import {useScreenSize, type ScreenSize} from './use-screen-size.js';
@@ -101,6 +103,8 @@ export interface ChatScreenProps {
 	 * crash's unmount), in tab order: the session to reopen next time.
 	 */
 	readonly onClose?: ((rooms: readonly OpenRoom[]) => void) | undefined;
+	/** Mouse reports from the terminal (render-chat's MouseInput): wheel scrolls, a click on a tab shows it. */
+	readonly mouse?: MouseSource | undefined;
 	/** Milliseconds /quit waits for the clients to close before exiting anyway. */
 	readonly quitTimeoutMs?: number | undefined;
 	/** Rung when someone names us or sends us a direct message, in any room (--bell). */
@@ -199,6 +203,17 @@ export function ChatScreen(props: ChatScreenProps) {
 		toggleMembers: () => setMembersVisible((visible) => !visible),
 	});
 	useScrollKeys({workspace, isActive: !trustAsking, viewFor});
+	useMouse({
+		source: props.mouse,
+		workspace,
+		isActive: !trustAsking,
+		viewFor,
+		tabAt: (x, y) => {
+			const layout = layoutFor(workspace.active);
+			if (layout.tabBarHeight === 0 || y !== layout.statusHeight + 1) return undefined;
+			return tabIndexAt(tabInfos(workspace.tabs), workspace.activeIndex, columns, x - 1);
+		},
+	});
 
 	const active = workspace.active;
 	// ---- drawing -------------------------------------------------------------------

@@ -54,6 +54,22 @@ function Cell({cell}: {cell: TabBarCell}) {
 	);
 }
 
+/** Which tab (0-based) the bar draws at `column` (0-based), if any. */
+export function tabIndexAt(
+	tabs: readonly TabInfo[],
+	activeIndex: number,
+	width: number,
+	column: number,
+): number | undefined {
+	let left = 0;
+	for (const cell of layoutTabBar(tabs, activeIndex, width, rightEnd(tabs, activeIndex))) {
+		const right = left + cellWidth(cell);
+		if (column >= left && column < right) return cell.kind === 'tab' ? cell.index : undefined;
+		left = right;
+	}
+	return undefined;
+}
+
 export function TabBar({tabs, activeIndex, width}: TabBarProps) {
 	const cells = layoutTabBar(tabs, activeIndex, width, rightEnd(tabs, activeIndex));
 	const hint = cells.at(-1)?.kind === 'hint' ? cells.pop() : undefined;

@@ -5,6 +5,8 @@ import {render, type Instance, type RenderOptions} from 'ink';
 import type {RoomClient} from '../client/types.js';
 import {ChatScreen, type ChatScreenProps, type RoomOpener, type RoomSpec} from './ChatScreen.js';
 import {createBell} from './mentions.js';
+import {MouseInput} from './mouse.js';
+import {MouseReporting} from './MouseReporting.js';
 import {createNotifier} from './notify.js';
 
 /** The screen's own settings (see ChatScreenProps), except that the bell is a flag here: this module makes it. */
@@ -26,6 +28,8 @@ export interface RenderChatOptions
 	readonly stdout?: NodeJS.WriteStream | undefined;
 	readonly stdin?: NodeJS.ReadStream | undefined;
 	readonly stderr?: NodeJS.WriteStream | undefined;
+	/** Wheel scrolls the log, a click on a tab shows it (default true; config `mouse`). */
+	readonly mouse?: boolean | undefined;
 	/** Overrides Ink's TTY/CI detection (the alternate screen needs interactive mode). */
 	readonly interactive?: boolean | undefined;
 	/** On an uncaught exception: unmount, print it and exit with status 1 (default true). */
@@ -55,37 +59,51 @@ export function renderChat(
 					},
 				};
 	const stderr = options.stderr ?? process.stderr;
+	const stdout = options.stdout ?? process.stdout;
+	const terminalInput = options.stdin ?? process.stdin;
+	// Mouse reports are taken out of stdin before Ink reads it (only a terminal sends them).
+	const mouse =
+		options.mouse !== false && terminalInput.isTTY === true ? new MouseInput(terminalInput) : undefined;
+	const stdin = mouse === undefined ? options.stdin : (mouse as unknown as NodeJS.ReadStream);
 	const renderOptions: RenderOptions = {
 		alternateScreen: true,
 		// Ctrl+C is ours: it leaves the room cleanly before exiting.
 		exitOnCtrlC: false,
 		...(options.stdout === undefined ? {} : {stdout: options.stdout}),
-		...(options.stdin === undefined ? {} : {stdin: options.stdin}),
+		...(stdin === undefined ? {} : {stdin}),
 		...(options.interactive === undefined ? {} : {interactive: options.interactive}),
 		stderr,
 	};
-	const instance = render(
+	const screen = (
 		<ChatScreen
 			rooms={specs}
 			opener={tracked}
 			trust={options.trust}
 			scrollbackCap={options.scrollbackCap}
 			showMembers={options.showMembers}
-			bell={options.bell === true ? createBell(options.stdout ?? process.stdout, {enabled: true}) : undefined}
+			bell={options.bell === true ? createBell(stdout, {enabled: true}) : undefined}
 			attachLog={options.attachLog}
 			notify={options.notify}
 			onClose={options.onClose}
 			notifier={
 				options.notify?.enabled === true
 					? createNotifier(options.notify, {
-							stream: options.stdout ?? process.stdout,
+							stream: stdout,
 							tmux: (process.env.TMUX ?? '') !== '',
 						})
 					: undefined
 			}
-		/>,
+			mouse={mouse}
+		/>
+	);
+	const instance = render(
+		mouse === undefined ? screen : <MouseReporting stdout={stdout}>{screen}</MouseReporting>,
 		renderOptions,
 	);
+	if (mouse !== undefined) {
+		const detach = (): void => mouse.detach();
+		instance.waitUntilExit().then(detach, detach);
+	}
 
 	// Ink restores the terminal on normal exit and on signals (signal-exit). An
 	// uncaught error would otherwise be printed on the alternate screen and be
