@@ -14,6 +14,8 @@ export type Command =
 	| {kind: 'clear'}
 	| {kind: 'help'; topic?: string}
 	| {kind: 'quit'}
+	/** Mark us away with a reason (auto-reply to direct messages), or back when `text` is empty. */
+	| {kind: 'away'; text: string}
 	/** Search this room's log (an empty query just opens the search prompt, like Ctrl+R). */
 	| {kind: 'search'; query: string}
 	/** Open a room in a new tab: an address (udp://… tcp://…) or a name from the rooms config. */
@@ -126,6 +128,13 @@ export const COMMANDS: readonly CommandSpec[] = [
 				return usageError(this, text === '' ? undefined : 'N is a tab number from 1');
 			return {kind: 'switch', number: Number(text)};
 		},
+	},
+	{
+		name: 'away',
+		aliases: [],
+		usage: '/away [MESSAGE]',
+		help: 'say you are away (shown in every room; a direct message gets MESSAGE back once per sender); /away alone: back',
+		parse: (args) => ({kind: 'away', text: args.trim()}),
 	},
 	{
 		name: 'quit',

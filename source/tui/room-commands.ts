@@ -92,6 +92,7 @@ export function roomCommands({workspace, opener, quit, search}: RoomCommandsCont
 			closeRoom,
 			reconnect: () => tab.reconnect(),
 			switchTo,
+			setAway: (text) => workspace.setAway(text),
 		});
 	};
 
