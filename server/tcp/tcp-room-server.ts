@@ -115,7 +115,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 	const roomName = options.roomName ?? 'lobby';
 	const journal = await StoreJournal.open(options.store, roomName, log);
 	const passwordMin = options.passwordMin ?? DEFAULT_PASSWORD_POLICY.minLength;
-	const capabilities: string[] = [CAPABILITY.dm, CAPABILITY.action];
+	const capabilities: string[] = [CAPABILITY.dm, CAPABILITY.action, CAPABILITY.away];
 	if (options.allowRegister) capabilities.push(CAPABILITY.register);
 	if (options.tls) capabilities.push(CAPABILITY.tokenLogin);
 	const room = new Room<Connection>({

@@ -52,6 +52,8 @@ const clientEntries = {
 	resend: {t: v.literal('resend'), s: Stream, from: Seq, to: Seq},
 	ping: {t: v.literal('ping'), ts: Timestamp},
 	leave: {t: v.literal('leave')},
+	/** Away with `text`, or back without it (servers with the `away` capability). */
+	away: {t: v.literal('away'), text: v.optional(v.pipe(v.string(), v.maxLength(1024)))},
 } as const;
 
 /** The client messages as a strict variant, each with `extra` entries (the UDP envelope adds `k`). */
@@ -67,6 +69,7 @@ export function clientMessageVariant<E extends v.ObjectEntries>(extra: E) {
 		v.strictObject({...c.resend, ...extra}),
 		v.strictObject({...c.ping, ...extra}),
 		v.strictObject({...c.leave, ...extra}),
+		v.strictObject({...c.away, ...extra}),
 	]);
 }
 
@@ -76,7 +79,11 @@ export const CLIENT_MESSAGE_TYPES = typesOf(ClientMessageSchema);
 
 // ---- server → client (checked leniently: unknown keys are ignored) -------------
 
-export const MemberInfoSchema = v.object({nick: Nick});
+export const MemberInfoSchema = v.object({
+	nick: Nick,
+	/** Set while the member is away: why (capability `away`). */
+	away: v.optional(v.pipe(v.string(), v.maxLength(1024))),
+});
 export type MemberInfo = v.InferOutput<typeof MemberInfoSchema>;
 
 const DEFAULTS = {maxTextBytes: 8 * 1024, ratePerSecond: 5, burst: 10};
@@ -106,7 +113,7 @@ export const PresenceMessageSchema = v.object({
 	ts: Timestamp,
 	kind: PresenceKindSchema,
 	nick: Nick,
-	/** With kind nick: the previous nick. */
+	/** With kind nick: the previous nick. With kind away: the away text (absent: back). */
 	old: v.optional(Nick),
 	reason: v.optional(v.pipe(v.string(), v.maxLength(1024))),
 });

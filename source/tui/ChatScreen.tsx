@@ -255,7 +255,12 @@ export function ChatScreen(props: ChatScreenProps) {
 						scrolled={view.scrolled}
 					/>
 					{layout.panelShown ? (
-						<MemberPanel members={status.members} ownNick={status.nick} height={layout.logHeight} />
+						<MemberPanel
+							members={status.members}
+							ownNick={status.nick}
+							away={status.away}
+							height={layout.logHeight}
+						/>
 					) : null}
 				</Box>
 			) : null}

@@ -128,6 +128,8 @@ export class Workspace {
 			return;
 		}
 		for (const tab of this.list) {
+			// A server that knows away tells the others itself (and after a reconnect too).
+			if (tab.client.setAway?.(away) === true) continue;
 			if (tab.join.phase !== 'joined' || tab.client.state === 'closed') continue;
 			tab.client
 				.say(away === undefined ? 'is back' : `is away: ${away}`, {action: true})
