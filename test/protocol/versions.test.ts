@@ -173,7 +173,10 @@ describe('protocol versions over TCP', () => {
 		assert.deepEqual(current.client.capabilities, ['dm', 'action', 'away', 'register', 'token-login']);
 
 		const {member: old, mechs} = await rawLogin(olga);
-		assert.deepEqual([mechs.versions, mechs.caps], [[1], ['dm', 'action', 'away', 'register', 'token-login']]);
+		assert.deepEqual(
+			[mechs.versions, mechs.caps],
+			[[1], ['dm', 'action', 'away', 'register', 'token-login']],
+		);
 		old.send({t: 'hello', nick: olga, v: 1});
 		const welcome = await old.next('welcome');
 		assert.deepEqual([welcome.v, welcome.caps], [1, ['dm', 'action', 'away', 'register', 'token-login']]);
