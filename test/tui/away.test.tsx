@@ -1,3 +1,4 @@
+import '../helpers/force-color.js';
 // /away on the real screen (ink-testing-library) with a fake room client that
 // records what the UI sends: the others see it, the first direct message from
 // each sender is answered once, /away alone comes back.
@@ -6,6 +7,7 @@ import {afterEach, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import {cleanup, render} from 'ink-testing-library';
 import {ChatScreen} from '../../source/tui/ChatScreen.js';
+import {MemberPanel} from '../../source/tui/MemberPanel.js';
 import {FakeRoomClient} from './helpers/fake-room-client.js';
 import {KEYS, typeKeys, waitFor} from './helpers/wait.js';
 
@@ -45,5 +47,26 @@ describe('/away', () => {
 		dm(lobby, 'bob', 'now?');
 		await waitFor(() => frame().includes('now?'), frame);
 		assert.deepEqual(sent().slice(3), [{method: 'say', text: 'is back', action: true}]);
+	});
+});
+
+describe('the member panel', () => {
+	it('draws away members dimmed', async () => {
+		const view = render(
+			<MemberPanel
+				members={['alice', 'bob']}
+				ownNick="bob"
+				away={new Map([['alice', 'lunch']])}
+				height={5}
+			/>,
+		);
+		await waitFor(
+			() => (view.lastFrame() ?? '').includes('alice'),
+			() => view.lastFrame() ?? '',
+		);
+		const frame = view.lastFrame() ?? '';
+		const row = (nick: string) => frame.split('\n').find((line) => line.includes(nick)) ?? '';
+		assert.match(row('alice'), /\u001B\[2m/, 'alice is dimmed');
+		assert.doesNotMatch(row('bob'), /\u001B\[2m/);
 	});
 });
