@@ -54,6 +54,7 @@ const mainHelp = `
 	  (Ctrl+R / Ctrl+S older / newer match, Enter stay there, Esc go back)
 	  PgUp/PgDn scroll · Ctrl+T member list · Ctrl+C quit (leaves every room)
 	  Alt+1…9 show room tab N · Ctrl+N / Ctrl+P next / previous room
+	  Mouse: the wheel scrolls the log, a click on a tab shows that room
 	  A pasted block of lines waits in the input line (↵ marks each break) and Enter
 	  sends it as one message; more than 5 lines ask first.
 
@@ -61,6 +62,7 @@ const mainHelp = `
 	  /help /nick NAME /msg NICK TEXT /me TEXT /who /clear /quit /search TEXT
 	  /connect URL|NAME  open another room in a new tab (TCP rooms ask for your login there)
 	  /close  leave the room on screen · /switch N  show room tab N
+	  /away [MESSAGE]  away in every room (direct messages get MESSAGE once); alone: back
 
 	  Every room stays connected while another is shown; the tab bar counts the
 	  messages you have not seen, with @ where someone mentioned you.

@@ -133,7 +133,7 @@ export const COMMANDS: readonly CommandSpec[] = [
 		name: 'away',
 		aliases: [],
 		usage: '/away [MESSAGE]',
-		help: 'say you are away (shown in every room; a direct message gets MESSAGE back once per sender); /away alone: back',
+		help: 'away in every room, direct messages answered once; alone: back',
 		parse: (args) => ({kind: 'away', text: args.trim()}),
 	},
 	{

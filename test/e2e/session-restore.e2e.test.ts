@@ -76,8 +76,9 @@ describe('remembering the open rooms', () => {
 		assert.deepEqual(session.rooms[2], {url, nick: 'alice'});
 
 		const second = chat('second');
+		// Connected first: a Ctrl+C before the screen has the keys would be the terminal's SIGINT.
 		await second.waitForScreen(
-			(lines) => (lines[1] ?? '').includes('3:udp elsewhere'),
+			(lines) => (lines[1] ?? '').includes('3:udp elsewhere') && (lines[0] ?? '').includes('│ connected │'),
 			'the extra room reopened',
 			TIMEOUT,
 		);
@@ -86,7 +87,11 @@ describe('remembering the open rooms', () => {
 		assert.equal(await second.waitForExit(), 0);
 
 		const third = chat('third', ['--no-restore']);
-		await third.waitForScreen((lines) => (lines[1] ?? '').includes('2:tcp'), 'the local rooms', TIMEOUT);
+		await third.waitForScreen(
+			(lines) => (lines[1] ?? '').includes('2:tcp') && (lines[0] ?? '').includes('│ connected │'),
+			'the local rooms',
+			TIMEOUT,
+		);
 		assert.ok(!tabRow(third).includes('3:'), tabRow(third));
 		third.press('\x03');
 		assert.equal(await third.waitForExit(), 0);
