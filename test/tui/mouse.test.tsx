@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import {EventEmitter} from 'node:events';
 import {cleanup, render} from 'ink-testing-library';
 import {ChatScreen} from '../../source/tui/ChatScreen.js';
-import {MOUSE_OFF, MOUSE_ON, splitMouse} from '../../source/tui/mouse.js';
+import {MOUSE_OFF, MOUSE_ON, MouseInput, type MouseEvent, splitMouse} from '../../source/tui/mouse.js';
 import {renderChat} from '../../source/tui/render-chat.js';
 import {FakeRoomClient} from './helpers/fake-room-client.js';
 import {FakeTtyInput, FakeTtyOutput} from './helpers/fake-terminal.js';
@@ -35,6 +35,21 @@ describe('mouse reports', () => {
 				{kind: 'press', button: 'left', x: 7, y: 2},
 			],
 		});
+	});
+
+	it('keeps a report cut between two reads for the next, and passes a lone Esc on', () => {
+		const terminal = new FakeTtyInput();
+		const input = new MouseInput(terminal);
+		const events: MouseEvent[] = [];
+		const keys: string[] = [];
+		input.on('mouse', (event: MouseEvent) => events.push(event));
+		input.on('readable', () => keys.push(input.read() ?? ''));
+		terminal.write('a\u001b[<65;1');
+		terminal.write('0;4Mb');
+		terminal.write('\u001b');
+		assert.deepEqual(keys, ['a', 'b', '\u001b']);
+		assert.deepEqual(events, [{kind: 'wheel', direction: 'down', x: 10, y: 4}]);
+		input.detach();
 	});
 
 	it('wheel scrolls the log of the room shown', async () => {
