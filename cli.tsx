@@ -43,6 +43,8 @@ const mainHelp = `
 	                     direct message (in any open room)
 	  --log-dir DIR      append every open room's messages to DIR/<room>.log
 	                     (rooms opened later with /connect too; files are private, 0600)
+	  --no-restore       without a room: open only the local rooms, not also those
+	                     open at the last quit (kept in ~/.local/state/parley/session.json)
 	  Each option has a key in ~/.config/parley/config.toml (nick, user, accept_new,
 	  insecure_plaintext, scrollback, bell, log_dir); an option given here wins.
 	  --help             this help; \`parley serve --help\` for the server's options
@@ -54,6 +56,7 @@ const mainHelp = `
 	  (Ctrl+R / Ctrl+S older / newer match, Enter stay there, Esc go back)
 	  PgUp/PgDn scroll · Ctrl+T member list · Ctrl+C quit (leaves every room)
 	  Alt+1…9 show room tab N · Ctrl+N / Ctrl+P next / previous room
+	  Mouse: the wheel scrolls the log, a click on a tab shows that room
 	  A pasted block of lines waits in the input line (↵ marks each break) and Enter
 	  sends it as one message; more than 5 lines ask first.
 
@@ -61,6 +64,7 @@ const mainHelp = `
 	  /help /nick NAME /msg NICK TEXT /me TEXT /who /clear /quit /search TEXT
 	  /connect URL|NAME  open another room in a new tab (TCP rooms ask for your login there)
 	  /close  leave the room on screen · /switch N  show room tab N
+	  /away [MESSAGE]  away in every room (direct messages get MESSAGE once); alone: back
 
 	  Every room stays connected while another is shown; the tab bar counts the
 	  messages you have not seen, with @ where someone mentioned you.
@@ -96,6 +100,7 @@ async function main(): Promise<number> {
 			scrollback: {type: 'number'},
 			bell: {type: 'boolean'},
 			logDir: {type: 'string'},
+			restore: {type: 'boolean', default: true},
 		},
 	});
 	if (cli.input.length > 1) {
@@ -116,6 +121,7 @@ async function main(): Promise<number> {
 		acceptNew: given('accept-new') ? cli.flags.acceptNew : undefined,
 		insecurePlaintext: given('insecure-plaintext') ? cli.flags.insecurePlaintext : undefined,
 		bell: given('bell') ? cli.flags.bell : undefined,
+		restore: cli.flags.restore,
 		...(cli.flags.logDir ? {logDir: path.resolve(cli.flags.logDir)} : {}),
 	});
 }

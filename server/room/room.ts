@@ -7,6 +7,7 @@ import {
 	DEFAULT_LIMITS,
 	ProtocolError,
 	nickProblem,
+	sanitizeText,
 	textProblem,
 	type ClientMessage,
 	type DirectMessage,
@@ -35,6 +36,10 @@ export interface Member<Link> {
 	/** Recent client refs → what they produced, so a retransmitted send is not posted twice. */
 	readonly refs: Map<string, {s: 'room' | 'direct'; seq: number}>;
 	strikes: number;
+	/** Why the member is away (/away), while it is. */
+	away?: string | undefined;
+	/** The member has sent `away` (a client that knows it does after each welcome): it is told of away changes. */
+	awayAware?: boolean;
 }
 
 export interface RoomOutput<Link> {
@@ -82,6 +87,8 @@ export interface RoomOptions<Link> {
 	/** Largest encoded size of one `history` page; longer histories go out in several. */
 	historyPageBytes?: number;
 	journal?: RoomJournal;
+	/** Characters an away text keeps at most (default 200). */
+	maxAwayLength?: number;
 	/** Announced in every welcome (see source/protocol/versions.ts). */
 	capabilities?: readonly string[];
 	/** This server instance's id, sent in every welcome (default: random), so clients notice a restart. */
@@ -123,6 +130,7 @@ export class Room<Link> {
 	private readonly historyPageBytes: number;
 	private readonly journal: RoomJournal | undefined;
 	private readonly capabilities: string[];
+	private readonly maxAwayLength: number;
 	private readonly now: () => number;
 	private readonly log: (line: string) => void;
 	private seq: number;
@@ -155,6 +163,7 @@ export class Room<Link> {
 		this.historyPageBytes = options.historyPageBytes ?? 32 * 1024;
 		this.journal = options.journal;
 		this.capabilities = [...(options.capabilities ?? [])];
+		this.maxAwayLength = options.maxAwayLength ?? 200;
 		this.now = options.now ?? Date.now;
 		// Every line names the room: one server log may carry several rooms.
 		const log = options.log ?? (() => {});
@@ -175,7 +184,9 @@ export class Room<Link> {
 	}
 
 	memberList(): MemberInfo[] {
-		return [...this.byKey.values()].map((m) => ({nick: m.nick})).sort((a, b) => a.nick.localeCompare(b.nick));
+		return [...this.byKey.values()]
+			.map((m) => (m.away === undefined ? {nick: m.nick} : {nick: m.nick, away: m.away}))
+			.sort((a, b) => a.nick.localeCompare(b.nick));
 	}
 
 	findMember(nick: string): Member<Link> | undefined {
@@ -246,7 +257,11 @@ export class Room<Link> {
 	}
 
 	/** Removes a member and tells the others. Idempotent. */
-	leave(member: Member<Link>, kind: Exclude<PresenceKind, 'join' | 'nick'> = 'leave', reason?: string): void {
+	leave(
+		member: Member<Link>,
+		kind: Exclude<PresenceKind, 'join' | 'nick' | 'away'> = 'leave',
+		reason?: string,
+	): void {
 		if (this.byKey.get(identityKey(member.nick)) !== member) return;
 		this.byKey.delete(identityKey(member.nick));
 		this.stats.members = this.byKey.size;
@@ -280,6 +295,8 @@ export class Room<Link> {
 					return this.output.send(member, {t: 'pong', ts: message.ts, seq: this.seq, dseq: member.dseq});
 				case 'leave':
 					return this.leave(member, 'leave');
+				case 'away':
+					return this.setAway(member, message.text);
 				case 'join':
 				case 'hello':
 					throw new ProtocolError('bad-request', 'already joined');
@@ -488,6 +505,33 @@ export class Room<Link> {
 		return false;
 	}
 
+	/**
+	 * Away with `text` (one line, control characters removed, at most
+	 * maxAwayLength characters), or back. A change is told, unsequenced, to the
+	 * members whose clients know `away` (old clients would not understand it;
+	 * they still see it in member lists). Costs a token like a message.
+	 */
+	private setAway(member: Member<Link>, text: string | undefined): void {
+		const wasAware = member.awayAware === true;
+		member.awayAware = true;
+		const clean = awayText(text, this.maxAwayLength);
+		if (clean === member.away) return;
+		if (wasAware && !member.bucket.take(this.now())) throw this.rateLimited(member, member.bucket);
+		member.away = clean;
+		this.log(`away ${member.nick}${clean === undefined ? ' (back)' : `: ${clean}`}`);
+		const aware = [...this.byKey.values()].filter((other) => other.awayAware === true);
+		this.output.broadcast(
+			{
+				t: 'presence',
+				ts: this.now(),
+				kind: 'away',
+				nick: member.nick,
+				...(clean === undefined ? {} : {reason: clean}),
+			},
+			aware,
+		);
+	}
+
 	/** Checks rate and content; throws ProtocolError, counting strikes toward a flood kick. */
 	private admit(member: Member<Link>, text: string): void {
 		if (!member.bucket.take(this.now())) throw this.rateLimited(member, member.bucket);
@@ -577,4 +621,15 @@ export class Room<Link> {
 			}
 		});
 	}
+}
+
+/** An away text as the room keeps it: one line without control characters, bounded; blank is none. */
+export function awayText(text: string | undefined, max: number): string | undefined {
+	if (text === undefined) return undefined;
+	const clean = sanitizeText(text)
+		.replace(/[\uFFFD\s]+/gu, ' ')
+		.trim();
+	if (clean === '') return undefined;
+	const chars = [...clean];
+	return chars.length > max ? chars.slice(0, max).join('') : clean;
 }

@@ -120,7 +120,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		...(options.dataDir ? {dir: options.dataDir} : {}),
 	});
 	const passwordMin = options.passwordMin ?? DEFAULT_PASSWORD_POLICY.minLength;
-	const capabilities: string[] = [CAPABILITY.dm, CAPABILITY.action];
+	const capabilities: string[] = [CAPABILITY.dm, CAPABILITY.action, CAPABILITY.away];
 	if (options.allowRegister) capabilities.push(CAPABILITY.register);
 	if (options.tls) capabilities.push(CAPABILITY.tokenLogin);
 	const room = new Room<Connection>({

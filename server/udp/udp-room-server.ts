@@ -138,7 +138,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		},
 	};
 
-	const capabilities = [CAPABILITY.dm, CAPABILITY.action, CAPABILITY.nick];
+	const capabilities = [CAPABILITY.dm, CAPABILITY.action, CAPABILITY.nick, CAPABILITY.away];
 	const room = new Room<UdpLink>({
 		name: options.roomName ?? 'lobby',
 		output,

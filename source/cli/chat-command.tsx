@@ -23,8 +23,10 @@ import {LastNicks} from '../client/last-nicks.js';
 import {attachRoomLog} from '../client/room-log.js';
 import type {RoomClient} from '../client/types.js';
 import type {RoomOpener, RoomSpec, RoomToOpen} from '../tui/ChatScreen.js';
+import type {NotifyOptions} from '../tui/notify.js';
 import {renderChat} from '../tui/render-chat.js';
 import {ensureLocalServer, type LocalServer} from './local-server.js';
+import {loadSession, saveSession, type SessionRoom} from './session-file.js';
 import {configDir, dataDir} from './paths.js';
 
 export interface ChatCommandOptions {
@@ -40,6 +42,12 @@ export interface ChatCommandOptions {
 	password?: string;
 	/** Ring the terminal bell on a mention or a direct message. */
 	bell?: boolean;
+	/** Desktop notifications for highlights and direct messages (config `[notify]`; off by default). */
+	notify?: NotifyOptions;
+	/** Wheel scrolls the log, a click on a tab shows it (default true; config `mouse`). */
+	mouse?: boolean;
+	/** Without a room: reopen the rooms open at the last quit, after the local ones (default true; --no-restore). */
+	restore?: boolean;
 	/** Append every open room's messages to a file in this directory (one per room). */
 	logDir?: string;
 }
@@ -108,6 +116,7 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 		const host = local.kind === 'running' ? reachableHost(local.record.host) : LOCAL_HOST;
 		localTcp = `${host}:${ports.tcp}`;
 		start = [{url: `udp://${host}:${ports.udp}`}, {url: `tcp://${localTcp}`, intro: LOCAL_TCP_INTRO}];
+		if (options.restore !== false) start = withSession(start, await loadSession());
 	} else {
 		try {
 			const room = await resolveRoom(options.url);
@@ -167,11 +176,18 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 		label: room.label,
 		intro: room.intro,
 	}));
+	// Written on every quit (with --no-restore too): the next plain `parley` reopens what this one had.
+	let session: readonly SessionRoom[] | undefined;
 	try {
 		const instance = renderChat(rooms, {
+			onClose: (open) => {
+				session = open;
+			},
 			trust,
 			opener,
 			scrollbackCap: settings.scrollback,
+			notify: options.notify ?? settings.notify,
+			mouse: options.mouse,
 			attachLog,
 			config,
 			noColor: noColorWanted(),
@@ -191,6 +207,7 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 		await Promise.all([...clients].map((client) => client.close().catch(() => undefined)));
 		await Promise.all(logs.map((detach) => detach().catch(() => undefined)));
 		await lastNicks.flush();
+		if (session !== undefined) await saveSession(session);
 	}
 	if (logDir !== undefined && logs.length > 0) process.stdout.write(`parley: room logs are in ${logDir}\n`);
 	if (local?.kind === 'running')
@@ -198,6 +215,17 @@ export async function runChatCommand(options: ChatCommandOptions): Promise<numbe
 			`parley: the local room server keeps running (pid ${local.record.pid}); \`parley serve --stop\` stops it\n`,
 		);
 	return 0;
+}
+
+/** The local rooms, then those of the last session not among them (in the order they had). */
+function withSession(local: StartRoom[], saved: readonly SessionRoom[]): StartRoom[] {
+	const urls = new Set(local.map((room) => room.url));
+	const extra = saved.filter((room) => {
+		if (urls.has(room.url) || !isRoomUrl(room.url)) return false;
+		urls.add(room.url);
+		return true;
+	});
+	return [...local, ...extra.map((room) => ({url: room.url, nick: room.nick, label: room.label}))];
 }
 
 /** Where to reach a server listening on `host`: loopback for the wildcard addresses (and IPv6, to keep URLs simple). */

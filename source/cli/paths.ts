@@ -17,3 +17,8 @@ export function configDir(env: NodeJS.ProcessEnv = process.env, home: string = h
 export function dataDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
 	return path.join(baseDir(env.XDG_DATA_HOME, path.join(home, '.local', 'share')), 'parley');
 }
+
+/** What Parley remembers between runs that is neither setting nor data (the rooms open at the last quit). */
+export function stateDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+	return path.join(baseDir(env.XDG_STATE_HOME, path.join(home, '.local', 'state')), 'parley');
+}

@@ -9,6 +9,7 @@ const sentences: Record<PresenceKind, (nick: string, old?: string) => string> = 
 	nick: (nick, old) => `${old ?? '?'} is now known as ${nick}`,
 	expire: (nick) => `${nick} timed out`,
 	kick: (nick) => `${nick} was removed`,
+	away: (nick) => `${nick} is away`,
 };
 
 export interface PresenceChange {
@@ -19,6 +20,9 @@ export interface PresenceChange {
 }
 
 export function presenceSentence({kind, nick, old, reason}: PresenceChange): string {
+	// An away presence without a reason is the member coming back.
+	if (kind === 'away')
+		return reason === undefined || reason === '' ? `${nick} is back` : `${nick} is away: ${reason}`;
 	// A kind from a newer server still says something.
 	const sentence =
 		(sentences[kind] as ((nick: string, old?: string) => string) | undefined)?.(nick, old) ??

@@ -11,7 +11,7 @@ import {
 	type ServerLimits,
 	type ServerMessage,
 } from '../protocol/messages.js';
-import {PROTOCOL_VERSIONS} from '../protocol/versions.js';
+import {CAPABILITY, PROTOCOL_VERSIONS} from '../protocol/versions.js';
 import {SequenceTracker} from './sequence-tracker.js';
 import type {Login, Transport} from './transport.js';
 import {
@@ -56,6 +56,10 @@ export class RoomSession implements RoomClient {
 	private currentNick: string | undefined;
 	private announcedRoom: string | undefined;
 	private memberNicks: string[] = [];
+	/** Who is away, with why (servers with the `away` capability). */
+	private awayMembers = new Map<string, string>();
+	/** Our own /away text, sent again after every welcome. */
+	private awayText: string | undefined;
 	private lag: number | undefined;
 	private serverLimits: ServerLimits = DEFAULT_LIMITS;
 	private serverVersion: number | undefined;
@@ -244,6 +248,21 @@ export class RoomSession implements RoomClient {
 		this.send({t: 'nick', nick});
 	}
 
+	setAway(text: string | undefined): boolean {
+		this.awayText = text;
+		if (!this.serverCapabilities.includes(CAPABILITY.away)) return false;
+		if (this.joined) this.sendAway();
+		return true;
+	}
+
+	private sendAway(): void {
+		this.send({t: 'away', ...(this.awayText === undefined ? {} : {text: this.awayText})});
+	}
+
+	private emitMembers(): void {
+		this.emit({type: 'members', members: this.memberNicks, away: new Map(this.awayMembers)});
+	}
+
 	who(): void {
 		this.send({t: 'who'});
 	}
@@ -366,6 +385,9 @@ export class RoomSession implements RoomClient {
 		this.currentNick = message.nick;
 		this.announcedRoom = message.room === '' ? undefined : sanitizeText(message.room);
 		this.memberNicks = message.members.map((m) => m.nick);
+		this.awayMembers = new Map(
+			message.members.flatMap((m) => (m.away === undefined ? [] : [[m.nick, sanitizeText(m.away)] as const])),
+		);
 		this.serverLimits = message.limits;
 		this.serverVersion = message.v;
 		this.serverCapabilities = message.caps;
@@ -378,7 +400,9 @@ export class RoomSession implements RoomClient {
 		this.reconnectDelay = this.reconnectMinMs;
 		this.setState('connected');
 		this.emit({type: 'nick', nick: message.nick});
-		this.emit({type: 'members', members: this.memberNicks});
+		this.emitMembers();
+		// Says we know `away` (so we hear of changes), and restores ours after a reconnect.
+		if (this.serverCapabilities.includes(CAPABILITY.away)) this.sendAway();
 		// Sends made while disconnected (or unacknowledged) go out again; the server
 		// drops duplicates of any it already has.
 		for (const pending of this.pending.values()) {
@@ -463,6 +487,15 @@ export class RoomSession implements RoomClient {
 
 	private applyPresence(event: Extract<RoomEventMessage, {t: 'presence'}>): void {
 		const without = (nick: string) => this.memberNicks.filter((m) => m !== nick);
+		if (event.kind === 'away') {
+			if (event.reason === undefined || event.reason === '') this.awayMembers.delete(event.nick);
+			else this.awayMembers.set(event.nick, sanitizeText(event.reason));
+			this.emitMembers();
+			return;
+		}
+		const away = this.awayMembers.get(event.old ?? event.nick);
+		this.awayMembers.delete(event.old ?? event.nick);
+		if (event.kind === 'nick' && away !== undefined) this.awayMembers.set(event.nick, away);
 		if (event.kind === 'join') this.memberNicks = [...without(event.nick), event.nick];
 		else if (event.kind === 'nick') {
 			this.memberNicks = [...without(event.old ?? ''), event.nick];
@@ -472,7 +505,7 @@ export class RoomSession implements RoomClient {
 			}
 		} else this.memberNicks = without(event.nick);
 		this.memberNicks.sort((a, b) => a.localeCompare(b));
-		this.emit({type: 'members', members: this.memberNicks});
+		this.emitMembers();
 	}
 
 	private deliverDirect(message: Extract<ServerMessage, {t: 'dm'}>): void {

@@ -35,7 +35,8 @@ export type RoomEvent =
 			reason?: string;
 	  }
 	| {type: 'lost'; count: number}
-	| {type: 'members'; members: readonly string[]}
+	/** `away`: the members who are away, with why (servers with the `away` capability). */
+	| {type: 'members'; members: readonly string[]; away?: ReadonlyMap<string, string>}
 	| {type: 'who'; members: readonly string[]}
 	| {type: 'state'; state: ConnectionState; detail?: string}
 	| {type: 'nick'; nick: string}
@@ -82,6 +83,11 @@ export interface RoomClient {
 	/** Sends a direct message; settles like say(), with the direct stream's number as seq. */
 	direct(nick: string, text: string): Promise<SayAck>;
 	changeNick(nick: string): void;
+	/**
+	 * Away with `text`, or back with undefined; kept across reconnects. True when
+	 * the server knows away (it tells the others); false when it cannot.
+	 */
+	setAway?(text: string | undefined): boolean;
 	who(): void;
 	close(): Promise<void>;
 	/** Subscribes to events; returns the unsubscribe function. */

@@ -52,6 +52,8 @@ const clientEntries = {
 	resend: {t: v.literal('resend'), s: Stream, from: Seq, to: Seq},
 	ping: {t: v.literal('ping'), ts: Timestamp},
 	leave: {t: v.literal('leave')},
+	/** Away with `text`, or back without it (servers with the `away` capability). */
+	away: {t: v.literal('away'), text: v.optional(v.pipe(v.string(), v.maxLength(1024)))},
 } as const;
 
 /** The client messages as a strict variant, each with `extra` entries (the UDP envelope adds `k`). */
@@ -67,6 +69,7 @@ export function clientMessageVariant<E extends v.ObjectEntries>(extra: E) {
 		v.strictObject({...c.resend, ...extra}),
 		v.strictObject({...c.ping, ...extra}),
 		v.strictObject({...c.leave, ...extra}),
+		v.strictObject({...c.away, ...extra}),
 	]);
 }
 
@@ -76,7 +79,11 @@ export const CLIENT_MESSAGE_TYPES = typesOf(ClientMessageSchema);
 
 // ---- server → client (checked leniently: unknown keys are ignored) -------------
 
-export const MemberInfoSchema = v.object({nick: Nick});
+export const MemberInfoSchema = v.object({
+	nick: Nick,
+	/** Set while the member is away: why (capability `away`). */
+	away: v.optional(v.pipe(v.string(), v.maxLength(1024))),
+});
 export type MemberInfo = v.InferOutput<typeof MemberInfoSchema>;
 
 const DEFAULTS = {maxTextBytes: 8 * 1024, ratePerSecond: 5, burst: 10};
@@ -106,7 +113,7 @@ export const PresenceMessageSchema = v.object({
 	ts: Timestamp,
 	kind: PresenceKindSchema,
 	nick: Nick,
-	/** With kind nick: the previous nick. */
+	/** With kind nick: the previous nick. With kind away: the away text (absent: back). */
 	old: v.optional(Nick),
 	reason: v.optional(v.pipe(v.string(), v.maxLength(1024))),
 });
@@ -209,6 +216,9 @@ const NICK_PATTERN = /^[\p{L}\p{N}_\-.[\]{}|^`]+$/u;
 const FORBIDDEN_TEXT =
 	/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200B\u200E\u200F\u2028-\u202E\u2066-\u2069]/u;
 
+/** Every character `textProblem` refuses, all occurrences: what a client strips before sending. */
+export const FORBIDDEN_TEXT_ALL = new RegExp(FORBIDDEN_TEXT.source, 'gu');
+
 export function nickProblem(nick: string): string | undefined {
 	if (nick.length === 0) return 'a nick cannot be empty';
 	if ([...nick].length > MAX_NICK_LENGTH) return `a nick is at most ${MAX_NICK_LENGTH} characters`;
@@ -228,7 +238,7 @@ export function textProblem(text: string, maxBytes: number): ProtocolError | und
 
 /** Strips what `textProblem` forbids, for text from a source we must display anyway. */
 export function sanitizeText(text: string): string {
-	return text.replace(new RegExp(FORBIDDEN_TEXT.source, 'gu'), '\uFFFD');
+	return text.replace(FORBIDDEN_TEXT_ALL, '\uFFFD');
 }
 
 const utf8 = new TextDecoder('utf-8', {fatal: true});

@@ -56,7 +56,7 @@ export const Nick = v.pipe(v.string(), v.maxLength(256));
 /** Message text; the room applies the byte limit it announced (limits.maxTextBytes). */
 export const Text = v.pipe(v.string(), v.maxLength(65_536));
 export const Stream = v.picklist(['room', 'direct']);
-export const PresenceKind = v.picklist(['join', 'leave', 'nick', 'expire', 'kick']);
+export const PresenceKind = v.picklist(['join', 'leave', 'nick', 'expire', 'kick', 'away']);
 /** A protocol version number. */
 export const Version = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65_535));
 /** The protocol versions one side speaks, any order. */

@@ -36,6 +36,8 @@ export const CAPABILITY = {
 	register: 'register',
 	/** TCP: bots log in with an access token (`auth-token`). */
 	tokenLogin: 'token-login',
+	/** Members may say they are away (`away`); member lists carry the text, presences of kind `away` tell changes. */
+	away: 'away',
 } as const;
 
 export function unsupportedVersionText(offered: readonly number[], supported: readonly number[]): string {

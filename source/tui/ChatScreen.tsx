@@ -21,6 +21,7 @@ import {logView} from './log-view.js';
 import type {Bell} from './mentions.js';
 import {MemberPanel} from './MemberPanel.js';
 import {MessageLog} from './MessageLog.js';
+import {notificationFor, type Notifier, type NotifyOptions} from './notify.js';
 import {roomCommands} from './room-commands.js';
 import type {RoomTab} from './room-tab.js';
 import {bottomHeight, ScreenBottom} from './ScreenBottom.js';
@@ -28,7 +29,9 @@ import {screenLayout} from './screen-layout.js';
 import {roomsSummary, stateLabel, tabInfos} from './screen-summary.js';
 import {StatusBar} from './StatusBar.js';
 import {searchControls} from './tab-search.js';
-import {TabBar} from './TabBar.js';
+import {TabBar, tabIndexAt} from './TabBar.js';
+import type {MouseSource} from './mouse.js';
+import {useMouse} from './use-mouse.js';
 import {useQuit} from './use-quit.js';
 import {useScreenKeys} from './use-screen-keys.js';
 import {useScreenSize, type ScreenSize} from './use-screen-size.js';
@@ -67,6 +70,20 @@ export interface RoomOpener {
 	readonly create: (url: string) => RoomClient;
 }
 
+/** A room open in a tab, as the session file keeps it. */
+export interface OpenRoom {
+	readonly url: string;
+	readonly nick?: string | undefined;
+	readonly label?: string | undefined;
+}
+
+const openRooms = (workspace: Workspace): OpenRoom[] =>
+	workspace.tabs.map((tab) => ({
+		url: tab.client.url,
+		nick: tab.status.nick ?? (tab.loginUser === '' ? undefined : tab.loginUser),
+		label: tab.label,
+	}));
+
 export interface ChatScreenProps {
 	/** One room: shorthand for `rooms={[{client, nick, password}]}`. */
 	readonly client?: RoomClient | undefined;
@@ -83,10 +100,21 @@ export interface ChatScreenProps {
 	readonly scrollbackCap?: number | undefined;
 	/** Whether the member panel starts visible (default true). */
 	readonly showMembers?: boolean | undefined;
+	/**
+	 * Told which rooms are open when the screen goes away (/quit, a signal, a
+	 * crash's unmount), in tab order: the session to reopen next time.
+	 */
+	readonly onClose?: ((rooms: readonly OpenRoom[]) => void) | undefined;
+	/** Mouse reports from the terminal (render-chat's MouseInput): wheel scrolls, a click on a tab shows it. */
+	readonly mouse?: MouseSource | undefined;
 	/** Milliseconds /quit waits for the clients to close before exiting anyway. */
 	readonly quitTimeoutMs?: number | undefined;
 	/** Rung when someone names us or sends us a direct message, in any room (--bell). */
 	readonly bell?: Bell | undefined;
+	/** Which highlights and direct messages become desktop notifications (default: none). */
+	readonly notify?: NotifyOptions | undefined;
+	/** Shows them (render-chat makes it from `notify`); without it there are none. */
+	readonly notifier?: Notifier | undefined;
 	/**
 	 * Called for every room as it opens, /connect included (--log-dir: attachRoomLog);
 	 * `report` shows a problem in that room's log. What it returns runs when the
@@ -109,13 +137,24 @@ function createWorkspace({
 	rooms,
 	scrollbackCap,
 	bell,
+	notify = {},
+	notifier,
 	attachLog,
 	config,
 }: ChatScreenProps): Workspace {
 	const workspace = new Workspace({
 		scrollbackCap,
-		// With a config, its `bell` (which /reload may change) decides at each mention.
-		onMention: bell === undefined ? undefined : () => (config?.current.bell ?? true) && bell.ring(),
+		onMention: (tab, event) => {
+			// With a config, its `bell` (which /reload may change) decides at each mention.
+			if (config?.current.bell ?? true) bell?.ring();
+			if (notifier === undefined) return;
+			const shown = notificationFor(
+				event,
+				{room: tab.name, ownNick: tab.status.nick, shown: tab.visible},
+				notify,
+			);
+			if (shown !== undefined) notifier.notify(shown.title, shown.body);
+		},
 		...(config === undefined
 			? {}
 			: {isIgnored: (nick) => config.isIgnored(nick), highlightWords: () => config.current.highlightWords}),
@@ -132,7 +171,7 @@ function createWorkspace({
 }
 
 export function ChatScreen(props: ChatScreenProps) {
-	const {opener, trust, size, showMembers = true, quitTimeoutMs = 2000} = props;
+	const {opener, trust, size, showMembers = true, quitTimeoutMs = 2000, onClose} = props;
 	const {columns, rows} = useScreenSize(size);
 	const [workspace] = useState(() => createWorkspace(props));
 	useWorkspace(workspace);
@@ -163,8 +202,14 @@ export function ChatScreen(props: ChatScreenProps) {
 
 	useEffect(() => {
 		workspace.startPendingJoins();
-		return () => workspace.dispose();
-	}, [workspace]);
+		return () => {
+			try {
+				onClose?.(openRooms(workspace));
+			} finally {
+				workspace.dispose();
+			}
+		};
+	}, [workspace, onClose]);
 
 	const layoutFor = (tab: RoomTab | undefined) =>
 		screenLayout({
@@ -191,6 +236,17 @@ export function ChatScreen(props: ChatScreenProps) {
 		toggleMembers: () => setMembersVisible((visible) => !visible),
 	});
 	useScrollKeys({workspace, isActive: !trustAsking, viewFor});
+	useMouse({
+		source: props.mouse,
+		workspace,
+		isActive: !trustAsking,
+		viewFor,
+		tabAt: (x, y) => {
+			const layout = layoutFor(workspace.active);
+			if (layout.tabBarHeight === 0 || y !== layout.statusHeight + 1) return undefined;
+			return tabIndexAt(tabInfos(workspace.tabs), workspace.activeIndex, columns, x - 1);
+		},
+	});
 
 	const active = workspace.active;
 	// ---- drawing -------------------------------------------------------------------
@@ -232,7 +288,12 @@ export function ChatScreen(props: ChatScreenProps) {
 						scrolled={view.scrolled}
 					/>
 					{layout.panelShown ? (
-						<MemberPanel members={status.members} ownNick={status.nick} height={layout.logHeight} />
+						<MemberPanel
+							members={status.members}
+							ownNick={status.nick}
+							away={status.away}
+							height={layout.logHeight}
+						/>
 					) : null}
 				</Box>
 			) : null}

@@ -15,11 +15,13 @@ export const MEMBER_PANEL_MIN_SCREEN_WIDTH = 60;
 export interface MemberPanelProps {
 	readonly members: readonly string[];
 	readonly ownNick: string | undefined;
+	/** Members who are away: drawn dimmed. */
+	readonly away?: ReadonlyMap<string, string> | undefined;
 	readonly height: number;
 	readonly width?: number;
 }
 
-export function MemberPanel({members, ownNick, height, width = MEMBER_PANEL_WIDTH}: MemberPanelProps) {
+export function MemberPanel({members, ownNick, away, height, width = MEMBER_PANEL_WIDTH}: MemberPanelProps) {
 	const sorted = [...members].sort((a, b) => identityKey(a).localeCompare(identityKey(b)));
 	// One row for the title; the last row says how many did not fit.
 	const room = Math.max(0, height - 1);
@@ -46,7 +48,13 @@ export function MemberPanel({members, ownNick, height, width = MEMBER_PANEL_WIDT
 				const own = identityKey(nick) === ownKey;
 				const {color, bold} = nickStyle(nick, own);
 				return (
-					<Text key={nick} {...(color === undefined ? {} : {color})} bold={bold} wrap="truncate-end">
+					<Text
+						key={nick}
+						{...(color === undefined ? {} : {color})}
+						bold={bold}
+						dimColor={away?.has(nick) === true}
+						wrap="truncate-end"
+					>
 						{sanitizeText(nick)}
 					</Text>
 				);

@@ -14,6 +14,8 @@ export type Command =
 	| {kind: 'clear'}
 	| {kind: 'help'; topic?: string}
 	| {kind: 'quit'}
+	/** Mark us away with a reason (auto-reply to direct messages), or back when `text` is empty. */
+	| {kind: 'away'; text: string}
 	/** Search this room's log (an empty query just opens the search prompt, like Ctrl+R). */
 	| {kind: 'search'; query: string}
 	/** Open a room in a new tab: an address (udp://… tcp://…) or a name from the rooms config. */
@@ -160,6 +162,13 @@ export const COMMANDS: readonly CommandSpec[] = [
 			if (nick === '' || /\s/u.test(nick)) return usageError(this);
 			return {kind: 'unignore', nick};
 		},
+	},
+	{
+		name: 'away',
+		aliases: [],
+		usage: '/away [MESSAGE]',
+		help: 'away in every room, direct messages answered once; alone: back',
+		parse: (args) => ({kind: 'away', text: args.trim()}),
 	},
 	{
 		name: 'quit',

@@ -2,6 +2,7 @@
 // state; every key becomes one LineAction so the editing rules are testable
 // without a terminal.
 
+import {FORBIDDEN_TEXT_ALL} from '../protocol/messages.js';
 import {nextBoundary, previousBoundary, snapToBoundary} from './graphemes.js';
 
 export const DEFAULT_HISTORY_LIMIT = 500;
@@ -55,21 +56,19 @@ export function createLineState(
 }
 
 // Whatever a terminal or a paste delivers, the line stays printable text: line
-// breaks and tabs become spaces, other controls and bidi overrides go. The one
+// breaks and tabs become spaces, whatever the protocol refuses goes (controls,
+// bidi overrides and marks, separators). The one
 // exception is a multi-line draft (a paste of several lines, `replace` with
 // `multiline`), which keeps its "\n"s until Enter sends it as one message.
 const LINE_BREAKS = /\r\n|[\r\n\t]/g;
-const UNPRINTABLE = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/gu;
 
 export function cleanInsertedText(text: string): string {
-	return text.replace(LINE_BREAKS, ' ').replace(UNPRINTABLE, '');
+	return text.replace(LINE_BREAKS, ' ').replace(FORBIDDEN_TEXT_ALL, '');
 }
-
-const DRAFT_UNPRINTABLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/gu;
 
 /** As cleanInsertedText, but "\n" (CRLF and CR made "\n") and tabs stay: the text of a multi-line draft. */
 export function cleanDraftText(text: string): string {
-	return text.replace(/\r\n?/g, '\n').replace(DRAFT_UNPRINTABLE, '');
+	return text.replace(/\r\n?/g, '\n').replace(FORBIDDEN_TEXT_ALL, '');
 }
 
 function edit(state: LineState, value: string, cursor: number): LineState {

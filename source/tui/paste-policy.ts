@@ -6,6 +6,7 @@
 // (`needsConfirmation`). Pure: the screen acts on the decision.
 
 import {stripVTControlCharacters} from 'node:util';
+import {FORBIDDEN_TEXT_ALL} from '../protocol/messages.js';
 import type {EditState} from './completion.js';
 
 export const DEFAULT_CONFIRM_ABOVE_LINES = 5;
@@ -31,10 +32,6 @@ export interface PasteOptions {
 	readonly maxBytes?: number | undefined;
 }
 
-// What the protocol forbids in a message (C0 controls but tab and newline, DEL,
-// C1, bidi overrides); checked again by the server.
-const FORBIDDEN = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/gu;
-
 /**
  * The pasted text as a message: CRLF and lone CR become LF, escape sequences
  * and other controls go, blank lines at either end go (a copied block often
@@ -43,10 +40,13 @@ const FORBIDDEN = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\
 export function normalisePaste(text: string): string {
 	// Colour and cursor sequences copied along with terminal output go whole,
 	// not just their ESC (which would leave "[31m" behind).
-	return stripVTControlCharacters(text.replace(/\r\n?/g, '\n'))
-		.replace(FORBIDDEN, '')
-		.replace(/^(?:[ \t]*\n)+/u, '')
-		.replace(/(?:\n[ \t]*)+$/u, '');
+	return (
+		stripVTControlCharacters(text.replace(/\r\n?/g, '\n'))
+			// What the protocol forbids in a message goes; the server checks it again.
+			.replace(FORBIDDEN_TEXT_ALL, '')
+			.replace(/^(?:[ \t]*\n)+/u, '')
+			.replace(/(?:\n[ \t]*)+$/u, '')
+	);
 }
 
 export function countLines(text: string): number {

@@ -6,12 +6,24 @@ import type {RoomClient} from '../client/types.js';
 import {ChatScreen, type ChatScreenProps, type RoomOpener, type RoomSpec} from './ChatScreen.js';
 import {createBell} from './mentions.js';
 import {colourlessStream} from './no-colour.js';
+import {MouseInput} from './mouse.js';
+import {MouseReporting} from './MouseReporting.js';
+import {createNotifier} from './notify.js';
 
 /** The screen's own settings (see ChatScreenProps), except that the bell is a flag here: this module makes it. */
 export interface RenderChatOptions
 	extends Pick<
 		ChatScreenProps,
-		'nick' | 'password' | 'opener' | 'trust' | 'scrollbackCap' | 'showMembers' | 'attachLog' | 'config'
+		| 'nick'
+		| 'password'
+		| 'opener'
+		| 'trust'
+		| 'scrollbackCap'
+		| 'showMembers'
+		| 'attachLog'
+		| 'notify'
+		| 'onClose'
+		| 'config'
 	> {
 	/** Ring the terminal bell when someone names us or sends us a direct message (--bell); with `config`, its `bell` decides, live. */
 	readonly bell?: boolean | undefined;
@@ -20,6 +32,8 @@ export interface RenderChatOptions
 	readonly stdout?: NodeJS.WriteStream | undefined;
 	readonly stdin?: NodeJS.ReadStream | undefined;
 	readonly stderr?: NodeJS.WriteStream | undefined;
+	/** Wheel scrolls the log, a click on a tab shows it (default true; config `mouse`). */
+	readonly mouse?: boolean | undefined;
 	/** Overrides Ink's TTY/CI detection (the alternate screen needs interactive mode). */
 	readonly interactive?: boolean | undefined;
 	/** On an uncaught exception: unmount, print it and exit with status 1 (default true). */
@@ -51,16 +65,21 @@ export function renderChat(
 	const stderr = options.stderr ?? process.stderr;
 	const terminal = options.stdout ?? process.stdout;
 	const stdout = options.noColor === true ? colourlessStream(terminal) : options.stdout;
+	const terminalInput = options.stdin ?? process.stdin;
+	// Mouse reports are taken out of stdin before Ink reads it (only a terminal sends them).
+	const mouse =
+		options.mouse !== false && terminalInput.isTTY === true ? new MouseInput(terminalInput) : undefined;
+	const stdin = mouse === undefined ? options.stdin : (mouse as unknown as NodeJS.ReadStream);
 	const renderOptions: RenderOptions = {
 		alternateScreen: true,
 		// Ctrl+C is ours: it leaves the room cleanly before exiting.
 		exitOnCtrlC: false,
 		...(stdout === undefined ? {} : {stdout}),
-		...(options.stdin === undefined ? {} : {stdin: options.stdin}),
+		...(stdin === undefined ? {} : {stdin}),
 		...(options.interactive === undefined ? {} : {interactive: options.interactive}),
 		stderr,
 	};
-	const instance = render(
+	const screen = (
 		<ChatScreen
 			rooms={specs}
 			opener={tracked}
@@ -74,9 +93,27 @@ export function renderChat(
 			}
 			attachLog={options.attachLog}
 			config={options.config}
-		/>,
+			notify={options.notify}
+			onClose={options.onClose}
+			notifier={
+				options.notify?.enabled === true
+					? createNotifier(options.notify, {
+							stream: terminal,
+							tmux: (process.env.TMUX ?? '') !== '',
+						})
+					: undefined
+			}
+			mouse={mouse}
+		/>
+	);
+	const instance = render(
+		mouse === undefined ? screen : <MouseReporting stdout={terminal}>{screen}</MouseReporting>,
 		renderOptions,
 	);
+	if (mouse !== undefined) {
+		const detach = (): void => mouse.detach();
+		instance.waitUntilExit().then(detach, detach);
+	}
 
 	// Ink restores the terminal on normal exit and on signals (signal-exit). An
 	// uncaught error would otherwise be printed on the alternate screen and be

@@ -132,6 +132,7 @@ export function roomCommands({workspace, opener, quit, search, config}: RoomComm
 			reconnect: () => tab.reconnect(),
 			switchTo,
 			...(config === undefined ? {} : settingsCommands(config, tab)),
+			setAway: (text) => workspace.setAway(text),
 		});
 	};
 

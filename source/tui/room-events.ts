@@ -10,6 +10,8 @@ export interface RoomStatus {
 	readonly detail: string | undefined;
 	readonly nick: string | undefined;
 	readonly members: readonly string[];
+	/** Members who are away, with why. */
+	readonly away: ReadonlyMap<string, string>;
 	readonly lagMs: number | undefined;
 }
 
@@ -61,7 +63,7 @@ export function applyRoomEvent(log: Scrollback, event: RoomEvent, status: RoomSt
 			log.append({kind: 'lost', count: event.count});
 			return status;
 		case 'members':
-			return {...status, members: event.members};
+			return {...status, members: event.members, away: event.away ?? status.away};
 		case 'who': {
 			const names = [...event.members].sort((a, b) => a.localeCompare(b)).map(sanitizeText);
 			log.append({kind: 'notice', text: `in the room (${names.length}): ${names.join(', ')}`});
@@ -110,6 +112,7 @@ export function statusOf(client: RoomClient): RoomStatus {
 		detail: undefined,
 		nick: client.nick,
 		members: client.members,
+		away: new Map(),
 		lagMs: client.lagMs,
 	};
 }

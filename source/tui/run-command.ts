@@ -27,6 +27,8 @@ export interface CommandContext {
 	reload?(): void;
 	ignore?(nick: string | undefined): void;
 	unignore?(nick: string): void;
+	/** Away with this text, or back when it is empty (every room); without it /away says it is unavailable. */
+	setAway?(text: string): void;
 }
 
 export function runCommand(command: Command, context: CommandContext): void {
@@ -76,6 +78,10 @@ export function runCommand(command: Command, context: CommandContext): void {
 				return;
 			case 'switch':
 				context.switchTo(command.number);
+				return;
+			case 'away':
+				if (context.setAway === undefined) context.error('/away is not available here');
+				else context.setAway(command.text);
 				return;
 			case 'search':
 				if (context.search === undefined) context.error('search is not available here');

@@ -134,6 +134,25 @@ function windowAround(tabs: readonly TabInfo[], activeIndex: number, width: numb
 }
 
 /**
+ * The hotlist: the rooms other than the shown one where something arrived
+ * since they were last shown, those that mentioned us (or sent us a direct
+ * message) first, then by how much waits there, e.g. "act: 3@ 1(12) 2(1)".
+ * Undefined when nothing waits anywhere else.
+ */
+export function hotlist(tabs: readonly TabInfo[], activeIndex: number): string | undefined {
+	const hot = tabs
+		.map((tab, index) => ({tab, index}))
+		.filter(({tab, index}) => index !== activeIndex && (tab.unread > 0 || tab.mentioned))
+		.sort(
+			(a, b) =>
+				Number(b.tab.mentioned) - Number(a.tab.mentioned) || b.tab.unread - a.tab.unread || a.index - b.index,
+		);
+	if (hot.length === 0) return undefined;
+	const parts = hot.map(({tab, index}) => (tab.mentioned ? `${index + 1}@` : `${index + 1}(${tab.unread})`));
+	return `act: ${parts.join(' ')}`;
+}
+
+/**
  * Names for the bar that tell rooms apart: two servers both calling their
  * room "lobby" become "lobby@host:port" (the transport already differs otherwise).
  */

@@ -4,6 +4,7 @@
 
 import type {RoomClient, RoomEvent} from '../client/types.js';
 import {errorMessage} from '../util/error-message.js';
+import {AwayState} from './away.js';
 import {RoomTab, type RoomTabOptions} from './room-tab.js';
 
 /** Stops something attached to a tab's room (its log file); resolves when done, never rejects. */
@@ -39,6 +40,8 @@ export class Workspace {
 	private nextId = 1;
 	private readonly listeners = new Set<() => void>();
 	private readonly detachers = new Map<RoomTab, Detach>();
+	/** /away, for every room: answers direct messages while set. */
+	readonly away = new AwayState();
 
 	constructor(private readonly options: WorkspaceOptions = {}) {}
 
@@ -78,7 +81,11 @@ export class Workspace {
 			{
 				...options,
 				scrollbackCap: options.scrollbackCap ?? this.options.scrollbackCap,
-				onMention: onMention === undefined ? options.onMention : (event) => onMention(tab, event),
+				onMention: (event) => {
+					this.away.answer(tab.client, event);
+					if (onMention === undefined) options.onMention?.(event);
+					else onMention(tab, event);
+				},
 				isIgnored: options.isIgnored ?? this.options.isIgnored,
 				highlightWords: options.highlightWords ?? this.options.highlightWords,
 			},
@@ -112,6 +119,33 @@ export class Workspace {
 	cycle(step: number): void {
 		const count = this.list.length;
 		if (count > 1) this.activate((((this.activeAt + step) % count) + count) % count);
+	}
+
+	/**
+	 * /away TEXT in every room (blank: back): joined rooms see it as an action
+	 * line, and the tab on screen says what happened.
+	 */
+	setAway(text: string): void {
+		const wasAway = this.away.message !== undefined;
+		const away = this.away.set(text);
+		if (away === undefined && !wasAway) {
+			this.active?.notice('you are not away');
+			return;
+		}
+		for (const tab of this.list) {
+			// A server that knows away tells the others itself (and after a reconnect too).
+			if (tab.client.setAway?.(away) === true) continue;
+			if (tab.join.phase !== 'joined' || tab.client.state === 'closed') continue;
+			tab.client
+				.say(away === undefined ? 'is back' : `is away: ${away}`, {action: true})
+				.catch(() => undefined);
+		}
+		this.active?.notice(
+			away === undefined
+				? 'you are back'
+				: `you are away (${away}); direct messages get that answer once per sender`,
+		);
+		this.changed();
 	}
 
 	/** The tab of a room already open at this address, if any. */

@@ -255,7 +255,7 @@ describe('a hostile UDP server', () => {
 			`${bad} bad fragment header`,
 			`${bad} invalid JSON`,
 			`${bad} pong: field seq must be number`,
-			`${bad} presence: field kind must be ("join" | "leave" | "nick" | "expire" | "kick")`,
+			`${bad} presence: field kind must be ("join" | "leave" | "nick" | "expire" | "kick" | "away")`,
 			'server-error: odd',
 		]);
 		assert.equal(session.state, 'connected');

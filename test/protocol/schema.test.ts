@@ -117,7 +117,7 @@ describe('server messages, as the client parses them (lenient on keys)', () => {
 		const parsed = parseServerMessage({
 			...welcome,
 			shiny: {new: 'feature'},
-			members: [{nick: 'a', away: true}],
+			members: [{nick: 'a', mood: true}],
 		});
 		assert.equal((parsed as Record<string, unknown>).shiny, undefined);
 		assert.deepEqual(parsed.t === 'welcome' && parsed.members, [{nick: 'a'}]);

@@ -66,13 +66,13 @@ describe('protocol versions over UDP', () => {
 		const events = new Recorder(current);
 		await current.connect('newton');
 		assert.equal(current.protocolVersion, 1);
-		assert.deepEqual(current.capabilities, ['dm', 'action', 'nick']);
+		assert.deepEqual(current.capabilities, ['dm', 'action', 'nick', 'away']);
 
 		const old = await rawUdp(server.port);
 		const {cookie, answer} = await old.hello({nick: 'oldie', v: 1});
 		assert.equal(answer.t, 'welcome', JSON.stringify(answer));
 		// What the server speaks comes with the cookie when the join left room for it.
-		assert.deepEqual([cookie.versions, cookie.caps], [[1], ['dm', 'action', 'nick']]);
+		assert.deepEqual([cookie.versions, cookie.caps], [[1], ['dm', 'action', 'nick', 'away']]);
 		assert.equal(answer.v, 1);
 		old.send({t: 'say', ref: 'old-1', text: 'hello from the past', k: answer.sid});
 		await events.waitFor('message', (m) => m.text === 'hello from the past' && m.from === 'oldie');
@@ -170,13 +170,16 @@ describe('protocol versions over TCP', () => {
 	it('announces versions and capabilities in its first frame, and lets old and current clients chat', async () => {
 		const current = await room.login(alice, `${alice} password`);
 		assert.equal(current.client.protocolVersion, 1);
-		assert.deepEqual(current.client.capabilities, ['dm', 'action', 'register', 'token-login']);
+		assert.deepEqual(current.client.capabilities, ['dm', 'action', 'away', 'register', 'token-login']);
 
 		const {member: old, mechs} = await rawLogin(olga);
-		assert.deepEqual([mechs.versions, mechs.caps], [[1], ['dm', 'action', 'register', 'token-login']]);
+		assert.deepEqual(
+			[mechs.versions, mechs.caps],
+			[[1], ['dm', 'action', 'away', 'register', 'token-login']],
+		);
 		old.send({t: 'hello', nick: olga, v: 1});
 		const welcome = await old.next('welcome');
-		assert.deepEqual([welcome.v, welcome.caps], [1, ['dm', 'action', 'register', 'token-login']]);
+		assert.deepEqual([welcome.v, welcome.caps], [1, ['dm', 'action', 'away', 'register', 'token-login']]);
 		old.send({t: 'say', ref: 'old-1', text: 'typed on an old client'});
 		await current.events.waitFor('message', (m) => m.text === 'typed on an old client');
 		current.client.say('answered from a new one');

@@ -132,7 +132,8 @@ describe('ChatScreen', () => {
 	});
 
 	it('prints /help, reports bad commands, and /clear empties the log', async () => {
-		const {client, view, frame, until} = setup();
+		// Tall enough for the whole command list.
+		const {client, view, frame, until} = setup({size: {columns: 100, rows: 30}});
 		await waitFor(() => client.listenerCount === 1);
 		say(client, 'bob', 'old news');
 		await typeKeys(view.stdin, '/help', KEYS.enter);
