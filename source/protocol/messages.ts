@@ -223,8 +223,11 @@ export function textProblem(text: string, maxBytes: number): ProtocolError | und
 }
 
 /** Strips what `textProblem` forbids, for text from a source we must display anyway. */
+// Compiled once: the TUI sanitizes every span it lays out. (replace resets lastIndex.)
+const FORBIDDEN_TEXT_ALL = new RegExp(FORBIDDEN_TEXT.source, 'gu');
+
 export function sanitizeText(text: string): string {
-	return text.replace(new RegExp(FORBIDDEN_TEXT.source, 'gu'), '\uFFFD');
+	return text.replace(FORBIDDEN_TEXT_ALL, '\uFFFD');
 }
 
 const utf8 = new TextDecoder('utf-8', {fatal: true});
