@@ -93,6 +93,9 @@ export interface ChatScreenProps {
 	readonly attachLog?: ((client: RoomClient, report: (error: Error) => void) => Detach) | undefined;
 }
 
+/** A flood is drawn 20 times a second, which leaves the keys time to echo at once. */
+const ARRIVAL_FRAME_MS = 50;
+
 function createWorkspace({
 	client,
 	nick,
@@ -104,6 +107,7 @@ function createWorkspace({
 }: ChatScreenProps): Workspace {
 	const workspace = new Workspace({
 		scrollbackCap,
+		arrivalFrameMs: ARRIVAL_FRAME_MS,
 		onMention: bell === undefined ? undefined : () => bell.ring(),
 		attach:
 			attachLog === undefined

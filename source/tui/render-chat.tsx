@@ -48,6 +48,9 @@ export function renderChat(
 	const stderr = options.stderr ?? process.stderr;
 	const renderOptions: RenderOptions = {
 		alternateScreen: true,
+		// Ink draws at most maxFps frames a second and holds back a frame that
+		// comes sooner: above the 20 a second of arrivals, a key rarely waits.
+		maxFps: 60,
 		// Ctrl+C is ours: it leaves the room cleanly before exiting.
 		exitOnCtrlC: false,
 		...(options.stdout === undefined ? {} : {stdout: options.stdout}),

@@ -20,6 +20,13 @@ export interface WorkspaceOptions {
 	 * last line), and on closeAll / dispose.
 	 */
 	readonly attach?: ((tab: RoomTab) => Detach | undefined) | undefined;
+	/**
+	 * What arrives from the rooms is drawn at most once per this many ms (one
+	 * redraw for a whole burst instead of one per line, so a flood leaves time
+	 * for the keys); 0 (the default) tells subscribers at once. Keys and other
+	 * local changes are always told at once, with whatever arrived meanwhile.
+	 */
+	readonly arrivalFrameMs?: number | undefined;
 }
 
 export interface OpenOptions extends RoomTabOptions {
@@ -61,8 +68,27 @@ export class Workspace {
 		return () => this.listeners.delete(listener);
 	}
 
+	private arrivalTimer: NodeJS.Timeout | undefined;
+
 	private readonly changed = (): void => {
 		this.changes++;
+		this.notify();
+	};
+
+	/** A room event changed a tab: told at the next arrival frame. */
+	private readonly arrived = (): void => {
+		const frame = this.options.arrivalFrameMs ?? 0;
+		if (frame <= 0) return this.changed();
+		this.changes++;
+		if (this.arrivalTimer === undefined) {
+			this.arrivalTimer = setTimeout(this.notify, frame);
+			this.arrivalTimer.unref();
+		}
+	};
+
+	private readonly notify = (): void => {
+		clearTimeout(this.arrivalTimer);
+		this.arrivalTimer = undefined;
 		for (const listener of [...this.listeners]) listener();
 	};
 
@@ -78,6 +104,7 @@ export class Workspace {
 				onMention: onMention === undefined ? options.onMention : (event) => onMention(tab, event),
 			},
 			this.changed,
+			this.arrived,
 		);
 		this.attachTo(tab);
 		this.list = [...this.list, tab];
@@ -167,6 +194,7 @@ export class Workspace {
 
 	/** Stops listening to every client without closing them (the screen went away); detaches what was attached. */
 	dispose(): void {
+		clearTimeout(this.arrivalTimer);
 		for (const tab of this.list) tab.dispose();
 		void this.detachAll();
 	}
