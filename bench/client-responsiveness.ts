@@ -28,7 +28,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 export const CLIENT_DEFAULTS = {
 	ratePerSecond: 1000,
-	floodMs: 25_000,
+	floodMs: Number(process.env.PARLEY_BENCH_CLIENT_FLOOD_MS ?? 25_000),
 	scrollback: 20_000,
 	/** One key every this many ms while measuring. */
 	keyIntervalMs: 40,
@@ -160,7 +160,9 @@ async function measureTransport(transport: 'udp' | 'tcp', home: string): Promise
 			transport === 'udp'
 				? [`udp://127.0.0.1:${port}`, '--nick', 'typist', '--scrollback', String(scrollback)]
 				: [`tcp://127.0.0.1:${port}`, '--user', 'm000', '--accept-new', '--scrollback', String(scrollback)];
-		client = new PtyClient(args, env);
+		// e.g. PARLEY_BENCH_CLIENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the client spends its time.
+		const nodeArgs = (process.env.PARLEY_BENCH_CLIENT_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+		client = new PtyClient(args, env, nodeArgs);
 		const pty = client;
 		await waitUntil(() => /│ connected │/.test(pty.statusLine()), 30_000, 'the client to connect', pty);
 		flooder = await startFlooder(

@@ -20,11 +20,11 @@ export class PtyClient {
 	private readonly process: ChildProcessWithoutNullStreams;
 	readonly exited: Promise<void>;
 
-	constructor(args: readonly string[], env: NodeJS.ProcessEnv) {
+	constructor(args: readonly string[], env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = []) {
 		const command = [
 			`stty cols ${COLUMNS} rows ${ROWS} 2>/dev/null`,
 			'echo "PARLEY_PID=$$"',
-			`exec ${[process.execPath, CLI, ...args].map(shellQuote).join(' ')}`,
+			`exec ${[process.execPath, ...nodeArgs, CLI, ...args].map(shellQuote).join(' ')}`,
 		].join('; ');
 		this.process = spawn('script', ['-qfec', command, '/dev/null'], {stdio: ['pipe', 'pipe', 'pipe'], env});
 		this.process.stdout.setEncoding('utf8');
@@ -77,6 +77,9 @@ export class PtyClient {
 	}
 
 	async kill(): Promise<void> {
+		// Ctrl+C quits cleanly (so a --cpu-prof gets written); SIGKILL if it does not.
+		this.write('\x03');
+		await Promise.race([this.exited, new Promise((resolve) => setTimeout(resolve, 3000))]);
 		for (const pid of [this.pid, this.process.pid]) {
 			if (pid === undefined) continue;
 			try {
