@@ -78,10 +78,16 @@ export interface ClientReport {
 const KEYS = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const LINE_KEYS = 30;
 
-async function waitUntil(probe: () => boolean, timeoutMs: number, what: string, client: PtyClient): Promise<void> {
+async function waitUntil(
+	probe: () => boolean,
+	timeoutMs: number,
+	what: string,
+	client: PtyClient,
+): Promise<void> {
 	const deadline = clock() + timeoutMs;
 	while (!probe()) {
-		if (clock() > deadline) throw new Error(`timed out waiting for ${what}\n--- screen ---\n${client.text()}\n---`);
+		if (clock() > deadline)
+			throw new Error(`timed out waiting for ${what}\n--- screen ---\n${client.text()}\n---`);
 		await sleep(10);
 	}
 }
@@ -133,14 +139,26 @@ async function typeAndTime(
 
 function echoRun(run: {latencies: number[]; timeouts: number}): EchoRun {
 	const summary = summarise([Float64Array.from(run.latencies)]);
-	return {samples: summary.count, timeouts: run.timeouts, p50: summary.p50, p90: summary.p90, p99: summary.p99, max: summary.max};
+	return {
+		samples: summary.count,
+		timeouts: run.timeouts,
+		p50: summary.p50,
+		p90: summary.p90,
+		p99: summary.p99,
+		max: summary.max,
+	};
 }
 
 async function startFlooder(target: FloodTarget): Promise<ChildProcess> {
 	const child = fork(path.join(here, 'flood-child.js'), [JSON.stringify(target)], {
 		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 	});
-	await nextMessage(child, (m) => ((m as FromFlooder).type === 'ready' ? true : undefined), 30_000, 'the flooder to join');
+	await nextMessage(
+		child,
+		(m) => ((m as FromFlooder).type === 'ready' ? true : undefined),
+		30_000,
+		'the flooder to join',
+	);
 	return child;
 }
 
@@ -262,7 +280,11 @@ export async function runClientBench(): Promise<ClientReport> {
 		const searchWorst = Math.max(...Object.values(structures.search.findMs), structures.search.slowestKeyMs);
 		const report: ClientReport = {
 			date: new Date().toISOString(),
-			environment: {node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown'},
+			environment: {
+				node: process.version,
+				cpus: os.cpus().length,
+				cpuModel: os.cpus()[0]?.model ?? 'unknown',
+			},
 			config: CLIENT_DEFAULTS,
 			transports,
 			structures,
@@ -286,7 +308,9 @@ export async function runClientBench(): Promise<ClientReport> {
 
 if (isMain(import.meta.url)) {
 	runClientBench().catch((error: unknown) => {
-		process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+		process.stderr.write(
+			`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+		);
 		process.exitCode = 1;
 	});
 }

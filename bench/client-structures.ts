@@ -87,7 +87,14 @@ function measureSearch(): StructuresReport['search'] {
 		slowest = Math.max(slowest, took);
 		all += took;
 	}
-	log.append({kind: 'message', from: 'late', text: 'a lazy dog arrives', action: false, self: false, history: false});
+	log.append({
+		kind: 'message',
+		from: 'late',
+		text: 'a lazy dog arrives',
+		action: false,
+		self: false,
+		history: false,
+	});
 	const refreshMs = time(() => {
 		state = reduceSearch(state, {type: 'refresh'}, log);
 	});

@@ -22,7 +22,10 @@ export type FloodTarget =
 	| {kind: 'tcp'; host: string; port: number; user: string; password: string};
 
 export type ToFlooder = {type: 'flood'; ratePerSecond: number; durationMs: number} | {type: 'quit'};
-export type FromFlooder = {type: 'ready'} | {type: 'flooded'; sent: number} | {type: 'error'; message: string};
+export type FromFlooder =
+	| {type: 'ready'}
+	| {type: 'flooded'; sent: number}
+	| {type: 'error'; message: string};
 
 // A mix of lengths like a busy room's: most fit a row, some wrap.
 const WORDS = 'the quick brown fox jumps over the lazy dog while parley keeps the room in order'.split(' ');

@@ -21,7 +21,8 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 export function graphemes(text: string): Grapheme[] {
 	const result: Grapheme[] = [];
 	if (PRINTABLE_ASCII.test(text)) {
-		for (let index = 0; index < text.length; index++) result.push({text: text[index]!, start: index, width: 1});
+		for (let index = 0; index < text.length; index++)
+			result.push({text: text[index]!, start: index, width: 1});
 		return result;
 	}
 	for (const {segment, index} of segmenter.segment(text)) {

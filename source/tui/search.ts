@@ -168,7 +168,9 @@ function refreshedMatches(state: SearchState<unknown>, source: EntrySource): num
 	const oldestId = source.length === 0 ? Number.POSITIVE_INFINITY : (source.at(0)?.id ?? 0);
 	const added = scan(source, state.query, {after: state.scanned ?? 0});
 	const kept = state.matches.filter((id) => id >= oldestId && id <= (state.scanned ?? 0));
-	return added.length === 0 && kept.length === state.matches.length ? [...state.matches] : [...added, ...kept];
+	return added.length === 0 && kept.length === state.matches.length
+		? [...state.matches]
+		: [...added, ...kept];
 }
 
 export function reduceSearch<S>(

@@ -47,7 +47,14 @@ describe('incremental search', () => {
 		// Our own line acknowledged or failed in place keeps its text (and its match).
 		log.addPending('r1', 'me', 'my build');
 		state = refreshed(state, log);
-		log.acknowledge({kind: 'message', from: 'me', text: 'my build', action: false, self: true, history: false});
+		log.acknowledge({
+			kind: 'message',
+			from: 'me',
+			text: 'my build',
+			action: false,
+			self: true,
+			history: false,
+		});
 		state = refreshed(state, log);
 		log.addPending('r2', 'me', 'build failing');
 		log.fail('r2', 'timeout', 'not acknowledged');
