@@ -8,7 +8,7 @@ import {layoutEntry, type LogRow} from '../source/tui/log-format.js';
 import {Scrollback} from '../source/tui/scrollback.js';
 import {findMatches, openSearch, reduceSearch} from '../source/tui/search.js';
 import {RowCache} from '../source/tui/viewport.js';
-import {floodText} from './flood-child.js';
+import {floodText} from './flood-text.js';
 import {round} from './util.js';
 
 const WIDTH = 100;

@@ -15,6 +15,7 @@ import {KnownHosts} from '../source/client/known-hosts.js';
 import {RoomSession} from '../source/client/room-session.js';
 import {TcpTransport} from '../source/client/tcp-transport.js';
 import type {RoomClient} from '../source/client/types.js';
+import {floodText} from './flood-text.js';
 import {clock} from './util.js';
 
 export type FloodTarget =
@@ -26,15 +27,6 @@ export type FromFlooder =
 	| {type: 'ready'}
 	| {type: 'flooded'; sent: number}
 	| {type: 'error'; message: string};
-
-// A mix of lengths like a busy room's: most fit a row, some wrap.
-const WORDS = 'the quick brown fox jumps over the lazy dog while parley keeps the room in order'.split(' ');
-export function floodText(n: number): string {
-	const words = 4 + (n % 7) * 3 + (n % 13 === 0 ? 30 : 0);
-	const parts: string[] = [`flood ${n}`];
-	for (let i = 0; i < words; i++) parts.push(WORDS[(n + i * 7) % WORDS.length]!);
-	return parts.join(' ');
-}
 
 const send = (message: FromFlooder): void => {
 	process.send?.(message);
