@@ -14,6 +14,10 @@ import type {EntrySource, RowCache} from './viewport.js';
 
 /** The text of an entry that search looks in (what it shows after the time and nick). */
 export function searchableText(entry: LogEntry): string {
+	return textOf(entry, true);
+}
+
+function textOf(entry: LogEntry, sanitize: boolean): string {
 	// These show their text as the body's first span (see entrySpans): skip laying out the rest.
 	switch (entry.kind) {
 		case 'message':
@@ -21,11 +25,19 @@ export function searchableText(entry: LogEntry): string {
 		case 'outgoing':
 		case 'notice':
 		case 'error':
-			return sanitizeText(entry.text);
+			return sanitize ? sanitizeText(entry.text) : entry.text;
 		default:
 			return entryText(entry);
 	}
 }
+
+/**
+ * Sanitizing swaps single control characters for U+FFFD, one for one, so a
+ * query with neither matches the raw text exactly where it matches the shown
+ * one: the text can be searched as it is.
+ */
+const needsSanitizedText = (query: string): boolean =>
+	query.includes('\uFFFD') || sanitizeText(query) !== query;
 
 /** Where `query` occurs in `text`, case-insensitively; empty for an empty query. */
 export function matchRanges(text: string, query: string): TextRange[] {
@@ -57,6 +69,7 @@ function scan(source: EntrySource, query: string, options: ScanOptions = {}): nu
 	const after = options.after ?? 0;
 	const candidates = options.candidates;
 	const contains = containsQuery(query);
+	const sanitize = needsSanitizedText(query);
 	const ids: number[] = [];
 	let next = 0;
 	for (let index = source.length - 1; index >= 0; index--) {
@@ -68,7 +81,7 @@ function scan(source: EntrySource, query: string, options: ScanOptions = {}): nu
 			if (next >= candidates.length) break;
 			if (candidates[next] !== entry.id) continue;
 		}
-		if (contains(searchableText(entry))) ids.push(entry.id);
+		if (contains(textOf(entry, sanitize))) ids.push(entry.id);
 	}
 	return ids;
 }

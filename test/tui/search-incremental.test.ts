@@ -66,4 +66,14 @@ describe('incremental search', () => {
 		state = refreshed(state, log);
 		assert.equal(state.matches.length, 1);
 	});
+
+	it('searches the text as shown: a control character shows as U+FFFD and is found as that', () => {
+		const log = new Scrollback(10);
+		say(log, 'ring\u0007bell');
+		say(log, 'plain ringbell');
+		assert.deepEqual(findMatches(log, '\uFFFD'), [1]);
+		assert.deepEqual(findMatches(log, 'ring\uFFFDb'), [1]);
+		assert.deepEqual(findMatches(log, 'ring\u0007'), [], 'the raw control character is not on screen');
+		assert.deepEqual(findMatches(log, 'RINGBELL'), [2]);
+	});
 });
