@@ -12,11 +12,7 @@ import type {LogEntry} from './scrollback.js';
 import {escapeRegExp, findAll, type TextRange} from './text-ranges.js';
 import type {EntrySource, RowCache} from './viewport.js';
 
-/** The text of an entry that search looks in (what it shows after the time and nick). */
-export function searchableText(entry: LogEntry): string {
-	return textOf(entry, true);
-}
-
+/** The text of an entry that search looks in (what it shows after the time and nick), sanitized or as kept. */
 function textOf(entry: LogEntry, sanitize: boolean): string {
 	// These show their text as the body's first span (see entrySpans): skip laying out the rest.
 	switch (entry.kind) {
