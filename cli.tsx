@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Parley's command line: picks the subcommand and hands over. Each command's
 // flags and help live with it under source/cli/.
+import './source/cli/production-mode.js';
 import path from 'node:path';
 import process from 'node:process';
 import meow from 'meow';

@@ -2,8 +2,9 @@
 // side-by-side summary. Machines are noisy, so the figures to quote are the
 // ratios between targets measured here together, not the absolute numbers.
 //
-//   npm run bench                      build, then all targets
-//   npm run bench -- --only tcp        some of them (names below)
+//   npm run bench                      build, then all targets and the client bench
+//   npm run bench -- --only tcp        some of them (names below; "client" is the client bench)
+//   npm run bench -- client            only the client bench (bench/client-responsiveness.ts)
 //
 // Each target writes bench/results/<target>-fanout.json; the summary goes to
 // bench/results/summary.json. The whole run stays under 3 minutes.
@@ -21,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import {parseArgs} from 'node:util';
+import {runClientBench} from './client-responsiveness.js';
 import {RESULTS_DIR, isMain, runInterleaved, type FanoutOptions, type FanoutReport} from './fanout.js';
 import {TCP_DEFAULTS, tcpFanoutOptions} from './tcp-fanout.js';
 import {UDP_DEFAULTS, udpFanoutOptions} from './udp-fanout.js';
@@ -202,11 +204,23 @@ function printSummary(rows: SummaryRow[], ratios: Ratios[], matched: Matched | n
 }
 
 async function main(): Promise<void> {
-	const {values} = parseArgs({options: {only: {type: 'string'}}});
-	const wanted = values.only?.split(',').map((name) => name.trim().toLowerCase());
+	const {values, positionals} = parseArgs({options: {only: {type: 'string'}}, allowPositionals: true});
+	const named = [...(values.only?.split(',') ?? []), ...positionals].map((name) => name.trim().toLowerCase());
+	const wanted = named.length === 0 ? undefined : named;
 	const targets = TARGETS.filter((t) => !wanted || wanted.includes(t.name));
-	if (targets.length === 0)
-		throw new Error(`no such target; choose from ${TARGETS.map((t) => t.name).join(', ')}`);
+	const client = !wanted || wanted.includes(CLIENT_TARGET);
+	if (targets.length === 0 && !client)
+		throw new Error(
+			`no such target; choose from ${[...TARGETS.map((t) => t.name), CLIENT_TARGET].join(', ')}`,
+		);
+	if (targets.length > 0) await runFanout(targets);
+	if (client) await runClientBench();
+}
+
+/** The client bench: a real client in a pty under a flood (bench/client-responsiveness.ts). */
+const CLIENT_TARGET = 'client';
+
+async function runFanout(targets: BenchTarget[]): Promise<void> {
 	const started = Date.now();
 	process.stdout.write(`targets: ${targets.map((t) => `${t.name} (${t.description})`).join('; ')}\n\n`);
 	const reports = await runInterleaved(

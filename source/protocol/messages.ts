@@ -216,7 +216,10 @@ const NICK_PATTERN = /^[\p{L}\p{N}_\-.[\]{}|^`]+$/u;
 const FORBIDDEN_TEXT =
 	/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200B\u200E\u200F\u2028-\u202E\u2066-\u2069]/u;
 
-/** Every character `textProblem` refuses, all occurrences: what a client strips before sending. */
+/**
+ * Every character `textProblem` refuses, all occurrences: what a client strips before sending.
+ * Compiled once (the TUI sanitizes every span it lays out); only for replace(), which resets lastIndex.
+ */
 export const FORBIDDEN_TEXT_ALL = new RegExp(FORBIDDEN_TEXT.source, 'gu');
 
 export function nickProblem(nick: string): string | undefined {

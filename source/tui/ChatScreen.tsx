@@ -130,6 +130,9 @@ export interface ChatScreenProps {
 
 const noSubscription = (): (() => void) => () => undefined;
 
+/** A flood is drawn 20 times a second, which leaves the keys time to echo at once. */
+const ARRIVAL_FRAME_MS = 50;
+
 function createWorkspace({
 	client,
 	nick,
@@ -144,6 +147,7 @@ function createWorkspace({
 }: ChatScreenProps): Workspace {
 	const workspace = new Workspace({
 		scrollbackCap,
+		arrivalFrameMs: ARRIVAL_FRAME_MS,
 		onMention: (tab, event) => {
 			// With a config, its `bell` (which /reload may change) decides at each mention.
 			if (config?.current.bell ?? true) bell?.ring();

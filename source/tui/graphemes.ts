@@ -13,8 +13,18 @@ export interface Grapheme {
 	readonly width: number;
 }
 
+// Printable ASCII: every character is a grapheme one column wide. Most chat
+// text is, and segmenting and measuring it character by character is most of
+// what wrapping a flood of lines costs.
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 export function graphemes(text: string): Grapheme[] {
 	const result: Grapheme[] = [];
+	if (PRINTABLE_ASCII.test(text)) {
+		for (let index = 0; index < text.length; index++)
+			result.push({text: text[index]!, start: index, width: 1});
+		return result;
+	}
 	for (const {segment, index} of segmenter.segment(text)) {
 		result.push({text: segment, start: index, width: stringWidth(segment)});
 	}

@@ -72,6 +72,9 @@ export function renderChat(
 	const stdin = mouse === undefined ? options.stdin : (mouse as unknown as NodeJS.ReadStream);
 	const renderOptions: RenderOptions = {
 		alternateScreen: true,
+		// Ink draws at most maxFps frames a second and holds back a frame that
+		// comes sooner: above the 20 a second of arrivals, a key rarely waits.
+		maxFps: 60,
 		// Ctrl+C is ours: it leaves the room cleanly before exiting.
 		exitOnCtrlC: false,
 		...(stdout === undefined ? {} : {stdout}),

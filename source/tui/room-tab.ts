@@ -118,6 +118,8 @@ export class RoomTab {
 		options: RoomTabOptions,
 		/** Called after every change, so the UI can draw again. */
 		private readonly changed: () => void,
+		/** Called instead after a change a room event made (the workspace may draw those once per frame). */
+		private readonly arrived: () => void = changed,
 	) {
 		this.log = new Scrollback(options.scrollbackCap);
 		this.intro = options.intro;
@@ -219,7 +221,7 @@ export class RoomTab {
 		} catch (error) {
 			this.log.append({kind: 'error', text: `could not show an event: ${String(error)}`});
 		}
-		this.changed();
+		this.arrived();
 		if (mentioned) {
 			try {
 				this.onMention?.(event);

@@ -4,32 +4,92 @@
 // matches, Enter to stay at the match, Esc to go back to where the view was.
 // No React: the screen keeps a SearchState and scrolls to `currentMatchId`.
 
+import {sanitizeText} from '../protocol/messages.js';
 import {previousBoundary} from './graphemes.js';
 import {cleanInsertedText} from './line-editor.js';
 import {entryText} from './log-format.js';
 import type {LogEntry} from './scrollback.js';
-import {findAll, type TextRange} from './text-ranges.js';
+import {escapeRegExp, findAll, type TextRange} from './text-ranges.js';
 import type {EntrySource, RowCache} from './viewport.js';
 
-/** The text of an entry that search looks in (what it shows after the time and nick). */
-export function searchableText(entry: LogEntry): string {
-	return entryText(entry);
+/** The text of an entry that search looks in (what it shows after the time and nick), sanitized or as kept. */
+function textOf(entry: LogEntry, sanitize: boolean): string {
+	// These show their text as the body's first span (see entrySpans): skip laying out the rest.
+	switch (entry.kind) {
+		case 'message':
+		case 'direct':
+		case 'outgoing':
+		case 'notice':
+		case 'error':
+			return sanitize ? sanitizeText(entry.text) : entry.text;
+		default:
+			return entryText(entry);
+	}
 }
+
+/**
+ * Sanitizing swaps single control characters for U+FFFD, one for one, so a
+ * query with neither matches the raw text exactly where it matches the shown
+ * one: the text can be searched as it is.
+ */
+const needsSanitizedText = (query: string): boolean =>
+	query.includes('\uFFFD') || sanitizeText(query) !== query;
 
 /** Where `query` occurs in `text`, case-insensitively; empty for an empty query. */
 export function matchRanges(text: string, query: string): TextRange[] {
 	return findAll(text, query);
 }
 
-/** Ids of the entries whose text contains `query`, newest first. An empty query matches nothing. */
-export function findMatches(source: EntrySource, query: string): number[] {
+/** Whether a text contains `query`, case-insensitively as findAll folds case; compiled once per query. */
+function containsQuery(query: string): (text: string) => boolean {
+	const pattern = new RegExp(escapeRegExp(query), 'iu');
+	return (text) => pattern.test(text);
+}
+
+interface ScanOptions {
+	/** Entries with ids up to this were searched before: only newer ones are tested... */
+	readonly after?: number;
+	/** ...except these (newest first), the earlier matches of a shorter query, which are tested again. */
+	readonly candidates?: readonly number[];
+}
+
+/**
+ * Ids of matching entries, newest first, walking from the newest entry.
+ * Without options every entry is tested. A query that grows only matches
+ * where its shorter self did, and lines already searched never change text
+ * (an acknowledgement or failure keeps it), which is what `after` and
+ * `candidates` exploit: a key or a new line costs the new work, not the log.
+ */
+function scan(source: EntrySource, query: string, options: ScanOptions = {}): number[] {
 	if (query === '') return [];
+	const after = options.after ?? 0;
+	const candidates = options.candidates;
+	const contains = containsQuery(query);
+	const sanitize = needsSanitizedText(query);
 	const ids: number[] = [];
+	let next = 0;
 	for (let index = source.length - 1; index >= 0; index--) {
 		const entry = source.at(index);
-		if (entry !== undefined && findAll(searchableText(entry), query).length > 0) ids.push(entry.id);
+		if (entry === undefined) continue;
+		if (entry.id <= after) {
+			if (candidates === undefined) break;
+			while (next < candidates.length && candidates[next]! > entry.id) next++;
+			if (next >= candidates.length) break;
+			if (candidates[next] !== entry.id) continue;
+		}
+		if (contains(textOf(entry, sanitize))) ids.push(entry.id);
 	}
 	return ids;
+}
+
+/** Ids of the entries whose text contains `query`, newest first. An empty query matches nothing. */
+export function findMatches(source: EntrySource, query: string): number[] {
+	return scan(source, query);
+}
+
+/** The newest entry's id: everything up to it has been searched. */
+function newestId(source: EntrySource): number {
+	return source.length === 0 ? 0 : (source.at(source.length - 1)?.id ?? 0);
 }
 
 export type SearchStatus = 'active' | 'accepted' | 'cancelled';
@@ -46,6 +106,8 @@ export interface SearchState<S = unknown> {
 	readonly status: SearchStatus;
 	/** Set when the last step found no older / newer match, for a hint. */
 	readonly edge?: 'oldest' | 'newest' | undefined;
+	/** The newest entry id `matches` covers: a refresh only searches what came after. */
+	readonly scanned?: number | undefined;
 }
 
 export type SearchAction =
@@ -81,15 +143,43 @@ function reselect(matches: readonly number[], previousId: number | undefined): n
 
 function withQuery<S>(state: SearchState<S>, query: string, source: EntrySource): SearchState<S> {
 	if (query === state.query) return state;
-	const matches = findMatches(source, query);
-	return {...state, query, matches, current: reselect(matches, currentMatchId(state)), edge: undefined};
+	// A longer query can only match where the shorter one did.
+	const narrows = state.query !== '' && query.startsWith(state.query);
+	const matches = narrows
+		? scan(source, query, {after: state.scanned ?? 0, candidates: state.matches})
+		: scan(source, query);
+	return {
+		...state,
+		query,
+		matches,
+		current: reselect(matches, currentMatchId(state)),
+		edge: undefined,
+		scanned: newestId(source),
+	};
 }
 
 /** Enters search mode; with a query (from /search TEXT) the newest match is current at once. */
 export function openSearch<S>(source: EntrySource, saved: S, query = ''): SearchState<S> {
 	const clean = cleanInsertedText(query);
 	const matches = findMatches(source, clean);
-	return {query: clean, matches, current: matches.length === 0 ? -1 : 0, saved, status: 'active'};
+	return {
+		query: clean,
+		matches,
+		current: matches.length === 0 ? -1 : 0,
+		saved,
+		status: 'active',
+		scanned: newestId(source),
+	};
+}
+
+/** The matches after the log changed: new lines searched, lines trimmed off the top (or cleared) dropped. */
+function refreshedMatches(state: SearchState<unknown>, source: EntrySource): number[] {
+	const oldestId = source.length === 0 ? Number.POSITIVE_INFINITY : (source.at(0)?.id ?? 0);
+	const added = scan(source, state.query, {after: state.scanned ?? 0});
+	const kept = state.matches.filter((id) => id >= oldestId && id <= (state.scanned ?? 0));
+	return added.length === 0 && kept.length === state.matches.length
+		? [...state.matches]
+		: [...added, ...kept];
 }
 
 export function reduceSearch<S>(
@@ -126,10 +216,12 @@ export function reduceSearch<S>(
 		case 'cancel':
 			return {...state, status: 'cancelled'};
 		case 'refresh': {
-			const matches = findMatches(source, state.query);
+			const matches = refreshedMatches(state, source);
+			const scanned = newestId(source);
 			const same =
 				matches.length === state.matches.length && matches.every((id, index) => id === state.matches[index]);
-			return same ? state : {...state, matches, current: reselect(matches, currentMatchId(state))};
+			if (same) return scanned === state.scanned ? state : {...state, scanned};
+			return {...state, matches, current: reselect(matches, currentMatchId(state)), scanned};
 		}
 	}
 }

@@ -24,6 +24,13 @@ export interface WorkspaceOptions {
 	/** For every tab: whose messages are hidden, which words count as mentions (the config). */
 	readonly isIgnored?: ((nick: string) => boolean) | undefined;
 	readonly highlightWords?: (() => readonly string[]) | undefined;
+	/**
+	 * What arrives from the rooms is drawn at most once per this many ms (one
+	 * redraw for a whole burst instead of one per line, so a flood leaves time
+	 * for the keys); 0 (the default) tells subscribers at once. Keys and other
+	 * local changes are always told at once, with whatever arrived meanwhile.
+	 */
+	readonly arrivalFrameMs?: number | undefined;
 }
 
 export interface OpenOptions extends RoomTabOptions {
@@ -67,8 +74,27 @@ export class Workspace {
 		return () => this.listeners.delete(listener);
 	}
 
+	private arrivalTimer: NodeJS.Timeout | undefined;
+
 	private readonly changed = (): void => {
 		this.changes++;
+		this.notify();
+	};
+
+	/** A room event changed a tab: told at the next arrival frame. */
+	private readonly arrived = (): void => {
+		const frame = this.options.arrivalFrameMs ?? 0;
+		if (frame <= 0) return this.changed();
+		this.changes++;
+		if (this.arrivalTimer === undefined) {
+			this.arrivalTimer = setTimeout(this.notify, frame);
+			this.arrivalTimer.unref();
+		}
+	};
+
+	private readonly notify = (): void => {
+		clearTimeout(this.arrivalTimer);
+		this.arrivalTimer = undefined;
 		for (const listener of [...this.listeners]) listener();
 	};
 
@@ -90,6 +116,7 @@ export class Workspace {
 				highlightWords: options.highlightWords ?? this.options.highlightWords,
 			},
 			this.changed,
+			this.arrived,
 		);
 		this.attachTo(tab);
 		this.list = [...this.list, tab];
@@ -206,6 +233,7 @@ export class Workspace {
 
 	/** Stops listening to every client without closing them (the screen went away); detaches what was attached. */
 	dispose(): void {
+		clearTimeout(this.arrivalTimer);
 		for (const tab of this.list) tab.dispose();
 		void this.detachAll();
 	}

@@ -46,11 +46,14 @@ function toCells<S>(spans: readonly Span<S>[]): Cell<S>[] {
 
 function toSpans<S>(cells: readonly Cell<S>[]): Span<S>[] {
 	const spans: Span<S>[] = [];
-	for (const cell of cells) {
-		const last = spans.at(-1);
-		if (last !== undefined && last.style === cell.style)
-			spans[spans.length - 1] = {text: last.text + cell.text, style: cell.style};
-		else spans.push({text: cell.text, style: cell.style});
+	// Joined once per span: adding cell by cell would keep a rope of one-character
+	// strings per row alive in the row cache (kilobytes per line).
+	let start = 0;
+	for (let index = 1; index <= cells.length; index++) {
+		if (index < cells.length && cells[index]!.style === cells[start]!.style) continue;
+		const parts = cells.slice(start, index).map((cell) => cell.text);
+		spans.push({text: parts.join(''), style: cells[start]!.style});
+		start = index;
 	}
 	return spans;
 }

@@ -1,6 +1,6 @@
 import {describe, it} from 'node:test';
 import assert from 'node:assert/strict';
-import {Scrollback} from '../../source/tui/scrollback.js';
+import {Scrollback, type LogEntry} from '../../source/tui/scrollback.js';
 
 const message = (text: string, self = false) =>
 	({kind: 'message', from: self ? 'me' : 'bob', text, action: false, self, history: false, ts: 1}) as const;
@@ -75,5 +75,34 @@ describe('scrollback', () => {
 		assert.equal(log.length, 0);
 		assert.ok(log.version > version);
 		assert.ok(log.append({kind: 'notice', text: 'n'}).id > first.id, 'ids are never reused');
+	});
+
+	it('a full log drops its oldest lines one by one, across the compaction of dropped slots', () => {
+		const cap = 100;
+		const log = new Scrollback(cap);
+		const textOf = (entry: LogEntry | undefined) =>
+			entry !== undefined && 'text' in entry ? entry.text : undefined;
+		log.addPending('early', 'me', 'trimmed before its echo');
+		for (let n = 1; n <= 1000; n++) {
+			if (n === 150) log.addPending('mid', 'me', 'kept');
+			log.append(message(`line ${n}`));
+			assert.equal(log.length, Math.min(n + (n >= 150 ? 2 : 1), cap));
+			assert.equal(textOf(log.at(log.length - 1)), `line ${n}`);
+			assert.equal(textOf(log.newest()), `line ${n}`);
+			assert.equal(log.at(log.length), undefined);
+			assert.equal(log.at(-1), undefined);
+			const ids = log.toArray().map((entry) => entry.id);
+			assert.deepEqual(
+				ids,
+				Array.from({length: ids.length}, (_, i) => ids[0]! + i),
+				'contiguous',
+			);
+			assert.equal(log.at(0)?.id, ids[0]);
+			// Dropped (before the slots are cut off) is gone, too.
+			if (n === 110)
+				assert.equal(log.fail('early', 'timeout', 'no echo'), false, 'a trimmed line is not found');
+			if (n === 180) assert.equal(log.fail('mid', 'timeout', 'no echo'), true, 'a kept line is found by id');
+		}
+		assert.equal(log.countMessagesAfter(0), cap);
 	});
 });
