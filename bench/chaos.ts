@@ -7,12 +7,26 @@ import {availableParallelism} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {row, type Row} from './chaos/kit.js';
+import {amplification} from './chaos/amplification.js';
+import {bruteForce} from './chaos/brute-force.js';
+import {capture} from './chaos/capture.js';
+import {durability} from './chaos/durability.js';
 import {malformedFlood} from './chaos/malformed.js';
+import {slowReader} from './chaos/slow-reader.js';
+import {socketHoard} from './chaos/sockets.js';
 import {table, writeResults} from './chaos/report.js';
 
 const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench');
 
-const scenarios: Array<[string, () => Promise<Row[]>]> = [['1 malformed flood', malformedFlood]];
+const scenarios: Array<[string, () => Promise<Row[]>]> = [
+	['1 malformed flood', malformedFlood],
+	['2 socket hoard', socketHoard],
+	['3 brute force', bruteForce],
+	['4 slow reader', slowReader],
+	['5/6 database', durability],
+	['7 UDP amplification', amplification],
+	['8 capture', capture],
+];
 
 function fileLimit(): string {
 	try {
