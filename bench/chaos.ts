@@ -46,7 +46,17 @@ for (const [name, run] of scenarios) {
 	try {
 		rows.push(...(await run()));
 	} catch (error) {
-		rows.push(row(name, 'ran to the end', String((error as Error).message ?? error).replace(/\s+/g, ' ').slice(0, 300), 'no error', false));
+		rows.push(
+			row(
+				name,
+				'ran to the end',
+				String((error as Error).message ?? error)
+					.replace(/\s+/g, ' ')
+					.slice(0, 300),
+				'no error',
+				false,
+			),
+		);
 	}
 	process.stdout.write(`${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
@@ -59,5 +69,7 @@ await writeResults(BENCH_DIR, rows, {
 	fileLimit: fileLimit(),
 });
 const failed = rows.filter((r) => !r.pass).length;
-console.log(failed === 0 ? `all ${rows.length} bounds hold (${seconds} s)` : `${failed} of ${rows.length} bounds FAIL`);
+console.log(
+	failed === 0 ? `all ${rows.length} bounds hold (${seconds} s)` : `${failed} of ${rows.length} bounds FAIL`,
+);
 process.exit(failed === 0 ? 0 : 1);

@@ -27,7 +27,8 @@ export async function amplification(): Promise<Row[]> {
 		// A verified member with history, so replays would have something to send.
 		const member = await UdpBot.open(served.udpPort, '127.0.0.3');
 		await member.join('talker');
-		for (let i = 0; i < 10; i++) member.send({t: 'say', ref: `r${i}`, text: `history ${i} ${'y'.repeat(500)}`});
+		for (let i = 0; i < 10; i++)
+			member.send({t: 'say', ref: `r${i}`, text: `history ${i} ${'y'.repeat(500)}`});
 		let worst = 0;
 		for (const [index, [name, request]] of REQUESTS.entries()) {
 			const bot = await UdpBot.open(served.udpPort, `127.0.0.${40 + index}`);
@@ -39,7 +40,15 @@ export async function amplification(): Promise<Row[]> {
 			await sentinel.close();
 			const ratio = bot.bytesIn / bot.bytesOut;
 			worst = Math.max(worst, ratio);
-			rows.push(row(SCENARIO, `${name}: bytes out/in (×${REPEAT})`, `${bot.bytesIn}/${bot.bytesOut} = ${ratio.toFixed(2)}`, '≤ 1', ratio <= 1));
+			rows.push(
+				row(
+					SCENARIO,
+					`${name}: bytes out/in (×${REPEAT})`,
+					`${bot.bytesIn}/${bot.bytesOut} = ${ratio.toFixed(2)}`,
+					'≤ 1',
+					ratio <= 1,
+				),
+			);
 			await bot.close();
 		}
 		await member.close();

@@ -22,7 +22,9 @@ export async function bruteForce(): Promise<Row[]> {
 			const address = `127.0.0.${100 + i}`;
 			while (Date.now() < deadline) {
 				attempts++;
-				const outcome = await guess(served.port, 'alice', `wrong guess ${attempts}`, address).catch((): {t: string; code?: unknown} => ({t: 'closed'}));
+				const outcome = await guess(served.port, 'alice', `wrong guess ${attempts}`, address).catch(
+					(): {t: string; code?: unknown} => ({t: 'closed'}),
+				);
 				if (outcome.t === 'auth-ok') accepted++;
 				else if (outcome.code === 'auth-failed')
 					evaluatedFrom.set(address, (evaluatedFrom.get(address) ?? 0) + 1);
@@ -35,12 +37,30 @@ export async function bruteForce(): Promise<Row[]> {
 		const owner = await guess(served.port, 'alice', password('alice'), '127.0.0.2');
 		return [
 			row(SCENARIO, `guesses tried in 60 s from ${ADDRESSES} addresses`, attempts, '—', attempts > ADDRESSES),
-			row(SCENARIO, 'guesses evaluated at the account in that minute', evaluated, `≤ ${PER_ACCOUNT} (account, per hour)`, evaluated <= PER_ACCOUNT),
-			row(SCENARIO, 'most evaluated from one address', worstAddress, `≤ ${PER_ADDRESS_ACCOUNT} a minute`, worstAddress <= PER_ADDRESS_ACCOUNT),
+			row(
+				SCENARIO,
+				'guesses evaluated at the account in that minute',
+				evaluated,
+				`≤ ${PER_ACCOUNT} (account, per hour)`,
+				evaluated <= PER_ACCOUNT,
+			),
+			row(
+				SCENARIO,
+				'most evaluated from one address',
+				worstAddress,
+				`≤ ${PER_ADDRESS_ACCOUNT} a minute`,
+				worstAddress <= PER_ADDRESS_ACCOUNT,
+			),
 			row(SCENARIO, 'guesses refused as throttled', throttled, '—', true),
 			row(SCENARIO, 'wrong guesses accepted', accepted, '0', accepted === 0),
 			// Not a bound: 40 addresses × 5 a minute exhaust the account-wide 100 an hour by design.
-			row(SCENARIO, 'owner from 127.0.0.2 afterwards (informational)', String(owner.code ?? owner.t), '—', true),
+			row(
+				SCENARIO,
+				'owner from 127.0.0.2 afterwards (informational)',
+				String(owner.code ?? owner.t),
+				'—',
+				true,
+			),
 		];
 	} finally {
 		await served.serve.stop();

@@ -14,16 +14,23 @@ export async function capture(): Promise<Row[]> {
 	try {
 		execFileSync('tshark', ['--version'], {stdio: 'ignore'});
 	} catch {
-		return [row(SCENARIO, 'tshark installed', 'missing: run scripts/install-chaos-tools.sh', 'installed', false)];
+		return [
+			row(SCENARIO, 'tshark installed', 'missing: run scripts/install-chaos-tools.sh', 'installed', false),
+		];
 	}
 	const served = await startServe(['alice', 'bob']);
 	const file = path.join(served.dataDir, 'capture.pcapng');
-	const tshark = spawn('tshark', ['-i', 'lo', '-f', `tcp port ${served.port}`, '-w', file], {stdio: ['ignore', 'ignore', 'pipe']});
+	const tshark = spawn('tshark', ['-i', 'lo', '-f', `tcp port ${served.port}`, '-w', file], {
+		stdio: ['ignore', 'ignore', 'pipe'],
+	});
 	let stderr = '';
 	tshark.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
 	const exited = new Promise((resolve) => tshark.once('exit', resolve));
 	try {
-		await waitFor(() => stderr.includes('Capturing on') || undefined, {timeout: 15_000, what: 'tshark capturing'});
+		await waitFor(() => stderr.includes('Capture started') || undefined, {
+			timeout: 15_000,
+			what: 'tshark capturing',
+		});
 		const secret = `chat text ${randomBytes(8).toString('hex')}`;
 		const alice = await member(served, 'alice');
 		const bob = await member(served, 'bob');
@@ -33,8 +40,11 @@ export async function capture(): Promise<Row[]> {
 		tshark.kill('SIGINT');
 		await exited;
 		const bytes = await readFile(file);
-		const packets = Number(execFileSync('sh', ['-c', `tshark -r '${file}' 2>/dev/null | wc -l`], {encoding: 'utf8'}).trim());
-		const has = (text: string) => bytes.includes(Buffer.from(text)) || bytes.includes(Buffer.from(text, 'utf16le'));
+		const packets = Number(
+			execFileSync('sh', ['-c', `tshark -r '${file}' 2>/dev/null | wc -l`], {encoding: 'utf8'}).trim(),
+		);
+		const has = (text: string) =>
+			bytes.includes(Buffer.from(text)) || bytes.includes(Buffer.from(text, 'utf16le'));
 		const leaks = ['alice', 'bob'].filter((u) => has(password(u))).length + (has(secret) ? 1 : 0);
 		return [
 			row(SCENARIO, 'packets captured on the TCP port', packets, '> 20', packets > 20),

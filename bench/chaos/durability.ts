@@ -84,7 +84,13 @@ async function crashCase(setup: Setup, label: string, outage: boolean): Promise<
 			row(scenario, 'lines acknowledged before the kill', ackedAtKill.size, '—', ackedAtKill.size >= 20),
 			row(scenario, 'acknowledged lines missing after restart', missing, '0', missing === 0),
 			row(scenario, 'acknowledged lines delivered twice', twice, '0', twice === 0),
-			row(scenario, 'sequence numbers reused or changed', duplicates + renumbered + reused, '0', duplicates + renumbered + reused === 0),
+			row(
+				scenario,
+				'sequence numbers reused or changed',
+				duplicates + renumbered + reused,
+				'0',
+				duplicates + renumbered + reused === 0,
+			),
 			row(scenario, 'restart → both members back (ms)', backMs, '< 5000', backMs < 5000),
 		];
 	} finally {
@@ -95,18 +101,37 @@ async function crashCase(setup: Setup, label: string, outage: boolean): Promise<
 async function frozenCase(setup: Setup): Promise<Row[]> {
 	const scenario = '6 frozen database';
 	const [alice, bob] = setup.users;
-	const served = await startServe([], {db: setup.relayUrl, room: uniqueName('room'), extraArgs: ['--db-timeout-ms', '2000']});
+	const served = await startServe([], {
+		db: setup.relayUrl,
+		room: uniqueName('room'),
+		extraArgs: ['--db-timeout-ms', '2000'],
+	});
 	try {
 		const a = await member(served, alice);
 		const b = await member(served, bob);
 		setup.relay.holdReplies(true);
 		const until = Date.now() + 8000;
-		const figures = await chat(talker(a.client), talker(b.client), () => Date.now() > until, {gapMs: 250, label: 'frozen'});
+		const figures = await chat(talker(a.client), talker(b.client), () => Date.now() > until, {
+			gapMs: 250,
+			label: 'frozen',
+		});
 		setup.relay.holdReplies(false);
 		await Promise.all([a.client.close(), b.client.close()]);
 		return [
-			row(scenario, 'lines during an 8 s freeze delivered', `${figures.delivered}/${figures.sent}`, 'all', figures.delivered === figures.sent && figures.sent >= 20),
-			row(scenario, 'p99 during the freeze (ms)', p99(figures.latencies), '< 500', p99(figures.latencies) < 500),
+			row(
+				scenario,
+				'lines during an 8 s freeze delivered',
+				`${figures.delivered}/${figures.sent}`,
+				'all',
+				figures.delivered === figures.sent && figures.sent >= 20,
+			),
+			row(
+				scenario,
+				'p99 during the freeze (ms)',
+				p99(figures.latencies),
+				'< 500',
+				p99(figures.latencies) < 500,
+			),
 		];
 	} finally {
 		setup.relay.holdReplies(false);
@@ -116,7 +141,8 @@ async function frozenCase(setup: Setup): Promise<Row[]> {
 
 export async function durability(): Promise<Row[]> {
 	const backend = await mysqlBackend();
-	if ('unreachable' in backend) return [row('5/6 database', 'MariaDB reachable', backend.unreachable, 'reachable', false)];
+	if ('unreachable' in backend)
+		return [row('5/6 database', 'MariaDB reachable', backend.unreachable, 'reachable', false)];
 	const url = new URL(MYSQL_URL);
 	const relay = await startTcpProxy(Number(url.port || 3306), url.hostname);
 	url.host = `127.0.0.1:${relay.port}`;

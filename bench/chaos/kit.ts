@@ -26,7 +26,13 @@ export interface Row {
 	pass: boolean;
 }
 
-export const row = (scenario: string, figure: string, value: string | number, bound: string, pass: boolean): Row => ({
+export const row = (
+	scenario: string,
+	figure: string,
+	value: string | number,
+	bound: string,
+	pass: boolean,
+): Row => ({
 	scenario,
 	figure,
 	value: String(value),
@@ -67,7 +73,8 @@ export async function startServe(
 	if (!options.db) {
 		const store = await openSqliteStore(dataDir);
 		for (const user of users)
-			if (!(await store.getVerifier(user))) await store.createUser(user, await deriveVerifier(password(user)));
+			if (!(await store.getVerifier(user)))
+				await store.createUser(user, await deriveVerifier(password(user)));
 		await store.close();
 	}
 	const port = options.port ?? (await freePort());
@@ -180,7 +187,9 @@ export async function chat(
 		sent++;
 		await delay(gapMs);
 	}
-	await waitFor(() => arrived.size === sent || undefined, {timeout: 5000, what: 'the last lines'}).catch(() => {});
+	await waitFor(() => arrived.size === sent || undefined, {timeout: 5000, what: 'the last lines'}).catch(
+		() => {},
+	);
 	for (const stop of stops) stop();
 	return {sent, delivered: arrived.size, latencies};
 }
@@ -217,7 +226,8 @@ export async function guess(
 		const end = (from: number, types: string[]) =>
 			waitFor(
 				() =>
-					made.frames.slice(from).find((f) => types.includes(f.t)) ?? (made.closed ? {t: 'closed'} : undefined),
+					made.frames.slice(from).find((f) => types.includes(f.t)) ??
+					(made.closed ? {t: 'closed'} : undefined),
 				{timeout: 15_000, what: 'a login step'},
 			);
 		const first = await end(0, ['auth-challenge', 'error']);

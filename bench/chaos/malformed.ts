@@ -110,7 +110,9 @@ export async function malformedFlood(): Promise<Row[]> {
 				tcpSent += await tcpAttack(served.port, address, kind + round).catch(() => 0);
 		});
 		const bots = await Promise.all(
-			['127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8'].map((address) => UdpBot.open(served.udpPort, address)),
+			['127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8'].map((address) =>
+				UdpBot.open(served.udpPort, address),
+			),
 		);
 		await bots[1]!.join('liar');
 		const udpAttackers = bots.map(async (bot) => {
@@ -134,15 +136,45 @@ export async function malformedFlood(): Promise<Row[]> {
 		const alive = await isAlive(served);
 		const [tcp, udp] = chats as [(typeof chats)[0], (typeof chats)[0]];
 		rows.push(
-			row(SCENARIO, `malformed frames + datagrams sent (${seconds.toFixed(0)} s)`, `${tcpSent} + ${udpSent}`, `≥ ${TOTAL}`, tcpSent + udpSent >= TOTAL),
+			row(
+				SCENARIO,
+				`malformed frames + datagrams sent (${seconds.toFixed(0)} s)`,
+				`${tcpSent} + ${udpSent}`,
+				`≥ ${TOTAL}`,
+				tcpSent + udpSent >= TOTAL,
+			),
 			row(SCENARIO, 'server crashes', alive ? 0 : 1, '0', alive),
-			row(SCENARIO, 'server RSS before → after (MB)', `${rssBefore} → ${rssAfter}`, '≤ +100 MB', rssAfter - rssBefore <= 100),
-			row(SCENARIO, 'honest TCP lines delivered', `${tcp.delivered}/${tcp.sent}`, 'all', tcp.delivered === tcp.sent),
+			row(
+				SCENARIO,
+				'server RSS before → after (MB)',
+				`${rssBefore} → ${rssAfter}`,
+				'≤ +100 MB',
+				rssAfter - rssBefore <= 100,
+			),
+			row(
+				SCENARIO,
+				'honest TCP lines delivered',
+				`${tcp.delivered}/${tcp.sent}`,
+				'all',
+				tcp.delivered === tcp.sent,
+			),
 			row(SCENARIO, 'honest TCP p99 during (ms)', p99(tcp.latencies), '< 250', p99(tcp.latencies) < 250),
-			row(SCENARIO, 'honest UDP lines delivered', `${udp.delivered}/${udp.sent}`, 'all', udp.delivered === udp.sent),
+			row(
+				SCENARIO,
+				'honest UDP lines delivered',
+				`${udp.delivered}/${udp.sent}`,
+				'all',
+				udp.delivered === udp.sent,
+			),
 			row(SCENARIO, 'honest UDP p99 during (ms)', p99(udp.latencies), '< 250', p99(udp.latencies) < 250),
 		);
-		await Promise.all([alice.client.close(), bob.client.close(), carol.close(), dave.close(), ...bots.map((b) => b.close())]);
+		await Promise.all([
+			alice.client.close(),
+			bob.client.close(),
+			carol.close(),
+			dave.close(),
+			...bots.map((b) => b.close()),
+		]);
 	} finally {
 		await served.serve.stop();
 	}

@@ -12,7 +12,11 @@ export function table(rows: Row[]): string {
 }
 
 /** Replaces (or appends) the "## Chaos" section of the results file. */
-export async function writeResults(benchDir: string, rows: Row[], meta: Record<string, unknown>): Promise<void> {
+export async function writeResults(
+	benchDir: string,
+	rows: Row[],
+	meta: Record<string, unknown>,
+): Promise<void> {
 	const file = path.join(benchDir, 'RESULTS.md');
 	const existing = await readFile(file, 'utf8').catch(() => '# Parley benchmark results\n');
 	const section = [
@@ -34,5 +38,8 @@ export async function writeResults(benchDir: string, rows: Row[], meta: Record<s
 	}
 	await writeFile(file, next);
 	await mkdir(path.join(benchDir, 'results'), {recursive: true});
-	await writeFile(path.join(benchDir, 'results', 'chaos.json'), `${JSON.stringify({...meta, rows}, null, '\t')}\n`);
+	await writeFile(
+		path.join(benchDir, 'results', 'chaos.json'),
+		`${JSON.stringify({...meta, rows}, null, '\t')}\n`,
+	);
 }

@@ -14,7 +14,7 @@ const SCENARIO = '4 slow reader';
 const MAX_QUEUE_BYTES = 256 * 1024;
 const FILLER = 'x'.repeat(4000);
 
-/** Batches of 50 lines, alternating senders, each delivered to both before the next; latencies. */
+/** Batches of 10 lines, alternating senders, each delivered to both before the next; latencies. */
 async function flood(a: RoomClient, b: RoomClient, batches: () => boolean, label: string): Promise<number[]> {
 	const sentAt = new Map<string, number>();
 	const latencies: number[] = [];
@@ -27,7 +27,7 @@ async function flood(a: RoomClient, b: RoomClient, batches: () => boolean, label
 		}),
 	);
 	for (let sent = 0; batches(); ) {
-		for (let i = 0; i < 50; i++, sent++) {
+		for (let i = 0; i < 10; i++, sent++) {
 			const text = `${label} ${sent} ${FILLER}`;
 			sentAt.set(text, Date.now());
 			(sent % 2 === 0 ? a : b).say(text);
@@ -53,7 +53,7 @@ export async function slowReader(): Promise<Row[]> {
 		const alice = await room.login('alice', 'alice password');
 		const bob = await room.login('bob', 'bob password');
 		let rounds = 0;
-		const baseline = await flood(alice.client, bob.client, () => rounds++ < 10, 'baseline');
+		const baseline = await flood(alice.client, bob.client, () => rounds++ < 30, 'baseline');
 		const rssBefore = rssMb(process.pid);
 
 		const carol = await rawMember(room.server.port, 'carol', 'carol password');
@@ -66,22 +66,41 @@ export async function slowReader(): Promise<Row[]> {
 			bob.client,
 			() => {
 				if (kicked()) afterKick++;
-				return afterKick < 3 && batches++ < 400;
+				return afterKick < 3 && batches++ < 2000;
 			},
 			'during',
 		);
 		const rssPeak = rssMb(process.pid);
 		carol.socket.resume();
-		await waitFor(() => carol.closed || undefined, {timeout: 5000, what: 'carol cut off'}).catch(() => {});
+		// She reads megabytes of backlog before she gets to the reason.
+		await waitFor(() => carol.closed || undefined, {timeout: 30_000, what: 'carol cut off'}).catch(() => {});
 		const last = carol.frames.at(-1);
 		const [before, now] = [p99(baseline), p99(during)];
 		const bound = Math.max(2 * before, before + 50);
 		carol.close();
 		return [
-			row(SCENARIO, 'stuck member cut off, last frame', `${String(last?.t)} ${String(last?.code)}`, 'error too-slow', last?.t === 'error' && last.code === 'too-slow'),
-			row(SCENARIO, 'lines flooded before the cut-off (4 KB)', batches * 50, '—', true),
-			row(SCENARIO, 'bench+server RSS before → peak (MB)', `${rssBefore} → ${rssPeak}`, '≤ +100 MB', rssPeak - rssBefore <= 100),
-			row(SCENARIO, 'others p99 without → with the stuck member (ms)', `${before} → ${now}`, `≤ ${bound}`, now <= bound),
+			row(
+				SCENARIO,
+				'stuck member cut off, last frame',
+				`${String(last?.t)} ${String(last?.code)}`,
+				'error too-slow',
+				last?.t === 'error' && last.code === 'too-slow',
+			),
+			row(SCENARIO, 'lines flooded before the cut-off (4 KB)', batches * 10, '—', true),
+			row(
+				SCENARIO,
+				'bench+server RSS before → peak (MB)',
+				`${rssBefore} → ${rssPeak}`,
+				'≤ +100 MB',
+				rssPeak - rssBefore <= 100,
+			),
+			row(
+				SCENARIO,
+				'others p99 without → with the stuck member (ms)',
+				`${before} → ${now}`,
+				`≤ ${bound}`,
+				now <= bound,
+			),
 		];
 	} finally {
 		await room.close();

@@ -23,7 +23,9 @@ export async function socketHoard(): Promise<Row[]> {
 		const rssBefore = rssMb(served.serve.pid);
 		const sockets: net.Socket[] = [];
 		for (let i = 0; i < WANTED; i += 500) {
-			const batch = await Promise.all(Array.from({length: Math.min(500, WANTED - i)}, () => open(served.port)));
+			const batch = await Promise.all(
+				Array.from({length: Math.min(500, WANTED - i)}, () => open(served.port)),
+			);
 			for (const s of batch) if (s) sockets.push(s);
 		}
 		const opened = sockets.length;
@@ -38,12 +40,36 @@ export async function socketHoard(): Promise<Row[]> {
 		alice.close();
 		bob.close();
 		return [
-			row(SCENARIO, 'sockets opened from 127.0.0.1', opened, `${WANTED} (fd limit permitting)`, opened >= WANTED * 0.9),
+			row(
+				SCENARIO,
+				'sockets opened from 127.0.0.1',
+				opened,
+				`${WANTED} (fd limit permitting)`,
+				opened >= WANTED * 0.9,
+			),
 			row(SCENARIO, 'of them still held by the server', held, '≤ 64', held <= 64),
-			row(SCENARIO, 'server RSS before → during (MB)', `${rssBefore} → ${rssAfter}`, '≤ +100 MB', rssAfter - rssBefore <= 100),
+			row(
+				SCENARIO,
+				'server RSS before → during (MB)',
+				`${rssBefore} → ${rssAfter}`,
+				'≤ +100 MB',
+				rssAfter - rssBefore <= 100,
+			),
 			row(SCENARIO, '127.0.0.2: two logins + joins (ms)', loginMs, '< 5000', loginMs < 5000),
-			row(SCENARIO, '127.0.0.2: lines delivered', `${figures.delivered}/${figures.sent}`, 'all', figures.delivered === figures.sent),
-			row(SCENARIO, '127.0.0.2: chat p99 (ms)', p99(figures.latencies), '< 250', p99(figures.latencies) < 250),
+			row(
+				SCENARIO,
+				'127.0.0.2: lines delivered',
+				`${figures.delivered}/${figures.sent}`,
+				'all',
+				figures.delivered === figures.sent,
+			),
+			row(
+				SCENARIO,
+				'127.0.0.2: chat p99 (ms)',
+				p99(figures.latencies),
+				'< 250',
+				p99(figures.latencies) < 250,
+			),
 		];
 	} finally {
 		await served.serve.stop();
