@@ -13,8 +13,8 @@ import {chat, member, p99, row, rssMb, startServe, talker, type Row} from './kit
 
 const SCENARIO = '1 malformed flood';
 const TOTAL = 100_000;
-const TCP_SHARE = 20_000; // frames over TCP; the rest are datagrams
-const FRAMES_PER_CONNECTION = 50;
+const TCP_SHARE = 10_000; // frames over TCP (each TLS handshake is costly under a datagram flood); the rest are datagrams
+const FRAMES_PER_CONNECTION = 200;
 
 const frame = (value: unknown) => encodeFrame(Buffer.from(JSON.stringify(value)));
 
@@ -125,11 +125,16 @@ export async function malformedFlood(): Promise<Row[]> {
 			}
 		});
 		const started = Date.now();
+		const progress = setInterval(
+			() => process.stderr.write(`  [malformed: ${tcpSent} frames, ${udpSent} datagrams]\n`),
+			15_000,
+		);
 		const chats = await Promise.all([
 			chat(talker(alice.client), talker(bob.client), done, {label: 'tcp'}),
 			chat(talker(carol), talker(dave), done, {label: 'udp'}),
 		]);
 		await Promise.all([...tcpAttackers, ...udpAttackers]);
+		clearInterval(progress);
 		const seconds = (Date.now() - started) / 1000;
 		await delay(1000);
 		const rssAfter = rssMb(served.serve.pid);
