@@ -5,10 +5,12 @@ import {execFileSync, spawn} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
-import {waitFor} from '../../test/helpers/wait.js';
+import {delay, waitFor} from '../../test/helpers/wait.js';
 import {member, password, row, startServe, type Row} from './kit.js';
 
 const SCENARIO = '8 capture';
+// tshark stops itself (a SIGINT can lose what dumpcap still buffers).
+const CAPTURE_SECONDS = 6;
 
 export async function capture(): Promise<Row[]> {
 	try {
@@ -20,9 +22,13 @@ export async function capture(): Promise<Row[]> {
 	}
 	const served = await startServe(['alice', 'bob']);
 	const file = path.join(served.dataDir, 'capture.pcapng');
-	const tshark = spawn('tshark', ['-i', 'lo', '-f', `tcp port ${served.port}`, '-w', file], {
-		stdio: ['ignore', 'ignore', 'pipe'],
-	});
+	const tshark = spawn(
+		'tshark',
+		['-i', 'lo', '-f', `tcp port ${served.port}`, '-a', `duration:${CAPTURE_SECONDS}`, '-w', file],
+		{
+			stdio: ['ignore', 'ignore', 'pipe'],
+		},
+	);
 	let stderr = '';
 	tshark.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
 	const exited = new Promise((resolve) => tshark.once('exit', resolve));
@@ -31,13 +37,13 @@ export async function capture(): Promise<Row[]> {
 			timeout: 15_000,
 			what: 'tshark capturing',
 		});
+		await delay(1000); // dumpcap reports the start a little before it really captures
 		const secret = `chat text ${randomBytes(8).toString('hex')}`;
 		const alice = await member(served, 'alice');
 		const bob = await member(served, 'bob');
 		alice.client.say(secret);
 		await bob.events.waitFor('message', (m) => m.text === secret, 5000);
 		await Promise.all([alice.client.close(), bob.client.close()]);
-		tshark.kill('SIGINT');
 		await exited;
 		const bytes = await readFile(file);
 		const packets = Number(
