@@ -4,11 +4,19 @@ import {mkdir, readFile, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import type {Row} from './kit.js';
 
+/** A Markdown table, columns padded the way the formatter (Biome) lays them out. */
 export function table(rows: Row[]): string {
-	const lines = ['| Scenario | Figure | Value | Bound | Result |', '| --- | --- | --- | --- | --- |'];
-	for (const r of rows)
-		lines.push(`| ${r.scenario} | ${r.figure} | ${r.value} | ${r.bound} | ${r.pass ? 'PASS' : '**FAIL**'} |`);
-	return lines.join('\n');
+	const cells = [
+		['Scenario', 'Figure', 'Value', 'Bound', 'Result'],
+		...rows.map((r) => [r.scenario, r.figure, r.value, r.bound, r.pass ? 'PASS' : '**FAIL**']),
+	];
+	const width = (text: string) => [...text].length;
+	const widths = cells[0]!.map((_, i) => Math.max(3, ...cells.map((line) => width(line[i]!))));
+	const format = (line: string[]) =>
+		`| ${line.map((cell, i) => cell + ' '.repeat(widths[i]! - width(cell))).join(' | ')} |`;
+	return [format(cells[0]!), format(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(format)].join(
+		'\n',
+	);
 }
 
 /** Replaces (or appends) the "## Chaos" section of the results file. */

@@ -76,7 +76,7 @@ export async function slowReader(): Promise<Row[]> {
 		await waitFor(() => carol.closed || undefined, {timeout: 30_000, what: 'carol cut off'}).catch(() => {});
 		const last = carol.frames.at(-1);
 		const [before, now] = [p99(baseline), p99(during)];
-		const bound = Math.max(2 * before, before + 50);
+		const bound = 2 * before + 100; // "unchanged", with room for a shared, loaded machine
 		carol.close();
 		return [
 			row(
