@@ -37,6 +37,8 @@ export interface UdpRoomServerOptions {
 	maxMembers?: number;
 	/** Members one IP address may hold (they are keyed by address and port). */
 	maxMembersPerAddress?: number;
+	/** The socket's receive buffer (default 4 MiB; the kernel may cap it lower). */
+	recvBufferBytes?: number;
 	/** Bytes of unfinished fragmented messages held for everyone, and for one address. */
 	reassemblyBytes?: number;
 	reassemblyBytesPerAddress?: number;
@@ -82,7 +84,12 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 	const host = options.host ?? '127.0.0.1';
 	const log = options.log ?? (() => {});
 	const expireAfterMs = options.expireAfterMs ?? 30_000;
-	const socket = dgram.createSocket({type: isIP(host) === 6 ? 'udp6' : 'udp4'});
+	// A deep receive queue (the kernel caps it at net.core.rmem_max): under a flood the
+	// members' datagrams wait behind the junk instead of being dropped with it.
+	const socket = dgram.createSocket({
+		type: isIP(host) === 6 ? 'udp6' : 'udp4',
+		recvBufferSize: options.recvBufferBytes ?? 4 * 1024 * 1024,
+	});
 	const encoder = new DatagramEncoder();
 	const maxMembersPerAddress = options.maxMembersPerAddress ?? 8;
 	const helloPerMinute = options.helloPerMinute ?? 60;
