@@ -40,6 +40,8 @@ export interface ServersOptions {
 	/** UDP: messages a second a member may have resent, and how many it may save up. */
 	resendRate?: number;
 	resendBurst?: number;
+	/** UDP: the receive buffer the server asks the kernel for (bytes). */
+	udpReceiveBufferBytes?: number;
 	/** The TCP room's abuse limits; each undefined keeps startTcpRoomServer's default. */
 	tcpLimits?: TcpLimits;
 }
@@ -118,6 +120,7 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 		...(options.helloPerMinute ? {helloPerMinute: options.helloPerMinute} : {}),
 		...(options.resendRate ? {resendRate: options.resendRate} : {}),
 		...(options.resendBurst ? {resendBurst: options.resendBurst} : {}),
+		...(options.udpReceiveBufferBytes ? {recvBufferBytes: options.udpReceiveBufferBytes} : {}),
 	});
 	try {
 		log(

@@ -83,6 +83,9 @@ const help = `
 	  --resend-rate N     messages a second a UDP member may have resent to repair its
 	                       losses; past it requests go unanswered, never punished (default 1000)
 	  --resend-burst N     … and how many it may save up (default 2000)
+	  --udp-receive-buffer-bytes N
+	                       the UDP socket's receive buffer, so a burst is not dropped
+	                       before it is read (default 4 MiB; the kernel may cap it)
 	  --db-timeout-ms N    a database query unanswered this long counts as an outage
 	                       (default 3000); messages stay acknowledged meanwhile: they
 	                       are on disk in the data dir's journal first
@@ -133,6 +136,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 			dbTimeoutMs: {type: 'number', default: 3000},
 			resendRate: {type: 'number', default: 1000},
 			resendBurst: {type: 'number', default: 2000},
+			udpReceiveBufferBytes: {type: 'number', default: 4 * 1024 * 1024},
 		},
 	});
 	if (cli.input.length > 0) {
@@ -161,6 +165,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		dbTimeoutMs: flags.dbTimeoutMs,
 		resendRate: flags.resendRate,
 		resendBurst: flags.resendBurst,
+		udpReceiveBufferBytes: flags.udpReceiveBufferBytes,
 	};
 	for (const [name, value] of Object.entries({...limits, ...udpAndStoreLimits})) {
 		if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
