@@ -123,6 +123,8 @@ describe('a member too slow to read', () => {
 		t.diagnostic(
 			`${sent} messages of 4 KB; carol got ${carolGot} before she was cut off; worst latency ${worst} ms`,
 		);
-		assert.ok(worst < 1000, `a fast member waited ${worst} ms for a message`);
+		// Held up by carol, a member would wait for her whole stall (the test's many seconds); a
+		// machine with both cores busy alone can take a second or so. Figures live in the bench.
+		assert.ok(worst < 3000, `a fast member waited ${worst} ms for a message`);
 	});
 });
