@@ -6,6 +6,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import {startUdpRoomServer, type UdpRoomServer} from '../../server/udp/udp-room-server.js';
+import {waitFor} from '../helpers/wait.js';
 import {clientEnv, TuiProcess} from '../helpers/tui-process.js';
 
 describe('the last nick per room', () => {
@@ -38,6 +39,10 @@ describe('the last nick per room', () => {
 		assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), {[url]: 'alice'});
 		assert.equal((await stat(file)).mode & 0o777, 0o600);
 
+		// Its leave is a datagram: until the room has it, alice is (rightly) still taken.
+		await waitFor(() => server.room.findMember('alice') === undefined || undefined, {
+			what: 'the room to see alice leave',
+		});
 		const second = new TuiProcess('second', [url], env);
 		clients.push(second);
 		await second.waitForScreen(
