@@ -9,6 +9,7 @@ import {
 	nickProblem,
 	sanitizeText,
 	textProblem,
+	type ChatMessage,
 	type ClientMessage,
 	type DirectMessage,
 	type ErrorCode,
@@ -50,13 +51,21 @@ export interface RoomOutput<Link> {
 	disconnect(member: Member<Link>, reason: string, retry: boolean): void;
 }
 
-/** Persists room events and assigns their sequence numbers (the TCP room's store). */
+/**
+ * Persists room events and assigns their sequence numbers (the TCP room's
+ * store). Version 2 journals presence too (all kinds but `away`), so a
+ * replay has it in order. Reads are served beside appends, never behind them.
+ */
 export interface RoomJournal {
 	latestSeq(): number;
 	append(event: UnsequencedRoomEvent): Promise<number>;
 	range(from: number, to: number): Promise<RoomEventMessage[]>;
 	/** The newest `count` events, oldest first. */
 	last(count: number): Promise<RoomEventMessage[]>;
+	/** The newest `limit` events with seq < before, oldest first; complete when nothing older is stored. */
+	before(before: number, limit: number): Promise<{events: RoomEventMessage[]; complete: boolean}>;
+	/** Chat messages containing `text` (case-insensitive), seq < before when given: the newest `limit`, oldest first. */
+	search(text: string, before: number | undefined, limit: number): Promise<ChatMessage[]>;
 }
 
 export interface RoomOptions<Link> {

@@ -5,6 +5,7 @@
 import {identityKey, usernameProblem} from '../../source/protocol/names.js';
 import type {ScramCredential} from '../../source/protocol/scram.js';
 import type {TokenInfo} from '../auth/bot-tokens.js';
+import type {PresenceKind} from '../../source/protocol/messages.js';
 
 export type {ScramCredential, TokenInfo};
 
@@ -61,6 +62,8 @@ export interface NewRoomMessage {
 	text: string;
 	action: boolean;
 	ts: number;
+	/** Set for a presence event kept in the log (version 2); `text` is '' then. */
+	presence?: StoredPresence;
 	/**
 	 * The sender's id for this send. Stored with the message so that a client
 	 * resending it after a reconnect or a server restart (it never saw the
@@ -71,6 +74,70 @@ export interface NewRoomMessage {
 
 export interface StoredRoomMessage extends NewRoomMessage {
 	seq: number;
+}
+
+/**
+ * A presence event kept in a room's log (version 2 sequences them with the
+ * messages): stored as a message row whose `from` is the member it is about,
+ * `text` empty, and these details beside it. Search never matches them.
+ */
+export interface StoredPresence {
+	kind: PresenceKind;
+	old?: string;
+	reason?: string;
+	by?: string;
+	text?: string;
+	mode?: string;
+	role?: string;
+	until?: number;
+}
+
+export type RoomRole = 'owner' | 'op' | 'voice';
+
+export interface RoomBan {
+	/** The account as registered. */
+	account: string;
+	by?: string;
+	reason?: string;
+	/** ms since the epoch; absent: until lifted. */
+	until?: number;
+}
+
+/** Everything about a room that moderation changes, saved whole (small: roles, bans, mutes, invites). */
+export interface RoomSettings {
+	topic?: string;
+	inviteOnly?: boolean;
+	moderated?: boolean;
+	/** By account key (identityKey): owner, op or voice. */
+	roles: Record<string, RoomRole>;
+	/** By account key. */
+	bans: Record<string, RoomBan>;
+	/** By account key: until when (absent: until lifted). */
+	mutes: Record<string, {until?: number; by?: string}>;
+	/** Account keys let into an invite-only room. */
+	invites: string[];
+}
+
+export function emptyRoomSettings(): RoomSettings {
+	return {roles: {}, bans: {}, mutes: {}, invites: []};
+}
+
+export interface StoredRoom {
+	/** As created, without the `#`. */
+	name: string;
+	/** roomKey(name): what messages, memberships and read markers are keyed by. */
+	key: string;
+	/** The creating account (its owner), absent for rooms made by the operator. */
+	owner?: string;
+	createdAt: number;
+	settings: RoomSettings;
+}
+
+export class RoomExistsError extends Error {
+	constructor(readonly room: string) {
+		super(`room #${room} already exists`);
+		this.name = 'RoomExistsError';
+	}
 }
 
 export function checkRoom(room: string): string {
@@ -147,6 +214,43 @@ export interface AccountStore {
 	lastMessages(room: string, limit: number): Promise<StoredRoomMessage[]>;
 	/** 0 when the room has no messages. */
 	latestSeq(room: string): Promise<number>;
+	/** Events with seq < before, oldest first: the newest `limit` of them (capped at MAX_PAGE). */
+	messagesBefore(room: string, before: number, limit: number): Promise<StoredRoomMessage[]>;
+	/**
+	 * Chat messages (never presence) whose text contains `text`, case-insensitively
+	 * (LIKE with % and _ escaped), with seq < before when given: the newest `limit`, oldest first.
+	 */
+	searchMessages(
+		room: string,
+		text: string,
+		before: number | undefined,
+		limit: number,
+	): Promise<StoredRoomMessage[]>;
+
+	// ---- rooms (version 2): `room` arguments are room keys (roomKey) ----------
+	/** Throws RoomExistsError when the key is taken. */
+	createRoom(room: StoredRoom): Promise<void>;
+	getRoom(key: string): Promise<StoredRoom | undefined>;
+	/** Every room, sorted by key. */
+	listRooms(): Promise<StoredRoom[]>;
+	saveRoomSettings(key: string, settings: RoomSettings): Promise<void>;
+	/** Removes the room with its messages, memberships and read markers; true when it existed. */
+	removeRoom(key: string): Promise<boolean>;
+
+	// ---- accounts in rooms --------------------------------------------------
+	/** Server admins moderate every room. Throws NoSuchUserError. */
+	setAdmin(name: string, admin: boolean): Promise<void>;
+	/** False for unknown users. */
+	isAdmin(name: string): Promise<boolean>;
+	/** Remembers that the account is in the room (its next session reopens it). Idempotent. */
+	addMembership(user: string, room: string): Promise<void>;
+	removeMembership(user: string, room: string): Promise<void>;
+	/** The keys of the rooms the account is in, in the order it joined them. */
+	membershipsOf(user: string): Promise<string[]>;
+	/** Moves the account's read marker in the room forward to seq (never back). */
+	setReadMarker(user: string, room: string, seq: number): Promise<void>;
+	/** 0 when the account has read nothing there. */
+	readMarker(user: string, room: string): Promise<number>;
 
 	/** Resolves when the backend answers; rejects when it is down. */
 	ping(): Promise<void>;

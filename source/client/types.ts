@@ -1,7 +1,48 @@
 // What the UI (and the send/tail scripts) see of a room, whatever the transport.
 // Nothing here knows about React or sockets.
 
-import type {ErrorCode, PresenceKind, ServerLimits} from '../protocol/messages.js';
+import type {ChatMessage, ErrorCode, PresenceKind, RoomEventMessage, ServerLimits} from '../protocol/messages.js';
+
+/** A member's standing in a room (version 2). */
+export type Role = 'owner' | 'op' | 'voice';
+
+/** One row of a server's room list (`/list`). */
+export interface RoomListing {
+	readonly name: string;
+	readonly members: number;
+	readonly topic?: string | undefined;
+	readonly private?: boolean | undefined;
+}
+
+/** What a room is like now (version 2): told on joining and on every change. */
+export interface RoomInfo {
+	/** `#name` as the server spells it. */
+	readonly name: string;
+	readonly topic: string;
+	/** e.g. "im": invite-only, moderated; '' for none. */
+	readonly modes: string;
+	/** Our role here; undefined: an ordinary member. */
+	readonly role: Role | undefined;
+	/** Members with a role, by nick. */
+	readonly roles: ReadonlyMap<string, Role>;
+}
+
+/**
+ * Version 2 requests a room client passes to its server as they are (the
+ * server checks rights and answers with presence, a `bans` list, an error).
+ */
+export type RoomRequest =
+	| {t: 'topic'; text: string}
+	| {t: 'mode'; mode: '+i' | '-i' | '+m' | '-m'}
+	| {t: 'role'; nick: string; role: 'op' | 'voice' | 'member'}
+	| {t: 'kick'; nick: string; reason?: string}
+	| {t: 'ban'; account: string; duration_ms?: number; reason?: string}
+	| {t: 'unban'; account: string}
+	| {t: 'bans'}
+	| {t: 'mute'; nick: string; duration_ms?: number}
+	| {t: 'unmute'; nick: string}
+	| {t: 'invite'; nick: string}
+	| {t: 'list'};
 
 export type TransportKind = 'udp' | 'tcp';
 
@@ -33,6 +74,12 @@ export type RoomEvent =
 			nick: string;
 			old?: string;
 			reason?: string;
+			/** Version 2: the op who did it; the topic; the mode change; the new role; when a ban or mute ends. */
+			by?: string;
+			text?: string;
+			mode?: string;
+			role?: string;
+			until?: number;
 	  }
 	| {type: 'lost'; count: number}
 	/** `away`: the members who are away, with why (servers with the `away` capability). */
@@ -45,7 +92,23 @@ export type RoomEvent =
 	| {type: 'error'; code: ErrorCode | 'network'; text: string}
 	/** Something the user should know that is not an error (e.g. the server's certificate). */
 	| {type: 'notice'; text: string}
-	| {type: 'lag'; ms: number};
+	| {type: 'lag'; ms: number}
+	// ---- version 2 ----
+	/** The room's topic, modes or roles changed (and once on every join). */
+	| {type: 'room'; info: RoomInfo}
+	/** The answer to list(): the server's rooms. */
+	| {type: 'rooms'; rooms: readonly RoomListing[]}
+	/** After the first join of a session: the rooms this account is in (to open as tabs). */
+	| {type: 'session-rooms'; rooms: readonly string[]}
+	/** Our read marker here (from the welcome, or another session of ours read further). */
+	| {type: 'read'; seq: number}
+	/** An older page of the stored log, oldest first; complete: nothing older is stored. */
+	| {type: 'page'; before: number; events: readonly RoomEventMessage[]; complete: boolean}
+	/** Stored messages matching a search, oldest first. */
+	| {type: 'found'; text: string; messages: readonly ChatMessage[]}
+	| {type: 'bans'; bans: readonly {account: string; by?: string; reason?: string; until?: number}[]}
+	/** Someone let us into an invite-only room. */
+	| {type: 'invited'; room: string; by: string};
 
 export type RoomListener = (event: RoomEvent) => void;
 
@@ -90,6 +153,27 @@ export interface RoomClient {
 	setAway?(text: string | undefined): boolean;
 	who(): void;
 	close(): Promise<void>;
+	// ---- version 2 (absent or refused on servers and transports without it) ----
+	/** The room as the server last described it; undefined before joining or on version-1 servers. */
+	readonly info?: RoomInfo | undefined;
+	/** The capabilities the server announced (see source/protocol/versions.ts). */
+	readonly capabilities?: readonly string[];
+	/** Passes a moderation or list request to the server; false when it cannot take it (version 1, not joined). */
+	request?(request: RoomRequest): boolean;
+	/**
+	 * A client for another room on the same server, sharing this one's
+	 * connection and login (TCP) or its address and nick (UDP). Not yet joined:
+	 * call connect(nick) with this client's nick (no password needed).
+	 */
+	sibling?(room: string): RoomClient;
+	/** Leaves the room for good (the account's other sessions and next logins do not reopen it), then closes. */
+	part?(reason?: string): Promise<void>;
+	/** Asks for the stored page before `before` (a 'page' event answers); false when the server cannot. */
+	loadOlder?(before: number, limit?: number): boolean;
+	/** Tells the server we have read up to seq (shared with our other sessions). */
+	markRead?(seq: number): void;
+	/** Searches the room's stored messages (a 'found' event answers); false when the server cannot. */
+	search?(text: string, before?: number): boolean;
 	/** Subscribes to events; returns the unsubscribe function. */
 	subscribe(listener: RoomListener): () => void;
 }

@@ -7,7 +7,11 @@
 import * as v from 'valibot';
 import {
 	Capabilities,
+	DurationMs,
 	ErrorMessageSchema,
+	ModeChange,
+	Role,
+	RoomName,
 	Nick,
 	PresenceKind as PresenceKindSchema,
 	ProtocolError,
@@ -28,6 +32,10 @@ export type PresenceKind = v.InferOutput<typeof PresenceKindSchema>;
 
 // ---- client → server (checked strictly: unknown keys are refused) -------------
 
+/** Version 2: the room a message is about; absent, the connection's first (or only) room. */
+const room = {room: v.optional(RoomName)};
+const reason = v.optional(v.pipe(v.string(), v.maxLength(512)));
+
 const clientEntries = {
 	/** UDP only: asks for an address-proving cookie; `pad` makes room for the answer. */
 	join: {
@@ -35,6 +43,7 @@ const clientEntries = {
 		pad: v.optional(v.pipe(v.string(), v.maxLength(1200))),
 		versions: v.optional(Versions),
 	},
+	/** Joins a room. Version 2: one hello per room on the same connection, each naming its `room`. */
 	hello: {
 		t: v.literal('hello'),
 		nick: Nick,
@@ -44,16 +53,51 @@ const clientEntries = {
 		versions: v.optional(Versions),
 		/** Deprecated single-version form of `versions` (clients before version negotiation send 1). */
 		v: v.optional(Version),
+		...room,
 	},
-	say: {t: v.literal('say'), ref: Ref, text: Text, action: v.optional(v.boolean())},
-	dm: {t: v.literal('dm'), ref: Ref, to: Nick, text: Text},
-	nick: {t: v.literal('nick'), nick: Nick},
-	who: {t: v.literal('who')},
-	resend: {t: v.literal('resend'), s: Stream, from: Seq, to: Seq},
-	ping: {t: v.literal('ping'), ts: Timestamp},
-	leave: {t: v.literal('leave')},
+	say: {t: v.literal('say'), ref: Ref, text: Text, action: v.optional(v.boolean()), ...room},
+	dm: {t: v.literal('dm'), ref: Ref, to: Nick, text: Text, ...room},
+	nick: {t: v.literal('nick'), nick: Nick, ...room},
+	who: {t: v.literal('who'), ...room},
+	resend: {t: v.literal('resend'), s: Stream, from: Seq, to: Seq, ...room},
+	ping: {t: v.literal('ping'), ts: Timestamp, ...room},
+	/** Leaves the room. `part` (version 2): for good, so the account's next session does not reopen it. */
+	leave: {t: v.literal('leave'), part: v.optional(v.boolean()), ...room},
 	/** Away with `text`, or back without it (servers with the `away` capability). */
-	away: {t: v.literal('away'), text: v.optional(v.pipe(v.string(), v.maxLength(1024)))},
+	away: {t: v.literal('away'), text: v.optional(v.pipe(v.string(), v.maxLength(1024))), ...room},
+	// ---- version 2 -------------------------------------------------------------
+	/** The server's public rooms (and the private ones the account is in). */
+	list: {t: v.literal('list')},
+	/** Sets the topic (ops); an empty text clears it. */
+	topic: {t: v.literal('topic'), text: v.pipe(v.string(), v.maxLength(512)), ...room},
+	mode: {t: v.literal('mode'), mode: ModeChange, ...room},
+	/** Gives a member a role: `op` (owners only), `voice`, or `member` to take it away. */
+	role: {t: v.literal('role'), nick: Nick, role: v.picklist(['op', 'voice', 'member']), ...room},
+	kick: {t: v.literal('kick'), nick: Nick, reason, ...room},
+	/** Bans an account (not a nick): it cannot join again until lifted or `duration_ms` is over. */
+	ban: {t: v.literal('ban'), account: Nick, duration_ms: v.optional(DurationMs), reason, ...room},
+	unban: {t: v.literal('unban'), account: Nick, ...room},
+	bans: {t: v.literal('bans'), ...room},
+	mute: {t: v.literal('mute'), nick: Nick, duration_ms: v.optional(DurationMs), ...room},
+	unmute: {t: v.literal('unmute'), nick: Nick, ...room},
+	/** Lets an account into an invite-only room. */
+	invite: {t: v.literal('invite'), nick: Nick, ...room},
+	/** The newest message this account has read in the room (its other sessions are told). */
+	read: {t: v.literal('read'), seq: Seq, ...room},
+	/** A page of stored history: the newest `limit` events before `before`. */
+	history: {
+		t: v.literal('history'),
+		before: Seq,
+		limit: v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(500)),
+		...room,
+	},
+	/** Searches the room's stored messages (case-insensitive), newest first, before `before` when given. */
+	search: {
+		t: v.literal('search'),
+		text: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
+		before: v.optional(Seq),
+		...room,
+	},
 } as const;
 
 /** The client messages as a strict variant, each with `extra` entries (the UDP envelope adds `k`). */
@@ -70,6 +114,20 @@ export function clientMessageVariant<E extends v.ObjectEntries>(extra: E) {
 		v.strictObject({...c.ping, ...extra}),
 		v.strictObject({...c.leave, ...extra}),
 		v.strictObject({...c.away, ...extra}),
+		v.strictObject({...c.list, ...extra}),
+		v.strictObject({...c.topic, ...extra}),
+		v.strictObject({...c.mode, ...extra}),
+		v.strictObject({...c.role, ...extra}),
+		v.strictObject({...c.kick, ...extra}),
+		v.strictObject({...c.ban, ...extra}),
+		v.strictObject({...c.unban, ...extra}),
+		v.strictObject({...c.bans, ...extra}),
+		v.strictObject({...c.mute, ...extra}),
+		v.strictObject({...c.unmute, ...extra}),
+		v.strictObject({...c.invite, ...extra}),
+		v.strictObject({...c.read, ...extra}),
+		v.strictObject({...c.history, ...extra}),
+		v.strictObject({...c.search, ...extra}),
 	]);
 }
 
@@ -81,6 +139,8 @@ export const CLIENT_MESSAGE_TYPES = typesOf(ClientMessageSchema);
 
 export const MemberInfoSchema = v.object({
 	nick: Nick,
+	/** Version 2: owner, op or voice; absent for an ordinary member. */
+	role: v.optional(Role),
 	/** Set while the member is away: why (capability `away`). */
 	away: v.optional(v.pipe(v.string(), v.maxLength(1024))),
 });
@@ -96,6 +156,7 @@ export type ServerLimits = v.InferOutput<typeof ServerLimitsSchema>;
 
 export const ChatMessageSchema = v.object({
 	t: v.literal('msg'),
+	...room,
 	seq: Seq,
 	ts: Timestamp,
 	from: Nick,
@@ -108,19 +169,37 @@ export type ChatMessage = v.InferOutput<typeof ChatMessageSchema>;
 
 export const PresenceMessageSchema = v.object({
 	t: v.literal('presence'),
-	/** Absent in rooms whose sequence is the persisted message log (TCP): the welcome resyncs members. */
+	...room,
+	/**
+	 * The room's sequence number. Version 1 TCP rooms sent presence unsequenced;
+	 * version 2 sequences it with the messages, so a replay has it in order.
+	 * `away` stays unsequenced.
+	 */
 	seq: v.optional(Seq),
 	ts: Timestamp,
 	kind: PresenceKindSchema,
+	/** Who it is about (the kicked, banned, muted, invited member; the one who set a topic or mode). */
 	nick: Nick,
-	/** With kind nick: the previous nick. With kind away: the away text (absent: back). */
+	/** With kind nick: the previous nick. */
 	old: v.optional(Nick),
+	/** With kind away: the away text (absent: back). With kick, ban, part…: why. */
 	reason: v.optional(v.pipe(v.string(), v.maxLength(1024))),
+	/** The op who did it (kick, ban, unban, mute, unmute, role, invite). */
+	by: v.optional(Nick),
+	/** With kind topic: the new topic ('' cleared). */
+	text: v.optional(v.pipe(v.string(), v.maxLength(1024))),
+	/** With kind mode: the change, e.g. "+i". */
+	mode: v.optional(ModeChange),
+	/** With kind role: the new role (absent: an ordinary member again). */
+	role: v.optional(Role),
+	/** With ban and mute: when it ends (ms since the epoch); absent: until lifted. */
+	until: v.optional(Timestamp),
 });
 export type PresenceMessage = v.InferOutput<typeof PresenceMessageSchema>;
 
 export const DirectMessageSchema = v.object({
 	t: v.literal('dm'),
+	...room,
 	dseq: Seq,
 	ts: Timestamp,
 	from: Nick,
@@ -147,7 +226,16 @@ export const ServerMessageSchema = v.variant('t', [
 	v.object({
 		t: v.literal('welcome'),
 		nick: Nick,
+		/** The room's name (version 2: `#name`, as the client's messages should name it). */
 		room: v.optional(v.pipe(v.string(), v.maxLength(256)), ''),
+		/** Version 2: the room's topic, when it has one. */
+		topic: v.optional(v.pipe(v.string(), v.maxLength(1024))),
+		/** Version 2: the room's modes, e.g. "im" (invite-only, moderated); absent or '' for none. */
+		modes: v.optional(v.pipe(v.string(), v.maxLength(16))),
+		/** Version 2: the joining account's role in the room. */
+		role: v.optional(Role),
+		/** Version 2, TCP: the newest message this account has read here (its read marker). */
+		read: v.optional(Seq),
 		seq: Seq,
 		dseq: Seq,
 		members: v.array(MemberInfoSchema),
@@ -164,13 +252,66 @@ export const ServerMessageSchema = v.variant('t', [
 	ChatMessageSchema,
 	PresenceMessageSchema,
 	DirectMessageSchema,
-	v.object({t: v.literal('history'), messages: v.array(RoomEventSchema)}),
-	v.object({t: v.literal('who'), members: v.array(MemberInfoSchema)}),
-	v.object({t: v.literal('pong'), ts: Timestamp, seq: Seq, dseq: Seq}),
-	v.object({t: v.literal('lost'), s: Stream, from: Seq, to: Seq}),
-	ErrorMessageSchema,
+	v.object({
+		t: v.literal('history'),
+		...room,
+		messages: v.array(RoomEventSchema),
+		/** Version 2: set when this answers a `history` request: the `before` it asked with. */
+		before: v.optional(Seq),
+		/** Version 2: true when nothing older is stored. */
+		complete: v.optional(v.boolean()),
+	}),
+	v.object({t: v.literal('who'), ...room, members: v.array(MemberInfoSchema)}),
+	v.object({t: v.literal('pong'), ...room, ts: Timestamp, seq: Seq, dseq: Seq}),
+	v.object({t: v.literal('lost'), ...room, s: Stream, from: Seq, to: Seq}),
+	// ---- version 2 -------------------------------------------------------------
+	/** Answers `list`: the rooms, with how many are in each. */
+	v.object({
+		t: v.literal('rooms'),
+		rooms: v.pipe(
+			v.array(
+				v.object({
+					name: RoomName,
+					members: Seq,
+					topic: v.optional(v.pipe(v.string(), v.maxLength(1024))),
+					/** Invite-only: shown only to its members. */
+					private: v.optional(v.boolean()),
+				}),
+			),
+			v.maxLength(10_000),
+		),
+	}),
+	/** Sent once after a session's first hello: the rooms the account is in, to reopen. */
+	v.object({t: v.literal('session'), rooms: v.pipe(v.array(RoomName), v.maxLength(1000))}),
+	/** Another session of this account read the room up to `seq`. */
+	v.object({t: v.literal('read'), ...room, seq: Seq}),
+	/** Answers `search`: matching stored messages, oldest first. */
+	v.object({
+		t: v.literal('found'),
+		...room,
+		text: v.pipe(v.string(), v.maxLength(200)),
+		messages: v.array(ChatMessageSchema),
+	}),
+	/** Answers `bans`. */
+	v.object({
+		t: v.literal('bans'),
+		...room,
+		bans: v.array(
+			v.object({
+				account: Nick,
+				by: v.optional(Nick),
+				reason: v.optional(v.pipe(v.string(), v.maxLength(1024))),
+				until: v.optional(Timestamp),
+			}),
+		),
+	}),
+	/** Someone let this account into an invite-only room. */
+	v.object({t: v.literal('invited'), room: RoomName, by: Nick}),
+	v.object({...ErrorMessageSchema.entries, ...room}),
 	v.object({
 		t: v.literal('bye'),
+		/** Version 2: only this room is closed for the client (kicked, banned); the connection stays. */
+		...room,
 		reason: v.optional(v.pipe(v.string(), v.maxLength(4096)), 'disconnected'),
 		/** True when the client should reconnect (e.g. a server restart). */
 		retry: v.optional(v.boolean()),

@@ -25,3 +25,26 @@ export function usernameProblem(name: string): string | undefined {
 export function identityKey(name: string): string {
 	return name.normalize('NFKC').toLowerCase();
 }
+
+export const MAX_ROOM_NAME_LENGTH = 50;
+const ROOM_NAME_PATTERN = /^[\p{L}\p{N}_\-.]+$/u;
+
+/** A room name as users type it, with or without its `#`: what is wrong with it, if anything. */
+export function roomNameProblem(name: string): string | undefined {
+	const bare = name.startsWith('#') ? name.slice(1) : name;
+	if (bare.length === 0) return 'a room name cannot be empty';
+	if ([...bare].length > MAX_ROOM_NAME_LENGTH)
+		return `a room name is at most ${MAX_ROOM_NAME_LENGTH} characters`;
+	if (!ROOM_NAME_PATTERN.test(bare)) return 'a room name may use letters, digits and _ - . only';
+	return undefined;
+}
+
+/** The name as stored and compared: NFKC, no `#` ("#Dev" and "dev" are one room, keyed "dev"). */
+export function roomKey(name: string): string {
+	return identityKey(name.startsWith('#') ? name.slice(1) : name);
+}
+
+/** The name as shown and sent by servers: `#` and the spelling it was created with. */
+export function roomLabel(name: string): string {
+	return name.startsWith('#') ? name : `#${name}`;
+}

@@ -24,6 +24,13 @@ export const ERROR_CODES = [
 	'too-slow',
 	'server-error',
 	'unsupported-version',
+	// Version 2 (many rooms, moderation, many sessions):
+	'no-such-room',
+	'banned',
+	'invite-only',
+	'muted',
+	'too-many-rooms',
+	'too-many-sessions',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -56,7 +63,37 @@ export const Nick = v.pipe(v.string(), v.maxLength(256));
 /** Message text; the room applies the byte limit it announced (limits.maxTextBytes). */
 export const Text = v.pipe(v.string(), v.maxLength(65_536));
 export const Stream = v.picklist(['room', 'direct']);
-export const PresenceKind = v.picklist(['join', 'leave', 'nick', 'expire', 'kick', 'away']);
+/**
+ * What a presence event tells. Version 1 knew the first six; the rest come
+ * with many rooms (version 2): a part is a member leaving the room for good
+ * (its other rooms and sessions stay), the others are moderation and settings.
+ */
+export const PRESENCE_KINDS = [
+	'join',
+	'leave',
+	'nick',
+	'expire',
+	'kick',
+	'away',
+	'part',
+	'topic',
+	'mode',
+	'role',
+	'ban',
+	'unban',
+	'mute',
+	'unmute',
+	'invite',
+] as const;
+export const PresenceKind = v.picklist(PRESENCE_KINDS);
+/** A room's name on the wire: `#name` (the `#` may be left out by clients); rules in names.ts. */
+export const RoomName = v.pipe(v.string(), v.maxLength(128));
+/** A member's standing in a room (version 2). Absent: an ordinary member. */
+export const Role = v.picklist(['owner', 'op', 'voice']);
+/** Room modes: `+i` invite-only, `+m` moderated (only ops and voiced members speak). */
+export const ModeChange = v.picklist(['+i', '-i', '+m', '-m']);
+/** A duration in milliseconds (bans, mutes); absent: until lifted. */
+export const DurationMs = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
 /** A protocol version number. */
 export const Version = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65_535));
 /** The protocol versions one side speaks, any order. */

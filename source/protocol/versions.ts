@@ -4,7 +4,14 @@
 // in the welcome, so old clients keep working against newer servers.
 
 /** The versions this code speaks, oldest first. */
-export const PROTOCOL_VERSIONS: readonly number[] = [1];
+export const PROTOCOL_VERSIONS: readonly number[] = [1, 2];
+
+/**
+ * Version 2: many rooms over one connection. Every room-scoped message names
+ * its room (`room`); a hello per room joins it; moderation, topics, paging
+ * and read markers. A version-1 peer has one room, the server's default.
+ */
+export const MULTI_ROOM_VERSION = 2;
 
 /** A hello that states no version comes from a client older than negotiation: version 1. */
 export function offeredVersions(hello: {
@@ -23,7 +30,7 @@ export function chooseVersion(offered: readonly number[], supported: readonly nu
 
 /**
  * Capability names. Servers announce the ones they have; clients ignore names
- * they do not know. Reserved for features to come: history-paging, multi-room, files.
+ * they do not know. Reserved for features to come: files.
  */
 export const CAPABILITY = {
 	/** Direct messages between members (`dm`). */
@@ -38,6 +45,14 @@ export const CAPABILITY = {
 	tokenLogin: 'token-login',
 	/** Members may say they are away (`away`); member lists carry the text, presences of kind `away` tell changes. */
 	away: 'away',
+	/** Version 2: many rooms on one connection (`hello` with `room`, `list`, `leave` with `part`). */
+	multiRoom: 'multi-room',
+	/** TCP, version 2: owners, ops, voice, kick, ban, mute, modes, invites. */
+	moderation: 'moderation',
+	/** Version 2: `history` with `before` pages back through the stored log; `search` searches it. */
+	historyPaging: 'history-paging',
+	/** TCP, version 2: one account logged in from several clients at once; `read` markers shared by them. */
+	multiSession: 'multi-session',
 } as const;
 
 export function unsupportedVersionText(offered: readonly number[], supported: readonly number[]): string {

@@ -102,6 +102,8 @@ export function applyRoomEvent(log: Scrollback, event: RoomEvent, status: RoomSt
 			return status;
 		case 'lag':
 			return {...status, lagMs: event.ms};
+		default:
+			return status; // version 2 events: the tab handles them (TODO multi-room TUI)
 	}
 }
 
