@@ -6,6 +6,7 @@ import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {readdirSync, readlinkSync} from 'node:fs';
+import {DatabaseSync} from 'node:sqlite';
 import {after, before, describe, it} from 'node:test';
 import type {PresenceMessage, RoomEventMessage} from '../../source/protocol/messages.js';
 import type {AccountStore} from '../../server/store/account-store.js';
@@ -365,6 +366,52 @@ describe('StoreJournal', () => {
 		} finally {
 			for (const journal of journals) journal.close();
 			local.close();
+			await rm(localDir, {recursive: true, force: true});
+		}
+	});
+
+	it('a journal file from before presence gains the column in place and keeps its entries', async () => {
+		const room = freshRoom();
+		const localDir = await mkdtemp(path.join(tmpdir(), 'parley-old-journal-'));
+		try {
+			// The journal as version 1 servers left it: no presence column, one message not yet stored.
+			const old = new DatabaseSync(path.join(localDir, JOURNAL_FILE));
+			old.exec(`CREATE TABLE journal (
+				room TEXT NOT NULL, seq INTEGER NOT NULL, sender TEXT NOT NULL, text TEXT NOT NULL,
+				action INTEGER NOT NULL, ts INTEGER NOT NULL, ref TEXT, stored INTEGER NOT NULL DEFAULT 0,
+				PRIMARY KEY (room, seq)
+			) STRICT`);
+			old
+				.prepare(
+					'INSERT INTO journal (room, seq, sender, text, action, ts, ref) VALUES (?, 1, ?, ?, 0, 5, ?)',
+				)
+				.run(room, 'alice', 'from the old server', 'old-1');
+			old.close();
+
+			for (let opening = 0; opening < 2; opening++) {
+				const local = await LocalJournal.open(localDir); // twice: the second finds the column there
+				local.close();
+			}
+			const journal = await StoreJournal.open(store, room, {dir: localDir});
+			try {
+				assert.equal(journal.latestSeq(), 1);
+				assert.equal(await journal.append(presence({kind: 'leave', nick: 'alice'})), 2);
+				assert.deepEqual(lines(await journal.range(1, 2)), [
+					'1 alice: from the old server',
+					'2 leave alice {}',
+				]);
+				await waitFor(() => journal.pendingWrites === 0 || undefined, {what: 'both stored'});
+				assert.deepEqual(
+					(await store.messagesAfter(room, 0, 5)).map((m) => [m.seq, m.ref ?? m.presence?.kind]),
+					[
+						[1, 'old-1'],
+						[2, 'leave'],
+					],
+				);
+			} finally {
+				journal.close();
+			}
+		} finally {
 			await rm(localDir, {recursive: true, force: true});
 		}
 	});
