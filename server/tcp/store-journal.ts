@@ -96,6 +96,8 @@ export class StoreJournal implements RoomJournal {
 	}
 
 	async append(event: UnsequencedRoomEvent): Promise<number> {
+		// A shared local journal would still take it, but nothing would copy it to the database.
+		if (this.closed) throw new Error('the room journal is closed');
 		const message = toStored(event);
 		if (message.ref !== undefined) {
 			// A send retried after a reconnect or restart: it keeps its number.

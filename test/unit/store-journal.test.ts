@@ -338,6 +338,7 @@ describe('StoreJournal', () => {
 			});
 			journals[0]!.close();
 			assert.ok(local.isOpen, 'closing one room leaves the shared journal open');
+			await assert.rejects(journals[0]!.append(chat('too late')), /closed/);
 			assert.equal(await journals[11]!.append(chat('still here')), 2);
 			await waitFor(() => journals[11]!.pendingWrites === 0 || undefined, {what: 'the next one stored'});
 			assert.deepEqual(local.pendingRooms(), []);
