@@ -15,9 +15,13 @@ import {
 	checkSeq,
 	checkedUsernameKey,
 	NoSuchUserError,
+	RoomExistsError,
 	UserExistsError,
 	type AccountStore,
 	type NewRoomMessage,
+	type RoomSettings,
+	type StoredPresence,
+	type StoredRoom,
 	type NewToken,
 	type ScramCredential,
 	type StoreOutcome,
@@ -26,6 +30,16 @@ import {
 	type TokenInfo,
 } from './account-store.js';
 import {identityKey, usernameProblem} from '../../source/protocol/names.js';
+import {
+	accountKey,
+	checkRoomKey,
+	containsPattern,
+	LIKE_ESCAPE,
+	presenceColumn,
+	presenceFromColumn,
+	settingsColumn,
+	settingsFromColumn,
+} from './room-rows.js';
 
 /** Each entry moves the schema one version forward; append, never edit. */
 const MIGRATIONS: ReadonlyArray<readonly string[]> = [
@@ -78,6 +92,46 @@ const MIGRATIONS: ReadonlyArray<readonly string[]> = [
 			PRIMARY KEY (id),
 			KEY parley_tokens_user (name_key),
 			CONSTRAINT parley_tokens_account FOREIGN KEY (name_key) REFERENCES parley_users (name_key) ON DELETE CASCADE
+		) ENGINE=InnoDB`,
+	],
+	// Version 2: many rooms. One statement per version: MySQL commits each DDL on its own,
+	// so a start interrupted between two of them resumes at the one that did not happen.
+	// Presence kept in the log: its details as JSON, NULL for chat.
+	[`ALTER TABLE parley_messages ADD COLUMN presence TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL`],
+	// Server admins moderate every room.
+	[`ALTER TABLE parley_users ADD COLUMN admin TINYINT(1) NOT NULL DEFAULT 0`],
+	// Rooms and their moderation settings (JSON, saved whole), by room key.
+	[
+		`CREATE TABLE IF NOT EXISTS parley_rooms (
+			room_key VARBINARY(512) NOT NULL,
+			name VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+			owner VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+			created_at BIGINT NOT NULL,
+			settings MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+			PRIMARY KEY (room_key)
+		) ENGINE=InnoDB`,
+	],
+	// The rooms each account is in, in join order (the id); they go with their account.
+	[
+		`CREATE TABLE IF NOT EXISTS parley_memberships (
+			id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+			name_key VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+			room VARBINARY(512) NOT NULL,
+			PRIMARY KEY (id),
+			UNIQUE KEY parley_memberships_account_room (name_key, room),
+			KEY parley_memberships_room (room),
+			CONSTRAINT parley_memberships_account FOREIGN KEY (name_key) REFERENCES parley_users (name_key) ON DELETE CASCADE
+		) ENGINE=InnoDB`,
+	],
+	// How far each account has read in each room.
+	[
+		`CREATE TABLE IF NOT EXISTS parley_read_markers (
+			name_key VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+			room VARBINARY(512) NOT NULL,
+			seq BIGINT UNSIGNED NOT NULL,
+			PRIMARY KEY (name_key, room),
+			KEY parley_read_markers_room (room),
+			CONSTRAINT parley_read_markers_account FOREIGN KEY (name_key) REFERENCES parley_users (name_key) ON DELETE CASCADE
 		) ENGINE=InnoDB`,
 	],
 ];
@@ -138,8 +192,27 @@ function toMessage(row: RowDataPacket): StoredRoomMessage {
 		action: Number(row.action) === 1,
 		ts: Number(row.ts),
 		...(row.ref === null || row.ref === undefined ? {} : {ref: String(row.ref)}),
+		...(row.presence === null || row.presence === undefined
+			? {}
+			: {presence: presenceFromColumn(row.presence) as StoredPresence}),
 	};
 }
+
+/** Room columns are VARBINARY: mysql2 hands them over as Buffers. */
+const roomText = (value: unknown): string =>
+	Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+
+function toRoom(row: RowDataPacket): StoredRoom {
+	return {
+		name: String(row.name),
+		key: roomText(row.room_key),
+		...(row.owner === null || row.owner === undefined ? {} : {owner: String(row.owner)}),
+		createdAt: Number(row.created_at),
+		settings: settingsFromColumn(row.settings),
+	};
+}
+
+const MESSAGE_COLUMNS = 'seq, sender, text, action, ts, ref, presence';
 
 async function migrate(pool: Pool): Promise<void> {
 	const connection = await pool.getConnection();
@@ -365,7 +438,7 @@ export class MysqlStore implements AccountStore {
 	async #appendOnce(
 		connection: PoolConnection,
 		room: string,
-		{from, text, action, ts, ref}: NewRoomMessage,
+		{from, text, action, ts, ref, presence}: NewRoomMessage,
 	): Promise<number> {
 		await connection.beginTransaction();
 		try {
@@ -386,8 +459,8 @@ export class MysqlStore implements AccountStore {
 			const [rows] = await connection.execute<RowDataPacket[]>('SELECT LAST_INSERT_ID() AS seq');
 			const seq = Number(rows[0]?.seq);
 			await connection.execute(
-				'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref) VALUES (?, ?, ?, ?, ?, ?, ?)',
-				[room, seq, from, text, action ? 1 : 0, ts, ref ?? null],
+				'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+				[room, seq, from, text, action ? 1 : 0, ts, ref ?? null, presenceColumn(presence)],
 			);
 			await connection.commit();
 			return seq;
@@ -400,13 +473,14 @@ export class MysqlStore implements AccountStore {
 	async storeMessageAt(room: string, seq: number, message: NewRoomMessage): Promise<StoreOutcome> {
 		checkRoom(room);
 		checkSeq(seq);
-		const {from, text, action, ts, ref} = checkMessage(message);
+		const {from, text, action, ts, ref, presence} = checkMessage(message);
+		const details = presenceColumn(presence);
 		return this.#using(async (connection) => {
 			let outcome: StoreOutcome = 'stored';
 			try {
 				await connection.execute(
-					'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref) VALUES (?, ?, ?, ?, ?, ?, ?)',
-					[room, seq, from, text, action ? 1 : 0, ts, ref ?? null],
+					'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+					[room, seq, from, text, action ? 1 : 0, ts, ref ?? null, details],
 				);
 			} catch (error) {
 				if (!isDuplicateKey(error)) throw error;
@@ -428,7 +502,7 @@ export class MysqlStore implements AccountStore {
 
 	async messagesAfter(room: string, after: number, limit: number): Promise<StoredRoomMessage[]> {
 		const rows = await this.#execute<RowDataPacket[]>(
-			'SELECT seq, sender, text, action, ts, ref FROM parley_messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?',
+			`SELECT ${MESSAGE_COLUMNS} FROM parley_messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?`,
 			[checkRoom(room), checkSeq(after), checkLimit(limit)],
 		);
 		return rows.map(toMessage);
@@ -436,7 +510,7 @@ export class MysqlStore implements AccountStore {
 
 	async lastMessages(room: string, limit: number): Promise<StoredRoomMessage[]> {
 		const rows = await this.#execute<RowDataPacket[]>(
-			'SELECT seq, sender, text, action, ts, ref FROM parley_messages WHERE room = ? ORDER BY seq DESC LIMIT ?',
+			`SELECT ${MESSAGE_COLUMNS} FROM parley_messages WHERE room = ? ORDER BY seq DESC LIMIT ?`,
 			[checkRoom(room), checkLimit(limit)],
 		);
 		return rows.map(toMessage).reverse();
@@ -446,6 +520,174 @@ export class MysqlStore implements AccountStore {
 		const rows = await this.#execute<RowDataPacket[]>('SELECT seq FROM parley_room_seq WHERE room = ?', [
 			checkRoom(room),
 		]);
+		return Number(rows[0]?.seq ?? 0);
+	}
+
+	async messagesBefore(room: string, before: number, limit: number): Promise<StoredRoomMessage[]> {
+		const rows = await this.#execute<RowDataPacket[]>(
+			`SELECT ${MESSAGE_COLUMNS} FROM parley_messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+			[checkRoom(room), checkSeq(before), checkLimit(limit)],
+		);
+		return rows.map(toMessage).reverse();
+	}
+
+	async searchMessages(
+		room: string,
+		text: string,
+		before: number | undefined,
+		limit: number,
+	): Promise<StoredRoomMessage[]> {
+		// LOWER on both sides: the column's binary collation would make LIKE case-sensitive.
+		const rows = await this.#execute<RowDataPacket[]>(
+			`SELECT ${MESSAGE_COLUMNS} FROM parley_messages
+			WHERE room = ? AND seq < ? AND presence IS NULL AND LOWER(text) LIKE ? ESCAPE '${LIKE_ESCAPE}'
+			ORDER BY seq DESC LIMIT ?`,
+			[
+				checkRoom(room),
+				checkSeq(before ?? Number.MAX_SAFE_INTEGER),
+				containsPattern(text),
+				checkLimit(limit),
+			],
+		);
+		return rows.map(toMessage).reverse();
+	}
+
+	async createRoom({name, key, owner, createdAt, settings}: StoredRoom): Promise<void> {
+		const roomKey = checkRoomKey(key);
+		try {
+			await this.#execute(
+				'INSERT INTO parley_rooms (room_key, name, owner, created_at, settings) VALUES (?, ?, ?, ?, ?)',
+				[roomKey, checkRoom(name), owner ?? null, createdAt, settingsColumn(settings)],
+			);
+		} catch (error) {
+			if (isDuplicateKey(error)) throw new RoomExistsError(name);
+			throw error;
+		}
+	}
+
+	async getRoom(key: string): Promise<StoredRoom | undefined> {
+		const rows = await this.#execute<RowDataPacket[]>(
+			'SELECT room_key, name, owner, created_at, settings FROM parley_rooms WHERE room_key = ?',
+			[checkRoomKey(key)],
+		);
+		const row = rows[0];
+		return row === undefined ? undefined : toRoom(row);
+	}
+
+	async listRooms(): Promise<StoredRoom[]> {
+		const rows = await this.#execute<RowDataPacket[]>(
+			'SELECT room_key, name, owner, created_at, settings FROM parley_rooms ORDER BY room_key',
+			[],
+		);
+		return rows.map(toRoom);
+	}
+
+	async saveRoomSettings(key: string, settings: RoomSettings): Promise<void> {
+		const result = await this.#execute<ResultSetHeader>(
+			'UPDATE parley_rooms SET settings = ? WHERE room_key = ?',
+			[settingsColumn(settings), checkRoomKey(key)],
+		);
+		// affectedRows counts matched rows (mysql2 sets FOUND_ROWS), so saving unchanged settings is no error.
+		if (result.affectedRows === 0) throw new Error(`no room #${key} to save settings for`);
+	}
+
+	async removeRoom(key: string): Promise<boolean> {
+		const room = checkRoomKey(key);
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await this.#using(async (connection) => {
+					await connection.beginTransaction();
+					try {
+						const [rows] = await connection.execute<ResultSetHeader>(
+							'DELETE FROM parley_rooms WHERE room_key = ?',
+							[room],
+						);
+						const [counters] = await connection.execute<ResultSetHeader>(
+							'DELETE FROM parley_room_seq WHERE room = ?',
+							[room],
+						);
+						await connection.execute('DELETE FROM parley_messages WHERE room = ?', [room]);
+						await connection.execute('DELETE FROM parley_memberships WHERE room = ?', [room]);
+						await connection.execute('DELETE FROM parley_read_markers WHERE room = ?', [room]);
+						await connection.commit();
+						return rows.affectedRows + counters.affectedRows > 0;
+					} catch (error) {
+						await rollbackQuietly(connection);
+						throw error;
+					}
+				});
+			} catch (error) {
+				if (attempt >= APPEND_ATTEMPTS || !isRetryableConflict(error)) throw error;
+			}
+		}
+	}
+
+	async setAdmin(name: string, admin: boolean): Promise<void> {
+		const key = checkedUsernameKey(name);
+		const result = await this.#execute<ResultSetHeader>(
+			'UPDATE parley_users SET admin = ? WHERE name_key = ?',
+			[admin ? 1 : 0, key],
+		);
+		if (result.affectedRows === 0) throw new NoSuchUserError(name);
+	}
+
+	async isAdmin(name: string): Promise<boolean> {
+		const key = accountKey(name);
+		if (key === undefined) return false;
+		const rows = await this.#execute<RowDataPacket[]>('SELECT admin FROM parley_users WHERE name_key = ?', [
+			key,
+		]);
+		return Number(rows[0]?.admin ?? 0) === 1;
+	}
+
+	async addMembership(user: string, room: string): Promise<void> {
+		const key = accountKey(user);
+		if (key === undefined) return;
+		// INSERT … SELECT: nothing for an unknown account; a repeat keeps its place in the join order.
+		await this.#execute(
+			`INSERT INTO parley_memberships (name_key, room) SELECT name_key, ? FROM parley_users WHERE name_key = ?
+			ON DUPLICATE KEY UPDATE id = id`,
+			[checkRoomKey(room), key],
+		);
+	}
+
+	async removeMembership(user: string, room: string): Promise<void> {
+		const key = accountKey(user);
+		if (key === undefined) return;
+		await this.#execute('DELETE FROM parley_memberships WHERE name_key = ? AND room = ?', [
+			key,
+			checkRoomKey(room),
+		]);
+	}
+
+	async membershipsOf(user: string): Promise<string[]> {
+		const key = accountKey(user);
+		if (key === undefined) return [];
+		const rows = await this.#execute<RowDataPacket[]>(
+			'SELECT room FROM parley_memberships WHERE name_key = ? ORDER BY id',
+			[key],
+		);
+		return rows.map((row) => roomText(row.room));
+	}
+
+	async setReadMarker(user: string, room: string, seq: number): Promise<void> {
+		const key = accountKey(user);
+		if (key === undefined) return;
+		// One statement, GREATEST in SQL: concurrent writers can only move it forward.
+		await this.#execute(
+			`INSERT INTO parley_read_markers (name_key, room, seq) SELECT name_key, ?, ? FROM parley_users WHERE name_key = ?
+			ON DUPLICATE KEY UPDATE seq = GREATEST(seq, VALUES(seq))`,
+			[checkRoomKey(room), checkSeq(seq), key],
+		);
+	}
+
+	async readMarker(user: string, room: string): Promise<number> {
+		const key = accountKey(user);
+		if (key === undefined) return 0;
+		const rows = await this.#execute<RowDataPacket[]>(
+			'SELECT seq FROM parley_read_markers WHERE name_key = ? AND room = ?',
+			[key, checkRoomKey(room)],
+		);
 		return Number(rows[0]?.seq ?? 0);
 	}
 

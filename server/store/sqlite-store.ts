@@ -14,9 +14,13 @@ import {
 	checkSeq,
 	checkedUsernameKey,
 	NoSuchUserError,
+	RoomExistsError,
 	UserExistsError,
 	type AccountStore,
 	type NewRoomMessage,
+	type RoomSettings,
+	type StoredPresence,
+	type StoredRoom,
 	type NewToken,
 	type ScramCredential,
 	type StoreOutcome,
@@ -25,6 +29,16 @@ import {
 	type TokenInfo,
 } from './account-store.js';
 import {identityKey, usernameProblem} from '../../source/protocol/names.js';
+import {
+	accountKey,
+	checkRoomKey,
+	containsPattern,
+	LIKE_ESCAPE,
+	presenceColumn,
+	presenceFromColumn,
+	settingsColumn,
+	settingsFromColumn,
+} from './room-rows.js';
 
 export const SQLITE_FILE = 'parley.db';
 
@@ -66,6 +80,32 @@ const MIGRATIONS: readonly string[] = [
 		last_used_at INTEGER
 	) STRICT;
 	CREATE INDEX IF NOT EXISTS parley_tokens_user ON parley_tokens (name_key);`,
+	// Version 2: many rooms. Presence kept in the log (JSON details, NULL for chat), server
+	// admins, rooms with their settings (JSON), the rooms each account is in (in join
+	// order: the id), and how far each account has read in each room.
+	`ALTER TABLE parley_messages ADD COLUMN presence TEXT;
+	ALTER TABLE parley_users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE IF NOT EXISTS parley_rooms (
+		room_key TEXT PRIMARY KEY,
+		name TEXT NOT NULL,
+		owner TEXT,
+		created_at INTEGER NOT NULL,
+		settings TEXT NOT NULL
+	) STRICT;
+	CREATE TABLE IF NOT EXISTS parley_memberships (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		name_key TEXT NOT NULL REFERENCES parley_users (name_key) ON DELETE CASCADE,
+		room TEXT NOT NULL,
+		UNIQUE (name_key, room)
+	) STRICT;
+	CREATE INDEX IF NOT EXISTS parley_memberships_room ON parley_memberships (room);
+	CREATE TABLE IF NOT EXISTS parley_read_markers (
+		name_key TEXT NOT NULL REFERENCES parley_users (name_key) ON DELETE CASCADE,
+		room TEXT NOT NULL,
+		seq INTEGER NOT NULL,
+		PRIMARY KEY (name_key, room)
+	) STRICT;
+	CREATE INDEX IF NOT EXISTS parley_read_markers_room ON parley_read_markers (room);`,
 ];
 
 // SQLITE_CONSTRAINT_PRIMARYKEY and SQLITE_CONSTRAINT_UNIQUE
@@ -96,8 +136,23 @@ function toMessage(row: Row): StoredRoomMessage {
 		action: row.action === 1,
 		ts: Number(row.ts),
 		...(row.ref === null || row.ref === undefined ? {} : {ref: String(row.ref)}),
+		...(row.presence === null || row.presence === undefined
+			? {}
+			: {presence: presenceFromColumn(row.presence) as StoredPresence}),
 	};
 }
+
+function toRoom(row: Row): StoredRoom {
+	return {
+		name: String(row.name),
+		key: String(row.room_key),
+		...(row.owner === null || row.owner === undefined ? {} : {owner: String(row.owner)}),
+		createdAt: Number(row.created_at),
+		settings: settingsFromColumn(row.settings),
+	};
+}
+
+const MESSAGE_COLUMNS = 'seq, sender, text, action, ts, ref, presence';
 
 function toTokenInfo(row: Row): TokenInfo {
 	return {
@@ -144,6 +199,10 @@ export class SqliteStore implements AccountStore {
 
 	constructor(db: DatabaseSync) {
 		this.#db = db;
+		// SQLite's own lower() folds ASCII only; searches fold like MySQL's LOWER does.
+		db.function('parley_lower', {deterministic: true}, (text) =>
+			typeof text === 'string' ? text.toLowerCase() : text,
+		);
 	}
 
 	/** Prepared once per distinct SQL text; every value goes in as a bound parameter. */
@@ -254,7 +313,8 @@ export class SqliteStore implements AccountStore {
 
 	async appendMessage(room: string, message: NewRoomMessage): Promise<number> {
 		checkRoom(room);
-		const {from, text, action, ts, ref} = checkMessage(message);
+		const {from, text, action, ts, ref, presence} = checkMessage(message);
+		const details = presenceColumn(presence);
 		return this.#transaction(() => {
 			if (ref !== undefined) {
 				const stored = this.#sql(
@@ -268,8 +328,8 @@ export class SqliteStore implements AccountStore {
 			).get(room);
 			const seq = Number(row?.seq);
 			this.#sql(
-				'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref) VALUES (?, ?, ?, ?, ?, ?, ?)',
-			).run(room, seq, from, text, action ? 1 : 0, ts, ref ?? null);
+				'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+			).run(room, seq, from, text, action ? 1 : 0, ts, ref ?? null, details);
 			return seq;
 		});
 	}
@@ -277,7 +337,8 @@ export class SqliteStore implements AccountStore {
 	async storeMessageAt(room: string, seq: number, message: NewRoomMessage): Promise<StoreOutcome> {
 		checkRoom(room);
 		checkSeq(seq);
-		const {from, text, action, ts, ref} = checkMessage(message);
+		const {from, text, action, ts, ref, presence} = checkMessage(message);
+		const details = presenceColumn(presence);
 		return this.#transaction(() => {
 			let outcome: StoreOutcome = 'stored';
 			const held = this.#sql('SELECT sender, ref FROM parley_messages WHERE room = ? AND seq = ?').get(
@@ -289,8 +350,8 @@ export class SqliteStore implements AccountStore {
 			} else {
 				try {
 					this.#sql(
-						'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref) VALUES (?, ?, ?, ?, ?, ?, ?)',
-					).run(room, seq, from, text, action ? 1 : 0, ts, ref ?? null);
+						'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+					).run(room, seq, from, text, action ? 1 : 0, ts, ref ?? null, details);
 				} catch (error) {
 					if (!isDuplicateKey(error)) throw error;
 					outcome = 'conflict'; // the ref is stored under another number
@@ -306,7 +367,7 @@ export class SqliteStore implements AccountStore {
 
 	async messagesAfter(room: string, after: number, limit: number): Promise<StoredRoomMessage[]> {
 		return this.#sql(
-			'SELECT seq, sender, text, action, ts, ref FROM parley_messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?',
+			`SELECT ${MESSAGE_COLUMNS} FROM parley_messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?`,
 		)
 			.all(checkRoom(room), checkSeq(after), checkLimit(limit))
 			.map(toMessage);
@@ -314,7 +375,7 @@ export class SqliteStore implements AccountStore {
 
 	async lastMessages(room: string, limit: number): Promise<StoredRoomMessage[]> {
 		return this.#sql(
-			'SELECT seq, sender, text, action, ts, ref FROM parley_messages WHERE room = ? ORDER BY seq DESC LIMIT ?',
+			`SELECT ${MESSAGE_COLUMNS} FROM parley_messages WHERE room = ? ORDER BY seq DESC LIMIT ?`,
 		)
 			.all(checkRoom(room), checkLimit(limit))
 			.map(toMessage)
@@ -323,6 +384,137 @@ export class SqliteStore implements AccountStore {
 
 	async latestSeq(room: string): Promise<number> {
 		const row = this.#sql('SELECT seq FROM parley_room_seq WHERE room = ?').get(checkRoom(room));
+		return row === undefined ? 0 : Number(row.seq);
+	}
+
+	async messagesBefore(room: string, before: number, limit: number): Promise<StoredRoomMessage[]> {
+		return this.#sql(
+			`SELECT ${MESSAGE_COLUMNS} FROM parley_messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+		)
+			.all(checkRoom(room), checkSeq(before), checkLimit(limit))
+			.map(toMessage)
+			.reverse();
+	}
+
+	async searchMessages(
+		room: string,
+		text: string,
+		before: number | undefined,
+		limit: number,
+	): Promise<StoredRoomMessage[]> {
+		return this.#sql(
+			`SELECT ${MESSAGE_COLUMNS} FROM parley_messages
+			WHERE room = ? AND seq < ? AND presence IS NULL AND parley_lower(text) LIKE ? ESCAPE '${LIKE_ESCAPE}'
+			ORDER BY seq DESC LIMIT ?`,
+		)
+			.all(
+				checkRoom(room),
+				checkSeq(before ?? Number.MAX_SAFE_INTEGER),
+				containsPattern(text),
+				checkLimit(limit),
+			)
+			.map(toMessage)
+			.reverse();
+	}
+
+	async createRoom({name, key, owner, createdAt, settings}: StoredRoom): Promise<void> {
+		const roomKey = checkRoomKey(key);
+		try {
+			this.#sql(
+				'INSERT INTO parley_rooms (room_key, name, owner, created_at, settings) VALUES (?, ?, ?, ?, ?)',
+			).run(roomKey, checkRoom(name), owner ?? null, createdAt, settingsColumn(settings));
+		} catch (error) {
+			if (isDuplicateKey(error)) throw new RoomExistsError(name);
+			throw error;
+		}
+	}
+
+	async getRoom(key: string): Promise<StoredRoom | undefined> {
+		const row = this.#sql(
+			'SELECT room_key, name, owner, created_at, settings FROM parley_rooms WHERE room_key = ?',
+		).get(checkRoomKey(key));
+		return row === undefined ? undefined : toRoom(row);
+	}
+
+	async listRooms(): Promise<StoredRoom[]> {
+		return this.#sql('SELECT room_key, name, owner, created_at, settings FROM parley_rooms ORDER BY room_key')
+			.all()
+			.map(toRoom);
+	}
+
+	async saveRoomSettings(key: string, settings: RoomSettings): Promise<void> {
+		const result = this.#sql('UPDATE parley_rooms SET settings = ? WHERE room_key = ?').run(
+			settingsColumn(settings),
+			checkRoomKey(key),
+		);
+		if (Number(result.changes) === 0) throw new Error(`no room #${key} to save settings for`);
+	}
+
+	async removeRoom(key: string): Promise<boolean> {
+		const room = checkRoomKey(key);
+		return this.#transaction(() => {
+			const rows = Number(this.#sql('DELETE FROM parley_rooms WHERE room_key = ?').run(room).changes);
+			const counters = Number(this.#sql('DELETE FROM parley_room_seq WHERE room = ?').run(room).changes);
+			this.#sql('DELETE FROM parley_messages WHERE room = ?').run(room);
+			this.#sql('DELETE FROM parley_memberships WHERE room = ?').run(room);
+			this.#sql('DELETE FROM parley_read_markers WHERE room = ?').run(room);
+			return rows + counters > 0;
+		});
+	}
+
+	async setAdmin(name: string, admin: boolean): Promise<void> {
+		const key = checkedUsernameKey(name);
+		const result = this.#sql('UPDATE parley_users SET admin = ? WHERE name_key = ?').run(admin ? 1 : 0, key);
+		if (Number(result.changes) === 0) throw new NoSuchUserError(name);
+	}
+
+	async isAdmin(name: string): Promise<boolean> {
+		const key = accountKey(name);
+		if (key === undefined) return false;
+		return this.#sql('SELECT admin FROM parley_users WHERE name_key = ?').get(key)?.admin === 1;
+	}
+
+	async addMembership(user: string, room: string): Promise<void> {
+		const key = accountKey(user);
+		if (key === undefined) return;
+		// INSERT … SELECT: nothing for an unknown account; a repeat keeps its place in the join order.
+		this.#sql(
+			`INSERT INTO parley_memberships (name_key, room) SELECT name_key, ? FROM parley_users WHERE name_key = ?
+			ON CONFLICT (name_key, room) DO NOTHING`,
+		).run(checkRoomKey(room), key);
+	}
+
+	async removeMembership(user: string, room: string): Promise<void> {
+		const key = accountKey(user);
+		if (key === undefined) return;
+		this.#sql('DELETE FROM parley_memberships WHERE name_key = ? AND room = ?').run(key, checkRoomKey(room));
+	}
+
+	async membershipsOf(user: string): Promise<string[]> {
+		const key = accountKey(user);
+		if (key === undefined) return [];
+		return this.#sql('SELECT room FROM parley_memberships WHERE name_key = ? ORDER BY id')
+			.all(key)
+			.map((row) => String(row.room));
+	}
+
+	async setReadMarker(user: string, room: string, seq: number): Promise<void> {
+		const key = accountKey(user);
+		if (key === undefined) return;
+		// One statement, MAX in SQL: concurrent writers can only move it forward.
+		this.#sql(
+			`INSERT INTO parley_read_markers (name_key, room, seq) SELECT name_key, ?, ? FROM parley_users WHERE name_key = ?
+			ON CONFLICT (name_key, room) DO UPDATE SET seq = MAX(seq, excluded.seq)`,
+		).run(checkRoomKey(room), checkSeq(seq), key);
+	}
+
+	async readMarker(user: string, room: string): Promise<number> {
+		const key = accountKey(user);
+		if (key === undefined) return 0;
+		const row = this.#sql('SELECT seq FROM parley_read_markers WHERE name_key = ? AND room = ?').get(
+			key,
+			checkRoomKey(room),
+		);
 		return row === undefined ? 0 : Number(row.seq);
 	}
 

@@ -1,19 +1,37 @@
-// The TCP room's journal: a chat message gets its sequence number and is
-// written to the local journal (fsynced) before anyone sees it, so an
-// acknowledgement means durable, whatever the database is doing. The account
-// store is filled from the local journal in the background, in order, and
-// idempotently by sequence number: a database that is down, or frozen until
-// its queries time out, delays only that copy, never the room.
+// The TCP room's journal: a chat message or presence event gets its sequence
+// number and is written to the local journal (fsynced) before anyone sees it,
+// so an acknowledgement means durable, whatever the database is doing. The
+// account store is filled from the local journal in the background, in order,
+// and idempotently by sequence number: a database that is down, or frozen
+// until its queries time out, delays only that copy, never the room. Reads
+// (history pages, search) take what the local journal holds first.
 
-import type {RoomEventMessage, UnsequencedRoomEvent} from '../../source/protocol/messages.js';
+import type {
+	ChatMessage,
+	PresenceMessage,
+	RoomEventMessage,
+	UnsequencedRoomEvent,
+} from '../../source/protocol/messages.js';
 import type {RoomJournal} from '../room/room.js';
-import type {AccountStore, NewRoomMessage, StoredRoomMessage} from '../store/account-store.js';
+import {
+	MAX_PAGE,
+	type AccountStore,
+	type NewRoomMessage,
+	type StoredPresence,
+	type StoredRoomMessage,
+} from '../store/account-store.js';
 import {type JournalEntry, LocalJournal} from '../store/local-journal.js';
 
-type Chat = Extract<UnsequencedRoomEvent, {t: 'msg'}>;
+type Sequenced = RoomEventMessage & {seq: number};
 
 export interface StoreJournalOptions {
-	/** Where the local journal lives (the data dir); in memory without it (tests only: not durable). */
+	/**
+	 * The server's local journal, shared by all its rooms (one SQLite handle for
+	 * any number of them). The caller opened it and closes it; closing this
+	 * room's journal leaves it open.
+	 */
+	local?: LocalJournal;
+	/** Where the local journal lives (the data dir), when `local` is not given; in memory without either (tests only: not durable). */
 	dir?: string;
 	log?: (line: string) => void;
 	/** Wait before trying the database again after a failed write. */
@@ -28,6 +46,7 @@ export class StoreJournal implements RoomJournal {
 	private latest: number;
 	private retryTimer: NodeJS.Timeout | undefined;
 	private draining = false;
+	private drainAgain = false;
 	private outage = false;
 	private closed = false;
 	private readonly log: (line: string) => void;
@@ -38,6 +57,8 @@ export class StoreJournal implements RoomJournal {
 		private readonly store: AccountStore,
 		private readonly room: string,
 		private readonly local: LocalJournal,
+		/** Whether closing this journal closes the local journal (it opened it itself). */
+		private readonly ownsLocal: boolean,
 		storedLatest: number,
 		options: StoreJournalOptions,
 	) {
@@ -53,13 +74,14 @@ export class StoreJournal implements RoomJournal {
 		room: string,
 		options: StoreJournalOptions = {},
 	): Promise<StoreJournal> {
-		const local = await LocalJournal.open(options.dir);
+		const ownsLocal = options.local === undefined;
+		const local = options.local ?? (await LocalJournal.open(options.dir));
 		try {
-			const journal = new StoreJournal(store, room, local, await store.latestSeq(room), options);
+			const journal = new StoreJournal(store, room, local, ownsLocal, await store.latestSeq(room), options);
 			journal.drain(); // what a previous run acknowledged but never stored
 			return journal;
 		} catch (error) {
-			local.close();
+			if (ownsLocal) local.close();
 			throw error;
 		}
 	}
@@ -74,7 +96,8 @@ export class StoreJournal implements RoomJournal {
 	}
 
 	async append(event: UnsequencedRoomEvent): Promise<number> {
-		if (event.t !== 'msg') throw new Error('only chat messages are journaled');
+		// A shared local journal would still take it, but nothing would copy it to the database.
+		if (this.closed) throw new Error('the room journal is closed');
 		const message = toStored(event);
 		if (message.ref !== undefined) {
 			// A send retried after a reconnect or restart: it keeps its number.
@@ -106,18 +129,66 @@ export class StoreJournal implements RoomJournal {
 		}
 	}
 
+	async before(before: number, limit: number): Promise<{events: RoomEventMessage[]; complete: boolean}> {
+		const count = Math.min(Math.max(0, limit), MAX_PAGE);
+		const below = Math.min(before, this.latest + 1);
+		// Numbers are given without gaps, so the page is below - wanted … below - 1.
+		const wanted = Math.min(count, below - 1);
+		if (wanted <= 0) return {events: [], complete: true};
+		const held = this.local.before(this.room, below, count);
+		if (held.length === wanted && held[0]?.seq === below - wanted)
+			return {events: held.map(toEvent), complete: below - wanted === 1};
+		let stored: StoredRoomMessage[];
+		try {
+			stored = await this.store.messagesBefore(this.room, below, count);
+		} catch (error) {
+			// The database is away: the newest part of the page beats no page (the next one asks again).
+			if (held.length === 0) throw error;
+			return {events: held.map(toEvent), complete: held[0]?.seq === 1};
+		}
+		const events = merge(stored, held).slice(-count);
+		return {events, complete: events.length < count || events[0]?.seq === 1};
+	}
+
+	async search(text: string, before: number | undefined, limit: number): Promise<ChatMessage[]> {
+		const count = Math.min(Math.max(0, limit), MAX_PAGE);
+		if (count === 0) return [];
+		const below = before ?? Number.MAX_SAFE_INTEGER;
+		// What the local journal holds: the recent messages, and all not yet in the database.
+		const held = this.local.search(this.room, text, below, count);
+		let stored: StoredRoomMessage[];
+		try {
+			stored = await this.store.searchMessages(this.room, text, before, count);
+		} catch (error) {
+			if (held.length === 0) throw error;
+			stored = [];
+		}
+		return merge(stored, held)
+			.filter((event): event is ChatMessage & {seq: number} => event.t === 'msg')
+			.slice(-count);
+	}
+
+	/** Stops writing to the database; a local journal of its own is closed, a shared one stays open. */
 	close(): void {
 		this.closed = true;
 		clearTimeout(this.retryTimer);
-		this.local.close();
+		if (this.ownsLocal) this.local.close();
 	}
 
 	/** Copies pending messages to the database, oldest first; one run at a time. */
 	private drain(): void {
-		if (this.draining || this.retryTimer || this.closed) return;
+		if (this.retryTimer || this.closed) return;
+		if (this.draining) {
+			// The run may have looked for pending entries already: it goes round once more when done.
+			this.drainAgain = true;
+			return;
+		}
 		this.draining = true;
 		void this.drainOnce().finally(() => {
 			this.draining = false;
+			if (!this.drainAgain) return;
+			this.drainAgain = false;
+			this.drain();
 		});
 	}
 
@@ -127,14 +198,21 @@ export class StoreJournal implements RoomJournal {
 				if (this.closed) return;
 				const batch = this.local.pending(this.room, BATCH);
 				if (batch.length === 0) break;
-				for (const {seq, message} of batch) {
-					const outcome = await this.store.storeMessageAt(this.room, seq, message);
-					if (this.closed) return;
-					if (outcome === 'conflict')
-						this.log(
-							`journal: the database holds another message as ${seq}; ours stays in the local journal only`,
-						);
-					this.local.markStored(this.room, seq);
+				let through = 0;
+				try {
+					for (const {seq, message} of batch) {
+						const outcome = await this.store.storeMessageAt(this.room, seq, message);
+						if (outcome === 'conflict')
+							this.log(
+								`journal: the database holds another message as ${seq}; ours stays in the local journal only`,
+							);
+						through = seq;
+						if (this.closed) return;
+					}
+				} finally {
+					// Pending entries are taken oldest first, so all up to `through` are in the database now.
+					// Unmarked ones (a crash first) are stored again later as harmless duplicates.
+					if (through > 0 && this.local.isOpen) this.local.markStoredThrough(this.room, through);
 				}
 			}
 			if (this.outage) {
@@ -159,19 +237,51 @@ export class StoreJournal implements RoomJournal {
 	}
 }
 
-function merge(stored: StoredRoomMessage[], held: JournalEntry[]): Array<RoomEventMessage & {seq: number}> {
-	const bySeq = new Map<number, RoomEventMessage & {seq: number}>();
+function merge(stored: StoredRoomMessage[], held: JournalEntry[]): Sequenced[] {
+	const bySeq = new Map<number, Sequenced>();
 	for (const message of stored) bySeq.set(message.seq, toEvent({seq: message.seq, message}));
 	for (const entry of held) bySeq.set(entry.seq, toEvent(entry));
 	return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 }
 
-function toStored(event: Chat): NewRoomMessage {
-	const {from, text, ts, ref} = event;
-	return {from, text, action: event.action === true, ts, ...(ref ? {ref} : {})};
+function toStored(event: UnsequencedRoomEvent): NewRoomMessage {
+	if (event.t === 'msg') {
+		const {from, text, ts, ref} = event;
+		return {from, text, action: event.action === true, ts, ...(ref ? {ref} : {})};
+	}
+	// Away comes and goes with the member; a replay has no use for it.
+	if (event.kind === 'away') throw new Error('away presence is not journaled');
+	const {nick, ts, kind, old, reason, by, text, mode, role, until} = event;
+	const presence: StoredPresence = {kind};
+	if (old !== undefined) presence.old = old;
+	if (reason !== undefined) presence.reason = reason;
+	if (by !== undefined) presence.by = by;
+	if (text !== undefined) presence.text = text;
+	if (mode !== undefined) presence.mode = mode;
+	if (role !== undefined) presence.role = role;
+	if (until !== undefined) presence.until = until;
+	return {from: nick, text: '', action: false, ts, presence};
 }
 
-function toEvent({seq, message}: JournalEntry): RoomEventMessage & {seq: number} {
+function toEvent({seq, message}: JournalEntry): Sequenced {
+	const {presence} = message;
+	if (presence !== undefined) {
+		const {kind, old, reason, by, text, mode, role, until} = presence;
+		return {
+			t: 'presence',
+			seq,
+			ts: message.ts,
+			kind,
+			nick: message.from,
+			...(old === undefined ? {} : {old}),
+			...(reason === undefined ? {} : {reason}),
+			...(by === undefined ? {} : {by}),
+			...(text === undefined ? {} : {text}),
+			...(mode === undefined ? {} : {mode: mode as NonNullable<PresenceMessage['mode']>}),
+			...(role === undefined ? {} : {role: role as NonNullable<PresenceMessage['role']>}),
+			...(until === undefined ? {} : {until}),
+		};
+	}
 	return {
 		t: 'msg',
 		seq,

@@ -10,6 +10,7 @@ import {
 	type RoomOutput,
 } from '../../server/room/room.js';
 import type {
+	ChatMessage,
 	ClientMessage,
 	RoomEventMessage,
 	ServerMessage,
@@ -371,6 +372,19 @@ class ScriptedJournal implements RoomJournal {
 
 	async last(count: number): Promise<RoomEventMessage[]> {
 		return this.stored.slice(-count);
+	}
+
+	async before(before: number, limit: number): Promise<{events: RoomEventMessage[]; complete: boolean}> {
+		const older = this.stored.filter((e) => (e.seq ?? 0) < before);
+		return {events: older.slice(-limit), complete: older.length <= limit};
+	}
+
+	async search(text: string, before: number | undefined, limit: number): Promise<ChatMessage[]> {
+		const needle = text.toLowerCase();
+		return this.stored
+			.filter((e): e is ChatMessage => e.t === 'msg' && e.seq < (before ?? Number.POSITIVE_INFINITY))
+			.filter((e) => e.text.toLowerCase().includes(needle))
+			.slice(-limit);
 	}
 
 	release(): void {

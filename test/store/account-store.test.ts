@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
-import {usernameProblem} from '../../source/protocol/names.js';
+import {roomKey, usernameProblem} from '../../source/protocol/names.js';
 import {deriveVerifier, type ScramCredential} from '../../source/protocol/scram.js';
 import {
+	emptyRoomSettings,
 	InvalidUsernameError,
 	NoSuchUserError,
+	RoomExistsError,
 	UserExistsError,
 	type AccountStore,
+	type RoomSettings,
+	type StoredRoom,
 } from '../../server/store/account-store.js';
 import {
 	mysqlBackend,
@@ -257,6 +261,306 @@ for (const backend of backends) {
 					[5, 'alice', 'j-5'],
 				],
 			);
+		});
+
+		test('paging back through 5,000 events in pages of 200 reaches seq 1 with no gap or duplicate', async () => {
+			const room = `${RUN_ID}-paged`;
+			const total = 5000;
+			// Every 25th event is a presence row: pages carry them in order too.
+			const event = (seq: number) =>
+				seq % 25 === 0
+					? {from: `m${seq}`, text: '', action: false, ts: seq, presence: {kind: 'join' as const}}
+					: {from: 'alice', text: `m${seq}`, action: false, ts: seq};
+			const second = await backend.open();
+			try {
+				for (let start = 1; start <= total; start += 50) {
+					await Promise.all(
+						Array.from({length: 50}, (_, i) =>
+							(i % 2 === 0 ? store : second).storeMessageAt(room, start + i, event(start + i)),
+						),
+					);
+				}
+			} finally {
+				await second.close();
+			}
+			assert.equal(await store.latestSeq(room), total);
+			const seen: number[] = [];
+			let before = total + 1;
+			for (let pages = 0; ; pages++) {
+				assert.ok(pages <= total / 200, 'paging ends');
+				const page = await store.messagesBefore(room, before, 200);
+				if (page.length === 0) break;
+				assert.equal(page.length, 200);
+				assert.deepEqual(
+					page.map((m) => m.seq),
+					Array.from({length: 200}, (_, i) => before - 200 + i),
+					'a page is the newest 200 before `before`, oldest first',
+				);
+				for (const message of page) assert.deepEqual(message, {seq: message.seq, ...event(message.seq)});
+				seen.unshift(...page.map((m) => m.seq));
+				before = page[0]!.seq;
+			}
+			assert.equal(before, 1, 'the last page reached seq 1');
+			assert.deepEqual(
+				seen,
+				Array.from({length: total}, (_, i) => i + 1),
+			);
+			assert.deepEqual(
+				(await store.messagesBefore(room, 4, 200)).map((m) => m.seq),
+				[1, 2, 3],
+			);
+			assert.deepEqual(await store.messagesBefore(room, 1, 200), []);
+			assert.equal((await store.messagesBefore(room, total + 1, 5000)).length, 1000, 'capped at MAX_PAGE');
+		});
+
+		test('search: case-insensitive, % _ and ! match literally, newest first within the limit, never presence', async () => {
+			const room = `${RUN_ID}-search`;
+			const texts = [
+				'Hello World',
+				'100% sure',
+				'a_b',
+				'ab',
+				'axb',
+				'a!b',
+				'ÜBER cool',
+				'hello there',
+				'back\\slash',
+			];
+			const seqOf = new Map<string, number>();
+			for (const text of texts)
+				seqOf.set(text, await store.appendMessage(room, {from: 'bob', text, action: false, ts: 1}));
+			// Presence rows never match, even one whose text would.
+			await store.appendMessage(room, {
+				from: 'hello',
+				text: 'hello from a presence row',
+				action: false,
+				ts: 2,
+				presence: {kind: 'topic', text: 'hello'},
+			});
+			await store.appendMessage(`${RUN_ID}-elsewhere`, {from: 'bob', text: 'hello', action: false, ts: 1});
+			const found = async (text: string, before?: number, limit = 50) =>
+				(await store.searchMessages(room, text, before, limit)).map((m) => m.text);
+
+			assert.deepEqual(await found('hello'), ['Hello World', 'hello there']);
+			assert.deepEqual(await found('HELLO wOrLd'), ['Hello World']);
+			assert.deepEqual(await found('%'), ['100% sure']);
+			assert.deepEqual(await found('_'), ['a_b']);
+			assert.deepEqual(await found('a_b'), ['a_b']);
+			assert.deepEqual(await found('!'), ['a!b']);
+			assert.deepEqual(await found('\\'), ['back\\slash']);
+			assert.deepEqual(await found('über'), ['ÜBER cool']);
+			assert.deepEqual(await found('nothing like it'), []);
+			assert.deepEqual(await found('hello', seqOf.get('hello there')), ['Hello World'], 'only before');
+			assert.deepEqual(await found('hello', undefined, 1), ['hello there'], 'the newest within the limit');
+			assert.deepEqual(
+				(await store.searchMessages(room, '', undefined, 50)).map((m) => m.text),
+				texts,
+				'even matching everything, no presence row',
+			);
+			const [hit] = await store.searchMessages(room, 'world', undefined, 50);
+			assert.deepEqual(hit, {
+				seq: seqOf.get('Hello World'),
+				from: 'bob',
+				text: 'Hello World',
+				action: false,
+				ts: 1,
+			});
+		});
+
+		test('presence rows keep their details through every read', async () => {
+			const room = `${RUN_ID}-presence`;
+			const kick = {kind: 'kick' as const, by: 'bob', reason: 'spam'};
+			const ban = {kind: 'ban' as const, by: 'bob', reason: 'again', until: Date.UTC(2027, 0, 1)};
+			assert.equal(await store.appendMessage(room, {from: 'carol', text: 'hi', action: false, ts: 1}), 1);
+			assert.equal(
+				await store.appendMessage(room, {from: 'troll', text: '', action: false, ts: 2, presence: kick}),
+				2,
+			);
+			assert.equal(
+				await store.storeMessageAt(room, 3, {from: 'troll', text: '', action: false, ts: 3, presence: ban}),
+				'stored',
+			);
+			assert.equal(
+				await store.storeMessageAt(room, 3, {from: 'troll', text: '', action: false, ts: 3, presence: ban}),
+				'duplicate',
+			);
+			const nick = {kind: 'nick' as const, old: 'al'};
+			await store.appendMessage(room, {from: 'alice', text: '', action: false, ts: 4, presence: nick});
+			const expected = [
+				{seq: 1, from: 'carol', text: 'hi', action: false, ts: 1},
+				{seq: 2, from: 'troll', text: '', action: false, ts: 2, presence: kick},
+				{seq: 3, from: 'troll', text: '', action: false, ts: 3, presence: ban},
+				{seq: 4, from: 'alice', text: '', action: false, ts: 4, presence: nick},
+			];
+			assert.deepEqual(await store.messagesAfter(room, 0, 10), expected);
+			assert.deepEqual(await store.lastMessages(room, 10), expected);
+			assert.deepEqual(await store.messagesBefore(room, 5, 10), expected);
+		});
+
+		test('rooms: create, read, list, save settings, remove; keys are case-insensitive', async () => {
+			const name = `${RUN_ID}-Dev`;
+			const key = roomKey(name);
+			const owner = uniqueName('owner');
+			const room: StoredRoom = {
+				name,
+				key,
+				owner,
+				createdAt: 1_700_000_000_000,
+				settings: emptyRoomSettings(),
+			};
+			assert.equal(await store.getRoom(key), undefined);
+			await store.createRoom(room);
+			assert.deepEqual(await store.getRoom(key), room);
+			assert.deepEqual(await store.getRoom(`#${name.toUpperCase()}`), room, 'any spelling finds it');
+			await assert.rejects(
+				store.createRoom({...room, name: name.toUpperCase(), key: roomKey(name.toUpperCase())}),
+				RoomExistsError,
+			);
+			const operators = {
+				name: `${RUN_ID}-ops`,
+				key: `${RUN_ID}-ops`,
+				createdAt: 2,
+				settings: emptyRoomSettings(),
+			};
+			await store.createRoom(operators);
+			assert.deepEqual(await store.getRoom(operators.key), operators, 'no owner: none read back');
+			assert.deepEqual(
+				(await store.listRooms()).filter((r) => r.key.startsWith(RUN_ID)).map((r) => r.key),
+				[key, operators.key],
+				'sorted by key',
+			);
+
+			const settings: RoomSettings = {
+				topic: 'release on Friday — ünïcode too',
+				inviteOnly: true,
+				moderated: false,
+				roles: {[owner.toLowerCase()]: 'owner', bob: 'op', carol: 'voice'},
+				bans: {mallory: {account: 'Mallory', by: 'bob', reason: 'spam', until: 1_800_000_000_000}},
+				mutes: {eve: {until: 1_800_000_000_000, by: 'bob'}, trent: {}},
+				invites: ['dave'],
+			};
+			await store.saveRoomSettings(key.toUpperCase(), settings);
+			assert.deepEqual((await store.getRoom(key))?.settings, settings);
+			await store.saveRoomSettings(key, settings); // unchanged: still fine
+			await assert.rejects(store.saveRoomSettings(`${RUN_ID}-nowhere`, settings));
+
+			assert.equal(await store.removeRoom(`#${name}`), true);
+			assert.equal(await store.getRoom(key), undefined);
+			assert.equal(await store.removeRoom(key), false);
+			assert.deepEqual(
+				(await store.listRooms()).filter((r) => r.key.startsWith(RUN_ID)).map((r) => r.key),
+				[operators.key],
+			);
+			await assert.rejects(store.getRoom(''), RangeError);
+		});
+
+		test('removing a room removes its messages, counter, memberships and read markers, and nothing else', async () => {
+			const key = `${RUN_ID}-doomed`;
+			const other = `${RUN_ID}-kept`;
+			const [alice, bob] = [uniqueName('alice'), uniqueName('bob')];
+			for (const user of [alice, bob]) await store.createUser(user, verifier);
+			await store.createRoom({name: key, key, createdAt: 1, settings: emptyRoomSettings()});
+			for (const room of [key, other]) {
+				await store.appendMessage(room, {from: 'alice', text: 'hi', action: false, ts: 1});
+				await store.appendMessage(room, {
+					from: 'alice',
+					text: '',
+					action: false,
+					ts: 2,
+					presence: {kind: 'leave'},
+				});
+				for (const user of [alice, bob]) {
+					await store.addMembership(user, room);
+					await store.setReadMarker(user, room, 2);
+				}
+			}
+			assert.equal(await store.removeRoom(key), true);
+			assert.deepEqual(await store.messagesAfter(key, 0, 10), []);
+			assert.equal(await store.latestSeq(key), 0);
+			for (const user of [alice, bob]) {
+				assert.deepEqual(await store.membershipsOf(user), [other]);
+				assert.equal(await store.readMarker(user, key), 0);
+				assert.equal(await store.readMarker(user, other), 2);
+			}
+			assert.equal((await store.messagesAfter(other, 0, 10)).length, 2);
+			// A room that only has history (the default room of an older server) is removed too.
+			assert.equal(await store.removeRoom(other), true);
+			assert.deepEqual(await store.messagesAfter(other, 0, 10), []);
+			assert.equal(await store.removeRoom(other), false);
+			// The room starts afresh if used again.
+			assert.equal(await store.appendMessage(key, {from: 'bob', text: 'new', action: false, ts: 3}), 1);
+		});
+
+		test('memberships: in join order, idempotent, case-insensitive, gone with the account', async () => {
+			const user = uniqueName('Member');
+			await store.createUser(user, verifier);
+			const [a, b, c] = ['a', 'b', 'c'].map((x) => `${RUN_ID}-m${x}`) as [string, string, string];
+			assert.deepEqual(await store.membershipsOf(user), []);
+			for (const room of [c, a, b, a, `#${a.toUpperCase()}`]) await store.addMembership(user, room);
+			assert.deepEqual(await store.membershipsOf(user.toUpperCase()), [c, a, b], 'a repeat keeps its place');
+			await store.removeMembership(user.toLowerCase(), `#${a}`);
+			assert.deepEqual(await store.membershipsOf(user), [c, b]);
+			await store.addMembership(user, a);
+			assert.deepEqual(await store.membershipsOf(user), [c, b, a], 'joined again: last');
+			await store.removeMembership(user, `${RUN_ID}-never`);
+
+			const ghost = uniqueName('ghost');
+			await store.addMembership(ghost, a);
+			assert.deepEqual(await store.membershipsOf(ghost), [], 'an unknown account remembers nothing');
+			assert.deepEqual(await store.membershipsOf("' OR '1'='1"), []);
+
+			assert.equal(await store.removeUser(user), true);
+			await store.createUser(user, verifier);
+			assert.deepEqual(await store.membershipsOf(user), [], 'a new account of the same name starts afresh');
+		});
+
+		test('read markers move only forward, also with twenty writers at once', async () => {
+			const user = uniqueName('reader');
+			await store.createUser(user, verifier);
+			const room = `${RUN_ID}-read`;
+			assert.equal(await store.readMarker(user, room), 0);
+			await store.setReadMarker(user, room, 5);
+			await store.setReadMarker(user.toUpperCase(), `#${room.toUpperCase()}`, 3);
+			assert.equal(await store.readMarker(user, room), 5, 'never back');
+			await store.setReadMarker(user, room, 7);
+			assert.equal(await store.readMarker(user, room), 7);
+			assert.equal(await store.readMarker(user, `${RUN_ID}-other`), 0, 'per room');
+
+			const second = await backend.open();
+			try {
+				for (let round = 0; round < 5; round++) {
+					const base = 100 * (round + 1);
+					// The highest goes first: anything read-then-written would land a lower one after it.
+					const seqs = Array.from({length: 20}, (_, i) => base + ((i * 7) % 20));
+					seqs.sort((x, y) => (x === base + 19 ? -1 : y === base + 19 ? 1 : 0));
+					await Promise.all(
+						seqs.map((seq, i) => (i % 2 === 0 ? store : second).setReadMarker(user, room, seq)),
+					);
+					assert.equal(await store.readMarker(user, room), base + 19);
+					assert.equal(await second.readMarker(user, room), base + 19);
+				}
+			} finally {
+				await second.close();
+			}
+			const ghost = uniqueName('ghost');
+			await store.setReadMarker(ghost, room, 9);
+			assert.equal(await store.readMarker(ghost, room), 0);
+			await assert.rejects(store.setReadMarker(user, room, -1), RangeError);
+		});
+
+		test('the admin flag: off by default, set and cleared case-insensitively, unknown users are not admins', async () => {
+			const name = uniqueName('Admin');
+			await store.createUser(name, verifier);
+			assert.equal(await store.isAdmin(name), false);
+			await store.setAdmin(name.toLowerCase(), true);
+			assert.equal(await store.isAdmin(name.toUpperCase()), true);
+			await store.setAdmin(name, true); // again: no change, no error
+			assert.equal(await store.isAdmin(name), true);
+			await store.setAdmin(name, false);
+			assert.equal(await store.isAdmin(name), false);
+			assert.equal(await store.isAdmin(uniqueName('nobody')), false);
+			assert.equal(await store.isAdmin("' OR '1'='1"), false);
+			await assert.rejects(store.setAdmin(uniqueName('nobody'), true), NoSuchUserError);
 		});
 
 		test('ping answers while open', async () => {

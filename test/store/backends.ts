@@ -58,6 +58,12 @@ export async function mysqlBackend(): Promise<Backend | Unreachable> {
 				await connection.execute('DELETE FROM parley_users WHERE name_key LIKE ?', [pattern]);
 				await connection.execute('DELETE FROM parley_messages WHERE room LIKE ?', [pattern]);
 				await connection.execute('DELETE FROM parley_room_seq WHERE room LIKE ?', [pattern]);
+				await connection.execute('DELETE FROM parley_rooms WHERE room_key LIKE ?', [pattern]);
+				for (const table of ['parley_memberships', 'parley_read_markers'])
+					await connection.execute(`DELETE FROM ${table} WHERE room LIKE ? OR name_key LIKE ?`, [
+						pattern,
+						pattern,
+					]);
 			} finally {
 				await connection.end();
 			}

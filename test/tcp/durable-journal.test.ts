@@ -9,6 +9,8 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import type {AccountStore} from '../../server/store/account-store.js';
 import {openMysqlStore} from '../../server/store/mysql-store.js';
+import {StoreJournal} from '../../server/tcp/store-journal.js';
+import type {RoomEventMessage, UnsequencedRoomEvent} from '../../source/protocol/messages.js';
 import {KnownHosts} from '../../source/client/known-hosts.js';
 import {RoomError, type RoomEvent} from '../../source/client/types.js';
 import {deriveVerifier} from '../../source/protocol/scram.js';
@@ -108,6 +110,102 @@ function durableSuite(backend: Backend) {
 				assert.equal(next.seq, acked.at(-1)![0] + 1, 'no sequence number given twice');
 			} finally {
 				await server.stop();
+			}
+		});
+
+		it('journals presence with the chat through an outage and a restart; pages and search served locally meanwhile', async () => {
+			const roomName = uniqueName('room');
+			const journalDir = await mkdtemp(path.join(dataDir, 'journal-'));
+			const at = (n: number) => Date.UTC(2026, 0, 1, 12, n);
+			const events: UnsequencedRoomEvent[] = [
+				{t: 'msg', ts: at(1), from: 'alice', text: 'Deploy at noon', ref: 'a-1'},
+				{t: 'presence', ts: at(2), kind: 'join', nick: 'bob'},
+				{t: 'msg', ts: at(3), from: 'bob', text: 'coffee first'},
+				{t: 'presence', ts: at(4), kind: 'topic', nick: 'alice', text: 'deploy day'},
+				{t: 'msg', ts: at(5), from: 'alice', text: 'ok'},
+				{t: 'presence', ts: at(6), kind: 'role', nick: 'bob', role: 'voice', by: 'alice'},
+				// While the database is away:
+				{t: 'msg', ts: at(7), from: 'bob', text: 'DEPLOY started', action: true},
+				{t: 'presence', ts: at(8), kind: 'kick', nick: 'troll', by: 'alice', reason: 'spam'},
+				{t: 'presence', ts: at(9), kind: 'ban', nick: 'troll', by: 'alice', until: at(60)},
+				{t: 'presence', ts: at(10), kind: 'leave', nick: 'bob'},
+			];
+			const expected = events.map((event, i) => ({...event, seq: i + 1}));
+			const seqs = (page: {events: readonly RoomEventMessage[]}) => page.events.map((e) => e.seq);
+
+			let store = await openMysqlStore(relayUrl, {}, 2000);
+			let journal = await StoreJournal.open(store, roomName, {dir: journalDir, retryMs: 50, keep: 3});
+			try {
+				for (const event of events.slice(0, 6)) await journal.append(event);
+				await waitFor(() => journal.pendingWrites === 0 || undefined, {what: 'the first six stored'});
+
+				relay.cut();
+				for (const event of events.slice(6)) await journal.append(event);
+				assert.deepEqual(await journal.range(4, 10), expected.slice(3), 'presence details too');
+				const held = await journal.before(11, 4);
+				assert.deepEqual(seqs(held), [7, 8, 9, 10], 'a page the local journal holds needs no database');
+				const partial = await journal.before(11, 10);
+				assert.deepEqual(seqs(partial), [4, 5, 6, 7, 8, 9, 10], 'what is held, while the database is away');
+				assert.equal(partial.complete, false);
+				await assert.rejects(journal.before(4, 3), 'nothing older held: the outage shows');
+				assert.deepEqual(
+					(await journal.search('deploy', undefined, 50)).map((m) => [m.seq, m.text]),
+					[[7, 'DEPLOY started']],
+					'search: the local rows, never presence',
+				);
+				journal.close(); // the server stops with four events not yet stored
+				await store.close();
+				assert.equal(await direct.latestSeq(roomName), 6);
+
+				relay.restore();
+				store = await openMysqlStore(relayUrl, {}, 2000);
+				journal = await StoreJournal.open(store, roomName, {dir: journalDir, retryMs: 50, keep: 3});
+				assert.equal(journal.latestSeq(), 10, 'numbers kept through the restart');
+				await waitFor(() => journal.pendingWrites === 0 || undefined, {what: 'the backlog stored'});
+				const stored = await direct.messagesAfter(roomName, 0, 20);
+				assert.deepEqual(
+					stored.map((m) => [m.seq, m.from, m.presence ?? m.text]),
+					[
+						[1, 'alice', 'Deploy at noon'],
+						[2, 'bob', {kind: 'join'}],
+						[3, 'bob', 'coffee first'],
+						[4, 'alice', {kind: 'topic', text: 'deploy day'}],
+						[5, 'alice', 'ok'],
+						[6, 'bob', {kind: 'role', role: 'voice', by: 'alice'}],
+						[7, 'bob', 'DEPLOY started'],
+						[8, 'troll', {kind: 'kick', by: 'alice', reason: 'spam'}],
+						[9, 'troll', {kind: 'ban', by: 'alice', until: at(60)}],
+						[10, 'bob', {kind: 'leave'}],
+					],
+					'in order, once each, with their details',
+				);
+				assert.deepEqual(await journal.range(1, 10), expected, 'read back whole: every event as it was');
+
+				// Back from the database: pages reach seq 1, search finds the stored and the held alike.
+				const pages: number[] = [];
+				for (
+					let page = await journal.before(11, 3);
+					;
+					page = await journal.before(page.events[0]?.seq ?? 0, 3)
+				) {
+					pages.unshift(...seqs(page).map(Number));
+					if (page.complete) break;
+				}
+				assert.deepEqual(pages, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+				const older = await journal.before(4, 3);
+				assert.deepEqual(older.events, expected.slice(0, 3));
+				assert.equal(older.complete, true);
+				assert.deepEqual(
+					(await journal.search('DePloY', undefined, 50)).map((m) => [m.seq, m.text]),
+					[
+						[1, 'Deploy at noon'],
+						[7, 'DEPLOY started'],
+					],
+				);
+			} finally {
+				relay.restore();
+				journal.close();
+				await store.close();
 			}
 		});
 
