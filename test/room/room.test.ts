@@ -10,6 +10,7 @@ import {
 	type RoomOutput,
 } from '../../server/room/room.js';
 import type {
+	ChatMessage,
 	ClientMessage,
 	RoomEventMessage,
 	ServerMessage,
@@ -373,6 +374,19 @@ class ScriptedJournal implements RoomJournal {
 		return this.stored.slice(-count);
 	}
 
+	async before(before: number, limit: number): Promise<{events: RoomEventMessage[]; complete: boolean}> {
+		const older = this.stored.filter((e) => (e.seq ?? 0) < before);
+		return {events: older.slice(-limit), complete: older.length <= limit};
+	}
+
+	async search(text: string, before: number | undefined, limit: number): Promise<ChatMessage[]> {
+		const needle = text.toLowerCase();
+		return this.stored
+			.filter((e): e is ChatMessage => e.t === 'msg' && e.text.toLowerCase().includes(needle))
+			.filter((e) => before === undefined || e.seq < before)
+			.slice(-limit);
+	}
+
 	release(): void {
 		this.hold = false;
 		for (const resolve of this.held.splice(0)) resolve();
@@ -388,20 +402,22 @@ describe('room core with a journal', () => {
 		const {room, output, join, say} = setup({journal});
 		join('alice');
 		join('bob');
+		await journalSettled();
 		journal.failNext = 1;
 		say('alice', 'lost in the outage', 'r-fail');
 		say('alice', 'stored', 'r-ok');
 		await journalSettled();
-		assert.deepEqual(output.seenBy('alice').slice(-2), ['error server-error r-fail', 'msg 1 alice: stored']);
+		assert.deepEqual(output.seenBy('alice').slice(-2), ['error server-error r-fail', 'msg 3 alice: stored']);
 		assert.deepEqual(
 			output.seenBy('bob').slice(-1),
-			['msg 1 alice: stored'],
+			['msg 3 alice: stored'],
 			'the failed one was never posted',
 		);
-		assert.equal(room.latestSeq, 1);
+		assert.equal(room.latestSeq, 3);
 		assert.deepEqual(
-			journal.stored.map((e) => (e.t === 'msg' ? e.text : e.t)),
-			['stored'],
+			journal.stored.map((e) => (e.t === 'msg' ? e.text : `${e.kind} ${e.nick}`)),
+			['join alice', 'join bob', 'stored'],
+			'presence is journaled with the messages (version 2)',
 		);
 	});
 
@@ -410,6 +426,7 @@ describe('room core with a journal', () => {
 		const {output, join, say, from} = setup({journal});
 		join('alice');
 		join('bob');
+		await journalSettled();
 		journal.hold = true;
 		say('alice', 'bye all');
 		from('alice', {t: 'leave'});
@@ -419,19 +436,21 @@ describe('room core with a journal', () => {
 		await journalSettled();
 		assert.deepEqual(output.seenBy('bob'), [
 			'welcome',
+			'join alice', // bob's welcome (seq 0) came before alice's join was stored
 			'join bob',
-			'msg 1 alice: bye all',
+			'msg 3 alice: bye all',
 			'leave alice',
 			'join carol',
-			'msg 2 bob: hi carol',
+			'msg 6 bob: hi carol',
 		]);
-		// Carol's welcome said seq 0 (message 1 was not stored yet), so message 1 is hers too:
-		// without it her client would see a gap.
+		// Carol's welcome said seq 2 (message 3 was not stored yet), so message 3 is hers too:
+		// without it her client would see a gap; so is alice's leave, sequenced after it.
 		assert.deepEqual(output.seenBy('carol'), [
 			'welcome',
-			'msg 1 alice: bye all',
+			'msg 3 alice: bye all',
+			'leave alice',
 			'join carol',
-			'msg 2 bob: hi carol',
+			'msg 6 bob: hi carol',
 		]);
 	});
 
