@@ -1000,13 +1000,14 @@ export class Room<Link> {
 	/** `history {before, limit}`: one page, newest `limit` before `before`, within historyPageBytes. */
 	private page(member: Member<Link>, before: number, limit: number): void {
 		this.takeRead(member);
+		const asked = before; // echoed: the client matches the answer to its request
 		before = Math.min(before, this.seq + 1);
 		const answer = (events: RoomEventMessage[], complete: boolean) => {
 			const fitting = newestFitting(events, this.historyPageBytes);
 			this.output.send(member, {
 				t: 'history',
 				messages: fitting,
-				before,
+				before: asked,
 				complete: complete && fitting.length === events.length,
 			});
 		};

@@ -183,7 +183,10 @@ describe('room core: pages and search', () => {
 		from('bob', {t: 'history', before: 41, limit: 10});
 		from('bob', {t: 'history', before: 31, limit: 10});
 		from('bob', {t: 'search', text: 'round'});
-		const [first, second] = output.receivedBy('bob') as Array<Extract<ServerMessage, {t: 'history'}>>;
+		from('bob', {t: 'history', before: 999, limit: 2});
+		const [first, second, , newest] = output.receivedBy('bob') as Array<
+			Extract<ServerMessage, {t: 'history'}>
+		>;
 		assert.deepEqual(first?.messages.map((m) => m.seq)[0], 31);
 		assert.equal(first?.complete, false);
 		assert.deepEqual(
@@ -193,6 +196,8 @@ describe('room core: pages and search', () => {
 		);
 		assert.equal(second?.complete, true, 'nothing older is held');
 		assert.equal(output.seenBy('bob')[2], 'found 30,40');
+		assert.equal(output.seenBy('bob')[3], 'history 39,40');
+		assert.equal((newest as {before?: number} | undefined)?.before, 999, 'the answer names the request');
 	});
 
 	it('answers reads from their own budget, with when to ask again and no strike', () => {
