@@ -348,6 +348,18 @@ export class Room<Link> {
 		return this.roomSettings.roles[identityKey(account)];
 	}
 
+	/**
+	 * Whether the account may join now (not banned; invited, given a role or an
+	 * admin when the room is invite-only): `list` shows private rooms to these.
+	 */
+	admits(account: string, admin = false): boolean {
+		if (!this.moderation || admin) return true;
+		const key = identityKey(account);
+		const {ban, lifted} = banOf(this.roomSettings, key, this.now());
+		if (lifted) this.settingsChanged();
+		return ban === undefined && mayEnter(this.roomSettings, key, admin);
+	}
+
 	/** Whether the session is in the room. */
 	isMember(member: Member<Link>): boolean {
 		return this.sessions.has(member);
@@ -497,11 +509,14 @@ export class Room<Link> {
 		});
 	}
 
-	/** Sends `bye` to everyone and forgets them (server shutdown). */
-	closeAll(reason: string): void {
+	/**
+	 * Sends `bye` to everyone and forgets them: a server shutdown (retry, the
+	 * default) or the room being removed (retry false).
+	 */
+	closeAll(reason: string, retry = true): void {
 		for (const member of [...this.sessions]) {
 			this.remove(member);
-			this.output.disconnect(member, reason, true);
+			this.output.disconnect(member, reason, retry);
 		}
 	}
 

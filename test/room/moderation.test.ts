@@ -220,7 +220,10 @@ describe('room core: moderation', () => {
 		from('op', {t: 'mode', mode: '+i'});
 		assert.throws(() => join('stranger', {account: 'stranger'}), {code: 'invite-only'});
 		assert.equal(room.findMember('stranger'), undefined);
+		assert.equal(room.admits('stranger'), false);
+		assert.equal(room.admits('stranger', true), true, 'admins enter every room');
 		from('op', {t: 'invite', nick: 'Stranger'});
+		assert.equal(room.admits('Stranger'), true);
 		assert.deepEqual(invited, [['stranger', 'op']]);
 		assert.equal(output.seenBy('member').at(-1), 'invite Stranger by op');
 		join('stranger', {account: 'stranger'});

@@ -167,4 +167,13 @@ describe('room core: many sessions of one account', () => {
 		assert.deepEqual(output.seenBy('alice@1'), []);
 		assert.equal(journal.stored.length, 2, 'no presence stored for a second session');
 	});
+
+	it('closes every session when the room is removed, telling them not to come back', () => {
+		const {room, output} = twoSessions();
+		room.closeAll('the room was removed', false);
+		for (const link of ['alice@1', 'alice@2', 'bob'])
+			assert.deepEqual(output.disconnectsOf(link), [{reason: 'the room was removed', retry: false}]);
+		assert.equal(room.size, 0);
+		assert.equal(room.stats.sessions, 0);
+	});
 });
