@@ -2,106 +2,16 @@
 // transports and a fake clock for time, so every rule is checked exactly.
 import assert from 'node:assert/strict';
 import {describe, it} from 'node:test';
-import {
-	Room,
-	type Member,
-	type RoomJournal,
-	type RoomOptions,
-	type RoomOutput,
-} from '../../server/room/room.js';
-import type {
-	ChatMessage,
-	ClientMessage,
-	RoomEventMessage,
-	ServerMessage,
-	UnsequencedRoomEvent,
-} from '../../source/protocol/messages.js';
+import type {RoomOptions} from '../../server/room/room.js';
+import type {RoomEventMessage, ServerMessage} from '../../source/protocol/messages.js';
+import {ScriptedJournal, journalSettled, microtasks, setup as harness} from './harness.js';
 
-/** What the room asked its transport to do, with members named by their link. */
-type Delivery =
-	| {kind: 'send'; to: string; message: ServerMessage}
-	| {kind: 'broadcast'; to: string[]; message: ServerMessage}
-	| {kind: 'disconnect'; to: string; reason: string; retry: boolean};
-
-class RecordingOutput implements RoomOutput<string> {
-	readonly deliveries: Delivery[] = [];
-
-	broadcast(message: ServerMessage, members: Iterable<Member<string>>): void {
-		this.deliveries.push({kind: 'broadcast', to: [...members].map((m) => m.link), message});
-	}
-
-	send(member: Member<string>, message: ServerMessage): void {
-		this.deliveries.push({kind: 'send', to: member.link, message});
-	}
-
-	disconnect(member: Member<string>, reason: string, retry: boolean): void {
-		this.deliveries.push({kind: 'disconnect', to: member.link, reason, retry});
-	}
-
-	/** Every message `link` received, directly or by broadcast, in order. */
-	receivedBy(link: string): ServerMessage[] {
-		return this.deliveries.flatMap((d) =>
-			d.kind === 'send' && d.to === link
-				? [d.message]
-				: d.kind === 'broadcast' && d.to.includes(link)
-					? [d.message]
-					: [],
-		);
-	}
-
-	/** A compact line per message `link` received, for order checks. */
-	seenBy(link: string): string[] {
-		return this.receivedBy(link).map(describeMessage);
-	}
-
-	clear(): void {
-		this.deliveries.length = 0;
-	}
-}
-
-function describeMessage(message: ServerMessage): string {
-	switch (message.t) {
-		case 'msg':
-			return `msg ${message.seq} ${message.from}: ${message.text}`;
-		case 'presence':
-			return `${message.kind} ${message.nick}`;
-		case 'lost':
-			return `lost ${message.from}-${message.to}`;
-		case 'error':
-			return `error ${message.code}${message.ref ? ` ${message.ref}` : ''}`;
-		case 'dm':
-			return `dm ${message.dseq} ${message.from}→${message.to}: ${message.text}`;
-		default:
-			return message.t;
-	}
-}
-
-class FakeClock {
-	time = 1_700_000_000_000;
-	now = (): number => this.time;
-	advance(ms: number): void {
-		this.time += ms;
-	}
-}
-
+/** The version-1 helpers these tests were written with: join by nick, with since/history only. */
 function setup(options: Partial<RoomOptions<string>> = {}) {
-	const output = new RecordingOutput();
-	const clock = new FakeClock();
-	const room = new Room<string>({name: 'lobby', output, now: clock.now, ...options});
-	/** Links are named after the nick a member joined with; a renamed member keeps its link. */
-	const join = (nick: string, extra: {since?: number; history?: number} = {}) => room.join(nick, nick, extra);
-	const from = (nick: string, message: ClientMessage) => {
-		const member = room.findMember(nick);
-		assert.ok(member, `${nick} is in the room`);
-		room.handle(member, message);
-	};
-	let refs = 0;
-	const say = (nick: string, text: string, ref = `r${++refs}`) => from(nick, {t: 'say', ref, text});
-	return {room, output, clock, join, from, say};
+	const context = harness(options);
+	const join = (nick: string, extra: {since?: number; history?: number} = {}) => context.join(nick, extra);
+	return {...context, join};
 }
-
-/** Lets queued microtasks run (the flood kick waits for the error to be queued first). */
-const microtasks = () => new Promise<void>((resolve) => queueMicrotask(resolve));
 
 describe('room core: members and order', () => {
 	it('welcomes a member, then tells everyone, the newcomer included', () => {
@@ -344,78 +254,28 @@ describe('room core: resends', () => {
 	});
 });
 
-/** A journal under the test's control: appends wait until released, and can fail. */
-class ScriptedJournal implements RoomJournal {
-	readonly stored: RoomEventMessage[] = [];
-	failNext = 0;
-	private held: Array<() => void> = [];
-	hold = false;
-
-	latestSeq(): number {
-		return this.stored.length;
-	}
-
-	async append(event: UnsequencedRoomEvent): Promise<number> {
-		if (this.hold) await new Promise<void>((resolve) => this.held.push(resolve));
-		if (this.failNext > 0) {
-			this.failNext--;
-			throw new Error('database is down');
-		}
-		const seq = this.stored.length + 1;
-		this.stored.push({...event, seq} as RoomEventMessage);
-		return seq;
-	}
-
-	async range(from: number, to: number): Promise<RoomEventMessage[]> {
-		return this.stored.filter((e) => (e.seq ?? 0) >= from && (e.seq ?? 0) <= to);
-	}
-
-	async last(count: number): Promise<RoomEventMessage[]> {
-		return this.stored.slice(-count);
-	}
-
-	async before(before: number, limit: number): Promise<{events: RoomEventMessage[]; complete: boolean}> {
-		const older = this.stored.filter((e) => (e.seq ?? 0) < before);
-		return {events: older.slice(-limit), complete: older.length <= limit};
-	}
-
-	async search(text: string, before: number | undefined, limit: number): Promise<ChatMessage[]> {
-		const needle = text.toLowerCase();
-		return this.stored
-			.filter((e): e is ChatMessage => e.t === 'msg' && e.seq < (before ?? Number.POSITIVE_INFINITY))
-			.filter((e) => e.text.toLowerCase().includes(needle))
-			.slice(-limit);
-	}
-
-	release(): void {
-		this.hold = false;
-		for (const resolve of this.held.splice(0)) resolve();
-	}
-}
-
-/** Waits until the room's journal chain has run (each step is a few promise turns). */
-const journalSettled = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 describe('room core with a journal', () => {
 	it('numbers messages by the journal and tells the sender when a write fails', async () => {
 		const journal = new ScriptedJournal();
 		const {room, output, join, say} = setup({journal});
 		join('alice');
 		join('bob');
+		await journalSettled();
 		journal.failNext = 1;
 		say('alice', 'lost in the outage', 'r-fail');
 		say('alice', 'stored', 'r-ok');
 		await journalSettled();
-		assert.deepEqual(output.seenBy('alice').slice(-2), ['error server-error r-fail', 'msg 1 alice: stored']);
+		assert.deepEqual(output.seenBy('alice').slice(-2), ['error server-error r-fail', 'msg 3 alice: stored']);
 		assert.deepEqual(
 			output.seenBy('bob').slice(-1),
-			['msg 1 alice: stored'],
+			['msg 3 alice: stored'],
 			'the failed one was never posted',
 		);
-		assert.equal(room.latestSeq, 1);
+		assert.equal(room.latestSeq, 3);
 		assert.deepEqual(
-			journal.stored.map((e) => (e.t === 'msg' ? e.text : e.t)),
-			['stored'],
+			journal.stored.map((e) => (e.t === 'msg' ? e.text : `${e.kind} ${e.nick}`)),
+			['join alice', 'join bob', 'stored'],
+			'presence is journaled with the messages (version 2)',
 		);
 	});
 
@@ -424,6 +284,7 @@ describe('room core with a journal', () => {
 		const {output, join, say, from} = setup({journal});
 		join('alice');
 		join('bob');
+		await journalSettled();
 		journal.hold = true;
 		say('alice', 'bye all');
 		from('alice', {t: 'leave'});
@@ -433,19 +294,21 @@ describe('room core with a journal', () => {
 		await journalSettled();
 		assert.deepEqual(output.seenBy('bob'), [
 			'welcome',
+			'join alice', // bob's welcome (seq 0) came before alice's join was stored
 			'join bob',
-			'msg 1 alice: bye all',
+			'msg 3 alice: bye all',
 			'leave alice',
 			'join carol',
-			'msg 2 bob: hi carol',
+			'msg 6 bob: hi carol',
 		]);
-		// Carol's welcome said seq 0 (message 1 was not stored yet), so message 1 is hers too:
-		// without it her client would see a gap.
+		// Carol's welcome said seq 2 (message 3 was not stored yet), so message 3 is hers too:
+		// without it her client would see a gap; so is alice's leave, sequenced after it.
 		assert.deepEqual(output.seenBy('carol'), [
 			'welcome',
-			'msg 1 alice: bye all',
+			'msg 3 alice: bye all',
+			'leave alice',
 			'join carol',
-			'msg 2 bob: hi carol',
+			'msg 6 bob: hi carol',
 		]);
 	});
 
