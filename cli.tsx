@@ -6,6 +6,7 @@ import path from 'node:path';
 import process from 'node:process';
 import meow from 'meow';
 import {runChatCommand} from './source/cli/chat-command.js';
+import {runRoomCommand} from './source/cli/room-command.js';
 import {runRoomsCommand} from './source/cli/rooms-command.js';
 import {runSendCommand} from './source/cli/send-command.js';
 import {runServeCommand} from './source/cli/serve-command.js';
@@ -25,7 +26,8 @@ const mainHelp = `
 	  $ parley NAME                    open a room named in rooms.json
 	  $ parley serve                   run the room servers in the foreground
 	  $ parley serve --status|--stop   report on / stop the running server
-	  $ parley user add|passwd|remove|list   manage the TCP room's accounts
+	  $ parley user add|passwd|set|remove|list   manage the TCP server's accounts (--admin)
+	  $ parley room list|create|set|remove   manage the TCP server's rooms, owners and ops
 	  $ parley token create|list|revoke USER  access tokens for bots (PARLEY_TOKEN)
 	  $ parley send ROOM < lines       send each line of standard input, then exit (scripts)
 	  $ parley tail ROOM [--json]      print the room's messages as they arrive (scripts)
@@ -79,6 +81,7 @@ const mainHelp = `
 const subcommands: Record<string, (argv: string[]) => Promise<number>> = {
 	serve: runServeCommand,
 	user: runUserCommand,
+	room: runRoomCommand,
 	token: runTokenCommand,
 	send: runSendCommand,
 	tail: runTailCommand,

@@ -1,6 +1,6 @@
 // `parley user`: add, re-password, remove and list the accounts that may log
-// in to TLS rooms. Only the SCRAM verifier derived from a password is stored;
-// the password itself never leaves this process.
+// in to TLS rooms, and make them server admins. Only the SCRAM verifier
+// derived from a password is stored; the password itself never leaves this process.
 import meow from 'meow';
 import {
 	InvalidUsernameError,
@@ -20,24 +20,31 @@ import {
 	type PasswordInput,
 } from './password-input.js';
 import {withAdminStore} from './admin-store.js';
+import {flagGiven} from './given-flags.js';
 import {dataDir} from './paths.js';
 import {SELF_REPORTING} from './subcommand-options.js';
 
-export const USER_ACTIONS = ['add', 'passwd', 'remove', 'list'] as const;
+export const USER_ACTIONS = ['add', 'passwd', 'set', 'remove', 'list'] as const;
 export type UserAction = (typeof USER_ACTIONS)[number];
 
 const helpText = (defaultDataDir: string): string => `
 	Usage
 	  $ parley user add NAME [options]       create an account; asks for its password
 	  $ parley user passwd NAME [options]    set a new password for an account
+	  $ parley user set NAME --[no-]admin    make an account a server admin, or not
 	  $ parley user remove NAME [options]    delete an account
-	  $ parley user list [options]           print every account name, one per line
+	  $ parley user list [options]           print every account name, one per line,
+	                                         admins as "NAME (admin)"
 
 	Accounts log in to Parley's TLS rooms with SCRAM-SHA-256. Only a salted
 	verifier derived from the password is stored, never the password itself.
 
 	Names are 1-32 characters: letters, digits, _ - and . only. They are
 	case-insensitive: Alice and alice are the same account.
+
+	Server admins moderate every room of the server: they can do what a room's
+	owner can (op, kick, ban, mute, topic, modes, invite) in all of them, and
+	remove rooms. \`parley room\` manages rooms from the shell.
 
 	Passwords need at least ${MIN_PASSWORD_LENGTH} characters. On a terminal they are asked
 	for twice, echoing only '*'. Scripts pass --password-stdin and write the
@@ -49,6 +56,7 @@ const helpText = (defaultDataDir: string): string => `
 	  --data-dir DIR      data directory for the SQLite file
 	                      (default ${defaultDataDir})
 	  --password-stdin    read the password from standard input (add, passwd)
+	  --admin             add, set: a server admin; set --no-admin takes it back
 	  --help              this help
 
 	Exit status
@@ -59,6 +67,7 @@ const helpText = (defaultDataDir: string): string => `
 	  $ parley user add alice
 	  $ printf '%s\\n' "$ALICE_PASSWORD" | parley user add alice --password-stdin
 	  $ parley user passwd alice
+	  $ parley user set alice --admin
 	  $ parley user remove alice
 	  $ parley user list --data-dir /srv/parley
 	  $ parley user list --db mysql://parley:secret@127.0.0.1:3306/parley
@@ -72,7 +81,7 @@ export interface UserCommandIo {
 
 class UsageError extends Error {}
 
-const KNOWN_FLAGS = new Set(['db', 'dataDir', 'passwordStdin', 'help', 'h']);
+const KNOWN_FLAGS = new Set(['db', 'dataDir', 'passwordStdin', 'admin', 'help', 'h']);
 
 const flagName = (key: string): string =>
 	key.length === 1 ? `-${key}` : `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
@@ -87,9 +96,15 @@ interface Invocation {
 	db: string | undefined;
 	dataDir: string;
 	passwordStdin: boolean;
+	/** add: make it an admin; set: the new admin flag. */
+	admin: boolean | undefined;
 }
 
-function parseInvocation(input: readonly string[], flags: Record<string, unknown>): Invocation {
+function parseInvocation(
+	argv: readonly string[],
+	input: readonly string[],
+	flags: Record<string, unknown>,
+): Invocation {
 	const unknown = Object.keys(flags).filter((key) => !KNOWN_FLAGS.has(key));
 	if (unknown.length > 0) throw new UsageError(`unknown option ${unknown.map(flagName).join(', ')}`);
 	const [action, ...rest] = input;
@@ -102,13 +117,18 @@ function parseInvocation(input: readonly string[], flags: Record<string, unknown
 	} else if (rest.length !== 1) {
 		throw new UsageError(`${action} takes exactly one user name`);
 	}
-	if (passwordStdin && (action === 'list' || action === 'remove'))
+	if (passwordStdin && (action === 'list' || action === 'remove' || action === 'set'))
 		throw new UsageError(`--password-stdin only applies to add and passwd, not ${action}`);
+	// meow reports a left-out boolean as false, like --no-admin: only the words tell them apart.
+	const admin = flagGiven(argv, 'admin') ? flags.admin === true : undefined;
+	if (admin !== undefined && action !== 'add' && action !== 'set')
+		throw new UsageError(`--admin only applies to add and set, not ${action}`);
+	if (action === 'set' && admin === undefined) throw new UsageError('set needs --admin or --no-admin');
 	const db = typeof flags.db === 'string' ? flags.db : undefined;
 	if (db === '') throw new UsageError(`--db needs a URL: ${DATABASE_URL_FORM}`);
 	const directory = typeof flags.dataDir === 'string' ? flags.dataDir : '';
 	if (directory === '') throw new UsageError('--data-dir needs a directory');
-	return {action, name: rest[0], db, dataDir: directory, passwordStdin};
+	return {action, name: rest[0], db, dataDir: directory, passwordStdin, admin};
 }
 
 /** Runs the action on an open store; errors propagate to runUserCommand's reporting. */
@@ -116,10 +136,18 @@ async function perform(store: AccountStore, invocation: Invocation, io: UserComm
 	const {action, name} = invocation;
 	if (action === 'list') {
 		const names = await store.listUsers();
-		if (names.length > 0) io.stdout.write(`${names.join('\n')}\n`);
+		const admins = await Promise.all(names.map((user) => store.isAdmin(user)));
+		const shown = names.map((user, i) => (admins[i] ? `${user} (admin)` : user));
+		if (shown.length > 0) io.stdout.write(`${shown.join('\n')}\n`);
 		return;
 	}
 	if (name === undefined) throw new UsageError(`${action} takes exactly one user name`);
+	if (action === 'set') {
+		const admin = invocation.admin === true;
+		await store.setAdmin(name, admin);
+		io.stdout.write(`${name} ${admin ? 'is now a server admin' : 'is no longer a server admin'}\n`);
+		return;
+	}
 	if (action === 'remove') {
 		if (!(await store.removeUser(name))) throw new NoSuchUserError(name);
 		io.stdout.write(`removed user ${name}\n`);
@@ -143,7 +171,8 @@ async function perform(store: AccountStore, invocation: Invocation, io: UserComm
 	const verifier = await deriveVerifier(password);
 	if (action === 'add') {
 		await store.createUser(name, verifier);
-		io.stdout.write(`added user ${name}\n`);
+		if (invocation.admin === true) await store.setAdmin(name, true);
+		io.stdout.write(`added user ${name}${invocation.admin === true ? ' (admin)' : ''}\n`);
 	} else {
 		await store.setVerifier(name, verifier);
 		io.stdout.write(`changed the password of ${name}\n`);
@@ -188,6 +217,7 @@ export async function runUserCommand(argv: string[], streams: Partial<UserComman
 			db: {type: 'string'},
 			dataDir: {type: 'string', default: dataDir()},
 			passwordStdin: {type: 'boolean', default: false},
+			admin: {type: 'boolean'},
 			help: {type: 'boolean', shortFlag: 'h', default: false},
 		},
 	});
@@ -198,7 +228,7 @@ export async function runUserCommand(argv: string[], streams: Partial<UserComman
 
 	let invocation: Invocation;
 	try {
-		invocation = parseInvocation(cli.input, cli.flags);
+		invocation = parseInvocation(argv, cli.input, cli.flags);
 		const {name, action} = invocation;
 		if (name !== undefined) {
 			const problem = usernameProblem(name);

@@ -238,6 +238,45 @@ describe('parley user (sqlite, as a child process)', () => {
 		assert.equal(again.stderr, 'parley: no such user erin\n');
 	});
 
+	test('--admin: add makes a server admin, set gives and takes it, list marks admins', async () => {
+		const added = await runUser(
+			['add', 'dora', '--admin', '--password-stdin', '--data-dir', dataDir],
+			'dora password\n',
+		);
+		assert.equal(added.code, 0, added.stderr);
+		assert.equal(added.stdout, 'added user dora (admin)\n');
+		const given = await runUser(['set', 'Alice', '--admin', '--data-dir', dataDir]);
+		assert.equal(given.code, 0, given.stderr);
+		assert.equal(given.stdout, 'Alice is now a server admin\n');
+		assert.deepEqual(lines((await runUser(['list', '--data-dir', dataDir])).stdout), [
+			'alice (admin)',
+			'carol',
+			'dora (admin)',
+		]);
+		const store = await openSqliteStore(dataDir);
+		try {
+			assert.equal(await store.isAdmin('ALICE'), true);
+			assert.equal(await store.isAdmin('carol'), false);
+		} finally {
+			await store.close();
+		}
+
+		for (const name of ['alice', 'dora']) {
+			const taken = await runUser(['set', name, '--no-admin', '--data-dir', dataDir]);
+			assert.equal(taken.code, 0, taken.stderr);
+			assert.equal(taken.stdout, `${name} is no longer a server admin\n`);
+		}
+		assert.deepEqual(lines((await runUser(['list', '--data-dir', dataDir])).stdout), [
+			'alice',
+			'carol',
+			'dora',
+		]);
+		const nobody = await runUser(['set', 'nobody', '--admin', '--data-dir', dataDir]);
+		assert.equal(nobody.code, 1);
+		assert.equal(nobody.stderr, 'parley: no such user nobody\n');
+		assert.equal((await runUser(['remove', 'dora', '--data-dir', dataDir])).code, 0);
+	});
+
 	test('usage errors exit 2; --help explains the commands', async () => {
 		for (const args of [
 			[],
@@ -247,6 +286,11 @@ describe('parley user (sqlite, as a child process)', () => {
 			['list', 'x'],
 			['list', '--password-stdin'],
 			['list', '--frobnicate'],
+			['set', 'alice'],
+			['set', 'alice', '--admin', '--password-stdin'],
+			['list', '--admin'],
+			['remove', 'alice', '--no-admin'],
+			['passwd', 'alice', '--admin', '--password-stdin'],
 		]) {
 			const result = await runUser([...args, '--data-dir', dataDir]);
 			assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
@@ -267,6 +311,8 @@ describe('parley user (sqlite, as a child process)', () => {
 			'--db',
 			'--data-dir',
 			'--password-stdin',
+			'parley user set NAME --[no-]admin',
+			'--admin',
 			'Examples',
 		])
 			assert.ok(help.stdout.includes(expected), `help mentions ${expected}`);
@@ -286,7 +332,7 @@ if ('unreachable' in mysql) {
 			await mysql.cleanup();
 		});
 
-		test('add, list, passwd and remove', async () => {
+		test('add, list, passwd, set --admin and remove', async () => {
 			const added = await runUser(['add', name, '--password-stdin', '--db', MYSQL_URL], 'maria password\n');
 			assert.equal(added.code, 0, added.stderr);
 			const listed = await runUser(['list', '--db', MYSQL_URL]);
@@ -322,6 +368,13 @@ if ('unreachable' in mysql) {
 			} finally {
 				await second.close();
 			}
+
+			const admin = await runUser(['set', name, '--admin', '--db', MYSQL_URL]);
+			assert.equal(admin.code, 0, admin.stderr);
+			assert.ok(lines((await runUser(['list', '--db', MYSQL_URL])).stdout).includes(`${name} (admin)`));
+			const notAdmin = await runUser(['set', name, '--no-admin', '--db', MYSQL_URL]);
+			assert.equal(notAdmin.code, 0, notAdmin.stderr);
+			assert.ok(lines((await runUser(['list', '--db', MYSQL_URL])).stdout).includes(name));
 
 			const removed = await runUser(['remove', name, '--db', MYSQL_URL]);
 			assert.equal(removed.code, 0, removed.stderr);
