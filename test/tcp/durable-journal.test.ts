@@ -87,9 +87,9 @@ function durableSuite(backend: Backend) {
 			try {
 				// Replayed into the database from the local journal, under the numbers everyone saw.
 				for (const deadline = Date.now() + 10_000; Date.now() < deadline; await delay(50)) {
-					if ((await direct.messagesAfter(roomName, 0, 100)).length >= acked.length) break;
+					if ((await chatAfter(direct, roomName)).length >= acked.length) break;
 				}
-				const stored = await direct.messagesAfter(roomName, 0, 100);
+				const stored = await chatAfter(direct, roomName);
 				assert.deepEqual(
 					stored.map((m) => [m.seq, m.text] as const),
 					acked,
@@ -107,7 +107,8 @@ function durableSuite(backend: Backend) {
 				);
 				b.client.say('after the restart');
 				const next = await b.events.waitFor('message', (m) => m.self && m.text === 'after the restart');
-				assert.equal(next.seq, acked.at(-1)![0] + 1, 'no sequence number given twice');
+				// Above every acknowledged number (bob's join, sequenced too, took the one between).
+				assert.ok(next.seq > acked.at(-1)![0], `no sequence number given twice (${next.seq})`);
 			} finally {
 				await server.stop();
 			}
@@ -269,7 +270,7 @@ function durableSuite(backend: Backend) {
 					timeout: 10_000,
 					what: 'the journal caught up with the database',
 				});
-				const stored = await direct.messagesAfter(roomName, 0, 100);
+				const stored = await chatAfter(direct, roomName);
 				assert.deepEqual(
 					stored.map((m) => m.text),
 					['before the freeze', ...latencies.map((_, i) => `frozen ${i}`)],
@@ -286,3 +287,8 @@ function durableSuite(backend: Backend) {
 const mysql = await mysqlBackend();
 if ('unreachable' in mysql) reportUnreachable('acknowledged messages when the database is away', mysql);
 else durableSuite(mysql);
+
+/** The chat messages stored for a room (its presence rows, joins and leaves, left out). */
+async function chatAfter(store: AccountStore, room: string) {
+	return (await store.messagesAfter(room, 0, 1000)).filter((m) => m.presence === undefined);
+}
