@@ -79,8 +79,9 @@ export function loadServerConfig(
 	try {
 		text = readFileSync(file, 'utf8');
 	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !required) return {};
-		throw new ConfigError(`${file}: ${(error as Error).message}`, undefined);
+		const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+		if (missing && !required) return {};
+		throw new ConfigError(`${file}: ${missing ? 'no such file' : (error as Error).message}`, undefined);
 	}
 	return parseServerConfig(text, file);
 }

@@ -38,7 +38,7 @@ describe('flood control in the TCP room', () => {
 			bob.close();
 		});
 		const welcome = alice.frames.find((frame) => frame.t === 'welcome');
-		assert.deepEqual((welcome?.limits as {ratePerSecond: number; burst: number}).ratePerSecond, RATE);
+		assert.deepEqual(welcome?.limits, {maxTextBytes: 8192, ratePerSecond: RATE, burst: BURST});
 		const count = 38; // 3 s at 12.5 a second
 		const started = Date.now();
 		for (let n = 1; n <= count; n++) {
