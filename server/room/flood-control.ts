@@ -4,7 +4,7 @@
 // token bucket allows, so the acknowledgement arrives when a line goes out.
 // The bucket's burst is the paste allowance: that many lines go at once. The
 // member hears once that it is being slowed; only a queue overflowing (sustained
-// abuse) gets it kicked for flooding. Knows no sockets: the transport adapter
+// abuse) gets it kicked for flooding, its held lines answered "not sent". Knows no sockets: the transport adapter
 // hands it what the room would get, and tests drive it with a fake clock.
 
 import type {ClientMessage} from '../../source/protocol/messages.js';
@@ -92,7 +92,7 @@ export class FloodControl<Link> {
 			this.stats.duplicates++;
 			return;
 		}
-		if (held.messages.length >= this.#maxQueue) return this.#kick(member);
+		if (held.messages.length >= this.#maxQueue) return this.#kick(member, message);
 		held.messages.push(message);
 		this.stats.delayed++;
 	}
@@ -149,11 +149,15 @@ export class FloodControl<Link> {
 		this.#afterHandle(member);
 	}
 
-	#kick(member: Member<Link>): void {
+	/** The lines it held, and the one too many, are answered "not sent" (so a client does not send them again), then the kick. */
+	#kick(member: Member<Link>, overflow: ClientMessage): void {
 		const held = this.#held.get(member);
 		if (held) this.#timers.clear(held.timer);
 		this.#held.delete(member);
 		this.stats.kicked++;
+		for (const message of [...(held?.messages ?? []), overflow])
+			if (LINES.has(message.t) && 'ref' in message)
+				this.#room.sendError(member, 'rate-limited', 'not sent: flooding', message.ref);
 		this.#room.leave(member, 'kick', 'flooding');
 		this.#afterHandle(member);
 	}

@@ -166,6 +166,11 @@ describe('flood control', () => {
 			.map(({message}) => message)
 			.find((message) => message.t === 'presence' && message.kind === 'kick');
 		assert.equal(kick?.t === 'presence' && kick.reason, 'flooding');
+		// Each line it held, and the one too many, is answered "not sent", so a client does not send it again.
+		assert.deepEqual(
+			output.errors('alice').flatMap((error) => (error.ref === undefined ? [] : [error.ref])),
+			['r11', 'r12', 'r13', 'r14', 'r15', 'r16'],
+		);
 		time.advance(10_000);
 		assert.equal(output.lines('bob').length, 10, 'nothing queued goes out after the kick');
 		assert.equal(flood.stats.kicked, 1);
