@@ -3,6 +3,8 @@
 import {after, before, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import {startUdpRoomServer, type UdpRoomServer} from '../../server/udp/udp-room-server.js';
+import {createRoomClient} from '../../source/client/create-room-client.js';
+import {Recorder} from '../helpers/room-recorder.js';
 import {UdpBot} from '../helpers/udp-bot.js';
 import {waitFor} from '../helpers/wait.js';
 
@@ -37,6 +39,22 @@ describe('flood control in the UDP room', () => {
 		assert.equal(errors[0]!.code, 'rate-limited');
 		assert.equal(errors[0]!.ref, undefined);
 		assert.equal(server.room.stats.rateLimited, 0);
+	});
+
+	it('lets the client wait for lines the server holds instead of giving them up', async (t) => {
+		// Gives up on an unacknowledged line after 2 tries 150 ms apart: far sooner than the
+		// server sends the tenth held line (1 s at 10 a second).
+		const client = createRoomClient(`udp://127.0.0.1:${server.port}`, {ackTimeoutMs: 150, maxSendTries: 2});
+		t.after(() => client.close());
+		const events = new Recorder(client);
+		await client.connect('dora');
+		const acks = await Promise.all(Array.from({length: 15}, (_, i) => client.say(`paste ${i + 1}`)));
+		assert.deepEqual(
+			acks.map((ack) => ack.seq - acks[0]!.seq),
+			Array.from({length: 15}, (_, i) => i),
+		);
+		assert.deepEqual(events.of('failed'), []);
+		assert.ok(events.of('error').some((e) => e.code === 'rate-limited'));
 	});
 
 	it('kicks a member whose queue overflows', async (t) => {
