@@ -128,6 +128,11 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		process.stderr.write(`parley serve: ${error.message}\n`);
 		return SERVE_EXIT.alreadyRunning;
 	}
+	if (invocation.configFile !== undefined) logLine(`settings from ${invocation.configFile}`);
+	logLine(
+		`rate limit ${flags.rateLimit} messages a second per member, bursts of ${flags.rateBurst}; ` +
+			`over it lines wait (at most ${flags.floodQueue}, then a kick for flooding)`,
+	);
 	let servers: RunningServers;
 	try {
 		servers = await runServers({
@@ -181,7 +186,9 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 }
 
 /** Flags, environment and config file as settings; throws ServeUsageError or ConfigError. */
-function parseInvocation(argv: string[]): {settings: ServeSettings} | {help: string} {
+function parseInvocation(
+	argv: string[],
+): {settings: ServeSettings; configFile?: string | undefined} | {help: string} {
 	let parsed: {input: string[]; flags: Record<string, unknown>; help: string};
 	try {
 		parsed = meow(help, {
@@ -202,7 +209,9 @@ function parseInvocation(argv: string[]): {settings: ServeSettings} | {help: str
 	const unknown = Object.keys(parsed.flags).filter((name) => !KNOWN_FLAG_NAMES.has(name));
 	if (unknown.length > 0) throw new ServeUsageError(`unknown option ${unknown.map(flagOf).join(', ')}`);
 	if (parsed.input.length > 0) throw new ServeUsageError(`unexpected argument ${parsed.input[0]}`);
-	return {settings: resolveServeSettings(parsed.flags)};
+	let configFile: string | undefined;
+	const settings = resolveServeSettings(parsed.flags, process.env, (file) => (configFile = file));
+	return {settings, configFile};
 }
 
 async function reportStatus(directory: string): Promise<number> {

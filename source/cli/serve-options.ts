@@ -35,7 +35,7 @@ export type Section = 'options' | 'rooms' | 'tcp' | 'udp';
 
 export const SECTION_TITLES: Readonly<Record<Section, string>> = {
 	options: 'Options',
-	rooms: 'Limits of both rooms (every one is also a key of the config file)',
+	rooms: 'Limits of both rooms',
 	tcp: 'Limits of the TCP room (against abuse; the defaults suit most servers)',
 	udp: 'Limits of the UDP room and the store',
 };

@@ -70,17 +70,17 @@ export function parseServerConfig(text: string, fileName: string): Partial<Recor
 	return values;
 }
 
-/** Reads `file`; a missing default file is no file, a missing named one an error. */
+/** Reads `file`; a missing default file is no file (undefined), a missing named one an error. */
 export function loadServerConfig(
 	file: string,
 	{required}: {required: boolean},
-): Partial<Record<OptionName, unknown>> {
+): Partial<Record<OptionName, unknown>> | undefined {
 	let text: string;
 	try {
 		text = readFileSync(file, 'utf8');
 	} catch (error) {
 		const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-		if (missing && !required) return {};
+		if (missing && !required) return undefined;
 		throw new ConfigError(`${file}: ${missing ? 'no such file' : (error as Error).message}`, undefined);
 	}
 	return parseServerConfig(text, file);
@@ -100,14 +100,16 @@ function checked(name: OptionName, value: unknown, source: string): unknown {
 export function resolveServeSettings(
 	flags: Readonly<Record<string, unknown>>,
 	env: NodeJS.ProcessEnv = process.env,
+	/** Told the config file read, if any (the server logs it). */
+	onFile: (file: string) => void = () => {},
 ): ServeSettings {
 	const given = (name: OptionName): unknown =>
 		flags[name] === undefined ? undefined : checked(name, flags[name], flagOf(name));
 	const configFlag = given('config') as string | undefined;
-	const file =
-		configFlag === undefined
-			? loadServerConfig(defaultServerConfigFile(env), {required: false})
-			: loadServerConfig(configFlag, {required: true});
+	const configFile = configFlag ?? defaultServerConfigFile(env);
+	const loaded = loadServerConfig(configFile, {required: configFlag !== undefined});
+	if (loaded !== undefined) onFile(configFile);
+	const file = loaded ?? {};
 	const settings: Record<string, unknown> = {};
 	for (const name of OPTION_NAMES) {
 		const spec = specOf(name);

@@ -90,6 +90,13 @@ describe('parley serve options and server.toml', () => {
 				lines.some((line) => line.includes(`tcp room "configured" listening on 127.0.0.1:${tcpPort}`)),
 			'the TCP room on the configured port',
 		);
+		const lines = serve.lines();
+		assert.ok(
+			lines.some((line) =>
+				line.endsWith(`settings from ${path.join(own, 'config', 'parley', 'server.toml')}`),
+			),
+		);
+		assert.ok(lines.some((line) => line.includes('rate limit 7 messages a second per member, bursts of 4;')));
 		const bot = await UdpBot.open(udpPort);
 		t.after(() => bot.close());
 		const welcome = await bot.join('alice');
