@@ -44,8 +44,8 @@ export interface FloodStats {
 
 /** Lines: what the room's rate limit is about, and what may wait. */
 const LINES = new Set<ClientMessage['t']>(['say', 'dm']);
-/** Never held: keepalives, member lists and loss repair must not wait behind a paste. */
-const IMMEDIATE = new Set<ClientMessage['t']>(['ping', 'who', 'resend']);
+/** Never held: keepalives, member lists, loss repair and reads (markers, pages, search) must not wait behind a paste. */
+const IMMEDIATE = new Set<ClientMessage['t']>(['ping', 'who', 'resend', 'read', 'history', 'search']);
 
 interface Held {
 	readonly messages: ClientMessage[];

@@ -176,11 +176,13 @@ describe('flood control', () => {
 		assert.equal(flood.stats.kicked, 1);
 	});
 
-	it('never holds pings, who and resends, and keeps other requests behind queued lines', () => {
+	it('never holds pings, who, resends and reads, and keeps other requests behind queued lines', () => {
 		const {time, output, flood, alice} = setup();
 		for (let n = 1; n <= 12; n++) flood.submit(alice, say(n));
 		flood.submit(alice, {t: 'ping', ts: 1});
 		assert.ok(output.seen.get('alice')!.some(({message}) => message.t === 'pong'));
+		flood.submit(alice, {t: 'history', before: 5, limit: 2});
+		assert.ok(output.seen.get('alice')!.some(({message}) => message.t === 'history'));
 		flood.submit(alice, {t: 'leave'});
 		assert.equal(flood.queued(alice), 3);
 		time.advance(400);
