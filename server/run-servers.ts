@@ -27,6 +27,11 @@ export interface ServersOptions {
 	passwordMin?: number;
 	roomName?: string;
 	maxMembers?: number;
+	/** Messages a second per member, and the burst (a paste) that may go at once; both rooms. */
+	rateLimit?: number;
+	rateBurst?: number;
+	/** Lines held for a member over the rate before it is kicked for flooding (server/room/flood-control.ts). */
+	floodQueue?: number;
 	/** Give up waiting for the database after this many attempts (default: keep waiting). */
 	dbAttempts?: number;
 	/** A MySQL query unanswered this long counts as an outage. */
@@ -101,6 +106,21 @@ async function loadTls(options: ServersOptions): Promise<{cert: string; key: str
 	return loadOrCreateCertificate(options.dataDir);
 }
 
+/** The rate limits both rooms enforce and announce in every welcome. */
+function rateOptions(options: ServersOptions): {
+	limits?: {ratePerSecond?: number; burst?: number};
+	floodQueue?: number;
+} {
+	const limits = {
+		...(options.rateLimit ? {ratePerSecond: options.rateLimit} : {}),
+		...(options.rateBurst ? {burst: options.rateBurst} : {}),
+	};
+	return {
+		...(Object.keys(limits).length > 0 ? {limits} : {}),
+		...(options.floodQueue ? {floodQueue: options.floodQueue} : {}),
+	};
+}
+
 export async function runServers(options: ServersOptions): Promise<RunningServers> {
 	const {log} = options;
 	await ensurePrivateDataDir(options.dataDir, log);
@@ -121,6 +141,7 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 		...(options.resendRate ? {resendRate: options.resendRate} : {}),
 		...(options.resendBurst ? {resendBurst: options.resendBurst} : {}),
 		...(options.udpReceiveBufferBytes ? {recvBufferBytes: options.udpReceiveBufferBytes} : {}),
+		...rateOptions(options),
 	});
 	try {
 		log(
@@ -156,6 +177,7 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 				...tcpLimitOptions(options.tcpLimits),
 				...(options.roomName ? {roomName: options.roomName} : {}),
 				...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
+				...rateOptions(options),
 			});
 			return {
 				udp,

@@ -4,6 +4,7 @@
 
 import {encodeFrame} from '../../source/protocol/framing.js';
 import {ProtocolError, encodeJson, type ClientMessage} from '../../source/protocol/messages.js';
+import {FloodControl} from '../room/flood-control.js';
 import type {Member, Room, RoomOutput} from '../room/room.js';
 import {TokenBucket} from '../room/token-bucket.js';
 import type {FramedLink} from './framed-link.js';
@@ -35,6 +36,8 @@ export interface RoomLinkOptions<C> {
 	historyOnJoin: number;
 	/** `ping` and `who` a member may send per second (twice that as a burst); the rest are dropped. */
 	queriesPerSecond: number;
+	/** Lines held for a member over the rate before it is kicked for flooding (FloodControl). */
+	floodQueue?: number;
 	now?: () => number;
 }
 
@@ -44,9 +47,18 @@ const QUERIES = new Set<ClientMessage['t']>(['ping', 'who']);
 export class RoomLink<C extends Linked> {
 	readonly #queries = new WeakMap<Member<C>, {bucket: TokenBucket; toldUntil: number}>();
 	readonly #now: () => number;
+	readonly flood: FloodControl<C>;
 
 	constructor(private readonly options: RoomLinkOptions<C>) {
 		this.#now = options.now ?? Date.now;
+		this.flood = new FloodControl({
+			room: options.room,
+			...(options.floodQueue ? {maxQueue: options.floodQueue} : {}),
+			afterHandle: (member) => {
+				if (!options.room.isMember(member)) member.link.link.close();
+			},
+			now: this.#now,
+		});
 	}
 
 	/**
@@ -79,8 +91,7 @@ export class RoomLink<C extends Linked> {
 		if (message.t === 'nick')
 			return room.sendError(member, 'not-allowed', 'nicks are account names in this room');
 		if (QUERIES.has(message.t) && !this.takeQuery(member)) return;
-		room.handle(member, message);
-		if (!room.isMember(member)) member.link.link.close();
+		this.flood.submit(member, message); // the room gets it, now or at the member's rate
 	}
 
 	/** False when over the query rate; the member hears so at most once a second. */

@@ -48,6 +48,8 @@ export interface TcpRoomServerOptions {
 	maxQueueBytes?: number;
 	maxMembers?: number;
 	limits?: Partial<ServerLimits>;
+	/** Lines held for a member over the rate before it is kicked for flooding (default 50). */
+	floodQueue?: number;
 	/** Sockets one address (an IPv6 /64) may hold open; more are dropped at accept, before TLS (default 16). */
 	maxConnectionsPerAddress?: number;
 	/** Sockets in all; when full, the oldest connection not yet logged in yields to a newcomer (default 2048). */
@@ -137,6 +139,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		room,
 		historyOnJoin: options.historyOnJoin ?? 50,
 		queriesPerSecond: options.queriesPerSecond ?? 2,
+		...(options.floodQueue ? {floodQueue: options.floodQueue} : {}),
 	});
 	const loginSettings = {
 		store: options.store,
@@ -281,6 +284,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		stats,
 		socketsFrom: admission.heldFrom,
 		async close() {
+			roomLink.flood.clear();
 			room.closeAll('server shutting down');
 			for (const connection of open)
 				connection.link.close({t: 'bye', reason: 'server shutting down', retry: true});

@@ -26,6 +26,7 @@ import {
 	offeredVersions,
 	unsupportedVersionText,
 } from '../../source/protocol/versions.js';
+import {FloodControl} from '../room/flood-control.js';
 import {Room, type Member, type RoomOutput} from '../room/room.js';
 import {TokenBucket} from '../room/token-bucket.js';
 import {CookieJar} from './cookie.js';
@@ -47,6 +48,8 @@ export interface UdpRoomServerOptions {
 	/** Hellos (joins and rejoins, each announced to everyone) one address may send per minute. */
 	helloPerMinute?: number;
 	limits?: Partial<ServerLimits>;
+	/** Lines held for a member over the rate before it is kicked for flooding (default 50). */
+	floodQueue?: number;
 	/** A member silent this long is dropped (clients ping every few seconds). */
 	expireAfterMs?: number;
 	historySize?: number;
@@ -157,6 +160,14 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		...(options.resendBurst ? {resendBurst: options.resendBurst} : {}),
 		...(options.replayPerMinute ? {replayPerMinute: options.replayPerMinute} : {}),
 		log,
+	});
+	// Over the rate, a member's lines wait and go out at the rate (server/room/flood-control.ts).
+	const flood = new FloodControl<UdpLink>({
+		room,
+		...(options.floodQueue ? {maxQueue: options.floodQueue} : {}),
+		afterHandle: (member) => {
+			if (!room.isMember(member)) forget(member);
+		},
 	});
 	const membersAt = (address: string): number => {
 		let count = 0;
@@ -278,8 +289,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		const given = Buffer.from(credential, 'base64url');
 		if (given.length !== member.link.sid.length || !timingSafeEqual(given, member.link.sid))
 			return drop('spoofed');
-		room.handle(member, message);
-		if (!room.isMember(member)) forget(member);
+		flood.submit(member, message);
 	};
 
 	socket.on('message', (datagram, rinfo) => {
@@ -325,6 +335,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		stats,
 		async close() {
 			clearInterval(sweeper);
+			flood.clear();
 			room.closeAll('server shutting down');
 			members.clear();
 			// Let the goodbyes leave before the socket closes.

@@ -3,8 +3,7 @@
 import {mkdir} from 'node:fs/promises';
 import meow from 'meow';
 import {runServers, type RunningServers} from '../../server/run-servers.js';
-import {DEFAULT_TCP_PORT, DEFAULT_UDP_PORT} from '../client/room-url.js';
-import {DEFAULT_PASSWORD_POLICY, MAX_PASSWORD_MIN} from '../protocol/password-policy.js';
+import {ConfigError} from '../client/config.js';
 import {serverLogPath, stopServer} from './local-server.js';
 import {logLine} from './log-line.js';
 import {dataDir} from './paths.js';
@@ -18,6 +17,9 @@ import {
 	ServerRunningError,
 	serverRecordPath,
 } from './server-record.js';
+import {defaultServerConfigFile, resolveServeSettings, ServeUsageError} from './server-config.js';
+import {flagOf, helpSection, KNOWN_FLAG_NAMES, meowFlags, type ServeSettings} from './serve-options.js';
+import {SELF_REPORTING} from './subcommand-options.js';
 
 const help = `
 	Usage
@@ -27,25 +29,7 @@ const help = `
 	TLS-authenticated TCP room — and logs one line per notable event. Stops
 	cleanly (telling every member) on Ctrl+C, SIGINT, SIGTERM or SIGHUP.
 
-	Options
-	  --host ADDRESS       address to listen on (default 127.0.0.1; 0.0.0.0 or :: for all)
-	  --udp-port N         UDP broadcast room port (default ${DEFAULT_UDP_PORT}; 0 picks a free one)
-	  --tcp-port N         TCP authenticated room port (default ${DEFAULT_TCP_PORT}; 0 picks a free one)
-	  --data-dir DIR       accounts, messages, TLS certificate and secrets
-	                       (default ${dataDir()})
-	  --db URL             keep accounts and messages in MySQL/MariaDB instead of the
-	                       embedded store: mysql://USER:PASS@HOST:PORT/DB
-	  --tls-cert FILE      PEM certificate to use instead of the self-signed one
-	  --tls-key FILE       its PEM private key
-	  --insecure-plaintext run the TCP room without TLS (passwords stay protected by
-	                       SCRAM, but chat is readable on the network; prints a warning)
-	  --allow-register     let clients create accounts (Ctrl+R in the login form)
-	  --password-min N     shortest password such an account may have (default ${DEFAULT_PASSWORD_POLICY.minLength});
-	                       clients check it, as the server never sees a password
-	  --room NAME          the rooms' name (default lobby)
-	  --max-members N      members one room admits (default 256)
-	  --status             say whether a server runs for the data directory, and where
-	  --stop               stop the server of the data directory (it tells every member)
+${indent(helpSection('options'))}
 
 	The server writes its pid and ports to serve.pid in the data directory while
 	it runs (one server per data directory). \`parley\` without arguments starts
@@ -55,40 +39,20 @@ const help = `
 	  0 done (--status: it runs); 1 error; 2 usage; 3 --status: none runs;
 	  4 a port is in use; 5 another server has the data directory
 
-	Limits of the TCP room (against abuse; the defaults suit most servers)
-	  --max-connections-per-address N  sockets one address (IPv6: one /64) may hold;
-	                       more are dropped at once, before TLS (default 16)
-	  --max-connections N  sockets in all; when full, the oldest connection not yet
-	                       logged in makes room for a newcomer (default 2048)
-	  --login-timeout-ms N from connecting to a finished login (default 5000)
-	  --join-timeout-ms N  from login to joining the room (default 10000)
-	  --query-rate N       ping/who requests a member may send a second (default 2)
-	  --login-attempts N   failed logins a minute from one address at one account (default 5)
-	  --login-attempts-per-address N  … from one address at any accounts (default 20)
-	  --login-attempts-per-account N  failed logins an hour at one account from
-	                       anywhere (default 100)
-	  --stranger-log-rate N  log lines a second about failed logins and misbehaving
-	                       clients before login; the rest are counted (default 20)
+${indent(helpSection('rooms'))}
 
-	Limits of the UDP room and the store
-	  --max-members-per-address N
-	                       UDP members one IP address may hold (default 8)
-	  --reassembly-bytes N bytes of unfinished UDP fragment sets held in all (default 4 MiB)
-	  --reassembly-bytes-per-address N
-	                       … and for one IP address (default 512 KiB)
-	  --replay-per-minute N
-	                       messages a rejoining UDP address, or a TCP account, may
-	                       have resent per minute (default 512)
-	  --hello-per-minute N UDP joins one IP address may make per minute (default 60)
-	  --resend-rate N     messages a second a UDP member may have resent to repair its
-	                       losses; past it requests go unanswered, never punished (default 1000)
-	  --resend-burst N     … and how many it may save up (default 2000)
-	  --udp-receive-buffer-bytes N
-	                       the UDP socket's receive buffer, so a burst is not dropped
-	                       before it is read (default 4 MiB; the kernel may cap it)
-	  --db-timeout-ms N    a database query unanswered this long counts as an outage
-	                       (default 3000); messages stay acknowledged meanwhile: they
-	                       are on disk in the data dir's journal first
+${indent(helpSection('tcp'))}
+
+${indent(helpSection('udp'))}
+
+	Config file
+	  Every option but --config, --status, --stop and --help is also a key of
+	  ${defaultServerConfigFile()} (or the --config FILE):
+	  the flag's name in snake case. An option given as a flag wins over the file.
+	    rate_limit = 20
+	    rate_burst = 40
+	    max_conns = 10000
+	    room = "dev"
 
 	Accounts
 	  $ parley user add NAME       (see parley user --help)
@@ -96,58 +60,40 @@ const help = `
 	Examples
 	  $ parley serve
 	  $ parley serve --host 0.0.0.0 --db mysql://parley:secret@127.0.0.1:3306/parley
+	  $ PARLEY_DB_URL=mysql://parley:secret@127.0.0.1:3306/parley parley serve --rate-limit 20
 	  $ parley serve --status && parley serve --stop
 `;
 
+/** The table's help lines inside this template, which meow dedents. */
+function indent(section: string): string {
+	return section
+		.split('\n')
+		.map((line) => `\t${line}`)
+		.join('\n');
+}
+
 export async function runServeCommand(argv: string[]): Promise<number> {
-	const cli = meow(help, {
-		importMeta: import.meta,
-		description: false,
-		argv,
-		flags: {
-			host: {type: 'string', default: '127.0.0.1'},
-			udpPort: {type: 'number', default: DEFAULT_UDP_PORT},
-			tcpPort: {type: 'number', default: DEFAULT_TCP_PORT},
-			dataDir: {type: 'string'},
-			db: {type: 'string'},
-			tlsCert: {type: 'string'},
-			tlsKey: {type: 'string'},
-			insecurePlaintext: {type: 'boolean', default: false},
-			allowRegister: {type: 'boolean', default: false},
-			passwordMin: {type: 'number', default: DEFAULT_PASSWORD_POLICY.minLength},
-			room: {type: 'string', default: 'lobby'},
-			maxMembers: {type: 'number', default: 256},
-			status: {type: 'boolean', default: false},
-			stop: {type: 'boolean', default: false},
-			maxConnectionsPerAddress: {type: 'number'},
-			maxConnections: {type: 'number'},
-			loginTimeoutMs: {type: 'number'},
-			joinTimeoutMs: {type: 'number'},
-			queryRate: {type: 'number'},
-			loginAttempts: {type: 'number'},
-			loginAttemptsPerAddress: {type: 'number'},
-			loginAttemptsPerAccount: {type: 'number'},
-			strangerLogRate: {type: 'number'},
-			maxMembersPerAddress: {type: 'number', default: 8},
-			reassemblyBytes: {type: 'number', default: 4 * 1024 * 1024},
-			reassemblyBytesPerAddress: {type: 'number', default: 512 * 1024},
-			replayPerMinute: {type: 'number', default: 512},
-			helloPerMinute: {type: 'number', default: 60},
-			dbTimeoutMs: {type: 'number', default: 3000},
-			resendRate: {type: 'number', default: 1000},
-			resendBurst: {type: 'number', default: 2000},
-			udpReceiveBufferBytes: {type: 'number', default: 4 * 1024 * 1024},
-		},
-	});
-	if (cli.input.length > 0) {
-		process.stderr.write(`parley serve: unexpected argument ${cli.input[0]} (see parley serve --help)\n`);
+	let invocation: ReturnType<typeof parseInvocation>;
+	try {
+		invocation = parseInvocation(argv);
+	} catch (error) {
+		if (error instanceof ConfigError) {
+			process.stderr.write(`parley serve: ${error.message}\n`);
+			return 2;
+		}
+		if (!(error instanceof ServeUsageError)) throw error;
+		process.stderr.write(`parley serve: ${error.message} (see parley serve --help)\n`);
 		return 2;
 	}
-	const {flags} = cli;
+	if ('help' in invocation) {
+		process.stdout.write(`${invocation.help}\n`);
+		return 0;
+	}
+	const flags = invocation.settings;
 	const directory = flags.dataDir ?? dataDir();
 	const limits = {
-		maxConnectionsPerAddress: flags.maxConnectionsPerAddress,
-		maxConnections: flags.maxConnections,
+		maxConnectionsPerAddress: flags.maxConnsPerAddress,
+		maxConnections: flags.maxConns,
 		loginTimeoutMs: flags.loginTimeoutMs,
 		joinTimeoutMs: flags.joinTimeoutMs,
 		queriesPerSecond: flags.queryRate,
@@ -167,18 +113,8 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		resendBurst: flags.resendBurst,
 		udpReceiveBufferBytes: flags.udpReceiveBufferBytes,
 	};
-	for (const [name, value] of Object.entries({...limits, ...udpAndStoreLimits})) {
-		if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
-			process.stderr.write(`parley serve: --${kebab(name)} must be a positive number\n`);
-			return 2;
-		}
-	}
 	if (flags.status && flags.stop) {
 		process.stderr.write('parley serve: --status and --stop do not go together\n');
-		return 2;
-	}
-	if (!Number.isInteger(flags.passwordMin) || flags.passwordMin < 1 || flags.passwordMin > MAX_PASSWORD_MIN) {
-		process.stderr.write(`parley serve: --password-min must be a whole number 1–${MAX_PASSWORD_MIN}\n`);
 		return 2;
 	}
 	if (flags.status) return reportStatus(directory);
@@ -192,6 +128,11 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		process.stderr.write(`parley serve: ${error.message}\n`);
 		return SERVE_EXIT.alreadyRunning;
 	}
+	if (invocation.configFile !== undefined) logLine(`settings from ${invocation.configFile}`);
+	logLine(
+		`rate limit ${flags.rateLimit} messages a second per member, bursts of ${flags.rateBurst}; ` +
+			`over it lines wait (at most ${flags.floodQueue}, then a kick for flooding)`,
+	);
 	let servers: RunningServers;
 	try {
 		servers = await runServers({
@@ -207,6 +148,9 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 			passwordMin: flags.passwordMin,
 			roomName: flags.room,
 			maxMembers: flags.maxMembers,
+			rateLimit: flags.rateLimit,
+			rateBurst: flags.rateBurst,
+			floodQueue: flags.floodQueue,
 			tcpLimits: limits,
 			...udpAndStoreLimits,
 			log: logLine,
@@ -241,6 +185,35 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 	return 0;
 }
 
+/** Flags, environment and config file as settings; throws ServeUsageError or ConfigError. */
+function parseInvocation(
+	argv: string[],
+): {settings: ServeSettings; configFile?: string | undefined} | {help: string} {
+	let parsed: {input: string[]; flags: Record<string, unknown>; help: string};
+	try {
+		parsed = meow(help, {
+			importMeta: import.meta,
+			argv,
+			...SELF_REPORTING,
+			// Absent flags stay absent, so the config file can decide them.
+			booleanDefault: undefined,
+			flags: meowFlags(),
+		});
+	} catch (error) {
+		// meow throws on a flag given twice, naming it in camel case.
+		throw new ServeUsageError(
+			(error as Error).message.replace(/--([A-Za-z]+)/, (_, name: string) => flagOf(name)),
+		);
+	}
+	if (parsed.flags.help === true) return {help: parsed.help};
+	const unknown = Object.keys(parsed.flags).filter((name) => !KNOWN_FLAG_NAMES.has(name));
+	if (unknown.length > 0) throw new ServeUsageError(`unknown option ${unknown.map(flagOf).join(', ')}`);
+	if (parsed.input.length > 0) throw new ServeUsageError(`unexpected argument ${parsed.input[0]}`);
+	let configFile: string | undefined;
+	const settings = resolveServeSettings(parsed.flags, process.env, (file) => (configFile = file));
+	return {settings, configFile};
+}
+
 async function reportStatus(directory: string): Promise<number> {
 	const record = await readServerRecord(directory);
 	if (record === undefined) {
@@ -268,13 +241,4 @@ async function stop(directory: string): Promise<number> {
 	}
 	process.stdout.write(`stopped parley serve (pid ${record.pid})\n`);
 	return 0;
-}
-
-/** The flag a limit came from, for error messages. */
-function kebab(name: string): string {
-	const flag: Record<string, string> = {
-		queriesPerSecond: 'query-rate',
-		strangerLogPerSecond: 'stranger-log-rate',
-	};
-	return flag[name] ?? name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

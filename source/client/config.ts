@@ -280,7 +280,7 @@ export function lineOfKey(text: string, key: string): number | undefined {
 	return headerLine;
 }
 
-function describeIssue(text: string, fileName: string, issue: v.BaseIssue<unknown>): ConfigError {
+export function describeIssue(text: string, fileName: string, issue: v.BaseIssue<unknown>): ConfigError {
 	const keys = (issue.path ?? [])
 		.filter((item) => typeof item.key === 'string')
 		.map((item) => String(item.key));

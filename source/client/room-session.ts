@@ -82,6 +82,8 @@ export class RoomSession implements RoomClient {
 	private joinWaiter: Waiter | undefined;
 	private timer: NodeJS.Timeout | undefined;
 	private lastHeard = 0;
+	/** The server holds our lines (flood control) until about then: unacknowledged ones are not given up before. */
+	private slowedUntil = 0;
 	private lastPing = 0;
 	private helloSentAt = 0;
 	private helloTries = 0;
@@ -314,7 +316,9 @@ export class RoomSession implements RoomClient {
 	}
 
 	private queueSend(message: PendingSend['message']): void {
-		this.pending.set(message.ref, {ref: message.ref, message, sentAt: this.now(), tries: 1});
+		const now = this.now();
+		if (this.slowedUntil > now) this.slowedUntil += 1000 / Math.max(this.serverLimits.ratePerSecond, 0.01);
+		this.pending.set(message.ref, {ref: message.ref, message, sentAt: now, tries: 1});
 		// While reconnecting the send waits in `pending` and goes out after the rejoin.
 		if (this.joined) this.send(message);
 	}
@@ -454,6 +458,12 @@ export class RoomSession implements RoomClient {
 			this.emit({type: 'failed', ref, code, text});
 			return;
 		}
+		// "slowed down": the server queues what we sent and sends it at its rate, so
+		// the lines still pending are acknowledged one per 1/rate seconds from now.
+		if (code === 'rate-limited' && ref === undefined) {
+			const perLineMs = 1000 / Math.max(this.serverLimits.ratePerSecond, 0.01);
+			this.slowedUntil = this.now() + (this.pending.size + 1) * perLineMs + this.ackTimeoutMs;
+		}
 		this.emit({type: 'error', code, text});
 	}
 
@@ -565,7 +575,7 @@ export class RoomSession implements RoomClient {
 			// A silent server may be restarting: the line waits for the rejoin (which
 			// sends it again) instead of failing before the connection is declared lost.
 			const serverSilent = this.lastHeard < pending.sentAt;
-			if (pending.tries >= this.maxSendTries && !serverSilent) {
+			if (pending.tries >= this.maxSendTries && !serverSilent && now >= this.slowedUntil) {
 				this.pending.delete(pending.ref);
 				this.settleAck(pending.ref, new RoomError('network', 'not acknowledged by the server'));
 				this.emit({

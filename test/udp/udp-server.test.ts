@@ -220,26 +220,27 @@ describe('UDP room server', () => {
 		await peer.close();
 	});
 
-	it('rate-limits each member with a small burst allowance, kicks floods, and the kicked client comes back', async () => {
-		const limited = await startUdpRoomServer({limits: {ratePerSecond: 1, burst: 3}});
+	it('rate-limits each member with a small burst allowance, slows the rest, kicks floods, and the kicked client comes back', async () => {
+		const limited = await startUdpRoomServer({limits: {ratePerSecond: 5, burst: 3}, floodQueue: 5});
 		const [oscar, o] = await joined(`udp://127.0.0.1:${limited.port}`, 'oscar');
 		try {
 			assert.deepEqual(
 				[oscar.limits.ratePerSecond, oscar.limits.burst],
-				[1, 3],
+				[5, 3],
 				'the client knows the limits the server announced (send paces by them, the TUI sizes pastes by them)',
 			);
 			for (let i = 0; i < 6; i++) oscar.say(`burst ${i}`);
-			await waitFor(() => o.of('failed').length === 3 || undefined, {what: 'three rejections'});
-			assert.deepEqual(o.texts(), ['burst 0', 'burst 1', 'burst 2']);
-			assert.ok(o.of('failed').every((f) => f.code === 'rate-limited'));
-			assert.ok(
-				o.of('failed').every((f) => f.text === 'slow down: at most 1 messages a second (bursts of 3)'),
-				'the error quotes the room’s real limit',
-			);
-			for (let i = 0; i < 30; i++) oscar.say(`flood ${i}`);
+			// Over the burst the lines are held and go out at the rate: slowed, none refused.
+			await waitFor(() => o.texts().length === 6 || undefined, {what: 'six lines'});
+			assert.deepEqual(o.texts(), ['burst 0', 'burst 1', 'burst 2', 'burst 3', 'burst 4', 'burst 5']);
+			assert.deepEqual(o.of('failed'), []);
+			const notice = o.of('error').find((e) => e.code === 'rate-limited');
+			assert.equal(notice?.text, 'slowed down: your lines are queued and go out at 5 a second');
+			// Beyond the burst and the queue of 5: kicked, the held lines answered "not sent".
+			for (let i = 0; i < 12; i++) oscar.say(`flood ${i}`);
 			const kicked = await o.waitFor('state', (s) => s.state === 'reconnecting');
 			assert.match(kicked.detail ?? '', /flooding/);
+			assert.ok(o.of('failed').length > 0 && o.of('failed').every((f) => f.text === 'not sent: flooding'));
 			// Dropped, it comes back by itself: the flood is over.
 			await o.waitFor(
 				'state',
