@@ -2,7 +2,13 @@
 // `--status` and `--stop` report on / stop the one running for the data directory.
 import {mkdir} from 'node:fs/promises';
 import meow from 'meow';
+import {
+	DEFAULT_MAX_ROOMS,
+	DEFAULT_MAX_ROOMS_PER_USER,
+	DEFAULT_MAX_SESSIONS_PER_ACCOUNT,
+} from '../../server/hub/room-hub.js';
 import {runServers, type RunningServers} from '../../server/run-servers.js';
+import {roomNameProblem} from '../protocol/names.js';
 import {DEFAULT_TCP_PORT, DEFAULT_UDP_PORT} from '../client/room-url.js';
 import {DEFAULT_PASSWORD_POLICY, MAX_PASSWORD_MIN} from '../protocol/password-policy.js';
 import {serverLogPath, stopServer} from './local-server.js';
@@ -42,10 +48,23 @@ const help = `
 	  --allow-register     let clients create accounts (Ctrl+R in the login form)
 	  --password-min N     shortest password such an account may have (default ${DEFAULT_PASSWORD_POLICY.minLength});
 	                       clients check it, as the server never sees a password
-	  --room NAME          the rooms' name (default lobby)
-	  --max-members N      members one room admits (default 256)
 	  --status             say whether a server runs for the data directory, and where
 	  --stop               stop the server of the data directory (it tells every member)
+
+	Rooms (any number on each port: clients join #name, /join #name in the TUI)
+	  --room NAME          the default room, where clients that name none land
+	                       (default lobby); it always exists
+	  --room-creation any|admin
+	                       who creates a TCP room by joining it: any logged-in user
+	                       (default) or server admins only (parley user set --admin);
+	                       UDP rooms come into being when joined, vanish when empty
+	  --max-rooms N        rooms on each port (default ${DEFAULT_MAX_ROOMS})
+	  --max-rooms-per-user N
+	                       TCP rooms one account may be in (default ${DEFAULT_MAX_ROOMS_PER_USER})
+	  --max-members N      members one room admits (default 256)
+	  --max-sessions-per-account N
+	                       TCP connections one account may hold at once, e.g. two
+	                       machines and a script (default ${DEFAULT_MAX_SESSIONS_PER_ACCOUNT})
 
 	The server writes its pid and ports to serve.pid in the data directory while
 	it runs (one server per data directory). \`parley\` without arguments starts
@@ -99,51 +118,86 @@ const help = `
 	  $ parley serve --status && parley serve --stop
 `;
 
+const SERVE_FLAGS = {
+	host: {type: 'string', default: '127.0.0.1'},
+	udpPort: {type: 'number', default: DEFAULT_UDP_PORT},
+	tcpPort: {type: 'number', default: DEFAULT_TCP_PORT},
+	dataDir: {type: 'string'},
+	db: {type: 'string'},
+	tlsCert: {type: 'string'},
+	tlsKey: {type: 'string'},
+	insecurePlaintext: {type: 'boolean', default: false},
+	allowRegister: {type: 'boolean', default: false},
+	passwordMin: {type: 'number', default: DEFAULT_PASSWORD_POLICY.minLength},
+	room: {type: 'string', default: 'lobby'},
+	roomCreation: {type: 'string', default: 'any'},
+	maxRooms: {type: 'number', default: DEFAULT_MAX_ROOMS},
+	maxRoomsPerUser: {type: 'number', default: DEFAULT_MAX_ROOMS_PER_USER},
+	maxMembers: {type: 'number', default: 256},
+	maxSessionsPerAccount: {type: 'number', default: DEFAULT_MAX_SESSIONS_PER_ACCOUNT},
+	status: {type: 'boolean', default: false},
+	stop: {type: 'boolean', default: false},
+	maxConnectionsPerAddress: {type: 'number'},
+	maxConnections: {type: 'number'},
+	loginTimeoutMs: {type: 'number'},
+	joinTimeoutMs: {type: 'number'},
+	queryRate: {type: 'number'},
+	loginAttempts: {type: 'number'},
+	loginAttemptsPerAddress: {type: 'number'},
+	loginAttemptsPerAccount: {type: 'number'},
+	strangerLogRate: {type: 'number'},
+	maxMembersPerAddress: {type: 'number', default: 8},
+	reassemblyBytes: {type: 'number', default: 4 * 1024 * 1024},
+	reassemblyBytesPerAddress: {type: 'number', default: 512 * 1024},
+	replayPerMinute: {type: 'number', default: 512},
+	helloPerMinute: {type: 'number', default: 60},
+	dbTimeoutMs: {type: 'number', default: 3000},
+	resendRate: {type: 'number', default: 1000},
+	resendBurst: {type: 'number', default: 2000},
+	udpReceiveBufferBytes: {type: 'number', default: 4 * 1024 * 1024},
+} as const;
+const KNOWN = new Set<string>(Object.keys(SERVE_FLAGS));
+
 export async function runServeCommand(argv: string[]): Promise<number> {
 	const cli = meow(help, {
 		importMeta: import.meta,
 		description: false,
 		argv,
-		flags: {
-			host: {type: 'string', default: '127.0.0.1'},
-			udpPort: {type: 'number', default: DEFAULT_UDP_PORT},
-			tcpPort: {type: 'number', default: DEFAULT_TCP_PORT},
-			dataDir: {type: 'string'},
-			db: {type: 'string'},
-			tlsCert: {type: 'string'},
-			tlsKey: {type: 'string'},
-			insecurePlaintext: {type: 'boolean', default: false},
-			allowRegister: {type: 'boolean', default: false},
-			passwordMin: {type: 'number', default: DEFAULT_PASSWORD_POLICY.minLength},
-			room: {type: 'string', default: 'lobby'},
-			maxMembers: {type: 'number', default: 256},
-			status: {type: 'boolean', default: false},
-			stop: {type: 'boolean', default: false},
-			maxConnectionsPerAddress: {type: 'number'},
-			maxConnections: {type: 'number'},
-			loginTimeoutMs: {type: 'number'},
-			joinTimeoutMs: {type: 'number'},
-			queryRate: {type: 'number'},
-			loginAttempts: {type: 'number'},
-			loginAttemptsPerAddress: {type: 'number'},
-			loginAttemptsPerAccount: {type: 'number'},
-			strangerLogRate: {type: 'number'},
-			maxMembersPerAddress: {type: 'number', default: 8},
-			reassemblyBytes: {type: 'number', default: 4 * 1024 * 1024},
-			reassemblyBytesPerAddress: {type: 'number', default: 512 * 1024},
-			replayPerMinute: {type: 'number', default: 512},
-			helloPerMinute: {type: 'number', default: 60},
-			dbTimeoutMs: {type: 'number', default: 3000},
-			resendRate: {type: 'number', default: 1000},
-			resendBurst: {type: 'number', default: 2000},
-			udpReceiveBufferBytes: {type: 'number', default: 4 * 1024 * 1024},
-		},
+		flags: SERVE_FLAGS,
 	});
 	if (cli.input.length > 0) {
 		process.stderr.write(`parley serve: unexpected argument ${cli.input[0]} (see parley serve --help)\n`);
 		return 2;
 	}
+	const unknown = Object.keys(cli.flags).filter((name) => !KNOWN.has(name));
+	if (unknown.length > 0) {
+		process.stderr.write(
+			`parley serve: unknown option ${unknown.map((name) => `--${kebab(name)}`).join(', ')} (see parley serve --help)\n`,
+		);
+		return 2;
+	}
 	const {flags} = cli;
+	const roomProblem = roomNameProblem(flags.room);
+	if (roomProblem) {
+		process.stderr.write(`parley serve: --room: ${roomProblem}\n`);
+		return 2;
+	}
+	if (flags.roomCreation !== 'any' && flags.roomCreation !== 'admin') {
+		process.stderr.write('parley serve: --room-creation must be any or admin\n');
+		return 2;
+	}
+	const roomLimits = {
+		maxRooms: flags.maxRooms,
+		maxRoomsPerUser: flags.maxRoomsPerUser,
+		maxMembers: flags.maxMembers,
+		maxSessionsPerAccount: flags.maxSessionsPerAccount,
+	};
+	for (const [name, value] of Object.entries(roomLimits)) {
+		if (!(Number.isInteger(value) && value > 0)) {
+			process.stderr.write(`parley serve: --${kebab(name)} must be a whole number above 0\n`);
+			return 2;
+		}
+	}
 	const directory = flags.dataDir ?? dataDir();
 	const limits = {
 		maxConnectionsPerAddress: flags.maxConnectionsPerAddress,
@@ -206,7 +260,8 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 			allowRegister: flags.allowRegister,
 			passwordMin: flags.passwordMin,
 			roomName: flags.room,
-			maxMembers: flags.maxMembers,
+			roomCreation: flags.roomCreation,
+			...roomLimits,
 			tcpLimits: limits,
 			...udpAndStoreLimits,
 			log: logLine,
