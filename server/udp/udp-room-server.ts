@@ -338,13 +338,13 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 					previous.link.room.leave(previous, 'leave', 'rejoined');
 					forget(previous);
 				}
-				const target = rooms.openNow(message.room);
 				// Many ports of one host must not fill the rooms for everyone else.
 				if (membersAt(rinfo.address) >= maxMembersPerAddress)
 					throw new ProtocolError(
 						'room-full',
 						`too many members from your address (at most ${maxMembersPerAddress})`,
 					);
+				const target = rooms.openNow(message.room);
 				const sid = randomBytes(12);
 				const fresh: UdpLink = {...link, source, key, sid, room: target};
 				try {
