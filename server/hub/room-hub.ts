@@ -46,6 +46,8 @@ export interface HubRoomSpec {
 	onInvite?: (account: string, by: string) => void;
 	/** `account` read the room up to `seq`: the hub stores the marker. */
 	onRead?: (account: string, seq: number) => void;
+	/** `account` left the room for good (a part from any of its sessions): the hub forgets the membership. */
+	onPart?: (account: string) => void;
 }
 
 /** Join options the room helper adds (issue #11), beside the ones room.join takes today. */
@@ -409,6 +411,11 @@ export class RoomHub<Link> {
 			spec.settings = stored?.settings ?? emptyRoomSettings();
 			spec.onSettingsChange = (settings) => this.saveSettings(key, settings);
 			spec.onInvite = (account, by) => this.deliverInvite(account, label, by);
+			spec.onPart = (account) => {
+				this.store!.removeMembership(account, key).catch((error: Error) => {
+					this.log(`part of ${account} from ${label} not stored: ${error.message}`);
+				});
+			};
 			spec.onRead = (account, seq) => {
 				this.store!.setReadMarker(account, key, seq).catch((error: Error) => {
 					this.log(`read marker of ${account} in ${label} not stored: ${error.message}`);

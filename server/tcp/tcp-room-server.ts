@@ -363,13 +363,14 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 
 /** The room helper's RoomOptions (moderation, settings, hooks), handed on from the hub's spec. */
 function roomExtras(spec: HubRoomSpec): Partial<HubRoomSpec> {
-	const {moderation, settings, onSettingsChange, onInvite, onRead} = spec;
+	const {moderation, settings, onSettingsChange, onInvite, onRead, onPart} = spec;
 	return {
 		...(moderation === undefined ? {} : {moderation}),
 		...(settings === undefined ? {} : {settings}),
 		...(onSettingsChange ? {onSettingsChange} : {}),
 		...(onInvite ? {onInvite} : {}),
 		...(onRead ? {onRead} : {}),
+		...(onPart ? {onPart} : {}),
 	};
 }
 
