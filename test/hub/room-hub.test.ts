@@ -17,6 +17,7 @@ import type {AccountStore} from '../../server/store/account-store.js';
 import {openSqliteStore} from '../../server/store/sqlite-store.js';
 import {StoreJournal} from '../../server/tcp/store-journal.js';
 import {ProtocolError, type ServerMessage} from '../../source/protocol/messages.js';
+import {deriveVerifier} from '../../source/protocol/scram.js';
 import {withRoomMethods} from '../helpers/room-store-stub.js';
 
 class RecordingOutput implements RoomOutput<string> {
@@ -45,6 +46,7 @@ const code = (expected: string) => (error: unknown) =>
 	error instanceof ProtocolError && error.code === expected;
 
 describe('room hub (TCP: over the store)', () => {
+	const verifier = deriveVerifier('a password');
 	let dir: string;
 	let store: AccountStore;
 	let specs: HubRoomSpec[];
@@ -70,6 +72,8 @@ describe('room hub (TCP: over the store)', () => {
 	beforeEach(async () => {
 		dir = await mkdtemp(path.join(tmpdir(), 'parley-hub-'));
 		store = withRoomMethods(await openSqliteStore(dir));
+		// Memberships and read markers belong to accounts that exist.
+		for (const name of ['alice', 'bob', 'carol', 'root']) await store.createUser(name, await verifier);
 		specs = [];
 		output = new RecordingOutput();
 		notified = [];

@@ -239,6 +239,47 @@ describe('many rooms on one TCP server (sqlite)', () => {
 		assert.equal(refused.room, '#three');
 	});
 
+	// Needs the room helper's moderation (issue #11): passes once merged.
+	it('lets the owner make an op who kicks and bans in one room, the rest of the connection untouched', async () => {
+		await start();
+		const a = await login(alice);
+		await hello(a, alice);
+		await hello(a, alice, '#dev'); // alice made it: its owner
+		const b = await login(bob);
+		await hello(b, bob, '#dev');
+		const troll = await login(carol);
+		await hello(troll, carol);
+		await hello(troll, carol, '#dev');
+		let mark = after_(b);
+		a.send({t: 'role', room: '#dev', nick: bob, role: 'op'});
+		await b.next('presence', mark, (f) => f.kind === 'role' && f.nick === bob);
+		b.send({t: 'kick', room: '#dev', nick: carol, reason: 'enough'});
+		const bye = await troll.next('bye');
+		assert.equal(bye.room, '#dev');
+		mark = after_(troll);
+		troll.send({t: 'say', ref: 't1', text: 'still in the lobby', room: '#lobby'});
+		await troll.next('msg', mark, (f) => f.text === 'still in the lobby');
+		b.send({t: 'ban', room: '#dev', account: carol, reason: 'for good'});
+		await a.next('presence', 0, (f) => f.kind === 'ban' && f.room === '#dev');
+		mark = after_(troll);
+		troll.send({t: 'hello', nick: carol, versions: V2, room: '#dev'});
+		const refused = await troll.next('error', mark);
+		assert.equal(refused.code, 'banned');
+		assert.equal(refused.room, '#dev');
+		// The topic is kept by the store and shown in the list.
+		a.send({t: 'topic', room: '#dev', text: 'ship it'});
+		await b.next('presence', 0, (f) => f.kind === 'topic');
+		mark = after_(b);
+		b.send({t: 'list'});
+		const listed = (await b.next('rooms', mark)).rooms as Array<{name: string; topic?: string}>;
+		assert.equal(listed.find((r) => r.name === '#dev')?.topic, 'ship it');
+		const deadline = Date.now() + 3000;
+		while ((await store.getRoom('dev'))?.settings.topic !== 'ship it') {
+			if (Date.now() > deadline) throw new Error('the topic was not stored');
+			await new Promise((resolve) => setTimeout(resolve, 10));
+		}
+	});
+
 	// Needs the room helper's multi-session rooms (issue #11): passes once merged.
 	it('shows two sessions of one account as one member, and one leaving announces nothing', async () => {
 		await start();
