@@ -280,6 +280,59 @@ describe('many rooms on one TCP server (sqlite)', () => {
 		}
 	});
 
+	// Needs the room helper's moderation (issue #11): passes once merged.
+	it('tells an invitee in another room, and shows the private room only to those let in', async () => {
+		await start();
+		const a = await login(alice);
+		await hello(a, alice, '#secret');
+		a.send({t: 'mode', room: '#secret', mode: '+i'});
+		await a.next('presence', 0, (f) => f.kind === 'mode');
+		const c = await login(carol);
+		await hello(c, carol); // in the lobby only
+		const b = await login(bob);
+		await hello(b, bob);
+		let mark = after_(b);
+		b.send({t: 'list'});
+		const forBob = (await b.next('rooms', mark)).rooms as Array<{name: string}>;
+		assert.deepEqual(
+			forBob.map((r) => r.name),
+			['#lobby'],
+		);
+		a.send({t: 'invite', room: '#secret', nick: carol});
+		const invited = await c.next('invited');
+		assert.deepEqual(invited, {t: 'invited', room: '#secret', by: alice});
+		mark = after_(c);
+		c.send({t: 'list'});
+		const forCarol = (await c.next('rooms', mark)).rooms as Array<{name: string; private?: boolean}>;
+		assert.deepEqual(forCarol.find((r) => r.name === '#secret')?.private, true);
+		await hello(c, carol, '#secret');
+		mark = after_(b);
+		b.send({t: 'hello', nick: bob, versions: V2, room: '#secret'});
+		assert.equal((await b.next('error', mark)).code, 'invite-only');
+	});
+
+	// Needs the room helper's read markers (issue #11): passes once merged.
+	it("shares an account's read marker between its sessions and hands it to the next one", async () => {
+		await start();
+		const one = await login(alice);
+		await hello(one, alice, '#dev');
+		const two = await login(alice);
+		await hello(two, alice, '#dev');
+		one.send({t: 'say', ref: 'm1', text: 'something to read', room: '#dev'});
+		const said = await one.next('msg', 0, (f) => f.text === 'something to read');
+		one.send({t: 'read', room: '#dev', seq: said.seq});
+		const told = await two.next('read');
+		assert.deepEqual(told, {t: 'read', room: '#dev', seq: said.seq});
+		const deadline = Date.now() + 3000;
+		while ((await store.readMarker(alice, 'dev')) !== said.seq) {
+			if (Date.now() > deadline) throw new Error('the read marker was not stored');
+			await new Promise((resolve) => setTimeout(resolve, 10));
+		}
+		const three = await login(alice);
+		const welcome = await hello(three, alice, '#dev');
+		assert.equal(welcome.read, said.seq);
+	});
+
 	// Needs the room helper's multi-session rooms (issue #11): passes once merged.
 	it('shows two sessions of one account as one member, and one leaving announces nothing', async () => {
 		await start();
