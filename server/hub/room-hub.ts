@@ -166,8 +166,9 @@ export class RoomHub<Link> {
 
 	/**
 	 * The room, loading it (TCP) or creating it when it does not exist and the
-	 * identity may. Throws ProtocolError: bad-request (a bad name), no-such-room,
-	 * not-allowed (creation is for admins), too-many-rooms (the server is full).
+	 * identity may. Throws ProtocolError: bad-request (a bad name), no-such-room
+	 * (creation is for admins here), not-allowed (no account to own it),
+	 * too-many-rooms (the server is full).
 	 */
 	async open(name: string | undefined, identity: HubIdentity = {}): Promise<Room<Link>> {
 		return (await this.entryFor(name, identity)).room;
@@ -362,6 +363,8 @@ export class RoomHub<Link> {
 	}
 
 	private refuseCreation(identity: HubIdentity, rooms: number): void {
+		if (this.store && identity.account === undefined)
+			throw new ProtocolError('not-allowed', 'log in to create a room');
 		if (this.store && this.options.roomCreation === 'admin' && identity.admin !== true)
 			throw new ProtocolError('no-such-room', 'no such room, and only server admins create rooms here');
 		if (rooms >= this.maxRooms)

@@ -135,6 +135,14 @@ describe('room hub (TCP: over the store)', () => {
 		assert.equal(one, two);
 		assert.equal(specs.length, 1);
 		assert.equal(specs[0]!.name, 'ops');
+		// Made by two at once: one room, its first creator the owner.
+		const [made, same] = await Promise.all([
+			again.open('#Fresh', {account: 'alice'}),
+			again.open('#fresh', {account: 'bob'}),
+		]);
+		assert.equal(made, same);
+		assert.equal((await store.getRoom('fresh'))?.owner, 'alice');
+		await assert.rejects(again.open('#other', {}), code('not-allowed'), 'a room needs an owner');
 	});
 
 	it('lets only admins create rooms under --room-creation admin, and anyone join existing ones', async () => {
