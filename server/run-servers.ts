@@ -1,5 +1,5 @@
 // Starts the room servers `parley serve` (or the embedded local default) runs:
-// the UDP broadcast room and the TLS-authenticated TCP room with its store.
+// the UDP broadcast rooms and the TLS-authenticated TCP rooms with their store.
 import {readFile} from 'node:fs/promises';
 import {LoginThrottle, type LoginThrottleOptions} from './auth/login-throttle.js';
 import {loadOrCreateServerSecret} from './auth/server-secret.js';
@@ -25,13 +25,23 @@ export interface ServersOptions {
 	allowRegister?: boolean;
 	/** Shortest password a registration may use (default 8). */
 	passwordMin?: number;
+	/** The default room (where clients that name none land); it always exists. */
 	roomName?: string;
+	/** Members one room admits. */
 	maxMembers?: number;
 	/** Messages a second per member, and the burst (a paste) that may go at once; both rooms. */
 	rateLimit?: number;
 	rateBurst?: number;
 	/** Lines held for a member over the rate before it is kicked for flooding (server/room/flood-control.ts). */
 	floodQueue?: number;
+	/** Who may create TCP rooms by joining them (default any logged-in user). */
+	roomCreation?: 'any' | 'admin';
+	/** Rooms on each transport (default 10,000). */
+	maxRooms?: number;
+	/** TCP rooms one account may be in (default 100). */
+	maxRoomsPerUser?: number;
+	/** TCP sessions one account may hold at once (default 10). */
+	maxSessionsPerAccount?: number;
 	/** Give up waiting for the database after this many attempts (default: keep waiting). */
 	dbAttempts?: number;
 	/** A MySQL query unanswered this long counts as an outage. */
@@ -131,6 +141,7 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 		log,
 		...(options.roomName ? {roomName: options.roomName} : {}),
 		...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
+		...(options.maxRooms ? {maxRooms: options.maxRooms} : {}),
 		...(options.maxMembersPerAddress ? {maxMembersPerAddress: options.maxMembersPerAddress} : {}),
 		...(options.reassemblyBytes ? {reassemblyBytes: options.reassemblyBytes} : {}),
 		...(options.reassemblyBytesPerAddress
@@ -177,6 +188,10 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 				...tcpLimitOptions(options.tcpLimits),
 				...(options.roomName ? {roomName: options.roomName} : {}),
 				...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
+				...(options.roomCreation ? {roomCreation: options.roomCreation} : {}),
+				...(options.maxRooms ? {maxRooms: options.maxRooms} : {}),
+				...(options.maxRoomsPerUser ? {maxRoomsPerUser: options.maxRoomsPerUser} : {}),
+				...(options.maxSessionsPerAccount ? {maxSessionsPerAccount: options.maxSessionsPerAccount} : {}),
 				...rateOptions(options),
 			});
 			return {

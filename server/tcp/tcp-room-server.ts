@@ -1,7 +1,8 @@
-// The TCP authenticated room: TLS 1.3, length-prefixed JSON frames, a SCRAM
-// login bound to the TLS channel, then the same room core as the UDP room
-// with a persistent journal behind it. This file wires the parts together:
-// admission (accept-time limits, TLS), the login session, the room link.
+// The TCP authenticated server: TLS 1.3, length-prefixed JSON frames, a SCRAM
+// login bound to the TLS channel, then any number of rooms over the one
+// connection (the room hub), each the same room core as the UDP room with a
+// persistent journal behind it. This file wires the parts together:
+// admission (accept-time limits, TLS), the login session, the hub, the room link.
 
 import net from 'node:net';
 import tls from 'node:tls';
@@ -16,6 +17,7 @@ import {
 import {DEFAULT_PASSWORD_POLICY} from '../../source/protocol/password-policy.js';
 import {
 	CAPABILITY,
+	MULTI_ROOM_VERSION,
 	PROTOCOL_VERSIONS,
 	chooseVersion,
 	offeredVersions,
@@ -23,14 +25,19 @@ import {
 } from '../../source/protocol/versions.js';
 import {ConnectionLimiter} from '../auth/connection-limiter.js';
 import {LoginThrottle} from '../auth/login-throttle.js';
-import {Room, type Member} from '../room/room.js';
+import {RoomHub, type HubRoomSpec} from '../hub/room-hub.js';
+import {Room} from '../room/room.js';
 import type {AccountStore} from '../store/account-store.js';
+import {LocalJournal} from '../store/local-journal.js';
 import {rateLimitedLog} from '../log/rate-limited-log.js';
 import {createAdmission, type Admitted} from './admission.js';
+import type {Connection} from './connection.js';
 import {FramedLink} from './framed-link.js';
 import {LoginSession, offeredMechanism} from './login-session.js';
 import {RoomLink, framedRoomOutput} from './room-link.js';
-import {StoreJournal} from './store-journal.js';
+import {StoreJournal, type StoreJournalOptions} from './store-journal.js';
+
+export type {Connection};
 
 export interface TcpRoomServerOptions {
 	host?: string;
@@ -40,12 +47,22 @@ export interface TcpRoomServerOptions {
 	serverSecret: Buffer;
 	/** TLS certificate and key; undefined runs plaintext (only behind an explicit flag). */
 	tls: {cert: string; key: string} | undefined;
+	/** The default room: where a hello without `room` goes (default lobby). */
 	roomName?: string;
+	/** Who may create rooms by joining them (default any logged-in user). */
+	roomCreation?: 'any' | 'admin';
+	/** Rooms on the server (default 10,000). */
+	maxRooms?: number;
+	/** Rooms one account may be in (default 100; admins unlimited). */
+	maxRoomsPerUser?: number;
+	/** Connections one account may hold logged in and joined at once (default 10). */
+	maxSessionsPerAccount?: number;
 	allowRegister?: boolean;
 	/** Shortest password a registration may use, announced to clients (default DEFAULT_PASSWORD_POLICY). */
 	passwordMin?: number;
 	maxFrameBytes?: number;
 	maxQueueBytes?: number;
+	/** Members one room admits (default 256). */
 	maxMembers?: number;
 	limits?: Partial<ServerLimits>;
 	/** Lines held for a member over the rate before it is kicked for flooding (default 50). */
@@ -73,8 +90,11 @@ export interface TcpRoomServerOptions {
 export interface TcpRoomServer {
 	readonly host: string;
 	readonly port: number;
+	/** The default room. */
 	readonly room: Room<Connection>;
+	/** The default room's journal. */
 	readonly journal: StoreJournal;
+	readonly hub: RoomHub<Connection>;
 	readonly stats: {
 		connections: number;
 		logins: number;
@@ -90,20 +110,6 @@ export interface TcpRoomServer {
 	close(): Promise<void>;
 }
 
-type Phase = 'auth' | 'authed' | 'joined';
-
-interface Connection {
-	link: FramedLink;
-	address: string;
-	phase: Phase;
-	login: LoginSession;
-	admitted: Admitted;
-	user?: string;
-	member?: Member<Connection>;
-	/** Login is async (PBKDF2, database); frames arriving meanwhile wait their turn. */
-	busy: Promise<void>;
-}
-
 export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise<TcpRoomServer> {
 	const host = options.host ?? '127.0.0.1';
 	const log = options.log ?? (() => {});
@@ -117,28 +123,70 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 	});
 	const stats = {connections: 0, logins: 0, failedLogins: 0, violations: 0, refused: 0, evicted: 0};
 	const roomName = options.roomName ?? 'lobby';
-	const journal = await StoreJournal.open(options.store, roomName, {
-		log,
-		...(options.dataDir ? {dir: options.dataDir} : {}),
-	});
+	// One local journal for every room: a thousand rooms must not open a thousand SQLite handles.
+	const local = await LocalJournal.open(options.dataDir);
+	const journals = new Map<string, StoreJournal>();
+	const openJournal = async (key: string) => {
+		// `local` is the shared journal (the store helper's StoreJournal takes it); `dir` opens its own.
+		const journalOptions: StoreJournalOptions & {local: LocalJournal} = {
+			log,
+			local,
+			...(options.dataDir ? {dir: options.dataDir} : {}),
+		};
+		const journal = await StoreJournal.open(options.store, key, journalOptions);
+		journals.set(key, journal);
+		return journal;
+	};
 	const passwordMin = options.passwordMin ?? DEFAULT_PASSWORD_POLICY.minLength;
-	const capabilities: string[] = [CAPABILITY.dm, CAPABILITY.action, CAPABILITY.away];
+	const capabilities: string[] = [
+		CAPABILITY.dm,
+		CAPABILITY.action,
+		CAPABILITY.away,
+		CAPABILITY.multiRoom,
+		CAPABILITY.moderation,
+		CAPABILITY.historyPaging,
+		CAPABILITY.multiSession,
+	];
 	if (options.allowRegister) capabilities.push(CAPABILITY.register);
 	if (options.tls) capabilities.push(CAPABILITY.tokenLogin);
-	const room = new Room<Connection>({
-		name: roomName,
-		output: framedRoomOutput<Connection>(maxFrameBytes),
-		journal,
-		log,
-		historyPageBytes: Math.floor(maxFrameBytes / 2), // pages well inside a frame
-		...(options.limits ? {limits: options.limits} : {}),
-		...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
-		capabilities,
-	});
+	let hub: RoomHub<Connection>;
+	try {
+		hub = await RoomHub.start<Connection>({
+			defaultRoom: roomName,
+			store: options.store,
+			openJournal,
+			createRoom: (spec) =>
+				new Room<Connection>({
+					name: spec.name,
+					output: framedRoomOutput(maxFrameBytes, spec.key, spec.label),
+					...(spec.journal ? {journal: spec.journal} : {}),
+					log,
+					historyPageBytes: Math.floor(maxFrameBytes / 2), // pages well inside a frame
+					...(options.limits ? {limits: options.limits} : {}),
+					...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
+					capabilities,
+					// hub: room helper implements (moderation, settings and their hooks)
+					...roomExtras(spec),
+				}),
+			...(options.roomCreation ? {roomCreation: options.roomCreation} : {}),
+			...(options.maxRooms ? {maxRooms: options.maxRooms} : {}),
+			...(options.maxRoomsPerUser ? {maxRoomsPerUser: options.maxRoomsPerUser} : {}),
+			...(options.maxSessionsPerAccount ? {maxSessionsPerAccount: options.maxSessionsPerAccount} : {}),
+			notify: (connection, message) => connection.link.send(message),
+			log,
+		});
+	} catch (error) {
+		for (const journal of journals.values()) journal.close();
+		closeQuietly(local);
+		throw error;
+	}
+	const room = hub.defaultRoom;
+	const journal = journals.get(hub.defaultKey)!;
 	const roomLink = new RoomLink({
-		room,
+		hub,
 		historyOnJoin: options.historyOnJoin ?? 50,
 		queriesPerSecond: options.queriesPerSecond ?? 2,
+		maxFrameBytes,
 		...(options.floodQueue ? {floodQueue: options.floodQueue} : {}),
 	});
 	const loginSettings = {
@@ -168,6 +216,8 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			const user = await connection.login.handle(message);
 			if (user !== undefined) {
 				connection.user = user;
+				// Fetched once: a session keeps the standing it logged in with.
+				connection.admin = await options.store.isAdmin(user).catch(() => false);
 				connection.phase = 'authed';
 				connection.admitted.loggedIn();
 				// Logged in but never joining would hold a slot for good.
@@ -186,23 +236,39 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 				return fail(connection, 'unsupported-version', unsupportedVersionText(offered, PROTOCOL_VERSIONS), {
 					versions: [...PROTOCOL_VERSIONS],
 				});
+			// The first hello settles the version for the whole connection.
+			connection.version = version;
+			const user = connection.user!;
 			try {
-				connection.member = roomLink.join(connection, connection.user!, message, version);
+				hub.openSession(user, connection);
 				connection.phase = 'joined';
+				await roomLink.join(connection, message);
 			} catch (error) {
 				if (!(error instanceof ProtocolError)) throw error;
-				fail(connection, error.code, error.message);
+				fail(connection, error.code, error.message, message.room === undefined ? {} : {room: message.room});
+				return;
 			}
+			// A new session (a second machine) reopens the rooms its account is in.
+			if (version >= MULTI_ROOM_VERSION)
+				connection.link.send({t: 'session', rooms: (await hub.memberships(user)).slice(0, 1000)});
 			return;
 		}
-		roomLink.handle(connection.member!, message);
+		await roomLink.handle(connection, message);
 	};
 
 	const open = new Set<Connection>();
 	const accept = (socket: net.Socket, admitted: Admitted) => {
 		const address = socket.remoteAddress ?? 'unknown';
 		stats.connections++;
-		const connection = {address, phase: 'auth', admitted, busy: Promise.resolve()} as Connection;
+		const connection = {
+			address,
+			phase: 'auth',
+			admitted,
+			admin: false,
+			version: 1,
+			rooms: new Map(),
+			busy: Promise.resolve(),
+		} as unknown as Connection;
 		open.add(connection);
 		let dropReason: string | undefined;
 		admitted.cutOff = (reason) => fail(connection, 'auth-failed', reason);
@@ -215,8 +281,9 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 					.catch((error) => {
 						if (error instanceof ProtocolError) {
 							stats.violations++;
-							if (connection.member && room.isMember(connection.member))
-								room.sendError(connection.member, error.code, error.message);
+							// A joined connection hears what was wrong and stays; before joining, it is closed.
+							if (connection.phase === 'joined')
+								connection.link.send({t: 'error', code: error.code, message: error.message});
 							else fail(connection, error.code, error.message);
 							return;
 						}
@@ -235,7 +302,9 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 				open.delete(connection);
 				connection.login.end();
 				// The others see why a member was dropped ("too slow: …"), not just that it left.
-				if (connection.member) room.leave(connection.member, 'leave', dropReason);
+				roomLink.leaveAll(connection, dropReason);
+				if (connection.phase === 'joined' && connection.user !== undefined)
+					hub.closeSession(connection.user, connection);
 			},
 		});
 		connection.login = new LoginSession(connection.link, address, loginSettings);
@@ -281,16 +350,39 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		port,
 		room,
 		journal,
+		hub,
 		stats,
 		socketsFrom: admission.heldFrom,
 		async close() {
-			roomLink.flood.clear();
-			room.closeAll('server shutting down');
+			roomLink.clearFloods();
+			hub.close('server shutting down');
 			for (const connection of open)
 				connection.link.close({t: 'bye', reason: 'server shutting down', retry: true});
 			admission.cutOffPreLogin('server shutting down'); // those still in their TLS handshake too
-			journal.close();
+			closeQuietly(local);
 			await new Promise<void>((resolve) => server.close(() => resolve()));
 		},
 	};
+}
+
+/** The room helper's RoomOptions (moderation, settings, hooks), handed on from the hub's spec. */
+function roomExtras(spec: HubRoomSpec): Partial<HubRoomSpec> {
+	const {moderation, settings, onSettingsChange, onInvite, onRead, onPart} = spec;
+	return {
+		...(moderation === undefined ? {} : {moderation}),
+		...(settings === undefined ? {} : {settings}),
+		...(onSettingsChange ? {onSettingsChange} : {}),
+		...(onInvite ? {onInvite} : {}),
+		...(onRead ? {onRead} : {}),
+		...(onPart ? {onPart} : {}),
+	};
+}
+
+/** The shared local journal may already be closed by the journals using it. */
+function closeQuietly(local: LocalJournal): void {
+	try {
+		local.close();
+	} catch {
+		// already closed
+	}
 }

@@ -1,7 +1,10 @@
-// The UDP room: a datagram socket in front of the room core. It verifies
-// source addresses with stateless cookies before anything else, never answers
-// an unverified source with more bytes than it sent, checks each member's
-// session id on every datagram, and expires members that fall silent.
+// The UDP rooms: a datagram socket in front of any number of rooms (the room
+// hub, without a store: a room comes into being when joined and vanishes when
+// empty). It verifies source addresses with stateless cookies before anything
+// else, never answers an unverified source with more bytes than it sent,
+// checks each member's session id on every datagram, and expires members that
+// fall silent. One client socket may be in several rooms, each its own
+// session (its own sid); members are keyed by address|port|room.
 
 import dgram from 'node:dgram';
 import {randomBytes, timingSafeEqual} from 'node:crypto';
@@ -26,6 +29,9 @@ import {
 	offeredVersions,
 	unsupportedVersionText,
 } from '../../source/protocol/versions.js';
+import {RoomHub} from '../hub/room-hub.js';
+import {roomsMessage} from '../hub/room-listing.js';
+import {roomKey} from '../../source/protocol/names.js';
 import {FloodControl} from '../room/flood-control.js';
 import {Room, type Member, type RoomOutput} from '../room/room.js';
 import {TokenBucket} from '../room/token-bucket.js';
@@ -34,9 +40,13 @@ import {CookieJar} from './cookie.js';
 export interface UdpRoomServerOptions {
 	host?: string;
 	port?: number;
+	/** The default room: where a hello without `room` goes (default lobby). */
 	roomName?: string;
+	/** Members one room admits. */
 	maxMembers?: number;
-	/** Members one IP address may hold (they are keyed by address and port). */
+	/** Rooms on the server at once (default 10,000). */
+	maxRooms?: number;
+	/** Members one IP address may hold, in all rooms together (they are keyed by address, port and room). */
 	maxMembersPerAddress?: number;
 	/** The socket's receive buffer (default 4 MiB; the kernel may cap it lower). */
 	recvBufferBytes?: number;
@@ -62,8 +72,12 @@ export interface UdpRoomServerOptions {
 interface UdpLink {
 	address: string;
 	port: number;
+	/** address|port: what fragments are reassembled by. */
+	source: string;
+	/** address|port|room key: the member's key. */
 	key: string;
 	sid: Buffer;
+	room: Room<UdpLink>;
 }
 
 export interface UdpServerStats {
@@ -78,10 +92,15 @@ export interface UdpServerStats {
 export interface UdpRoomServer {
 	readonly host: string;
 	readonly port: number;
+	/** The default room. */
 	readonly room: Room<UdpLink>;
+	readonly hub: RoomHub<UdpLink>;
 	readonly stats: UdpServerStats;
 	close(): Promise<void>;
 }
+
+/** A `rooms` answer stays well inside a datagram stream (24 fragments of 1,190 bytes). */
+const LIST_BYTES = 20_000;
 
 export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Promise<UdpRoomServer> {
 	const host = options.host ?? '127.0.0.1';
@@ -115,6 +134,8 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 	});
 	const cookies = new CookieJar();
 	const members = new Map<string, Member<UdpLink>>();
+	/** Members by source (address|port): one socket may be in several rooms. */
+	const bySource = new Map<string, Set<Member<UdpLink>>>();
 	const stats: UdpServerStats = {received: 0, receivedBytes: 0, sentDatagrams: 0, sentBytes: 0, dropped: {}};
 	const drop = (reason: string) => {
 		stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
@@ -129,46 +150,93 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 			});
 		}
 	};
+	const remember = (member: Member<UdpLink>) => {
+		members.set(member.link.key, member);
+		let at = bySource.get(member.link.source);
+		if (!at) {
+			at = new Set();
+			bySource.set(member.link.source, at);
+		}
+		at.add(member);
+	};
+	/** The member is out of its room: forget it, and the room when it emptied. */
 	const forget = (member: Member<UdpLink>) => {
 		if (members.get(member.link.key) === member) members.delete(member.link.key);
-		reassembler.forgetSource(member.link.key);
+		const at = bySource.get(member.link.source);
+		at?.delete(member);
+		if (!at || at.size === 0) {
+			bySource.delete(member.link.source);
+			reassembler.forgetSource(member.link.source);
+		}
+		const room = member.link.room;
+		hub?.release(room);
+		if (room.size === 0) floods.delete(room);
+	};
+	/** One flood control per room: a member over the rate is slowed, not refused (flood-control.ts). */
+	const floods = new Map<Room<UdpLink>, FloodControl<UdpLink>>();
+	const floodFor = (room: Room<UdpLink>): FloodControl<UdpLink> => {
+		let flood = floods.get(room);
+		if (!flood) {
+			flood = new FloodControl<UdpLink>({
+				room,
+				...(options.floodQueue ? {maxQueue: options.floodQueue} : {}),
+				afterHandle: (member) => {
+					if (!room.isMember(member)) forget(member);
+				},
+			});
+			floods.set(room, flood);
+		}
+		return flood;
 	};
 
-	const output: RoomOutput<UdpLink> = {
-		broadcast(message, to) {
-			const datagrams = encoder.encode(message); // once, the same bytes for everyone
-			for (const member of to) sendRaw(datagrams, member.link);
-		},
-		send(member, message) {
-			sendRaw(encoder.encode(message), member.link);
-		},
-		disconnect(member, reason, retry) {
-			sendRaw(encoder.encode({t: 'bye', reason, ...(retry ? {retry} : {})}), member.link);
-			forget(member);
-		},
+	/** One room's output: every message names the room (`label`), as in TCP. */
+	const outputFor = (label: string): RoomOutput<UdpLink> => {
+		const stamp = (message: ServerMessage) => ({...message, room: label}) as ServerMessage;
+		return {
+			broadcast(message, to) {
+				const datagrams = encoder.encode(stamp(message)); // once, the same bytes for everyone
+				for (const member of to) sendRaw(datagrams, member.link);
+			},
+			send(member, message) {
+				sendRaw(encoder.encode(stamp(message)), member.link);
+			},
+			disconnect(member, reason, retry) {
+				sendRaw(encoder.encode({t: 'bye', room: label, reason, ...(retry ? {retry} : {})}), member.link);
+				forget(member);
+			},
+		};
 	};
 
-	const capabilities = [CAPABILITY.dm, CAPABILITY.action, CAPABILITY.nick, CAPABILITY.away];
-	const room = new Room<UdpLink>({
-		name: options.roomName ?? 'lobby',
-		output,
-		...(options.limits ? {limits: options.limits} : {}),
-		...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
-		...(options.historySize ? {historySize: options.historySize} : {}),
-		capabilities,
-		...(options.resendRate ? {resendRate: options.resendRate} : {}),
-		...(options.resendBurst ? {resendBurst: options.resendBurst} : {}),
-		...(options.replayPerMinute ? {replayPerMinute: options.replayPerMinute} : {}),
+	const capabilities = [
+		CAPABILITY.dm,
+		CAPABILITY.action,
+		CAPABILITY.nick,
+		CAPABILITY.away,
+		CAPABILITY.multiRoom,
+		CAPABILITY.historyPaging,
+	];
+	// Assigned before any datagram can arrive; forget() runs only after.
+	let hub: RoomHub<UdpLink> | undefined;
+	hub = await RoomHub.start<UdpLink>({
+		defaultRoom: options.roomName ?? 'lobby',
+		...(options.maxRooms ? {maxRooms: options.maxRooms} : {}),
+		createRoom: (spec) =>
+			new Room<UdpLink>({
+				name: spec.name,
+				output: outputFor(spec.label),
+				...(options.limits ? {limits: options.limits} : {}),
+				...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
+				...(options.historySize ? {historySize: options.historySize} : {}),
+				capabilities,
+				...(options.resendRate ? {resendRate: options.resendRate} : {}),
+				...(options.resendBurst ? {resendBurst: options.resendBurst} : {}),
+				...(options.replayPerMinute ? {replayPerMinute: options.replayPerMinute} : {}),
+				log,
+			}),
 		log,
 	});
-	// Over the rate, a member's lines wait and go out at the rate (server/room/flood-control.ts).
-	const flood = new FloodControl<UdpLink>({
-		room,
-		...(options.floodQueue ? {maxQueue: options.floodQueue} : {}),
-		afterHandle: (member) => {
-			if (!room.isMember(member)) forget(member);
-		},
-	});
+	const rooms = hub;
+	const room = rooms.defaultRoom;
 	const membersAt = (address: string): number => {
 		let count = 0;
 		for (const member of members.values()) if (member.link.address === address) count++;
@@ -190,17 +258,35 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		return 'malformed';
 	};
 
+	/**
+	 * The member a datagram from `source` is for: the one in the room it names,
+	 * else the one its session id belongs to (each room gives its own sid).
+	 */
+	const memberFor = (
+		at: Set<Member<UdpLink>>,
+		source: string,
+		roomName: string | undefined,
+		credential: string,
+	): Member<UdpLink> | undefined => {
+		if (roomName !== undefined) return members.get(`${source}|${roomKey(roomName)}`);
+		if (at.size === 1) return at.values().next().value;
+		const given = Buffer.from(credential, 'base64url');
+		for (const member of at)
+			if (given.length === member.link.sid.length && timingSafeEqual(given, member.link.sid)) return member;
+		return undefined;
+	};
+
 	const onDatagram = (datagram: Buffer, rinfo: dgram.RemoteInfo) => {
 		stats.received++;
 		stats.receivedBytes += datagram.length;
 		const link = {address: rinfo.address, port: rinfo.port};
-		const key = `${rinfo.address}|${rinfo.port}`;
-		const member = members.get(key);
+		const source = `${rinfo.address}|${rinfo.port}`;
+		const at = bySource.get(source);
 		if (datagram.length > MAX_DATAGRAM) return drop('oversized');
 		let value: unknown;
 		try {
 			// Unverified sources get no reassembly state: whole datagrams only.
-			if (member) value = reassembler.push(key, datagram);
+			if (at) value = reassembler.push(source, datagram);
 			else if (datagram[0] === 0x01) value = decodeJson(datagram.subarray(1));
 			else return drop('unverified');
 		} catch (error) {
@@ -213,7 +299,10 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 			({message, credential} = parseUdpClientDatagram(value));
 		} catch (error) {
 			drop(classify(error));
-			if (member && error instanceof ProtocolError) room.sendError(member, error.code, error.message);
+			// A member hears what was wrong (its address is proven); which room's member does not matter.
+			const anyMember = at?.values().next().value;
+			if (anyMember && error instanceof ProtocolError)
+				anyMember.link.room.sendError(anyMember, error.code, error.message);
 			return;
 		}
 
@@ -231,56 +320,75 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		}
 		if (message.t === 'hello') {
 			if (!cookies.verify(rinfo.address, rinfo.port, credential)) return drop('bad-cookie');
+			const refuse = (code: ProtocolError['code'], text: string, extra: Record<string, unknown> = {}) =>
+				// The cookie proved the address, so a full-size answer is safe now.
+				sendRaw(
+					encoder.encode({
+						t: 'error',
+						code,
+						message: text,
+						...(message.room === undefined ? {} : {room: message.room}),
+						...extra,
+					} as ServerMessage),
+					link,
+				);
 			if (!takeHello(rinfo.address)) {
 				drop('hello-throttled');
 				const retry = Math.ceil(60_000 / helloPerMinute);
-				return sendRaw(
-					encoder.encode({
-						t: 'error',
-						code: 'rate-limited',
-						message: `too many joins from your address; try again in ${Math.ceil(retry / 1000)} s`,
-						retry_after_ms: retry,
-					}),
-					link,
+				return refuse(
+					'rate-limited',
+					`too many joins from your address; try again in ${Math.ceil(retry / 1000)} s`,
+					{retry_after_ms: retry},
 				);
 			}
 			const offered = offeredVersions(message);
 			const version = chooseVersion(offered);
 			if (version === undefined) {
 				drop('unsupported-version');
-				// The cookie proved the address, so a full-size answer is safe; no membership follows.
-				const text = unsupportedVersionText(offered, PROTOCOL_VERSIONS);
-				const refusal = {t: 'error', code: 'unsupported-version', message: text} as const;
-				return sendRaw(encoder.encode({...refusal, versions: [...PROTOCOL_VERSIONS]}), link);
+				// No membership follows.
+				return refuse('unsupported-version', unsupportedVersionText(offered, PROTOCOL_VERSIONS), {
+					versions: [...PROTOCOL_VERSIONS],
+				});
 			}
-			// A hello from a current member's address is the same client starting over.
-			if (member) {
-				room.leave(member, 'leave', 'rejoined');
-				forget(member);
-			}
-			const sid = randomBytes(12);
-			const fresh: UdpLink = {...link, key, sid};
 			try {
-				// Many ports of one host must not fill the room for everyone else.
+				// A hello from a current member of that room at this address is the same client starting over
+				// (first, so that a room it empties is made afresh below, not left behind).
+				const key = `${source}|${message.room === undefined ? rooms.defaultKey : roomKey(message.room)}`;
+				const previous = members.get(key);
+				if (previous) {
+					previous.link.room.leave(previous, 'leave', 'rejoined');
+					forget(previous);
+				}
+				// Many ports of one host must not fill the rooms for everyone else.
 				if (membersAt(rinfo.address) >= maxMembersPerAddress)
 					throw new ProtocolError(
 						'room-full',
 						`too many members from your address (at most ${maxMembersPerAddress})`,
 					);
-				const joined = room.join(fresh, message.nick, {
-					sid: sid.toString('base64url'),
-					version,
-					replayKey: rinfo.address,
-					...(message.since === undefined ? {} : {since: message.since}),
-				});
-				members.set(key, joined);
+				const target = rooms.openNow(message.room);
+				const sid = randomBytes(12);
+				const fresh: UdpLink = {...link, source, key, sid, room: target};
+				try {
+					remember(
+						target.join(fresh, message.nick, {
+							sid: sid.toString('base64url'),
+							version,
+							replayKey: rinfo.address,
+							...(message.since === undefined ? {} : {since: message.since}),
+						}),
+					);
+				} finally {
+					rooms.release(target); // a room made for a refused join does not stay
+				}
 			} catch (error) {
 				if (!(error instanceof ProtocolError)) throw error;
-				// The cookie proved the address, so a full-size answer is safe now.
-				sendRaw(encoder.encode({t: 'error', code: error.code, message: error.message}), link);
+				refuse(error.code, error.message);
 			}
 			return;
 		}
+		const member = at
+			? memberFor(at, source, 'room' in message ? message.room : undefined, credential)
+			: undefined;
 		if (!member) {
 			drop('not-joined');
 			// Short enough to answer a keepalive ping: a client the server forgot (a restart) learns it at once.
@@ -289,7 +397,15 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		const given = Buffer.from(credential, 'base64url');
 		if (given.length !== member.link.sid.length || !timingSafeEqual(given, member.link.sid))
 			return drop('spoofed');
-		flood.submit(member, message);
+		if (message.t === 'list') {
+			// Only a proven, joined member is answered, so the answer amplifies nothing.
+			member.lastSeen = Date.now();
+			if (!member.bucket.take(member.lastSeen)) return drop('list-throttled');
+			void rooms.list().then((listing) => sendRaw(encoder.encode(roomsMessage(listing, LIST_BYTES)), link));
+			return;
+		}
+		// The room gets it now, or at the member's rate when it sends faster (flood-control.ts).
+		floodFor(member.link.room).submit(member, message);
 	};
 
 	socket.on('message', (datagram, rinfo) => {
@@ -308,7 +424,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 			const cutoff = Date.now() - expireAfterMs;
 			for (const member of [...members.values()]) {
 				if (member.lastSeen < cutoff) {
-					room.leave(member, 'expire', `silent for ${Math.round(expireAfterMs / 100) / 10} s`);
+					member.link.room.leave(member, 'expire', `silent for ${Math.round(expireAfterMs / 100) / 10} s`);
 					forget(member);
 				}
 			}
@@ -332,12 +448,14 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		host,
 		port: bound.port,
 		room,
+		hub: rooms,
 		stats,
 		async close() {
 			clearInterval(sweeper);
-			flood.clear();
-			room.closeAll('server shutting down');
+			for (const flood of floods.values()) flood.clear();
+			rooms.close('server shutting down');
 			members.clear();
+			bySource.clear();
 			// Let the goodbyes leave before the socket closes.
 			await new Promise((resolve) => setImmediate(resolve));
 			await new Promise<void>((resolve) => socket.close(() => resolve()));

@@ -150,7 +150,9 @@ describe('flags over config.toml', () => {
 describe('the README example', () => {
 	it('is a valid config.toml', async () => {
 		const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
-		const example = /```toml\n([\s\S]*?)```/.exec(readme)?.[1];
+		// The chat's example, in its section (the server's server.toml example comes earlier).
+		const section = readme.slice(readme.indexOf('### Configuration'));
+		const example = /```toml\n([\s\S]*?)```/.exec(section)?.[1];
 		assert.ok(example !== undefined);
 		const config = parseConfig(example);
 		assert.equal(config.timestampFormat, '%H:%M:%S');

@@ -51,8 +51,8 @@ export class RawMember {
 	}
 }
 
-/** Logs in and joins the room; resolves once the welcome has arrived. */
-export async function rawMember(port: number, user: string, password: string): Promise<RawMember> {
+/** Logs in over TLS (SCRAM-SHA-256-PLUS); resolves once auth-ok has arrived, before any hello. */
+export async function rawLogin(port: number, user: string, password: string): Promise<RawMember> {
 	const socket = tls.connect({host: '127.0.0.1', port, rejectUnauthorized: false, minVersion: 'TLSv1.3'});
 	await new Promise<void>((resolve, reject) => {
 		socket.once('secureConnect', resolve);
@@ -69,6 +69,12 @@ export async function rawMember(port: number, user: string, password: string): P
 	member.send({t: 'auth-final', data: await scram.final(challenge.data as string)});
 	const ok = await member.next('auth-ok');
 	scram.verifyServer(ok.data as string);
+	return member;
+}
+
+/** Logs in and joins the room; resolves once the welcome has arrived. */
+export async function rawMember(port: number, user: string, password: string): Promise<RawMember> {
+	const member = await rawLogin(port, user, password);
 	member.send({t: 'hello', nick: user, v: 1});
 	await member.next('welcome');
 	return member;
