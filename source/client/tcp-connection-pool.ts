@@ -32,10 +32,26 @@ import {RoomError} from './types.js';
 /** Where a channel connects: a TCP server with its TLS and trust settings. */
 export type TcpEndpoint = TcpTransportOptions;
 
+/** What a shared connection needs of its TCP transport (a TcpTransport; a scripted one in tests). */
+export type PooledTransport = Pick<
+	TcpTransport,
+	'setHandlers' | 'open' | 'send' | 'close' | 'checkHost' | 'greeting' | 'fingerprint'
+>;
+
+export interface TcpConnectionPoolOptions {
+	/** Makes the transport of a new connection (default: a TcpTransport). */
+	makeTransport?: (endpoint: TcpEndpoint) => PooledTransport;
+}
+
 export class TcpConnectionPool {
 	private readonly connections = new Map<string, SharedTcpConnection>();
 	/** Per server: the transport that checked its certificate before a login (see checkHost). */
-	private readonly checkers = new Map<string, TcpTransport>();
+	private readonly checkers = new Map<string, PooledTransport>();
+	private readonly makeTransport: (endpoint: TcpEndpoint) => PooledTransport;
+
+	constructor(options: TcpConnectionPoolOptions = {}) {
+		this.makeTransport = options.makeTransport ?? ((endpoint) => new TcpTransport(endpoint));
+	}
 
 	/** A channel to `room` (absent: the server's default room) on `endpoint`, not yet open. */
 	channel(endpoint: TcpEndpoint, room?: string): RoomChannel {
@@ -50,7 +66,7 @@ export class TcpConnectionPool {
 		const key = `${endpointKey(endpoint)}|${identityKey(user)}`;
 		let connection = this.connections.get(key);
 		if (!connection) {
-			const transport = new TcpTransport(endpoint);
+			const transport = this.makeTransport(endpoint);
 			// The certificate was announced when it was checked before the login form: not again.
 			transport.fingerprint = this.checkers.get(endpointKey(endpoint))?.fingerprint;
 			connection = new SharedTcpConnection(transport);
@@ -64,11 +80,11 @@ export class TcpConnectionPool {
 		const key = endpointKey(endpoint);
 		let checker = this.checkers.get(key);
 		if (!checker) {
-			checker = new TcpTransport(endpoint);
+			checker = this.makeTransport(endpoint);
 			this.checkers.set(key, checker);
 		}
 		checker.setHandlers({message: () => {}, closed: () => {}, problem: () => {}, notice});
-		await checker.checkHost();
+		await checker.checkHost?.();
 	}
 
 	/** How many of the pool's connections have a socket open (logged in or logging in). */
@@ -98,7 +114,7 @@ export class SharedTcpConnection {
 	/** The server's default room as a welcome named it (for channels opened without a room). */
 	private defaultRoom: string | undefined;
 
-	constructor(readonly transport: TcpTransport) {
+	constructor(readonly transport: PooledTransport) {
 		transport.setHandlers({
 			message: (message) => this.route(message),
 			closed: (reason) => this.lost(reason),
@@ -243,7 +259,10 @@ export class SharedTcpConnection {
 			case 'bye':
 				if (message.room === undefined) {
 					// The whole connection ends (shutdown, logged in elsewhere): every room hears why.
-					for (const channel of [...this.channels]) channel.deliver(message);
+					for (const channel of [...this.channels]) {
+						channel.joinedOnServer = false;
+						channel.deliver(message);
+					}
 					return;
 				}
 		}
