@@ -90,6 +90,8 @@ export class RoomSession implements RoomClient {
 	/** The newest seq markRead() was given that the server has not been told yet. */
 	private readWanted = 0;
 	private readSentAt = Number.NEGATIVE_INFINITY;
+	/** For a sibling: what the client it came from knew of the server (a one-room server refuses other rooms). */
+	private server: {caps: readonly string[]; room: string | undefined} | undefined;
 	private serverLimits: ServerLimits = DEFAULT_LIMITS;
 	private serverVersion: number | undefined;
 	private serverCapabilities: readonly string[] = [];
@@ -234,6 +236,11 @@ export class RoomSession implements RoomClient {
 		// Reconnects log in as `nick` with what the transport kept from this login
 		// (TCP: SCRAM's derived keys); the password is used once and never stored.
 		this.login = {nick};
+		const refused = this.oneRoomOnly();
+		if (refused !== undefined) {
+			this.setState('closed', refused);
+			throw new RoomError('no-such-room', refused);
+		}
 		this.setState('connecting');
 		try {
 			await this.transportImpl.open({
@@ -334,7 +341,19 @@ export class RoomSession implements RoomClient {
 		if (problem !== undefined) throw new RoomError('bad-request', problem);
 		if (!this.transportImpl.sibling)
 			throw new RoomError('not-allowed', 'this connection cannot open other rooms');
-		return new RoomSession(this.transportImpl.sibling(roomLabel(room)), this.options);
+		const sibling = new RoomSession(this.transportImpl.sibling(roomLabel(room)), this.options);
+		if (this.serverVersion !== undefined)
+			sibling.server = {caps: this.serverCapabilities, room: this.announcedRoom};
+		return sibling;
+	}
+
+	/** Why a sibling cannot join its room, known before asking: the server has one room, another one. */
+	private oneRoomOnly(): string | undefined {
+		const wanted = this.transportImpl.room;
+		const server = this.server;
+		if (!server || wanted === undefined || server.caps.includes(CAPABILITY.multiRoom)) return undefined;
+		if (server.room !== undefined && roomKey(server.room) === roomKey(wanted)) return undefined;
+		return `this server has one room only${server.room === undefined ? '' : ` (${roomLabel(server.room)})`}; ${wanted} is not there`;
 	}
 
 	/** Leaves the room for good (`leave` with `part`: the account's other sessions leave too), then closes. */
