@@ -6,7 +6,7 @@
 import {describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import {createRoomClient} from '../../source/client/create-room-client.js';
-import {RoomSession} from '../../source/client/room-session.js';
+import type {RoomSession} from '../../source/client/room-session.js';
 import {RoomError} from '../../source/client/types.js';
 import {Recorder} from '../helpers/room-recorder.js';
 import {ScriptedServer} from '../helpers/scripted-tcp.js';
