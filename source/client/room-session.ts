@@ -11,15 +11,19 @@ import {
 	type ServerLimits,
 	type ServerMessage,
 } from '../protocol/messages.js';
-import {CAPABILITY, PROTOCOL_VERSIONS} from '../protocol/versions.js';
+import {roomKey, roomLabel, roomNameProblem} from '../protocol/names.js';
+import {CAPABILITY, MULTI_ROOM_VERSION, PROTOCOL_VERSIONS} from '../protocol/versions.js';
 import {SequenceTracker} from './sequence-tracker.js';
 import type {Login, Transport} from './transport.js';
 import {
 	RoomError,
 	type ConnectionState,
+	type Role,
 	type RoomClient,
 	type RoomEvent,
+	type RoomInfo,
 	type RoomListener,
+	type RoomRequest,
 	type SayAck,
 } from './types.js';
 
@@ -47,6 +51,24 @@ interface PendingSend {
 
 /** After a server restart, how many of the new server's messages before our rejoin are asked for. */
 const RESTART_CATCH_UP = 100;
+/** At most one read marker a second goes to the server (scrolling moves it many times a second). */
+const READ_MARKER_INTERVAL_MS = 1000;
+/** Default and largest history page (the server takes 1 to 500). */
+const PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 500;
+/** Join refusals a reconnect cannot get past: the room stays closed with the reason. */
+const FATAL_JOIN_CODES = new Set<string>([
+	'auth-failed',
+	'nick-invalid',
+	'not-allowed',
+	'host-changed',
+	'host-rejected',
+	'unsupported-version',
+	'no-such-room',
+	'banned',
+	'invite-only',
+	'too-many-rooms',
+]);
 
 type Waiter = {resolve: () => void; reject: (error: RoomError) => void};
 type AckWaiter = {resolve: (ack: SayAck) => void; reject: (error: RoomError) => void};
@@ -61,6 +83,15 @@ export class RoomSession implements RoomClient {
 	/** Our own /away text, sent again after every welcome. */
 	private awayText: string | undefined;
 	private lag: number | undefined;
+	/** Version 2: topic, modes and roles, from the welcome and presence since. */
+	private roomInfo: RoomInfo | undefined;
+	/** Our read marker as the server has it (welcome, other sessions) or as we last sent it. */
+	private readMarker = 0;
+	/** The newest seq markRead() was given that the server has not been told yet. */
+	private readWanted = 0;
+	private readSentAt = Number.NEGATIVE_INFINITY;
+	/** For a sibling: what the client it came from knew of the server (a one-room server refuses other rooms). */
+	private server: {caps: readonly string[]; room: string | undefined} | undefined;
 	private serverLimits: ServerLimits = DEFAULT_LIMITS;
 	private serverVersion: number | undefined;
 	private serverCapabilities: readonly string[] = [];
@@ -99,7 +130,7 @@ export class RoomSession implements RoomClient {
 
 	constructor(
 		private readonly transportImpl: Transport,
-		options: RoomSessionOptions = {},
+		private readonly options: RoomSessionOptions = {},
 	) {
 		this.now = options.now ?? Date.now;
 		this.ackTimeoutMs = options.ackTimeoutMs ?? 1500;
@@ -170,6 +201,20 @@ export class RoomSession implements RoomClient {
 		return this.announcedRoom;
 	}
 
+	get info(): RoomInfo | undefined {
+		return this.roomInfo;
+	}
+
+	/** The room this client joins as the transport names it (`#name`); undefined: the server's default. */
+	get requestedRoom(): string | undefined {
+		return this.transportImpl.room;
+	}
+
+	/** Our read marker here as the server last had it (0: none yet). */
+	get readSeq(): number {
+		return this.readMarker;
+	}
+
 	subscribe(listener: RoomListener): () => void {
 		this.listeners.add(listener);
 		return () => this.listeners.delete(listener);
@@ -193,6 +238,11 @@ export class RoomSession implements RoomClient {
 		// Reconnects log in as `nick` with what the transport kept from this login
 		// (TCP: SCRAM's derived keys); the password is used once and never stored.
 		this.login = {nick};
+		const refused = this.oneRoomOnly();
+		if (refused !== undefined) {
+			this.setState('closed', refused);
+			throw new RoomError('no-such-room', refused);
+		}
 		this.setState('connecting');
 		try {
 			await this.transportImpl.open({
@@ -267,6 +317,91 @@ export class RoomSession implements RoomClient {
 
 	who(): void {
 		this.send({t: 'who'});
+	}
+
+	// ---- version 2 -------------------------------------------------------------
+
+	private has(capability: string): boolean {
+		return this.serverCapabilities.includes(capability);
+	}
+
+	/** Sends a moderation or list request as it is; false when not joined or the server lacks the capability. */
+	request(request: RoomRequest): boolean {
+		if (!this.joined) return false;
+		if (!this.has(request.t === 'list' ? CAPABILITY.multiRoom : CAPABILITY.moderation)) return false;
+		this.send(request);
+		return true;
+	}
+
+	/**
+	 * A client for another room of this server over the same connection and
+	 * login (TCP) or from the same machine (UDP). Not joined yet: connect(nick)
+	 * with this client's nick, no password. Throws RoomError for a bad name.
+	 */
+	sibling(room: string): RoomSession {
+		const problem = roomNameProblem(room);
+		if (problem !== undefined) throw new RoomError('bad-request', problem);
+		if (!this.transportImpl.sibling)
+			throw new RoomError('not-allowed', 'this connection cannot open other rooms');
+		const sibling = new RoomSession(this.transportImpl.sibling(roomLabel(room)), this.options);
+		if (this.serverVersion !== undefined)
+			sibling.server = {caps: this.serverCapabilities, room: this.announcedRoom};
+		return sibling;
+	}
+
+	/** Why a sibling cannot join its room, known before asking: the server has one room, another one. */
+	private oneRoomOnly(): string | undefined {
+		const wanted = this.transportImpl.room;
+		const server = this.server;
+		if (!server || wanted === undefined || server.caps.includes(CAPABILITY.multiRoom)) return undefined;
+		if (server.room !== undefined && roomKey(server.room) === roomKey(wanted)) return undefined;
+		return `this server has one room only${server.room === undefined ? '' : ` (${roomLabel(server.room)})`}; ${wanted} is not there`;
+	}
+
+	/** Leaves the room for good (`leave` with `part`: the account's other sessions leave too), then closes. */
+	async part(_reason?: string): Promise<void> {
+		// The contract's `leave` carries no reason: a part is announced as the server words it.
+		if (this.joined) {
+			this.send({t: 'leave', ...(this.has(CAPABILITY.multiRoom) ? {part: true} : {})});
+			this.joined = false;
+		}
+		await this.close();
+	}
+
+	/** Asks for the stored page before `before`; a 'page' event answers. False when the server cannot page. */
+	loadOlder(before: number, limit = PAGE_SIZE): boolean {
+		if (!this.joined || !this.has(CAPABILITY.historyPaging)) return false;
+		const size = Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor(limit)));
+		this.send({t: 'history', before: Math.max(0, Math.floor(before)), limit: size});
+		return true;
+	}
+
+	/** Searches the room's stored messages; a 'found' event answers. False when the server cannot search. */
+	search(text: string, before?: number): boolean {
+		if (!this.joined || !this.has(CAPABILITY.historyPaging)) return false;
+		const trimmed = text.trim();
+		if (trimmed === '') return false;
+		this.send({t: 'search', text: trimmed.slice(0, 200), ...(before === undefined ? {} : {before})});
+		return true;
+	}
+
+	/**
+	 * Moves our read marker forward to seq (never back). At most one `read` a
+	 * second goes out; the newest asked for is sent when the second is over.
+	 */
+	markRead(seq: number): void {
+		if (!Number.isSafeInteger(seq) || seq <= Math.max(this.readMarker, this.readWanted)) return;
+		this.readWanted = seq;
+		this.flushRead();
+	}
+
+	private flushRead(): void {
+		if (this.readWanted <= this.readMarker || !this.joined || !this.has(CAPABILITY.multiSession)) return;
+		const now = this.now();
+		if (now - this.readSentAt < READ_MARKER_INTERVAL_MS) return; // the tick sends it later
+		this.readSentAt = now;
+		this.readMarker = this.readWanted;
+		this.send({t: 'read', seq: this.readWanted});
 	}
 
 	/** Leaves the room; resolves once the goodbye has been handed to the transport. */
@@ -356,14 +491,14 @@ export class RoomSession implements RoomClient {
 				if (message.seq === undefined) return this.deliverRoomEvent(message, false);
 				return this.room.accept(message.seq, message);
 			case 'history':
-				for (const event of message.messages) this.deliverRoomEvent(event, true);
-				return;
+				return this.onHistory(message);
 			case 'dm':
 				if (message.ref !== undefined) this.settleAck(message.ref, {seq: message.dseq, ref: message.ref});
 				return this.directs.accept(message.dseq, message);
 			case 'lost':
 				return (message.s === 'room' ? this.room : this.directs).markLost(message.from, message.to);
 			case 'who':
+				if (this.roomInfo && this.updateRoles(message.members)) this.emitInfo();
 				return this.emit({type: 'who', members: message.members.map((m) => m.nick)});
 			case 'pong':
 				this.lag = Math.max(0, this.now() - message.ts);
@@ -377,10 +512,61 @@ export class RoomSession implements RoomClient {
 				return this.onTransportClosed(message.reason, message.retry !== true);
 			case 'cookie':
 				return; // the transport's business
+			case 'rooms':
+				return this.emit({
+					type: 'rooms',
+					rooms: message.rooms.map((r) => ({
+						name: sanitizeText(r.name),
+						members: r.members,
+						...(r.topic === undefined ? {} : {topic: sanitizeText(r.topic)}),
+						...(r.private ? {private: true} : {}),
+					})),
+				});
+			case 'session':
+				return this.emit({type: 'session-rooms', rooms: message.rooms.map(sanitizeText)});
+			case 'read':
+				if (message.seq <= this.readMarker) return;
+				this.readMarker = message.seq;
+				return this.emit({type: 'read', seq: message.seq});
+			case 'found':
+				return this.emit({
+					type: 'found',
+					text: message.text,
+					messages: message.messages.map((m) => ({...m, text: sanitizeText(m.text)})),
+				});
+			case 'bans':
+				return this.emit({type: 'bans', bans: message.bans.map((b) => ({...b}))});
+			case 'invited':
+				return this.emit({type: 'invited', room: sanitizeText(message.room), by: message.by});
 		}
 	}
 
+	/** A history answer: a page asked for by loadOlder(), or the history shown on joining. */
+	private onHistory(message: Extract<ServerMessage, {t: 'history'}>): void {
+		if (message.before === undefined) {
+			for (const event of message.messages) this.deliverRoomEvent(event, true);
+			return;
+		}
+		const events = message.messages.map(sanitizeEvent);
+		this.emit({
+			type: 'page',
+			before: message.before,
+			events,
+			complete: message.complete ?? events.length === 0,
+		});
+	}
+
 	private onWelcome(message: Extract<ServerMessage, {t: 'welcome'}>): void {
+		const wrongRoom = this.wrongRoom(message);
+		if (wrongRoom !== undefined) {
+			// A one-room server put us in its room, not the one asked for: out again, and say why.
+			this.send({t: 'leave'});
+			const waiter = this.joinWaiter;
+			this.joinWaiter = undefined;
+			if (waiter) waiter.reject(new RoomError('no-such-room', wrongRoom));
+			else this.onTransportClosed(wrongRoom, true);
+			return;
+		}
 		const first = !this.hasJoinedOnce;
 		const restarted = !first && this.serverRestarted(message);
 		this.joined = true;
@@ -395,6 +581,8 @@ export class RoomSession implements RoomClient {
 		this.serverLimits = message.limits;
 		this.serverVersion = message.v;
 		this.serverCapabilities = message.caps;
+		this.roomInfo = message.v >= MULTI_ROOM_VERSION ? this.infoFromWelcome(message) : undefined;
+		if (message.read !== undefined && message.read > this.readMarker) this.readMarker = message.read;
 		if (first) this.room.reset(message.seq + 1);
 		// What the new server carried before we were back is still in its memory: ask for the latest of it.
 		else if (restarted) this.room.reset(Math.max(1, message.seq + 1 - RESTART_CATCH_UP));
@@ -405,6 +593,8 @@ export class RoomSession implements RoomClient {
 		this.setState('connected');
 		this.emit({type: 'nick', nick: message.nick});
 		this.emitMembers();
+		if (this.roomInfo) this.emitInfo();
+		if (message.read !== undefined) this.emit({type: 'read', seq: this.readMarker});
 		// Says we know `away` (so we hear of changes), and restores ours after a reconnect.
 		if (this.serverCapabilities.includes(CAPABILITY.away)) this.sendAway();
 		// Sends made while disconnected (or unacknowledged) go out again; the server
@@ -413,9 +603,74 @@ export class RoomSession implements RoomClient {
 			pending.sentAt = this.now();
 			this.send(pending.message);
 		}
+		this.flushRead();
 		const waiter = this.joinWaiter;
 		this.joinWaiter = undefined;
 		waiter?.resolve();
+	}
+
+	/** Why this welcome is for another room than the one asked for (servers without many rooms); undefined if it is ours. */
+	private wrongRoom(message: Extract<ServerMessage, {t: 'welcome'}>): string | undefined {
+		const wanted = this.transportImpl.room;
+		if (wanted === undefined || message.caps.includes(CAPABILITY.multiRoom)) return undefined;
+		if (message.room !== '' && roomKey(message.room) === roomKey(wanted)) return undefined;
+		const only = message.room === '' ? '' : ` (${roomLabel(sanitizeText(message.room))})`;
+		return `this server has one room only${only}; ${wanted} is not there`;
+	}
+
+	private infoFromWelcome(message: Extract<ServerMessage, {t: 'welcome'}>): RoomInfo {
+		const roles = new Map<string, Role>();
+		for (const member of message.members) if (member.role) roles.set(member.nick, member.role);
+		return {
+			name: message.room === '' ? '' : roomLabel(sanitizeText(message.room)),
+			topic: sanitizeText(message.topic ?? ''),
+			modes: message.modes ?? '',
+			role: message.role,
+			roles,
+		};
+	}
+
+	private emitInfo(): void {
+		if (this.roomInfo) this.emit({type: 'room', info: this.roomInfo});
+	}
+
+	/** Takes the roles of a member list (`who`); true when something changed. */
+	private updateRoles(members: readonly {nick: string; role?: Role | undefined}[]): boolean {
+		const info = this.roomInfo;
+		if (!info) return false;
+		const roles = new Map(info.roles);
+		for (const member of members)
+			if (member.role) roles.set(member.nick, member.role);
+			else roles.delete(member.nick);
+		const changed =
+			roles.size !== info.roles.size || [...roles].some(([nick, role]) => info.roles.get(nick) !== role);
+		if (changed) this.roomInfo = {...info, roles, role: roles.get(this.currentNick ?? '') ?? info.role};
+		return changed;
+	}
+
+	/** Topic, mode and role changes (version 2) update the room's info; true when they did. */
+	private applyRoomChange(event: Extract<RoomEventMessage, {t: 'presence'}>): boolean {
+		const info = this.roomInfo;
+		if (!info) return false;
+		if (event.kind === 'topic') this.roomInfo = {...info, topic: sanitizeText(event.text ?? '')};
+		else if (event.kind === 'mode' && event.mode)
+			this.roomInfo = {...info, modes: applyMode(info.modes, event.mode)};
+		else if (event.kind === 'role') {
+			const roles = new Map(info.roles);
+			if (event.role) roles.set(event.nick, event.role);
+			else roles.delete(event.nick);
+			const self = event.nick === this.currentNick;
+			this.roomInfo = {...info, roles, ...(self ? {role: event.role} : {})};
+		} else if (event.kind === 'nick' && event.old !== undefined && info.roles.has(event.old)) {
+			const roles = new Map(info.roles);
+			const role = roles.get(event.old)!;
+			roles.delete(event.old);
+			roles.set(event.nick, role);
+			this.roomInfo = {...info, roles};
+		} else if (event.kind === 'join' && event.role && info.roles.get(event.nick) !== event.role) {
+			this.roomInfo = {...info, roles: new Map(info.roles).set(event.nick, event.role)};
+		} else return false;
+		return true;
 	}
 
 	/** Settles a say() promise, once; a later echo or error for the same ref finds none. */
@@ -484,15 +739,22 @@ export class RoomSession implements RoomClient {
 			return;
 		}
 		if (!history) this.applyPresence(event);
+		const roomChanged = !history && this.applyRoomChange(event);
 		this.emit({
 			type: 'presence',
-			seq: event.seq,
+			...(event.seq === undefined ? {} : {seq: event.seq}),
 			ts: event.ts,
 			kind: event.kind,
 			nick: event.nick,
 			...(event.old ? {old: event.old} : {}),
-			...(event.reason ? {reason: event.reason} : {}),
+			...(event.reason ? {reason: sanitizeText(event.reason)} : {}),
+			...(event.by ? {by: event.by} : {}),
+			...(event.text === undefined ? {} : {text: sanitizeText(event.text)}),
+			...(event.mode ? {mode: event.mode} : {}),
+			...(event.role ? {role: event.role} : {}),
+			...(event.until === undefined ? {} : {until: event.until}),
 		});
+		if (roomChanged) this.emitInfo();
 	}
 
 	private applyPresence(event: Extract<RoomEventMessage, {t: 'presence'}>): void {
@@ -503,6 +765,8 @@ export class RoomSession implements RoomClient {
 			this.emitMembers();
 			return;
 		}
+		// Topic, mode, role, ban, mute and invite changes leave the member list as it is.
+		if (!MEMBERSHIP_KINDS.has(event.kind)) return;
 		const away = this.awayMembers.get(event.old ?? event.nick);
 		this.awayMembers.delete(event.old ?? event.nick);
 		if (event.kind === 'nick' && away !== undefined) this.awayMembers.set(event.nick, away);
@@ -566,6 +830,7 @@ export class RoomSession implements RoomClient {
 		}
 		this.room.tick();
 		this.directs.tick();
+		this.flushRead();
 		if (!this.transportImpl.reliable) this.retrySends(now);
 	}
 
@@ -639,16 +904,7 @@ export class RoomSession implements RoomClient {
 			if (this.closing) return;
 			this.stopTimer();
 			this.transportImpl.close();
-			const fatal =
-				error instanceof RoomError &&
-				[
-					'auth-failed',
-					'nick-invalid',
-					'not-allowed',
-					'host-changed',
-					'host-rejected',
-					'unsupported-version',
-				].includes(error.code);
+			const fatal = error instanceof RoomError && FATAL_JOIN_CODES.has(error.code);
 			if (fatal) {
 				this.setState('closed', error.message);
 				return;
@@ -657,4 +913,24 @@ export class RoomSession implements RoomClient {
 			this.scheduleReconnect();
 		}
 	}
+}
+
+/** Presence kinds that change who is in the room (the others are about the room or a member's standing). */
+const MEMBERSHIP_KINDS = new Set<string>(['join', 'leave', 'part', 'nick', 'expire', 'kick', 'ban']);
+
+/** The room's modes after a change: "+i" to "" gives "i", "-m" to "im" gives "i". */
+function applyMode(modes: string, change: string): string {
+	const letter = change.slice(1);
+	const without = modes.replace(letter, '');
+	return change.startsWith('+') ? [...`${without}${letter}`].sort().join('') : without;
+}
+
+/** A stored event with its texts made safe to show (as live events are). */
+function sanitizeEvent(event: RoomEventMessage): RoomEventMessage {
+	if (event.t === 'msg') return {...event, text: sanitizeText(event.text)};
+	return {
+		...event,
+		...(event.reason === undefined ? {} : {reason: sanitizeText(event.reason)}),
+		...(event.text === undefined ? {} : {text: sanitizeText(event.text)}),
+	};
 }

@@ -69,6 +69,8 @@ export class TcpTransport implements Transport {
 	private loginFailure: RoomError | undefined;
 	/** The certificate fingerprint of the current connection (shown to the user). */
 	fingerprint: string | undefined;
+	/** What the server announced in its greeting on the last login (before any room is joined). */
+	greeting: {versions: readonly number[]; caps: readonly string[]} | undefined;
 	/**
 	 * SCRAM's derived keys from the last successful login, for logging in again
 	 * after a lost connection: the password itself is never kept.
@@ -228,6 +230,7 @@ export class TcpTransport implements Transport {
 	): Promise<void> {
 		const greeting = await this.next();
 		if (greeting.t !== 'auth-mechs') throw this.unexpected(greeting);
+		this.greeting = {versions: greeting.versions, caps: greeting.caps};
 		// Hang up before sending any credential to a server we could not talk to after the login.
 		if (chooseVersion(greeting.versions) === undefined)
 			throw new RoomError(

@@ -46,4 +46,20 @@ export interface Transport {
 	checkHost?(): Promise<void>;
 	send(message: ClientMessage): void;
 	close(): void;
+	/** Version 2: the room this transport joins (`#name`); absent, the server's default room. */
+	readonly room?: string | undefined;
+	/**
+	 * Version 2: a transport to another room of the same server, sharing what
+	 * can be shared (TCP: the connection and its login; UDP: address only).
+	 */
+	sibling?(room: string): Transport;
+}
+
+/** Client messages that are about no room in particular: never stamped with one. */
+export const UNSCOPED_CLIENT_MESSAGES: ReadonlySet<ClientMessage['t']> = new Set(['join', 'list']);
+
+/** The message with `room` set, for every room-scoped message type. */
+export function stampRoom(message: ClientMessage, room: string | undefined): ClientMessage {
+	if (room === undefined || UNSCOPED_CLIENT_MESSAGES.has(message.t)) return message;
+	return {...message, room} as ClientMessage;
 }

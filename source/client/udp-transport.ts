@@ -14,7 +14,8 @@ import {
 } from '../protocol/messages.js';
 import {PROTOCOL_VERSIONS, chooseVersion, unsupportedVersionText} from '../protocol/versions.js';
 import {describeNetworkError as describe} from './network-error.js';
-import type {Login, Transport, TransportHandlers} from './transport.js';
+import {formatRoomUrl} from './room-url.js';
+import {stampRoom, type Login, type Transport, type TransportHandlers} from './transport.js';
 import {RoomError} from './types.js';
 
 export interface UdpTransportOptions {
@@ -22,6 +23,8 @@ export interface UdpTransportOptions {
 	port: number;
 	/** Handshake attempts (one a second) before giving up. */
 	joinTries?: number;
+	/** Version 2: the room to join (`#name`), named in every message; absent, the server's default room. */
+	room?: string;
 }
 
 // The server never answers an unverified source with more bytes than it sent,
@@ -47,8 +50,17 @@ export class UdpTransport implements Transport {
 	constructor(private readonly options: UdpTransportOptions) {}
 
 	get url(): string {
-		const host = isIP(this.options.host) === 6 ? `[${this.options.host}]` : this.options.host;
-		return `udp://${host}:${this.options.port}`;
+		const {host, port, room} = this.options;
+		return formatRoomUrl({transport: 'udp', host, port, ...(room === undefined ? {} : {room})});
+	}
+
+	get room(): string | undefined {
+		return this.options.room;
+	}
+
+	/** Another room on the same server: its own socket and session (each UDP room has its own sid). */
+	sibling(room: string): Transport {
+		return new UdpTransport({...this.options, room});
 	}
 
 	setHandlers(handlers: TransportHandlers): void {
@@ -89,7 +101,10 @@ export class UdpTransport implements Transport {
 	send(message: ClientMessage): void {
 		const socket = this.socket;
 		if (!socket) return;
-		for (const datagram of this.encoder.encode({...message, k: this.credential})) {
+		for (const datagram of this.encoder.encode({
+			...stampRoom(message, this.options.room),
+			k: this.credential,
+		})) {
 			socket.send(datagram, (error) => {
 				if (error && this.socket === socket) this.handlers?.problem(`send failed: ${describe(error)}`);
 			});
