@@ -271,7 +271,11 @@ export class RoomTab {
 	/** What the tab bar calls the room: the given label, the server's room name, or host:port. */
 	get name(): string {
 		return (
-			this.label ?? this.roomInfo?.name ?? this.client.roomName ?? this.client.url.replace(/^[a-z]+:\/\//, '')
+			this.label ??
+			this.roomInfo?.name ??
+			this.client.roomName ??
+			roomInUrl(this.client.url) ??
+			this.client.url.replace(/^[a-z]+:\/\//, '')
 		);
 	}
 
