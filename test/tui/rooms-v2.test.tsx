@@ -3,6 +3,7 @@
 
 import {afterEach, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
+import {EventEmitter} from 'node:events';
 import {cleanup, render} from 'ink-testing-library';
 import type {RoomInfo, Role} from '../../source/client/types.js';
 import type {RoomEventMessage} from '../../source/protocol/messages.js';
@@ -375,6 +376,23 @@ describe('paging back through the stored history', () => {
 		assert.equal(lobby.pages.length, 2, 'nothing more is asked for');
 		await typeKeys(view.stdin, KEYS.ctrlEnd);
 		await until((text) => text.includes('line 110'));
+	});
+});
+
+describe('paging with the mouse wheel', () => {
+	it('the wheel at the top asks for the page before the oldest line, once', async () => {
+		const lobby = tcpRoom();
+		const mouse = new EventEmitter();
+		const view = render(
+			<ChatScreen rooms={[{client: lobby}]} mouse={mouse} size={{columns: 80, rows: 12}} />,
+		);
+		const frame = (): string => plain(view.lastFrame());
+		for (let seq = 41; seq <= 50; seq++) lobby.emit(message(seq, 'bob', `line ${seq}`, true));
+		await waitFor(() => frame().includes('line 50'), frame);
+		for (let notch = 0; notch < 6; notch++) mouse.emit('mouse', {kind: 'wheel', direction: 'up', x: 5, y: 5});
+		await waitFor(() => lobby.pages.length === 1, frame);
+		await delay(30);
+		assert.deepEqual(lobby.pages, [{before: 41, limit: 100}]);
 	});
 });
 
