@@ -293,6 +293,7 @@ export function ChatScreen(props: ChatScreenProps) {
 						height={layout.logHeight}
 						newBelow={view.newBelow}
 						scrolled={view.scrolled}
+						loadingOlder={active.loadingOlder && view.viewport.atTop}
 					/>
 					{layout.panelShown ? (
 						<MemberPanel

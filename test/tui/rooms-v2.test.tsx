@@ -360,11 +360,13 @@ describe('paging back through the stored history', () => {
 		await typeKeys(view.stdin, KEYS.pageUp);
 		await delay(30);
 		assert.deepEqual(lobby.pages, [{before: 101, limit: 100}], 'no second request while one is pending');
-		await until((text) => text.includes('line 101'));
-		const before = lines(frame()).slice(2, 9);
+		await until(
+			(text) => text.includes('line 102') && lines(text)[2]?.startsWith('loading older messages…') === true,
+		);
+		const before = lines(frame()).slice(3, 9);
 		lobby.emit({type: 'page', before: 101, events: page(51, 100), complete: false});
-		await delay(30);
-		assert.deepEqual(lines(frame()).slice(2, 9), before, 'the same lines stay on screen');
+		await until((text) => !text.includes('loading older'), 'the page arrived');
+		assert.deepEqual(lines(frame()).slice(3, 9), before, 'the same lines stay on screen');
 		await typeKeys(view.stdin, KEYS.pageUp);
 		await until((text) => text.includes('old 100'), 'scrolls into the prepended page');
 		for (let press = 0; press < 12 && lobby.pages.length < 2; press++)
