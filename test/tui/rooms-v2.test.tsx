@@ -307,7 +307,7 @@ describe('read markers and unread counts', () => {
 	it('counts unread lines above the server’s read marker, replayed history too, and clears on a later marker', async () => {
 		const lobby = tcpRoom();
 		const dev = tcpRoom('tcp://127.0.0.1:7668/#dev');
-		const {until} = setup([{client: lobby}, {client: dev}]);
+		const {view, until} = setup([{client: lobby}, {client: dev}]);
 		dev.emit({type: 'room', info: info('#dev')});
 		dev.emit({type: 'read', seq: 5});
 		for (let seq = 1; seq <= 8; seq++)
@@ -321,6 +321,11 @@ describe('read markers and unread counts', () => {
 			'read elsewhere',
 		);
 		assert.deepEqual(dev.reads, [], 'a hidden tab reads nothing');
+		dev.emit(message(10, 'bob', 'one more'));
+		await until((text) => tabRow(text).includes('2:tcp #dev (1)'));
+		await typeKeys(view.stdin, '\u001B2');
+		await until((text) => tabRow(text).includes('[2:tcp #dev]') && text.includes('one more'), 'shown');
+		await waitFor(() => dev.reads.at(-1) === 10);
 	});
 
 	it('tells the server what the focused tab shows at the bottom, and not while scrolled up', async () => {
