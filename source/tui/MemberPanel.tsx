@@ -6,6 +6,7 @@ import type {Role} from '../client/types.js';
 import {sanitizeText} from '../protocol/messages.js';
 import {identityKey} from '../protocol/names.js';
 import {nickStyle} from './nick-colour.js';
+import {ROLE_MARKS} from './role-marks.js';
 
 export const MEMBER_PANEL_WIDTH = 22;
 /** Blank columns between the log and the panel's border, so log text never touches it. */
@@ -23,8 +24,6 @@ export interface MemberPanelProps {
 	/** Members with a role in the room, by nick: marked ~ owner, @ op, + voice. */
 	readonly roles?: ReadonlyMap<string, Role> | undefined;
 }
-
-export const ROLE_MARKS: Record<Role, string> = {owner: '~', op: '@', voice: '+'};
 
 const roleMark = (role: Role | undefined): string => (role === undefined ? '' : ROLE_MARKS[role]);
 

@@ -3,7 +3,8 @@
 
 import {type ChatMessage, type RoomEventMessage, sanitizeText} from '../protocol/messages.js';
 import {identityKey} from '../protocol/names.js';
-import type {ConnectionState, RoomClient, RoomEvent} from '../client/types.js';
+import type {ConnectionState, Role, RoomClient, RoomEvent} from '../client/types.js';
+import {ROLE_MARKS} from './role-marks.js';
 import type {NewLogEntry, Scrollback} from './scrollback.js';
 
 export interface RoomStatus {
@@ -23,7 +24,13 @@ const stateNotices: Partial<Record<ConnectionState, string>> = {
 };
 
 /** Applies one event to the log and returns the status change it implies. */
-export function applyRoomEvent(log: Scrollback, event: RoomEvent, status: RoomStatus): RoomStatus {
+export function applyRoomEvent(
+	log: Scrollback,
+	event: RoomEvent,
+	status: RoomStatus,
+	/** The room's roles by nick (version 2): /who marks them like the member panel. */
+	roles?: ReadonlyMap<string, Role>,
+): RoomStatus {
 	switch (event.type) {
 		case 'message': {
 			const entry = {
@@ -60,7 +67,13 @@ export function applyRoomEvent(log: Scrollback, event: RoomEvent, status: RoomSt
 		case 'members':
 			return {...status, members: event.members, away: event.away ?? status.away};
 		case 'who': {
-			const names = [...event.members].sort((a, b) => a.localeCompare(b)).map(sanitizeText);
+			const roleOf = new Map([...(roles ?? [])].map(([nick, role]) => [identityKey(nick), role]));
+			const names = [...event.members]
+				.sort((a, b) => a.localeCompare(b))
+				.map((nick) => {
+					const role = roleOf.get(identityKey(nick));
+					return (role === undefined ? '' : ROLE_MARKS[role]) + sanitizeText(nick);
+				});
 			log.append({kind: 'notice', text: `in the room (${names.length}): ${names.join(', ')}`});
 			return status;
 		}

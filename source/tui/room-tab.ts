@@ -378,7 +378,8 @@ export class RoomTab {
 		let mentioned = false;
 		try {
 			const version = this.log.version;
-			if (!this.onRoomEvent(event)) this.currentStatus = applyRoomEvent(this.log, event, this.currentStatus);
+			if (!this.onRoomEvent(event))
+				this.currentStatus = applyRoomEvent(this.log, event, this.currentStatus, this.roomInfo?.roles);
 			// The same rule for the tab's "@" and the bell: our nick as a word in
 			// someone's live message (as the log paints it), or a direct message to us.
 			mentioned = shouldRing(event, this.currentStatus.nick, this.highlightWords());

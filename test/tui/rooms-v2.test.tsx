@@ -166,6 +166,8 @@ describe('rooms on one server (protocol version 2)', () => {
 		assert.match(frame(), /│ dave/);
 		await typeKeys(view.stdin, '/topic', KEYS.enter);
 		await until((text) => text.includes('topic of #lobby: release on Friday'));
+		lobby.emit({type: 'who', members: ['dave', 'carol', 'Bob', 'alice']});
+		await until((text) => text.includes('in the room (4): ~alice, @Bob, +carol, dave'));
 		await typeKeys(view.stdin, '/topic ship it', KEYS.enter);
 		await waitFor(() => lobby.requests.length === 1);
 		assert.deepEqual(lobby.requests, [{t: 'topic', text: 'ship it'}]);
