@@ -30,6 +30,7 @@ import {roomsSummary, stateLabel, tabInfos} from './screen-summary.js';
 import {StatusBar} from './StatusBar.js';
 import {searchControls} from './tab-search.js';
 import {TabBar, tabIndexAt} from './TabBar.js';
+import {TopicLine, topicOf} from './TopicLine.js';
 import type {MouseSource} from './mouse.js';
 import {useMouse} from './use-mouse.js';
 import {useQuit} from './use-quit.js';
@@ -221,6 +222,7 @@ export function ChatScreen(props: ChatScreenProps) {
 			rows,
 			bottomHeight: bottomHeight(tab, trustAsking, columns, rows),
 			membersWanted: membersVisible,
+			topic: topicOf(tab) !== undefined,
 		});
 	const viewFor = (tab: RoomTab) => {
 		const layout = layoutFor(tab);
@@ -282,6 +284,7 @@ export function ChatScreen(props: ChatScreenProps) {
 			{layout.tabBarHeight > 0 ? (
 				<TabBar tabs={tabInfos(workspace.tabs)} activeIndex={workspace.activeIndex} width={columns} />
 			) : null}
+			{layout.topicHeight > 0 ? <TopicLine topic={topicOf(active) ?? ''} width={columns} /> : null}
 			{layout.logHeight > 0 ? (
 				<Box flexDirection="row" height={layout.logHeight}>
 					<MessageLog
@@ -290,12 +293,14 @@ export function ChatScreen(props: ChatScreenProps) {
 						height={layout.logHeight}
 						newBelow={view.newBelow}
 						scrolled={view.scrolled}
+						loadingOlder={active.loadingOlder && view.viewport.atTop}
 					/>
 					{layout.panelShown ? (
 						<MemberPanel
 							members={status.members}
 							ownNick={status.nick}
 							away={status.away}
+							roles={active.info?.roles}
 							height={layout.logHeight}
 						/>
 					) : null}

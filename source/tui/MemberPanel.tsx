@@ -2,9 +2,11 @@
 // on terminals too narrow to spare the columns.
 
 import {Box, Text} from 'ink';
+import type {Role} from '../client/types.js';
 import {sanitizeText} from '../protocol/messages.js';
 import {identityKey} from '../protocol/names.js';
 import {nickStyle} from './nick-colour.js';
+import {ROLE_MARKS} from './role-marks.js';
 
 export const MEMBER_PANEL_WIDTH = 22;
 /** Blank columns between the log and the panel's border, so log text never touches it. */
@@ -19,9 +21,28 @@ export interface MemberPanelProps {
 	readonly away?: ReadonlyMap<string, string> | undefined;
 	readonly height: number;
 	readonly width?: number;
+	/** Members with a role in the room, by nick: marked ~ owner, @ op, + voice. */
+	readonly roles?: ReadonlyMap<string, Role> | undefined;
 }
 
-export function MemberPanel({members, ownNick, away, height, width = MEMBER_PANEL_WIDTH}: MemberPanelProps) {
+const roleMark = (role: Role | undefined): string => (role === undefined ? '' : ROLE_MARKS[role]);
+
+/** Roles by identity key, so "Bob" in the list finds "bob" in the room's roles. */
+function rolesByKey(roles: ReadonlyMap<string, Role> | undefined): Map<string, Role> {
+	const byKey = new Map<string, Role>();
+	for (const [nick, role] of roles ?? []) byKey.set(identityKey(nick), role);
+	return byKey;
+}
+
+export function MemberPanel({
+	members,
+	ownNick,
+	away,
+	height,
+	width = MEMBER_PANEL_WIDTH,
+	roles,
+}: MemberPanelProps) {
+	const roleOf = rolesByKey(roles);
 	const sorted = [...members].sort((a, b) => identityKey(a).localeCompare(identityKey(b)));
 	// One row for the title; the last row says how many did not fit.
 	const room = Math.max(0, height - 1);
@@ -55,6 +76,7 @@ export function MemberPanel({members, ownNick, away, height, width = MEMBER_PANE
 						dimColor={away?.has(nick) === true}
 						wrap="truncate-end"
 					>
+						{roleMark(roleOf.get(identityKey(nick)))}
 						{sanitizeText(nick)}
 					</Text>
 				);

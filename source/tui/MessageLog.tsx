@@ -14,7 +14,11 @@ export interface MessageLogProps {
 	/** Chat lines below the view; the marker shows when this is above 0 or `scrolled` is set. */
 	readonly newBelow: number;
 	readonly scrolled: boolean;
+	/** At the top while an older page is on its way: a line says so above the oldest row. */
+	readonly loadingOlder?: boolean | undefined;
 }
+
+export const LOADING_OLDER = 'loading older messages…';
 
 function Row({row}: {row: LogRow}) {
 	return (
@@ -43,11 +47,19 @@ export function newMessagesMarker(count: number, width: number): string {
 	return ('─'.repeat(side) + label + '─'.repeat(side)).slice(0, Math.max(0, width));
 }
 
-export function MessageLog({rows, width, height, newBelow, scrolled}: MessageLogProps) {
+export function MessageLog({rows, width, height, newBelow, scrolled, loadingOlder = false}: MessageLogProps) {
 	const showMarker = scrolled && height > 1;
-	const shown = rows.slice(Math.max(0, rows.length - (showMarker ? height - 1 : height)));
+	const showLoading = loadingOlder && height - (showMarker ? 1 : 0) > 1;
+	const shown = rows.slice(
+		Math.max(0, rows.length - (height - (showMarker ? 1 : 0) - (showLoading ? 1 : 0))),
+	);
 	return (
 		<Box flexDirection="column" width={width} height={height} justifyContent="flex-end" overflow="hidden">
+			{showLoading ? (
+				<Text color="gray" wrap="truncate-end">
+					{LOADING_OLDER}
+				</Text>
+			) : null}
 			{shown.map((visible) => (
 				<Row key={`${visible.entry.id}:${visible.part}`} row={visible.row} />
 			))}

@@ -11,6 +11,7 @@ import {PASTE_CONFIRM_HEIGHT, PasteConfirm} from './PasteConfirm.js';
 import type {RoomCommands} from './room-commands.js';
 import type {RoomTab} from './room-tab.js';
 import {hostWarningRows, RoomPrompt} from './RoomPrompt.js';
+import {pickerHeight, RoomPicker} from './RoomPicker.js';
 import {searchStatusText} from './search.js';
 import {SearchPrompt} from './SearchPrompt.js';
 import type {SearchControls} from './tab-search.js';
@@ -18,12 +19,13 @@ import {TRUST_PROMPT_HEIGHT, TrustPrompt} from './TrustPrompt.js';
 import type {PendingTrust} from './use-trust-queue.js';
 import type {Workspace} from './workspace.js';
 
-export type BottomKind = 'question' | 'search' | 'input' | 'login' | 'nick';
+export type BottomKind = 'question' | 'search' | 'picker' | 'input' | 'login' | 'nick';
 
 export function bottomKind(tab: RoomTab): BottomKind {
 	if (tab.join.phase !== 'joined') return tab.client.needsPassword ? 'login' : 'nick';
 	if (tab.sendQuestion !== undefined) return 'question';
 	if (tab.search !== undefined) return 'search';
+	if (tab.roomPicker !== undefined) return 'picker';
 	return 'input';
 }
 
@@ -40,6 +42,7 @@ export function bottomHeight(
 	if (kind === 'question') return PASTE_CONFIRM_HEIGHT;
 	if (kind === 'login') return LOGIN_FORM_HEIGHT + hostWarningRows(tab, columns, rows).length;
 	if (kind === 'nick') return NICK_PROMPT_HEIGHT;
+	if (kind === 'picker' && tab.roomPicker !== undefined) return pickerHeight(tab.roomPicker);
 	return 1;
 }
 
@@ -99,6 +102,20 @@ export function ScreenBottom(props: ScreenBottomProps) {
 				width={columns}
 				onAction={(action) => search.act(tab, action)}
 				hasKeys={shows('search')}
+				report={report}
+			/>
+		);
+	}
+	if (kind === 'picker' && tab.roomPicker !== undefined) {
+		return (
+			<RoomPicker
+				key={tab.id}
+				picker={tab.roomPicker}
+				width={columns}
+				onMove={(step) => tab.movePicker(step)}
+				onPick={(room) => commands.joinRoom(tab, room)}
+				onClose={() => tab.closePicker()}
+				hasKeys={shows('picker')}
 				report={report}
 			/>
 		);

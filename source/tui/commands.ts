@@ -2,7 +2,10 @@
 // table (name, aliases, usage, help, parser) so adding one is adding a row.
 
 import {ME_COMMAND, MSG_COMMAND, parseChatLine, usageError} from '../client/chat-line.js';
+import type {RoomRequest} from '../client/types.js';
 import {nickProblem} from '../protocol/messages.js';
+import {roomLabel, roomNameProblem} from '../protocol/names.js';
+import {ROOM_COMMANDS} from './room-command-specs.js';
 
 export type Command =
 	| {kind: 'none'} // blank line: nothing to do
@@ -31,6 +34,16 @@ export type Command =
 	/** Hide a nick's messages (kept in config.toml), or list the ignored nicks. */
 	| {kind: 'ignore'; nick?: string}
 	| {kind: 'unignore'; nick: string}
+	/** Open `#room` on the server of the room on screen (same connection and login), in a new tab. */
+	| {kind: 'join'; room: string}
+	/** Leave a room for good (the one on screen, or `room` on its server) and close its tab. */
+	| {kind: 'part'; room?: string; reason?: string}
+	/** Ask the server for its rooms: a picker. */
+	| {kind: 'list'}
+	/** Show the topic, or set it to `text`. */
+	| {kind: 'topic'; text?: string}
+	/** A moderation request passed to the server as it is; `name` is the command, for messages. */
+	| {kind: 'request'; name: string; request: RoomRequest}
 	| {kind: 'invalid'; message: string};
 
 export interface CommandSpec {
@@ -98,16 +111,19 @@ export const COMMANDS: readonly CommandSpec[] = [
 	},
 	{
 		name: 'connect',
-		aliases: ['join', 'open'],
+		aliases: ['open'],
 		usage: '/connect URL|NAME',
 		help: 'open a room in a new tab (or reopen its closed tab): udp://HOST:PORT, tcp://HOST:PORT or a name from rooms.json',
 		parse(args) {
 			const target = args.trim();
 			if (target === '') return usageError(this);
 			if (/\s/u.test(target)) return usageError(this, 'one room at a time');
-			return {kind: 'connect', target};
+			if (!target.startsWith('#')) return {kind: 'connect', target};
+			const problem = roomNameProblem(target);
+			return problem === undefined ? {kind: 'join', room: roomLabel(target)} : usageError(this, problem);
 		},
 	},
+	...ROOM_COMMANDS,
 	{
 		name: 'reconnect',
 		aliases: ['reopen'],
@@ -117,7 +133,7 @@ export const COMMANDS: readonly CommandSpec[] = [
 	},
 	{
 		name: 'close',
-		aliases: ['part', 'leave'],
+		aliases: ['leave'],
 		usage: '/close',
 		help: 'leave the room on screen and close its tab (the last one quits)',
 		parse: noArguments({kind: 'close'}, '/close'),
@@ -201,12 +217,23 @@ export function helpLines(topic?: string): string[] {
 			spec.aliases.length === 0 ? '' : ` (also ${spec.aliases.map((alias) => `/${alias}`).join(', ')})`;
 		return [`${spec.usage} — ${spec.help}${aliases}`];
 	}
-	const width = Math.max(...COMMANDS.map((spec) => spec.usage.length));
+	// The room commands first, in their own columns, so the general ones and the keys end the help on screen.
+	const general = COMMANDS.filter((spec) => !ROOM_COMMANDS.includes(spec));
 	return [
+		'rooms on a server (protocol version 2; UDP rooms have no accounts, so no moderation):',
+		...commandColumns(ROOM_COMMANDS),
 		'commands:',
-		...COMMANDS.map((spec) => `  ${spec.usage.padEnd(width)}  ${spec.help}`),
-		`  //TEXT${' '.repeat(Math.max(0, width - 6))}  send TEXT starting with "/"`,
+		...commandColumns(general),
+		`  //TEXT${' '.repeat(Math.max(0, columnWidth(general) - 6))}  send TEXT starting with "/"`,
 		'keys: Tab complete a nick or /command · Ctrl+R search the log (Ctrl+R/Ctrl+S older/newer, Esc back)',
 		'      Alt+1…9 room N · Ctrl+N/Ctrl+P next/previous room · PgUp/PgDn scroll · Ctrl+T members · Ctrl+C quit',
 	];
+}
+
+const columnWidth = (specs: readonly CommandSpec[]): number =>
+	Math.max(...specs.map((spec) => spec.usage.length));
+
+function commandColumns(specs: readonly CommandSpec[]): string[] {
+	const width = columnWidth(specs);
+	return specs.map((spec) => `  ${spec.usage.padEnd(width)}  ${spec.help}`);
 }

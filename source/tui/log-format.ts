@@ -166,6 +166,11 @@ export function entrySpans(
 				nick: entry.nick,
 				old: entry.old,
 				reason: entry.reason,
+				by: entry.by,
+				text: entry.text,
+				mode: entry.mode,
+				role: entry.role,
+				until: entry.until,
 			});
 			return {gutter: [time, span('-- ', PRESENCE)], body: [span(text, PRESENCE)]};
 		}

@@ -28,6 +28,8 @@ export interface RoomCommands {
 	sendDraft(tab: RoomTab, confirmed?: boolean): void;
 	/** Runs a /command typed where no message can be sent yet (the nick prompt). */
 	runLine(tab: RoomTab, line: string): void;
+	/** Opens `room` on `origin`'s server as /join #name does (the /list picker's Enter). */
+	joinRoom(origin: RoomTab, room: string): void;
 }
 
 const urlOnly = (target: string): RoomToOpen => ({url: formatRoomUrl(parseRoomUrl(target))});
@@ -95,15 +97,61 @@ export function roomCommands({workspace, opener, quit, search, config}: RoomComm
 		workspace.open(client, {nick, label: room.label});
 	};
 
-	const closeRoom = (): void => {
-		const tab = workspace.active;
-		if (tab === undefined) return;
+	const closeTab = (tab: RoomTab, how = 'left'): void => {
+		if (!workspace.tabs.includes(tab)) return;
 		if (workspace.tabs.length === 1) {
 			quit(); // nothing would be left to show
 			return;
 		}
 		void workspace.close(tab);
-		workspace.active?.notice(`left ${tab.name} (${tab.client.url})`);
+		workspace.active?.notice(`${how} ${tab.name} (${tab.client.url})`);
+	};
+
+	const closeRoom = (): void => {
+		const tab = workspace.active;
+		if (tab !== undefined) closeTab(tab);
+	};
+
+	/** /join #name, and Enter in the /list picker: the room on `origin`'s server, in a tab of its own. */
+	const joinRoom = (origin: RoomTab, room: string): void => {
+		const open = workspace.findRoom(origin, room);
+		if (open !== undefined) {
+			workspace.activate(workspace.tabs.indexOf(open));
+			if (open.closedForGood) open.reconnect();
+			else open.notice(`${open.name} is open in this tab already`);
+			return;
+		}
+		const opened = workspace.openSibling(origin, room);
+		if (typeof opened === 'string') origin.error(opened);
+	};
+
+	/** /part [#name] [reason]: leaves for good (where the room can), then closes the tab. */
+	const partRoom = (origin: RoomTab, room: string | undefined, reason: string | undefined): void => {
+		const tab = room === undefined ? origin : workspace.findRoom(origin, room);
+		if (tab === undefined) {
+			origin.error(`${room} is not open on this server`);
+			return;
+		}
+		const {client} = tab;
+		if (client.part === undefined) {
+			closeTab(tab);
+			return;
+		}
+		tab.notice(`leaving ${tab.name} for good…`);
+		client
+			.part(reason)
+			.catch((error: unknown) => origin.error(`could not part ${tab.name}: ${errorMessage(error)}`))
+			.finally(() => closeTab(tab, 'parted'));
+	};
+
+	/** /search TEXT: the server's stored history where it can search it, else this screen's log. */
+	const searchRoom = (tab: RoomTab, query: string): void => {
+		if (query !== '' && tab.client.search?.(query) === true) {
+			tab.setScroll(FOLLOWING);
+			tab.notice(`searching the stored history of ${tab.name} for "${query}"…`);
+			return;
+		}
+		search(tab, query);
 	};
 
 	const switchTo = (number: number): void => {
@@ -126,9 +174,11 @@ export function roomCommands({workspace, opener, quit, search, config}: RoomComm
 			error: (text) => tab.error(text),
 			clearLog: () => tab.clearLog(),
 			quit,
-			search: (query) => search(tab, query),
+			search: (query) => searchRoom(tab, query),
 			connect: openRoom,
 			closeRoom,
+			joinRoom: (room) => joinRoom(tab, room),
+			partRoom: (room, reason) => partRoom(tab, room, reason),
 			reconnect: () => tab.reconnect(),
 			switchTo,
 			...(config === undefined ? {} : settingsCommands(config, tab)),
@@ -138,6 +188,7 @@ export function roomCommands({workspace, opener, quit, search, config}: RoomComm
 
 	return {
 		runLine: submit,
+		joinRoom,
 		sendDraft(tab, confirmed = false) {
 			const lines = confirmed ? undefined : needsConfirmation(tab.line.value);
 			if (lines !== undefined) {

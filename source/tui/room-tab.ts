@@ -5,12 +5,20 @@
 // itself, so a room that is not on screen keeps receiving. No React here: the
 // workspace (workspace.ts) owns the tabs and tells the UI when anything changed.
 
-import {RoomError, type RoomClient, type RoomErrorCode, type RoomEvent} from '../client/types.js';
+import {
+	RoomError,
+	type RoomClient,
+	type RoomErrorCode,
+	type RoomEvent,
+	type RoomInfo,
+	type RoomListing,
+} from '../client/types.js';
+import {roomKey} from '../protocol/names.js';
 import {errorMessage} from '../util/error-message.js';
 import type {CompletionSession} from './completion.js';
 import {createLineState, reduceLine, type LineAction, type LineState} from './line-editor.js';
 import {shouldRing} from './mentions.js';
-import {applyRoomEvent, statusOf, type RoomStatus} from './room-events.js';
+import {applyRoomEvent, pageEntries, statusOf, type RoomStatus} from './room-events.js';
 import {Scrollback} from './scrollback.js';
 import {reduceSearch, type SearchState} from './search.js';
 
@@ -32,6 +40,17 @@ export const FOLLOWING: ScrollState = {offset: 0, anchorId: 0, seenId: 0};
 
 /** Search mode in a room: the query, its matches, and the scroll to go back to on Esc. */
 export type TabSearch = SearchState<ScrollState>;
+
+/** How many older lines one scroll past the top asks the server for. */
+export const PAGE_SIZE = 100;
+
+export const BEGINNING_OF_ROOM = 'beginning of the room: nothing older is stored';
+
+/** The /list picker: the server's rooms and the one the arrow keys are on. */
+export interface RoomPickerState {
+	readonly rooms: readonly RoomListing[];
+	readonly index: number;
+}
 
 /** The question before a long multi-line draft goes out ("Send 12 lines as one message? [y/N]"). */
 export interface SendQuestion {
@@ -69,6 +88,13 @@ export interface RoomTabOptions {
 	readonly isIgnored?: ((nick: string) => boolean) | undefined;
 	/** Words that count as mentions besides our nick (highlight_words): read at each message. */
 	readonly highlightWords?: (() => readonly string[]) | undefined;
+	/**
+	 * A room opened on the connection (and login) of another tab (`/join #name`,
+	 * a session's rooms): joins with the nick alone, never shows the login form.
+	 */
+	readonly sharedLogin?: boolean | undefined;
+	/** The server listed the rooms this account is in (a new session): open those not open yet. */
+	readonly onSessionRooms?: ((rooms: readonly string[]) => void) | undefined;
 }
 
 /** Back to the prompt, saying why the last attempt failed. */
@@ -111,6 +137,18 @@ export class RoomTab {
 	private readonly highlightWords: () => readonly string[];
 	private hiddenCount = 0;
 	private readonly unsubscribe: () => void;
+	private readonly sharedLogin: boolean;
+	private readonly onSessionRooms: ((rooms: readonly string[]) => void) | undefined;
+	private roomInfo: RoomInfo | undefined;
+	/** The server's read marker for us here (the newest seq read), once it told us one. */
+	private readSeq: number | undefined;
+	/** The newest seq we told the server we read (markRead). */
+	private markedSeq = 0;
+	/** Cache of the unread count from the read marker: [log version, readSeq, count]. */
+	private unreadCache: [number, number, number] | undefined;
+	private olderPending = false;
+	private olderComplete = false;
+	private picker: RoomPickerState | undefined;
 
 	constructor(
 		readonly id: number,
@@ -127,11 +165,14 @@ export class RoomTab {
 		this.onMention = options.onMention;
 		this.isIgnored = options.isIgnored ?? (() => false);
 		this.highlightWords = options.highlightWords ?? (() => []);
+		this.sharedLogin = options.sharedLogin === true;
+		this.onSessionRooms = options.onSessionRooms;
+		this.roomInfo = client.info;
 		this.loginUser = options.nick ?? '';
 		this.currentStatus = statusOf(client);
 		const {nick, password} = options;
 		if (client.state === 'connected' || client.state === 'reconnecting') this.joinState = {phase: 'joined'};
-		else if (nick === undefined || (client.needsPassword && password === undefined))
+		else if (nick === undefined || (client.needsPassword && !this.sharedLogin && password === undefined))
 			this.joinState = {phase: 'ask'};
 		else {
 			this.joinState = {phase: 'joining', nick};
@@ -166,9 +207,51 @@ export class RoomTab {
 		return this.question;
 	}
 
-	/** Chat lines from others that arrived while the tab was not shown. */
+	/**
+	 * Chat lines from others not read yet: above the server's read marker when
+	 * it told us one (history replayed on joining included), else those that
+	 * arrived while the tab was not shown. The tab on screen has none.
+	 */
 	get unread(): number {
-		return this.unseen;
+		if (this.shown) return 0;
+		if (this.readSeq === undefined) return this.unseen;
+		const {version} = this.log;
+		const cached = this.unreadCache;
+		if (cached !== undefined && cached[0] === version && cached[1] === this.readSeq) return cached[2];
+		const count = this.log.countMessagesAboveSeq(this.readSeq);
+		this.unreadCache = [version, this.readSeq, count];
+		return count;
+	}
+
+	/** The server's read marker here, if it told us one. */
+	get readMarker(): number | undefined {
+		return this.readSeq;
+	}
+
+	/** What the server last said about the room (topic, modes, roles); undefined on version-1 servers. */
+	get info(): RoomInfo | undefined {
+		return this.roomInfo;
+	}
+
+	/** The room's key ("dev" for "#Dev"), to tell whether a room is open already; undefined when unknown. */
+	get roomKey(): string | undefined {
+		const name = this.roomInfo?.name ?? this.client.roomName ?? roomInUrl(this.client.url);
+		return name === undefined || name === '' ? undefined : roomKey(name);
+	}
+
+	/** The /list picker, while it shows. */
+	get roomPicker(): RoomPickerState | undefined {
+		return this.picker;
+	}
+
+	/** An older page was asked for and has not arrived yet. */
+	get loadingOlder(): boolean {
+		return this.olderPending;
+	}
+
+	/** The server said nothing older is stored. */
+	get atBeginning(): boolean {
+		return this.olderComplete;
 	}
 
 	/** Whether one of those named us (or was a direct message). */
@@ -187,7 +270,13 @@ export class RoomTab {
 
 	/** What the tab bar calls the room: the given label, the server's room name, or host:port. */
 	get name(): string {
-		return this.label ?? this.client.roomName ?? this.client.url.replace(/^[a-z]+:\/\//, '');
+		return (
+			this.label ??
+			this.roomInfo?.name ??
+			this.client.roomName ??
+			roomInUrl(this.client.url) ??
+			this.client.url.replace(/^[a-z]+:\/\//, '')
+		);
 	}
 
 	/** Shown: what arrived is seen now. Hidden: new lines count as unread. */
@@ -199,6 +288,83 @@ export class RoomTab {
 			this.unseen = 0;
 			this.mention = false;
 		}
+		this.markReadIfSeen();
+		this.changed();
+	}
+
+	/**
+	 * Shown and at the bottom, the newest line is read: tell the server (the
+	 * client throttles), so our other sessions and the next login know.
+	 */
+	private markReadIfSeen(): void {
+		if (!this.shown || this.scrollState.offset !== 0 || this.client.markRead === undefined) return;
+		const newest = this.log.newestSeq();
+		if (newest === undefined || newest <= this.markedSeq) return;
+		this.markedSeq = newest;
+		if (this.readSeq !== undefined && newest > this.readSeq) this.readSeq = newest;
+		this.client.markRead(newest);
+	}
+
+	/** Version 2 events about the room rather than its log; false for the others. */
+	private onRoomEvent(event: RoomEvent): boolean {
+		switch (event.type) {
+			case 'room':
+				this.roomInfo = event.info;
+				return true;
+			case 'rooms':
+				this.picker = {rooms: event.rooms, index: 0};
+				return true;
+			case 'session-rooms':
+				this.onSessionRooms?.(event.rooms);
+				return true;
+			case 'read':
+				this.readSeq = Math.max(this.readSeq ?? 0, event.seq);
+				this.markedSeq = Math.max(this.markedSeq, event.seq);
+				return true;
+			case 'page': {
+				this.olderPending = false;
+				const oldest = this.log.oldestSeq();
+				const events =
+					oldest === undefined ? event.events : event.events.filter((older) => (older.seq ?? 0) < oldest);
+				const entries = pageEntries(events, this.currentStatus.nick, this.isIgnored);
+				if (event.complete) {
+					this.olderComplete = true;
+					entries.unshift({kind: 'notice', text: BEGINNING_OF_ROOM, ts: events[0]?.ts});
+				}
+				this.log.prepend(entries);
+				return true;
+			}
+			default:
+				return false;
+		}
+	}
+
+	/**
+	 * Scrolled past the oldest line: asks the server for the page before it,
+	 * once (until it arrives), and never again once it said there is no more.
+	 */
+	loadOlder(): boolean {
+		if (this.olderPending || this.olderComplete || this.client.loadOlder === undefined) return false;
+		const oldest = this.log.oldestSeq();
+		if (oldest === undefined || !this.client.loadOlder(oldest, PAGE_SIZE)) return false;
+		this.olderPending = true;
+		this.changed();
+		return true;
+	}
+
+	/** Moves the /list picker's choice (clamped), or closes it (undefined). */
+	movePicker(step: number): void {
+		const picker = this.picker;
+		if (picker === undefined || picker.rooms.length === 0) return;
+		const index = Math.min(picker.rooms.length - 1, Math.max(0, picker.index + step));
+		if (index === picker.index) return;
+		this.picker = {...picker, index};
+		this.changed();
+	}
+
+	closePicker(): void {
+		if (this.picker === undefined) return;
+		this.picker = undefined;
 		this.changed();
 	}
 
@@ -212,12 +378,16 @@ export class RoomTab {
 		let mentioned = false;
 		try {
 			const version = this.log.version;
-			this.currentStatus = applyRoomEvent(this.log, event, this.currentStatus);
+			if (!this.onRoomEvent(event))
+				this.currentStatus = applyRoomEvent(this.log, event, this.currentStatus, this.roomInfo?.roles);
 			// The same rule for the tab's "@" and the bell: our nick as a word in
 			// someone's live message (as the log paints it), or a direct message to us.
 			mentioned = shouldRing(event, this.currentStatus.nick, this.highlightWords());
 			if (!this.shown) this.countUnseen(event, mentioned);
-			if (this.log.version !== version) this.refreshSearch();
+			if (this.log.version !== version) {
+				this.refreshSearch();
+				this.markReadIfSeen();
+			}
 		} catch (error) {
 			this.log.append({kind: 'error', text: `could not show an event: ${String(error)}`});
 		}
@@ -271,20 +441,21 @@ export class RoomTab {
 	}
 
 	/** Joins (UDP: nick) or logs in (TCP: user, password, maybe registering); a refusal goes back to asking. */
-	connect(nick: string, password?: string, options: {register?: boolean} = {}): void {
+	connect(nick: string, password?: string, options: {register?: boolean} = {}): Promise<void> {
 		this.pendingJoin = undefined;
 		this.joinState = {phase: 'joining', nick};
 		if (this.client.needsPassword) this.loginUser = nick;
+		const withPassword = this.client.needsPassword && !this.sharedLogin;
 		this.changed();
 		// After the server check, if one is still running: one certificate question at a time.
 		const checked = this.serverCheck ?? Promise.resolve();
 		this.serverCheck = undefined;
 		const joined = checked.then(() =>
-			this.client.needsPassword
+			withPassword
 				? this.client.connect(nick, password, {register: options.register ?? false})
 				: this.client.connect(nick),
 		);
-		joined.then(
+		return joined.then(
 			() => this.setJoin({phase: 'joined'}),
 			(error: unknown) => this.setJoin(askAgain(error)),
 		);
@@ -336,6 +507,7 @@ export class RoomTab {
 	setScroll(scroll: ScrollState): void {
 		if (scroll === this.scrollState) return;
 		this.scrollState = scroll;
+		this.markReadIfSeen();
 		this.changed();
 	}
 
@@ -378,4 +550,10 @@ export class RoomTab {
 		this.closed = true;
 		this.unsubscribe();
 	}
+}
+
+/** The `#name` at the end of a room address (`tcp://host:port/#dev`), if any. */
+function roomInUrl(url: string): string | undefined {
+	const hash = url.indexOf('#');
+	return hash === -1 ? undefined : url.slice(hash);
 }

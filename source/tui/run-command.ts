@@ -2,7 +2,8 @@
 // /close and /switch, the set of open rooms). Kept apart from React so the
 // routing is plain code; nothing here throws: failures become log lines.
 
-import type {RoomClient} from '../client/types.js';
+import type {RoomClient, RoomRequest} from '../client/types.js';
+import {sanitizeText} from '../protocol/messages.js';
 import {errorMessage} from '../util/error-message.js';
 import {helpLines, type Command} from './commands.js';
 
@@ -23,6 +24,10 @@ export interface CommandContext {
 	reconnect(): void;
 	/** Shows tab `number` (1-based). */
 	switchTo(number: number): void;
+	/** /join #name: opens that room on this server; without it /join #name says it is unavailable. */
+	joinRoom?(room: string): void;
+	/** /part: leaves a room for good (this one, or `room` on this server); without it /part closes like /close. */
+	partRoom?(room: string | undefined, reason: string | undefined): void;
 	/** /reload, /ignore, /unignore: without them the screen has no settings to change. */
 	reload?(): void;
 	ignore?(nick: string | undefined): void;
@@ -99,6 +104,24 @@ export function runCommand(command: Command, context: CommandContext): void {
 				if (context.unignore === undefined) context.error('this screen has no ignore list');
 				else context.unignore(command.nick);
 				return;
+			case 'join':
+				if (context.joinRoom === undefined) context.error('this screen cannot open other rooms');
+				else context.joinRoom(command.room);
+				return;
+			case 'part':
+				if (context.partRoom === undefined) context.closeRoom();
+				else context.partRoom(command.room, command.reason);
+				return;
+			case 'list':
+				ask(context, 'list', {t: 'list'});
+				return;
+			case 'topic':
+				if (command.text === undefined) context.notice(topicText(client));
+				else ask(context, 'topic', {t: 'topic', text: command.text});
+				return;
+			case 'request':
+				ask(context, command.name, command.request);
+				return;
 			case 'invalid':
 				context.error(command.message);
 				return;
@@ -106,4 +129,28 @@ export function runCommand(command: Command, context: CommandContext): void {
 	} catch (error) {
 		context.error(errorMessage(error));
 	}
+}
+
+export const UDP_NO_MODERATION = 'UDP rooms have no accounts, so no moderation';
+
+/** Passes a request to the server, or says why this room cannot take it. */
+function ask(context: CommandContext, name: string, request: RoomRequest): void {
+	const {client} = context;
+	if (client.request?.(request) === true) return;
+	if (client.state !== 'connected') context.error(`/${name}: not connected to ${client.url}`);
+	else if (request.t === 'list')
+		context.error('this server has one room only: it cannot list rooms (protocol version 1)');
+	else if (client.transport === 'udp') context.error(`/${name}: ${UDP_NO_MODERATION}`);
+	else context.error(`/${name}: this server has no moderation (protocol version 1)`);
+}
+
+/** What /topic alone says. */
+function topicText(client: RoomClient): string {
+	const {info} = client;
+	if (info === undefined) return 'this room has no topic (the server does not keep topics)';
+	const name = sanitizeText(info.name);
+	const modes = info.modes === '' ? '' : ` [+${info.modes}]`;
+	return info.topic === ''
+		? `${name}${modes} has no topic`
+		: `topic of ${name}${modes}: ${sanitizeText(info.topic)}`;
 }

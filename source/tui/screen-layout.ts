@@ -17,6 +17,8 @@ export interface ScreenLayoutRequest {
 	readonly bottomHeight: number;
 	/** Whether the user wants the member panel (Ctrl+T). */
 	readonly membersWanted: boolean;
+	/** Whether the room has a topic to show under the tab bar. */
+	readonly topic?: boolean | undefined;
 }
 
 export interface ScreenLayout {
@@ -24,6 +26,8 @@ export interface ScreenLayout {
 	readonly compact: boolean;
 	readonly statusHeight: number;
 	readonly tabBarHeight: number;
+	/** The room's topic, under the tab bar (only with it, and only while the log keeps two rows). */
+	readonly topicHeight: number;
 	readonly logHeight: number;
 	readonly bottomHeight: number;
 	readonly panelShown: boolean;
@@ -35,6 +39,7 @@ export function screenLayout({
 	rows,
 	bottomHeight,
 	membersWanted,
+	topic = false,
 }: ScreenLayoutRequest): ScreenLayout {
 	const height = Math.max(0, Math.floor(rows));
 	const compact = height < COMPACT_ROWS;
@@ -42,12 +47,14 @@ export function screenLayout({
 	const statusHeight = height - bottom >= 1 ? 1 : 0;
 	// The tab bar only when the log keeps at least one row.
 	const tabBarHeight = !compact && height - bottom - statusHeight >= 2 ? 1 : 0;
-	const logHeight = height - bottom - statusHeight - tabBarHeight;
+	const topicHeight = topic && tabBarHeight > 0 && height - bottom - statusHeight - tabBarHeight >= 3 ? 1 : 0;
+	const logHeight = height - bottom - statusHeight - tabBarHeight - topicHeight;
 	const panelShown = membersWanted && columns >= MEMBER_PANEL_MIN_SCREEN_WIDTH && logHeight > 0;
 	return {
 		compact,
 		statusHeight,
 		tabBarHeight,
+		topicHeight,
 		logHeight,
 		bottomHeight: bottom,
 		panelShown,

@@ -1,5 +1,5 @@
-// The chat log: a capped, append-mostly list of entries with ids that only
-// grow. It is mutable on purpose (copying 10,000 entries per message would be
+// The chat log: a capped, append-mostly list of entries with ids that grow
+// along it (an older page of the room, prepended, gets ids below the oldest). It is mutable on purpose (copying 10,000 entries per message would be
 // wasteful); `version` changes on every edit so React knows to draw again.
 // Entries themselves are immutable objects: an edit replaces the object, which
 // is what the wrapped-row cache keys on.
@@ -16,9 +16,30 @@ interface Base {
 
 export type LogEntry = Base &
 	(
-		| {kind: 'message'; from: string; text: string; action: boolean; self: boolean; history: boolean}
+		| {
+				kind: 'message';
+				from: string;
+				text: string;
+				action: boolean;
+				self: boolean;
+				history: boolean;
+				/** The room's sequence number (0 or absent: none known). */
+				seq?: number;
+		  }
 		| {kind: 'direct'; from: string; to: string; text: string; self: boolean}
-		| {kind: 'presence'; presence: PresenceKind; nick: string; old?: string; reason?: string}
+		| {
+				kind: 'presence';
+				presence: PresenceKind;
+				nick: string;
+				old?: string;
+				reason?: string;
+				by?: string;
+				text?: string;
+				mode?: string;
+				role?: string;
+				until?: number;
+				seq?: number;
+		  }
 		| {kind: 'lost'; count: number}
 		| {kind: 'notice'; text: string}
 		| {kind: 'error'; text: string}
@@ -52,6 +73,8 @@ export class Scrollback {
 	private entries: LogEntry[] = [];
 	private head = 0;
 	private nextId = 1;
+	/** The id the oldest entry got; a prepended page takes the ids below it. */
+	private lowestId = 1;
 	private changes = 0;
 	/** ref → id of lines still awaiting the server, oldest first. */
 	private readonly pending = new Map<string, number>();
@@ -90,6 +113,7 @@ export class Scrollback {
 
 	append(entry: NewLogEntry): LogEntry {
 		const full = {...entry, id: this.nextId++, ts: entry.ts ?? this.now()} as LogEntry;
+		if (this.length === 0) this.lowestId = full.id;
 		this.entries.push(full);
 		if (this.length > this.cap) this.head = this.entries.length - this.cap;
 		if (this.head > 0 && this.head >= Math.max(64, this.cap / 4)) {
@@ -98,6 +122,55 @@ export class Scrollback {
 		}
 		this.changes++;
 		return full;
+	}
+
+	/**
+	 * Puts older entries (oldest first) before the oldest one kept. The view
+	 * counts rows from the bottom, so prepending never moves it. Past the cap
+	 * the newest entries go: whoever pages back is looking at the other end.
+	 */
+	prepend(older: readonly NewLogEntry[]): void {
+		if (older.length === 0) return;
+		const first = this.lowestId - older.length;
+		const added = older.map(
+			(entry, index) => ({...entry, id: first + index, ts: entry.ts ?? this.now()}) as LogEntry,
+		);
+		this.lowestId = first;
+		this.entries = [...added, ...this.entries.slice(this.head)];
+		this.head = 0;
+		if (this.entries.length > this.cap) this.entries.length = this.cap;
+		this.changes++;
+	}
+
+	/** The oldest room sequence number in the log (where the previous page ends), if any entry has one. */
+	oldestSeq(): number | undefined {
+		for (let index = this.head; index < this.entries.length; index++) {
+			const seq = seqOf(this.entries[index]!);
+			if (seq !== undefined) return seq;
+		}
+		return undefined;
+	}
+
+	/** The newest room sequence number in the log, if any entry has one. */
+	newestSeq(): number | undefined {
+		for (let index = this.entries.length - 1; index >= this.head; index--) {
+			const seq = seqOf(this.entries[index]!);
+			if (seq !== undefined) return seq;
+		}
+		return undefined;
+	}
+
+	/** Others' chat lines with a sequence number above `seq` (walks back from the newest: O(the answer)). */
+	countMessagesAboveSeq(seq: number): number {
+		let count = 0;
+		for (let index = this.entries.length - 1; index >= this.head; index--) {
+			const entry = this.entries[index]!;
+			const entrySeq = seqOf(entry);
+			if (entrySeq === undefined) continue;
+			if (entrySeq <= seq) break;
+			if (entry.kind === 'message' && !entry.self) count++;
+		}
+		return count;
 	}
 
 	/** Our own line, shown dimmed until the server's echo acknowledges it. */
@@ -168,6 +241,7 @@ export class Scrollback {
 	clear(): void {
 		this.entries = [];
 		this.head = 0;
+		this.lowestId = this.nextId;
 		this.pending.clear();
 		this.changes++;
 	}
@@ -183,3 +257,8 @@ export class Scrollback {
 		return count;
 	}
 }
+
+const seqOf = (entry: LogEntry): number | undefined =>
+	(entry.kind === 'message' || entry.kind === 'presence') && entry.seq !== undefined && entry.seq > 0
+		? entry.seq
+		: undefined;

@@ -6,6 +6,7 @@ import {useEffect, useRef} from 'react';
 import type {LogView} from './log-view.js';
 import type {MouseEvent, MouseSource} from './mouse.js';
 import type {RoomTab} from './room-tab.js';
+import {scrollLog} from './use-scroll-keys.js';
 import type {Workspace} from './workspace.js';
 
 export const WHEEL_LINES = 3;
@@ -32,7 +33,7 @@ export function useMouse(controls: MouseControls): void {
 			const tab = workspace.active;
 			if (event.kind === 'wheel') {
 				if (tab === undefined) return;
-				tab.setScroll(viewFor(tab).scrolledBy(event.direction === 'up' ? WHEEL_LINES : -WHEEL_LINES));
+				scrollLog(tab, viewFor, event.direction === 'up' ? WHEEL_LINES : -WHEEL_LINES);
 				return;
 			}
 			if (event.button !== 'left') return;

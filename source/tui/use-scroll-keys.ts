@@ -17,6 +17,15 @@ export interface ScrollKeys {
 	readonly viewFor: (tab: RoomTab) => LogView;
 }
 
+/**
+ * Scrolls the tab's log by `rowsUp` (negative: down). Going up to the oldest
+ * line loaded asks the server for the page before it (once, see RoomTab.loadOlder).
+ */
+export function scrollLog(tab: RoomTab, viewFor: (tab: RoomTab) => LogView, rowsUp: number): void {
+	tab.setScroll(viewFor(tab).scrolledBy(rowsUp));
+	if (rowsUp > 0 && viewFor(tab).viewport.atTop) tab.loadOlder();
+}
+
 export function useScrollKeys({workspace, isActive, viewFor}: ScrollKeys): void {
 	useKeys(
 		(input, key) => {
@@ -24,16 +33,16 @@ export function useScrollKeys({workspace, isActive, viewFor}: ScrollKeys): void 
 			const tab = workspace.active;
 			if (tab === undefined) return undefined;
 			const kind = bottomKind(tab);
-			if (kind === 'question' || kind === 'search') return undefined;
+			if (kind === 'question' || kind === 'search' || kind === 'picker') return undefined;
 			const action = scrollActionForKey(input, key);
 			if (action === undefined) return undefined;
 			const view = viewFor(tab);
 			switch (action.type) {
 				case 'scroll-page':
-					tab.setScroll(view.scrolledBy(action.direction === 'up' ? view.page : -view.page));
+					scrollLog(tab, viewFor, action.direction === 'up' ? view.page : -view.page);
 					return undefined;
 				case 'scroll-line':
-					tab.setScroll(view.scrolledBy(action.direction === 'up' ? 1 : -1));
+					scrollLog(tab, viewFor, action.direction === 'up' ? 1 : -1);
 					return undefined;
 				case 'scroll-to-bottom':
 					tab.setScroll(FOLLOWING);

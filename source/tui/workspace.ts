@@ -3,6 +3,7 @@
 // that are not shown keep receiving and counting what the user has not seen.
 
 import type {RoomClient, RoomEvent} from '../client/types.js';
+import {roomKey, roomLabel} from '../protocol/names.js';
 import {errorMessage} from '../util/error-message.js';
 import {AwayState} from './away.js';
 import {RoomTab, type RoomTabOptions} from './room-tab.js';
@@ -114,6 +115,7 @@ export class Workspace {
 				},
 				isIgnored: options.isIgnored ?? this.options.isIgnored,
 				highlightWords: options.highlightWords ?? this.options.highlightWords,
+				onSessionRooms: (rooms) => this.openSessionRooms(tab, rooms),
 			},
 			this.changed,
 			this.arrived,
@@ -173,6 +175,56 @@ export class Workspace {
 				: `you are away (${away}); direct messages get that answer once per sender`,
 		);
 		this.changed();
+	}
+
+	/** The tab of `room` (`#name`) on the same server as `near`, if it is open. */
+	findRoom(near: RoomTab, room: string): RoomTab | undefined {
+		const server = serverOf(near.client.url);
+		const key = roomKey(room);
+		return this.list.find((tab) => serverOf(tab.client.url) === server && tab.roomKey === key);
+	}
+
+	/**
+	 * `/join #name`: opens `room` on the server (and login) of `origin` in a new
+	 * tab, joining with origin's nick. A refused join closes the new tab again
+	 * and says why in `origin`. Returns the error to show instead when it cannot.
+	 */
+	openSibling(origin: RoomTab, room: string, activate = true): RoomTab | string {
+		const {client} = origin;
+		if (client.sibling === undefined)
+			return 'this server has one room only; /connect URL opens a room elsewhere';
+		const nick = origin.status.nick ?? client.nick;
+		// A session's room list arrives while its first join is still settling: connected is enough.
+		if (nick === undefined || (origin.join.phase !== 'joined' && client.state !== 'connected'))
+			return `join ${origin.name} first: ${roomLabel(room)} opens with the same login`;
+		let sibling: RoomClient;
+		try {
+			sibling = client.sibling(roomLabel(room));
+		} catch (error) {
+			return errorMessage(error);
+		}
+		const tab = this.open(sibling, {nick, sharedLogin: true, activate, joinNow: false});
+		void tab.connect(nick).then(() => {
+			if (tab.join.phase !== 'ask') return;
+			origin.error(`could not join ${roomLabel(room)}: ${tab.join.error ?? 'refused'}`);
+			void this.close(tab);
+		});
+		return tab;
+	}
+
+	/** A new session of ours: the server listed the rooms the account is in; open the missing ones beside `origin`. */
+	private openSessionRooms(origin: RoomTab, rooms: readonly string[]): void {
+		const opened: string[] = [];
+		for (const room of rooms) {
+			if (origin.roomKey === roomKey(room) || this.findRoom(origin, room) !== undefined) continue;
+			const tab = this.openSibling(origin, room, false);
+			if (typeof tab === 'string') {
+				origin.error(`could not reopen ${roomLabel(room)}: ${tab}`);
+				return;
+			}
+			opened.push(roomLabel(room));
+		}
+		if (opened.length > 0) origin.notice(`reopened your rooms on this server: ${opened.join(', ')}`);
 	}
 
 	/** The tab of a room already open at this address, if any. */
@@ -245,4 +297,9 @@ function closeQuietly(client: RoomClient): Promise<void> {
 	} catch {
 		return Promise.resolve();
 	}
+}
+
+/** `scheme://host:port` of a room address: rooms with the same one share a server. */
+export function serverOf(url: string): string {
+	return /^[a-z]+:\/\/[^/#?]+/i.exec(url)?.[0] ?? url;
 }

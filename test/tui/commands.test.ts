@@ -1,6 +1,7 @@
 import {describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import {COMMANDS, helpLines, parseInput} from '../../source/tui/commands.js';
+import {parseDuration} from '../../source/tui/room-command-specs.js';
 
 describe('command parsing', () => {
 	it('sends plain text as a message, as typed', () => {
@@ -48,7 +49,7 @@ describe('command parsing', () => {
 		assert.deepEqual(parseInput('/connect'), {kind: 'invalid', message: 'usage: /connect URL|NAME'});
 		assert.equal(parseInput('/connect a b').kind, 'invalid');
 		assert.deepEqual(parseInput('/close'), {kind: 'close'});
-		assert.deepEqual(parseInput('/part'), {kind: 'close'});
+		assert.deepEqual(parseInput('/leave'), {kind: 'close'});
 		assert.deepEqual(parseInput('/switch 2'), {kind: 'switch', number: 2});
 		assert.deepEqual(parseInput('/tab 12'), {kind: 'switch', number: 12});
 		assert.deepEqual(parseInput('/switch'), {kind: 'invalid', message: 'usage: /switch N'});
@@ -78,5 +79,114 @@ describe('command parsing', () => {
 			);
 		assert.ok(helpLines('exit')[0]?.startsWith('/quit'));
 		assert.deepEqual(helpLines('nope'), ['unknown command /nope']);
+	});
+
+	it('parses /join #room on this server, and /join NAME or URL like /connect', () => {
+		assert.deepEqual(parseInput('/join #dev'), {kind: 'join', room: '#dev'});
+		assert.deepEqual(parseInput('/join  #Dev.team '), {kind: 'join', room: '#Dev.team'});
+		assert.deepEqual(parseInput('/connect #dev'), {kind: 'join', room: '#dev'});
+		assert.deepEqual(parseInput('/join tcp://h:1'), {kind: 'connect', target: 'tcp://h:1'});
+		assert.deepEqual(parseInput('/join'), {kind: 'invalid', message: 'usage: /join #ROOM|URL|NAME'});
+		assert.equal(parseInput('/join #').kind, 'invalid');
+		assert.equal(parseInput('/join #a*b').kind, 'invalid');
+		assert.equal(parseInput('/join #a #b').kind, 'invalid');
+	});
+
+	it('parses /part with an optional room and reason, /list and /topic', () => {
+		assert.deepEqual(parseInput('/part'), {kind: 'part'});
+		assert.deepEqual(parseInput('/part bye all'), {kind: 'part', reason: 'bye all'});
+		assert.deepEqual(parseInput('/part #dev'), {kind: 'part', room: '#dev'});
+		assert.deepEqual(parseInput('/part #dev  too noisy '), {kind: 'part', room: '#dev', reason: 'too noisy'});
+		assert.equal(parseInput('/part #b*d').kind, 'invalid');
+		assert.deepEqual(parseInput('/list'), {kind: 'list'});
+		assert.equal(parseInput('/list all').kind, 'invalid');
+		assert.deepEqual(parseInput('/topic'), {kind: 'topic'});
+		assert.deepEqual(parseInput('/topic  release on Friday '), {kind: 'topic', text: 'release on Friday'});
+		assert.deepEqual(parseInput('/names'), {kind: 'who'});
+	});
+
+	it('parses the role commands into role requests', () => {
+		const role = (name: string, nick: string, value: string) => ({
+			kind: 'request',
+			name,
+			request: {t: 'role', nick, role: value},
+		});
+		assert.deepEqual(parseInput('/op bob'), role('op', 'bob', 'op'));
+		assert.deepEqual(parseInput('/deop bob'), role('deop', 'bob', 'member'));
+		assert.deepEqual(parseInput('/voice carol'), role('voice', 'carol', 'voice'));
+		assert.deepEqual(parseInput('/devoice carol'), role('devoice', 'carol', 'member'));
+		assert.deepEqual(parseInput('/op'), {kind: 'invalid', message: 'usage: /op NICK'});
+		assert.equal(parseInput('/op bob carol').kind, 'invalid');
+		assert.equal(parseInput('/op b*d').kind, 'invalid');
+	});
+
+	it('parses /kick, /ban with a duration and reason, /unban, /bans, /mute, /unmute, /mode and /invite', () => {
+		const asks = (line: string) => {
+			const command = parseInput(line);
+			return command.kind === 'request' ? command.request : command;
+		};
+		assert.deepEqual(asks('/kick troll'), {t: 'kick', nick: 'troll'});
+		assert.deepEqual(asks('/kick troll  spamming links '), {
+			t: 'kick',
+			nick: 'troll',
+			reason: 'spamming links',
+		});
+		assert.deepEqual(asks('/ban troll'), {t: 'ban', account: 'troll'});
+		assert.deepEqual(asks('/ban troll 2h'), {t: 'ban', account: 'troll', duration_ms: 7_200_000});
+		assert.deepEqual(asks('/ban troll 7d spam'), {
+			t: 'ban',
+			account: 'troll',
+			duration_ms: 604_800_000,
+			reason: 'spam',
+		});
+		assert.deepEqual(asks('/ban troll spam again'), {t: 'ban', account: 'troll', reason: 'spam again'});
+		assert.equal(parseInput('/ban').kind, 'invalid');
+		assert.equal(parseInput('/ban bad/account').kind, 'invalid');
+		assert.deepEqual(asks('/unban troll'), {t: 'unban', account: 'troll'});
+		assert.equal(parseInput('/unban').kind, 'invalid');
+		assert.deepEqual(asks('/bans'), {t: 'bans'});
+		assert.equal(parseInput('/bans x').kind, 'invalid');
+		assert.deepEqual(asks('/mute troll'), {t: 'mute', nick: 'troll'});
+		assert.deepEqual(asks('/mute troll 10m'), {t: 'mute', nick: 'troll', duration_ms: 600_000});
+		assert.equal(parseInput('/mute troll forever').kind, 'invalid');
+		assert.deepEqual(asks('/unmute troll'), {t: 'unmute', nick: 'troll'});
+		assert.deepEqual(asks('/mode +i'), {t: 'mode', mode: '+i'});
+		assert.deepEqual(asks('/mode -m'), {t: 'mode', mode: '-m'});
+		assert.deepEqual(parseInput('/mode +x'), {kind: 'invalid', message: 'usage: /mode +i|-i|+m|-m'});
+		assert.deepEqual(asks('/invite carol'), {t: 'invite', nick: 'carol'});
+		assert.equal(parseInput('/invite').kind, 'invalid');
+	});
+
+	it('reads durations as a number and a unit', () => {
+		assert.equal(parseDuration('30s'), 30_000);
+		assert.equal(parseDuration('10m'), 600_000);
+		assert.equal(parseDuration('2H'), 7_200_000);
+		assert.equal(parseDuration('1w'), 604_800_000);
+		for (const bad of ['10', 'm', '0m', '1.5h', '-2h', '10 m'])
+			assert.equal(parseDuration(bad), undefined, bad);
+	});
+
+	it('says in the help that UDP rooms have no moderation, one line per command', () => {
+		const lines = helpLines();
+		assert.ok(lines.some((line) => line.includes('UDP rooms have no accounts, so no moderation')));
+		for (const name of [
+			'join',
+			'part',
+			'list',
+			'topic',
+			'op',
+			'deop',
+			'voice',
+			'devoice',
+			'kick',
+			'ban',
+			'unban',
+			'bans',
+			'mute',
+			'unmute',
+			'mode',
+			'invite',
+		])
+			assert.equal(lines.filter((line) => line.startsWith(`  /${name} `)).length, 1, name);
 	});
 });

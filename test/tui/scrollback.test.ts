@@ -105,4 +105,41 @@ describe('scrollback', () => {
 		}
 		assert.equal(log.countMessagesAfter(0), cap);
 	});
+
+	it('prepends an older page with ids below the oldest, keeps ids growing along the log, and knows its sequence numbers', () => {
+		const log = new Scrollback(10);
+		const numbered = (seq: number, self = false) => ({...message(`line ${seq}`, self), seq});
+		log.append(numbered(20));
+		log.addPending('r1', 'me', 'mine');
+		log.append(numbered(21));
+		assert.equal(log.oldestSeq(), 20);
+		assert.equal(log.newestSeq(), 21);
+		log.prepend([numbered(17), {kind: 'notice', text: 'no seq'}, numbered(18), numbered(19, true)]);
+		const ids = log.toArray().map((entry) => entry.id);
+		assert.deepEqual(
+			ids,
+			[...ids].sort((a, b) => a - b),
+			'ids grow along the log',
+		);
+		assert.equal(new Set(ids).size, ids.length);
+		assert.equal(log.oldestSeq(), 17);
+		assert.equal(log.newestSeq(), 21);
+		assert.equal(log.countMessagesAboveSeq(17), 3, '18, 20, 21 (19 is ours, the notice has none)');
+		assert.equal(log.countMessagesAboveSeq(21), 0);
+		assert.equal(log.acknowledge(message('mine', true)), true, 'pending lines are still found by id');
+		// Past the cap the newest entries go: the reader is at the other end.
+		log.prepend([numbered(10), numbered(11), numbered(12), numbered(13), numbered(14)]);
+		assert.equal(log.length, 10);
+		assert.equal(log.oldestSeq(), 10);
+		assert.equal(log.newestSeq(), 20);
+		log.append(numbered(22));
+		assert.equal(log.length, 10, 'appending trims the oldest again');
+		assert.equal(log.oldestSeq(), 11);
+		assert.equal(log.newestSeq(), 22);
+		const after = log.toArray().map((entry) => entry.id);
+		assert.deepEqual(
+			after,
+			[...after].sort((a, b) => a - b),
+		);
+	});
 });

@@ -91,9 +91,21 @@ describe('screen layout', () => {
 	it('adds up to exactly the terminal height at every size, and folds the tab bar when short', () => {
 		for (let rows = 1; rows <= 40; rows++) {
 			for (const bottomHeight of [1, 2, 3, 4, 9]) {
-				for (const columns of [10, 40, 59, 60, 100]) {
-					const layout = screenLayout({columns, rows, bottomHeight, membersWanted: true});
-					const total = layout.statusHeight + layout.tabBarHeight + layout.logHeight + layout.bottomHeight;
+				for (const [columns, topic] of [10, 40, 59, 60, 100].flatMap(
+					(c) =>
+						[
+							[c, false],
+							[c, true],
+						] as const,
+				)) {
+					const layout = screenLayout({columns, rows, bottomHeight, membersWanted: true, topic});
+					const total =
+						layout.statusHeight +
+						layout.tabBarHeight +
+						layout.topicHeight +
+						layout.logHeight +
+						layout.bottomHeight;
+					if (!topic || layout.tabBarHeight === 0) assert.equal(layout.topicHeight, 0);
 					assert.equal(total, rows, JSON.stringify({rows, bottomHeight, columns, layout}));
 					assert.ok(layout.logHeight >= 0 && layout.logWidth >= 1);
 					assert.equal(layout.compact, rows < COMPACT_ROWS);
@@ -106,6 +118,7 @@ describe('screen layout', () => {
 			compact: true,
 			statusHeight: 1,
 			tabBarHeight: 0,
+			topicHeight: 0,
 			logHeight: 5,
 			bottomHeight: 4,
 			panelShown: false,

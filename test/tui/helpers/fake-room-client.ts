@@ -6,7 +6,9 @@ import type {
 	ConnectionState,
 	RoomClient,
 	RoomEvent,
+	RoomInfo,
 	RoomListener,
+	RoomRequest,
 	SayAck,
 	TransportKind,
 } from '../../../source/client/types.js';
@@ -75,11 +77,15 @@ export class FakeRoomClient implements RoomClient {
 	}
 
 	emit(event: RoomEvent): void {
+		if (event.type === 'room') this.onRoomInfo(event.info);
 		if (event.type === 'state') this.state = event.state;
 		if (event.type === 'nick') this.nick = event.nick;
 		if (event.type === 'members') this.members = event.members;
 		for (const listener of this.listeners) listener(event);
 	}
+
+	/** Version 2 fakes keep the room's info; this one has none. */
+	protected onRoomInfo(_info: RoomInfo): void {}
 
 	async checkServer(): Promise<void> {
 		this.serverChecks++;
@@ -122,5 +128,69 @@ export class FakeRoomClient implements RoomClient {
 	subscribe(listener: RoomListener): () => void {
 		this.listeners.add(listener);
 		return () => this.listeners.delete(listener);
+	}
+}
+
+/**
+ * A client of a version 2 server: it has the v2 members, records what the UI
+ * asks of them (requests, pages, read markers, searches, parts, siblings) and
+ * answers nothing by itself: a test emits the server's events.
+ */
+export class FakeV2RoomClient extends FakeRoomClient {
+	info: RoomInfo | undefined = undefined;
+	capabilities: readonly string[] = ['multi-room', 'moderation', 'history-paging', 'multi-session'];
+	/** What request() answers (false: the room cannot take it). */
+	acceptRequests = true;
+	readonly requests: RoomRequest[] = [];
+	readonly pages: {before: number; limit: number | undefined}[] = [];
+	readonly reads: number[] = [];
+	readonly searches: string[] = [];
+	readonly parts: (string | undefined)[] = [];
+	/** The clients sibling() made, in order. */
+	readonly siblings: FakeV2RoomClient[] = [];
+
+	protected override onRoomInfo(info: RoomInfo): void {
+		this.info = info;
+	}
+
+	get roomName(): string | undefined {
+		return this.info?.name;
+	}
+
+	request(request: RoomRequest): boolean {
+		if (!this.acceptRequests) return false;
+		this.requests.push(request);
+		return true;
+	}
+
+	sibling(room: string): FakeV2RoomClient {
+		const server = /^[a-z]+:\/\/[^/#]+/.exec(this.url)?.[0] ?? this.url;
+		const client = new FakeV2RoomClient({
+			url: `${server}/${room}`,
+			transport: this.transport,
+			state: 'closed',
+			needsPassword: this.needsPassword,
+		});
+		this.siblings.push(client);
+		return client;
+	}
+
+	async part(reason?: string): Promise<void> {
+		this.parts.push(reason);
+		await this.close();
+	}
+
+	loadOlder(before: number, limit?: number): boolean {
+		this.pages.push({before, limit});
+		return true;
+	}
+
+	markRead(seq: number): void {
+		this.reads.push(seq);
+	}
+
+	search(text: string): boolean {
+		this.searches.push(text);
+		return true;
 	}
 }

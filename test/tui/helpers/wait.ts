@@ -37,6 +37,7 @@ export const KEYS = {
 	pageUp: '\u001B[5~',
 	pageDown: '\u001B[6~',
 	ctrlEnd: '\u001B[1;5F',
+	escape: '\u001B',
 	shiftUp: '\u001B[1;2A',
 	backspace: '\u007F',
 	delete: '\u001B[3~',
