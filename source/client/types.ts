@@ -1,7 +1,13 @@
 // What the UI (and the send/tail scripts) see of a room, whatever the transport.
 // Nothing here knows about React or sockets.
 
-import type {ChatMessage, ErrorCode, PresenceKind, RoomEventMessage, ServerLimits} from '../protocol/messages.js';
+import type {
+	ChatMessage,
+	ErrorCode,
+	PresenceKind,
+	RoomEventMessage,
+	ServerLimits,
+} from '../protocol/messages.js';
 
 /** A member's standing in a room (version 2). */
 export type Role = 'owner' | 'op' | 'voice';
