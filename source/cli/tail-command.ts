@@ -207,8 +207,8 @@ async function run(argv: string[], io: ScriptIo): Promise<number> {
 				print(event);
 				return;
 			case 'presence':
-				// Our own arrival is not news to the person running tail.
-				if (event.kind === 'join' && event.nick === myNick) return;
+				// Our own arrival is not news to the person running tail; --history counts messages only.
+				if (event.history || (event.kind === 'join' && event.nick === myNick)) return;
 				print(event);
 				return;
 			case 'lost':

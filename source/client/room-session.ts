@@ -753,6 +753,7 @@ export class RoomSession implements RoomClient {
 			...(event.mode ? {mode: event.mode} : {}),
 			...(event.role ? {role: event.role} : {}),
 			...(event.until === undefined ? {} : {until: event.until}),
+			...(history ? {history: true} : {}),
 		});
 		if (roomChanged) this.emitInfo();
 	}

@@ -86,6 +86,8 @@ export type RoomEvent =
 			mode?: string;
 			role?: string;
 			until?: number;
+			/** True when it was replayed as history on join (version 2 TCP rooms keep presence in the log). */
+			history?: boolean;
 	  }
 	| {type: 'lost'; count: number}
 	/** `away`: the members who are away, with why (servers with the `away` capability). */

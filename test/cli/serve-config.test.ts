@@ -101,7 +101,7 @@ describe('parley serve options and server.toml', () => {
 		t.after(() => bot.close());
 		const welcome = await bot.join('alice');
 		assert.equal(welcome.t, 'welcome', JSON.stringify(welcome));
-		assert.equal(welcome.room, 'configured');
+		assert.equal(welcome.room, '#configured'); // servers name rooms with their #
 		assert.deepEqual(welcome.limits, {maxTextBytes: 8192, ratePerSecond: 7, burst: 4});
 	});
 

@@ -30,6 +30,7 @@ const sample = (name: (typeof OPTION_NAMES)[number]): string => {
 	const spec = specOf(name);
 	if (spec.type === 'boolean') return 'true';
 	if (spec.type === 'number') return name === 'udpPort' || name === 'tcpPort' ? '7000' : '12';
+	if (name === 'roomCreation') return '"admin"';
 	return '"value"';
 };
 

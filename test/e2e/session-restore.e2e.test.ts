@@ -61,7 +61,7 @@ describe('remembering the open rooms', () => {
 		);
 		await first.type(`/connect ${url}`, {enter: true});
 		await first.waitForScreen(
-			(lines) => (lines[1] ?? '').includes('3:udp elsewhere'),
+			(lines) => (lines[1] ?? '').includes('3:udp #elsewhere'),
 			'the extra room',
 			TIMEOUT,
 		);
@@ -78,7 +78,7 @@ describe('remembering the open rooms', () => {
 		const second = chat('second');
 		// Connected first: a Ctrl+C before the screen has the keys would be the terminal's SIGINT.
 		await second.waitForScreen(
-			(lines) => (lines[1] ?? '').includes('3:udp elsewhere') && (lines[0] ?? '').includes('│ connected │'),
+			(lines) => (lines[1] ?? '').includes('3:udp #elsewhere') && (lines[0] ?? '').includes('│ connected │'),
 			'the extra room reopened',
 			TIMEOUT,
 		);

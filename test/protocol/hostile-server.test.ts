@@ -18,6 +18,7 @@ import {TcpTransport} from '../../source/client/tcp-transport.js';
 import {RoomError} from '../../source/client/types.js';
 import {UdpTransport} from '../../source/client/udp-transport.js';
 import {FrameDecoder, encodeFrame} from '../../source/protocol/framing.js';
+import {PRESENCE_KINDS} from '../../source/protocol/schema-kit.js';
 import {ScramServer, deriveVerifier, tlsExporterChannelBinding} from '../../source/protocol/scram.js';
 import {Recorder} from '../helpers/room-recorder.js';
 import {waitFor} from '../helpers/wait.js';
@@ -255,7 +256,7 @@ describe('a hostile UDP server', () => {
 			`${bad} bad fragment header`,
 			`${bad} invalid JSON`,
 			`${bad} pong: field seq must be number`,
-			`${bad} presence: field kind must be ("join" | "leave" | "nick" | "expire" | "kick" | "away")`,
+			`${bad} presence: field kind must be (${PRESENCE_KINDS.map((kind) => `"${kind}"`).join(' | ')})`,
 			'server-error: odd',
 		]);
 		assert.equal(session.state, 'connected');

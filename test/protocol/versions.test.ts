@@ -48,6 +48,19 @@ async function rawUdp(port: number) {
 	};
 }
 
+const UDP_CAPS = ['dm', 'action', 'nick', 'away', 'multi-room', 'history-paging'];
+const TCP_CAPS = [
+	'dm',
+	'action',
+	'away',
+	'multi-room',
+	'moderation',
+	'history-paging',
+	'multi-session',
+	'register',
+	'token-login',
+];
+
 describe('protocol versions over UDP', () => {
 	let server: UdpRoomServer;
 	const sessions: RoomSession[] = [];
@@ -65,14 +78,14 @@ describe('protocol versions over UDP', () => {
 		sessions.push(current);
 		const events = new Recorder(current);
 		await current.connect('newton');
-		assert.equal(current.protocolVersion, 1);
-		assert.deepEqual(current.capabilities, ['dm', 'action', 'nick', 'away']);
+		assert.equal(current.protocolVersion, 2);
+		assert.deepEqual(current.capabilities, UDP_CAPS);
 
 		const old = await rawUdp(server.port);
-		const {cookie, answer} = await old.hello({nick: 'oldie', v: 1});
+		const {cookie, answer} = await old.hello({nick: 'oldie', v: 1}, {pad: 'x'.repeat(200)});
 		assert.equal(answer.t, 'welcome', JSON.stringify(answer));
 		// What the server speaks comes with the cookie when the join left room for it.
-		assert.deepEqual([cookie.versions, cookie.caps], [[1], ['dm', 'action', 'nick', 'away']]);
+		assert.deepEqual([cookie.versions, cookie.caps], [[1, 2], UDP_CAPS]);
 		assert.equal(answer.v, 1);
 		old.send({t: 'say', ref: 'old-1', text: 'hello from the past', k: answer.sid});
 		await events.waitFor('message', (m) => m.text === 'hello from the past' && m.from === 'oldie');
@@ -105,22 +118,22 @@ describe('protocol versions over UDP', () => {
 	it('refuses a client that speaks only versions the server does not, saying which it has', async () => {
 		const future = await rawUdp(server.port);
 		const members = server.room.size;
-		for (const fields of [{versions: [2, 3]}, {v: 999}]) {
+		for (const fields of [{versions: [3, 4]}, {v: 999}]) {
 			const {answer} = await future.hello({nick: 'futura', ...fields});
 			assert.deepEqual(answer, {
 				t: 'error',
 				code: 'unsupported-version',
-				message: `this server speaks protocol version 1; the client offered ${(fields.versions ?? [fields.v]).join(', ')}`,
-				versions: [1],
+				message: `this server speaks protocol version 1, 2; the client offered ${(fields.versions ?? [fields.v]).join(', ')}`,
+				versions: [1, 2],
 			});
 		}
 		assert.equal(server.room.size, members, 'not let in');
 		// Stated in the join, the refusal comes before any cookie.
 		const at = future.received.length;
-		future.send({t: 'join', pad: 'x'.repeat(200), versions: [2]});
+		future.send({t: 'join', pad: 'x'.repeat(200), versions: [3]});
 		const early = await waitFor(() => future.received[at], {what: 'the answer to join'});
 		assert.equal(early.code, 'unsupported-version');
-		assert.deepEqual(early.versions, [1]);
+		assert.deepEqual(early.versions, [1, 2]);
 		await future.close();
 	});
 });
@@ -169,17 +182,14 @@ describe('protocol versions over TCP', () => {
 
 	it('announces versions and capabilities in its first frame, and lets old and current clients chat', async () => {
 		const current = await room.login(alice, `${alice} password`);
-		assert.equal(current.client.protocolVersion, 1);
-		assert.deepEqual(current.client.capabilities, ['dm', 'action', 'away', 'register', 'token-login']);
+		assert.equal(current.client.protocolVersion, 2);
+		assert.deepEqual(current.client.capabilities, TCP_CAPS);
 
 		const {member: old, mechs} = await rawLogin(olga);
-		assert.deepEqual(
-			[mechs.versions, mechs.caps],
-			[[1], ['dm', 'action', 'away', 'register', 'token-login']],
-		);
+		assert.deepEqual([mechs.versions, mechs.caps], [[1, 2], TCP_CAPS]);
 		old.send({t: 'hello', nick: olga, v: 1});
 		const welcome = await old.next('welcome');
-		assert.deepEqual([welcome.v, welcome.caps], [1, ['dm', 'action', 'away', 'register', 'token-login']]);
+		assert.deepEqual([welcome.v, welcome.caps], [1, TCP_CAPS]);
 		old.send({t: 'say', ref: 'old-1', text: 'typed on an old client'});
 		await current.events.waitFor('message', (m) => m.text === 'typed on an old client');
 		current.client.say('answered from a new one');
@@ -189,13 +199,13 @@ describe('protocol versions over TCP', () => {
 
 	it('answers a client from the future with unsupported-version and the versions it has, then closes', async () => {
 		const {member} = await rawLogin(fred);
-		member.send({t: 'hello', nick: fred, versions: [2]});
+		member.send({t: 'hello', nick: fred, versions: [3]});
 		const refusal = await member.next('error');
 		assert.deepEqual(refusal, {
 			t: 'error',
 			code: 'unsupported-version',
-			message: 'this server speaks protocol version 1; the client offered 2',
-			versions: [1],
+			message: 'this server speaks protocol version 1, 2; the client offered 3',
+			versions: [1, 2],
 		});
 		await waitFor(() => member.closed, {what: 'the server to close the connection'});
 		assert.equal(room.server.room.findMember(fred), undefined);

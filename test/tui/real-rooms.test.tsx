@@ -91,12 +91,12 @@ describe('one screen, a UDP room and a TCP room over real servers', () => {
 		const said = Array.from({length: 25}, (_, i) => `tcp line ${i + 1}`);
 		for (const text of said) bob.client.say(text);
 		bob.client.say('alice: are you there?');
-		await until(() => /2:tcp chat \(26\) @/.test(tabRow()));
+		await until(() => /2:tcp #chat \(26\) @/.test(tabRow()));
 
 		// Shown again: every line is in its log, in order, once; its half-typed line is back.
 		await typeKeys(view.stdin, CTRL_N);
 		await until(() => /tcp:\/\//.test(statusRow()) && frame().includes('bob: alice: are you there?'));
-		assert.match(tabRow(), /\[2:tcp chat\]/, 'seen now: no count, no mark');
+		assert.match(tabRow(), /\[2:tcp #chat\]/, 'seen now: no count, no mark');
 		assert.match(frame().split('\n').at(-1) ?? '', /^> draft for chat\s*$/);
 		const shown = frame()
 			.split('\n')
@@ -110,7 +110,7 @@ describe('one screen, a UDP room and a TCP room over real servers', () => {
 		await carol.connect('carol');
 		carol.say('hello lobby');
 		carol.say('second');
-		await until(() => /1:udp lobby \(2\)/.test(tabRow()));
+		await until(() => /1:udp #lobby \(2\)/.test(tabRow()));
 		await typeKeys(view.stdin, ALT_1);
 		await until((text) => text.includes('carol: hello lobby') && text.includes('carol: second'));
 		assert.match(frame().split('\n').at(-1) ?? '', /^> draft for the lobby\s*$/);

@@ -36,6 +36,7 @@ describe('reopening a closed tab', () => {
 		tcp = await tcpFixture(store, {roomName: 'chat'});
 		await tcp.addUser('alice', 'alice-pw');
 		await tcp.addUser('bob', 'bob-pw');
+		await store.setAdmin('bob', true); // bob may kick anyone, in every room
 	});
 
 	after(async () => {
@@ -70,12 +71,13 @@ describe('reopening a closed tab', () => {
 		await typeKeys(view.stdin, 'said before', KEYS.enter);
 		await bob.events.waitFor('message', (m) => m.text === 'said before');
 
-		/** Another login as alice takes the account over: this tab is closed for good. */
+		/** An admin kicks alice: this tab is closed for good (no automatic rejoin). */
+		let kicks = 0;
 		const closeByOtherLogin = async () => {
-			const other = await tcp.login('alice', 'alice-pw');
-			await until((text) => text.includes('disconnected (logged in from elsewhere)'));
+			kicks++;
+			assert.ok(bob.client.request?.({t: 'kick', nick: 'alice', reason: `test ${kicks}`}));
+			await until((text) => text.includes(`test ${kicks}`) && text.includes('disconnected'));
 			await until(() => /│ alice │ closed/.test(statusRow()));
-			await other.client.close();
 		};
 
 		await closeByOtherLogin();
