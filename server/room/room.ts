@@ -20,7 +20,7 @@ import {
 	type ServerMessage,
 	type UnsequencedRoomEvent,
 } from '../../source/protocol/messages.js';
-import {identityKey} from '../../source/protocol/names.js';
+import {identityKey, roomLabel} from '../../source/protocol/names.js';
 import {confusableKey} from '../../source/protocol/skeleton.js';
 import {MULTI_ROOM_VERSION} from '../../source/protocol/versions.js';
 import {emptyRoomSettings, type RoomRole, type RoomSettings} from '../store/account-store.js';
@@ -597,14 +597,17 @@ export class Room<Link> {
 		const {ban, lifted} = banOf(this.roomSettings, account, now);
 		if (lifted) this.settingsChanged();
 		if (ban) {
-			const until = ban.until === undefined ? '' : ` until ${new Date(ban.until).toISOString()}`;
+			const until =
+				ban.until === undefined
+					? ''
+					: ` until ${new Date(ban.until).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 			throw new ProtocolError(
 				'banned',
-				`you are banned from ${this.name}${until}${ban.reason ? `: ${ban.reason}` : ''}`,
+				`you are banned from ${roomLabel(this.name)}${until}${ban.reason ? `: ${ban.reason}` : ''}`,
 			);
 		}
 		if (!mayEnter(this.roomSettings, account, admin))
-			throw new ProtocolError('invite-only', `${this.name} is invite-only: ask an op for an invite`);
+			throw new ProtocolError('invite-only', `${roomLabel(this.name)} is invite-only: ask an op for an invite`);
 	}
 
 	/** Takes every session of the account out of the room and tells it why (kick, ban, part). */

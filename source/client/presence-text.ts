@@ -42,10 +42,17 @@ const sentences: Record<PresenceKind, (change: PresenceChange) => string> = {
 	away: ({nick}) => `${nick} is away`,
 	topic: ({nick, text}) => (text ? `${nick} set the topic: ${text}` : `${nick} cleared the topic`),
 	mode: ({nick, mode}) => `${nick} ${MODE_NAMES[mode ?? ''] ?? `set mode ${mode ?? '?'}`}`,
-	role: ({nick, role, by}) =>
-		role === undefined || role === 'member'
-			? `${nick} is an ordinary member again${byWhom(by)}`
-			: `${nick} is now ${role === 'op' ? 'an op' : role === 'voice' ? 'voiced' : `the ${role}`}${byWhom(by)}`,
+	role: ({nick, role, by}) => {
+		const what =
+			role === undefined || role === 'member'
+				? 'an ordinary member again'
+				: role === 'op'
+					? 'an op'
+					: role === 'voice'
+						? 'voiced'
+						: `the ${role}`;
+		return by ? `${by} made ${nick} ${what}` : `${nick} is now ${what}`;
+	},
 	ban: ({nick, by, until}) => `${nick} was banned${byWhom(by)}${untilWhen(until)}`,
 	unban: ({nick, by}) => `${nick} was unbanned${byWhom(by)}`,
 	mute: ({nick, by, until}) => `${nick} was muted${byWhom(by)}${untilWhen(until)}`,

@@ -19,6 +19,7 @@ import {tcpClient, tcpFixture, type TcpTestClient} from '../helpers/tcp-fixture.
 import {startTcpProxy, type TcpProxy} from '../helpers/tcp-proxy.js';
 import {ServeProcess, freePort} from '../helpers/tcp-serve-process.js';
 import {delay, waitFor} from '../helpers/wait.js';
+import {storedChat} from '../helpers/stored-chat.js';
 
 type Message = Extract<RoomEvent, {type: 'message'}>;
 const password = (user: string) => `${user} password`;
@@ -87,9 +88,9 @@ function durableSuite(backend: Backend) {
 			try {
 				// Replayed into the database from the local journal, under the numbers everyone saw.
 				for (const deadline = Date.now() + 10_000; Date.now() < deadline; await delay(50)) {
-					if ((await chatAfter(direct, roomName)).length >= acked.length) break;
+					if ((await storedChat(direct, roomName)).length >= acked.length) break;
 				}
-				const stored = await chatAfter(direct, roomName);
+				const stored = await storedChat(direct, roomName);
 				assert.deepEqual(
 					stored.map((m) => [m.seq, m.text] as const),
 					acked,
@@ -270,7 +271,7 @@ function durableSuite(backend: Backend) {
 					timeout: 10_000,
 					what: 'the journal caught up with the database',
 				});
-				const stored = await chatAfter(direct, roomName);
+				const stored = await storedChat(direct, roomName);
 				assert.deepEqual(
 					stored.map((m) => m.text),
 					['before the freeze', ...latencies.map((_, i) => `frozen ${i}`)],
@@ -287,8 +288,3 @@ function durableSuite(backend: Backend) {
 const mysql = await mysqlBackend();
 if ('unreachable' in mysql) reportUnreachable('acknowledged messages when the database is away', mysql);
 else durableSuite(mysql);
-
-/** The chat messages stored for a room (its presence rows, joins and leaves, left out). */
-async function chatAfter(store: AccountStore, room: string) {
-	return (await store.messagesAfter(room, 0, 1000)).filter((m) => m.presence === undefined);
-}

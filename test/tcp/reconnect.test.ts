@@ -24,6 +24,7 @@ import {tcpClient, tcpFixture, type TcpTestClient} from '../helpers/tcp-fixture.
 import {startTcpProxy} from '../helpers/tcp-proxy.js';
 import {ServeProcess, freePort} from '../helpers/tcp-serve-process.js';
 import {delay, waitFor} from '../helpers/wait.js';
+import {storedChat} from '../helpers/stored-chat.js';
 
 type Message = Extract<RoomEvent, {type: 'message'}>;
 
@@ -185,11 +186,11 @@ function crashSuite(label: string, setup: () => Promise<Setup>, teardown: (s: Se
 			);
 			// And the store holds each one once, under the same numbers (written behind the local journal).
 			await until(
-				async () => (await s.store.messagesAfter(s.roomName, 0, 100)).length >= messages(alice).length,
+				async () => (await storedChat(s.store, s.roomName)).length >= messages(alice).length,
 				'everything stored',
 				5000,
 			);
-			const stored = await s.store.messagesAfter(s.roomName, 0, 100);
+			const stored = await storedChat(s.store, s.roomName);
 			assert.deepEqual(
 				stored.map((m) => [m.seq, m.text]),
 				messages(alice).map((m) => [m.seq, m.text]),
@@ -223,7 +224,7 @@ function crashSuite(label: string, setup: () => Promise<Setup>, teardown: (s: Se
 				['bob', bob],
 			] as const)
 				assertCleanLog(name, messages(c));
-			const stored = (await s.store.messagesAfter(s.roomName, before, 100)).map((m) => m.text);
+			const stored = (await storedChat(s.store, s.roomName, before)).map((m) => m.text);
 			assert.deepEqual(stored, ['stored, never acknowledged', 'and the next one']);
 			// Nothing is left waiting for an acknowledgement: leaving would report it as not sent.
 			await alice.client.close();
@@ -282,7 +283,7 @@ describe('reconnecting after the connection drops (the server stays up)', () => 
 			assert.deepEqual(c.events.texts(), ['sent just before the drop', 'and the next one']);
 		}
 		assert.deepEqual(
-			(await store.messagesAfter(room.server.room.name, 0, 10)).map((m) => m.text),
+			(await storedChat(store, room.server.room.name)).map((m) => m.text),
 			['sent just before the drop', 'and the next one'],
 		);
 		await alice.client.close();

@@ -250,7 +250,7 @@ describe('rooms on one server (protocol version 2)', () => {
 		presence({kind: 'topic', nick: 'bob', text: 'release on Friday'});
 		presence({kind: 'mode', nick: 'bob', mode: '+i'});
 		presence({kind: 'role', nick: 'carol', role: 'op', by: 'alice'});
-		await until((text) => text.includes('carol is now an op by alice'));
+		await until((text) => text.includes('alice made carol an op'));
 		const text = frame();
 		assert.match(text, /troll was kicked by bob \(spam\)/);
 		assert.match(text, /troll was banned by bob/);
