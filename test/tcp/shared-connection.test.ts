@@ -10,7 +10,7 @@ import type {AccountStore} from '../../server/store/account-store.js';
 import {createRoomClient} from '../../source/client/create-room-client.js';
 import type {RoomSession} from '../../source/client/room-session.js';
 import {TcpConnectionPool} from '../../source/client/tcp-connection-pool.js';
-import {RoomError, type RoomClient} from '../../source/client/types.js';
+import type {RoomClient} from '../../source/client/types.js';
 import {CAPABILITY} from '../../source/protocol/versions.js';
 import {Recorder} from '../helpers/room-recorder.js';
 import {tcpFixture, type TcpFixture} from '../helpers/tcp-fixture.js';
@@ -51,21 +51,14 @@ describe('rooms sharing one TLS connection', () => {
 		return made;
 	}
 
-	it('a second room costs no connection and no login, and is refused clearly by a one-room server', async (t) => {
+	// A one-room (version 1) server's refusal of a second room is scripted in test/client/shared-connection.test.ts.
+	it('a second tab of a room already open on the connection is refused clearly; the socket closes with the last room', async () => {
 		const pool = new TcpConnectionPool();
 		const connections = room.server.stats.connections;
 		const logins = room.server.stats.logins;
 		const lobby = client(pool);
 		await lobby.connect('alice', 'alice password');
-		if (lobby.capabilities.includes(CAPABILITY.multiRoom)) {
-			t.skip('the server hosts many rooms: the next test covers it');
-			return;
-		}
-		const dev = lobby.sibling('#dev');
-		await assert.rejects(
-			dev.connect('alice'),
-			(error: unknown) => error instanceof RoomError && /this server has one room only/.test(error.message),
-		);
+		assert.ok(lobby.capabilities.includes(CAPABILITY.multiRoom));
 		const twin = client(pool, '/#lobby');
 		await assert.rejects(twin.connect('alice'), /already open on this connection/);
 		assert.equal(room.server.stats.connections - connections, 1, 'one connection for all of it');
@@ -102,16 +95,13 @@ describe('rooms sharing one TLS connection', () => {
 		await again.close();
 	});
 
-	it('three rooms on one connection, each hearing only its own (passes with the multi-room server)', async (t) => {
+	it('three rooms on one connection, each hearing only its own', async (t) => {
 		const relay = await startTcpProxy(room.server.port);
 		t.after(() => relay.close());
 		const pool = new TcpConnectionPool();
 		const lobby = client(pool, '', relay.port);
 		await lobby.connect('alice', 'alice password');
-		if (!lobby.capabilities.includes(CAPABILITY.multiRoom)) {
-			t.skip('this server has one room (no multi-room capability yet): passes after the server part of #11');
-			return;
-		}
+		assert.ok(lobby.capabilities.includes(CAPABILITY.multiRoom));
 		const connections = room.server.stats.connections;
 		const logins = room.server.stats.logins;
 		const dev = lobby.sibling('#dev');
