@@ -7,7 +7,7 @@
 
 import {ProtocolError, type ServerMessage} from '../../source/protocol/messages.js';
 import {identityKey, roomKey, roomLabel, roomNameProblem} from '../../source/protocol/names.js';
-import type {Member, Room, RoomJournal} from '../room/room.js';
+import type {JoinOptions, Member, Room, RoomJournal, RoomOptions} from '../room/room.js';
 import {
 	type AccountStore,
 	RoomExistsError,
@@ -27,39 +27,21 @@ export interface HubJournal extends RoomJournal {
 	close(): void;
 }
 
-/**
- * What the hub passes to the room factory. The moderation and settings hooks
- * are RoomOptions the room helper adds (issue #11); the factory hands them on.
- */
+/** What the hub decides of a room's options: a stored (TCP) room's journal, settings and hooks. */
+export type HubRoomOptions = Pick<
+	RoomOptions<unknown>,
+	'journal' | 'moderation' | 'settings' | 'onSettingsChange' | 'onInvite' | 'onRead' | 'onPart'
+>;
+
+/** What the hub passes to the room factory; the factory adds the transport's output and limits. */
 export interface HubRoomSpec {
 	/** As created, without the `#`. */
 	name: string;
 	key: string;
 	/** `#Name`: what the room's output stamps on every message. */
 	label: string;
-	journal?: RoomJournal;
-	// hub: room helper implements (RoomOptions)
-	moderation?: boolean;
-	settings?: RoomSettings;
-	onSettingsChange?: (settings: RoomSettings) => void;
-	/** Someone (`by`) let `account` into the room: the hub tells the account's sessions. */
-	onInvite?: (account: string, by: string) => void;
-	/** `account` read the room up to `seq`: the hub stores the marker. */
-	onRead?: (account: string, seq: number) => void;
-	/** `account` left the room for good (a part from any of its sessions): the hub forgets the membership. */
-	onPart?: (account: string) => void;
+	options: HubRoomOptions;
 }
-
-/** Join options the room helper adds (issue #11), beside the ones room.join takes today. */
-export interface HubJoinExtras {
-	// hub: room helper implements (room.join options)
-	account?: string;
-	admin?: boolean;
-	/** The account's read marker, for the welcome. */
-	read?: number;
-}
-
-type JoinOptions = NonNullable<Parameters<Room<unknown>['join']>[2]>;
 
 export interface RoomHubOptions<Link> {
 	/** The room without a name (`--room`, default lobby); it always exists. */
@@ -213,14 +195,12 @@ export class RoomHub<Link> {
 				);
 		}
 		const entry = await this.entryFor(name, identity);
-		const extras: HubJoinExtras = {};
+		const joinOptions: JoinOptions = {...options};
 		if (account !== undefined) {
-			extras.account = account;
-			extras.admin = identity.admin === true;
-			if (store) extras.read = await store.readMarker(account, key);
+			joinOptions.account = account;
+			joinOptions.admin = identity.admin === true;
+			if (store) joinOptions.read = await store.readMarker(account, key);
 		}
-		// Passed as a variable: the room helper's join takes these; today's ignores them.
-		const joinOptions: JoinOptions & HubJoinExtras = {...options, ...extras};
 		const joined = entry.room.join(link, nick, joinOptions);
 		if (store && account !== undefined && !member)
 			await store.addMembership(account, key).catch((error: Error) => {
@@ -407,25 +387,25 @@ export class RoomHub<Link> {
 
 	private createEntry(key: string, name: string, journal: HubJournal | undefined): Entry<Link> {
 		const label = roomLabel(name);
-		const spec: HubRoomSpec = {name, key, label, ...(journal ? {journal} : {})};
+		const options: HubRoomOptions = journal ? {journal} : {};
 		if (this.store) {
 			const stored = this.known.get(key);
-			spec.moderation = true;
-			spec.settings = stored?.settings ?? emptyRoomSettings();
-			spec.onSettingsChange = (settings) => this.saveSettings(key, settings);
-			spec.onInvite = (account, by) => this.deliverInvite(account, label, by);
-			spec.onPart = (account) => {
+			options.moderation = true;
+			options.settings = stored?.settings ?? emptyRoomSettings();
+			options.onSettingsChange = (settings) => this.saveSettings(key, settings);
+			options.onInvite = (account, by) => this.deliverInvite(account, label, by);
+			options.onPart = (account) => {
 				this.store!.removeMembership(account, key).catch((error: Error) => {
 					this.log(`part of ${account} from ${label} not stored: ${error.message}`);
 				});
 			};
-			spec.onRead = (account, seq) => {
+			options.onRead = (account, seq) => {
 				this.store!.setReadMarker(account, key, seq).catch((error: Error) => {
 					this.log(`read marker of ${account} in ${label} not stored: ${error.message}`);
 				});
 			};
 		}
-		const entry = {room: this.options.createRoom(spec), label, journal};
+		const entry = {room: this.options.createRoom({name, key, label, options}), label, journal};
 		this.rooms.set(key, entry);
 		return entry;
 	}
