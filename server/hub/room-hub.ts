@@ -181,6 +181,26 @@ export class RoomHub<Link> {
 		identity: HubIdentity,
 		options: JoinOptions,
 	): Promise<{room: Room<Link>; member: Member<Link>; key: string; label: string}> {
+		try {
+			return await this.joinNow(link, name, nick, identity, options);
+		} catch (error) {
+			if (error instanceof ProtocolError) throw error;
+			// The store is away (an outage, a frozen database): this join fails, the session and its other rooms go on.
+			this.log(`join of ${name ?? this.defaultRoom.name} failed: ${(error as Error).message}`);
+			throw new ProtocolError(
+				'server-error',
+				'rooms are unavailable while the database is away; try again shortly',
+			);
+		}
+	}
+
+	private async joinNow(
+		link: Link,
+		name: string | undefined,
+		nick: string,
+		identity: HubIdentity,
+		options: JoinOptions,
+	): Promise<{room: Room<Link>; member: Member<Link>; key: string; label: string}> {
 		const key = name === undefined ? this.defaultKey : this.checkedKey(name);
 		const {account} = identity;
 		const store = this.store;
@@ -199,7 +219,8 @@ export class RoomHub<Link> {
 		if (account !== undefined) {
 			joinOptions.account = account;
 			joinOptions.admin = identity.admin === true;
-			if (store) joinOptions.read = await store.readMarker(account, key);
+			// A marker the store cannot give now only costs the unread count.
+			if (store) joinOptions.read = await store.readMarker(account, key).catch(() => 0);
 		}
 		const joined = entry.room.join(link, nick, joinOptions);
 		if (store && account !== undefined && !member)
@@ -216,9 +237,13 @@ export class RoomHub<Link> {
 	}
 
 	/** The labels of the rooms the account is in, to reopen in a new session (those still existing). */
+	/** The rooms the account is in, as labels; none while the store is away (a new session then reopens nothing). */
 	async memberships(account: string): Promise<string[]> {
 		if (!this.store) return [];
-		const keys = await this.store.membershipsOf(account);
+		const keys = await this.store.membershipsOf(account).catch((error: Error) => {
+			this.log(`rooms of ${account} unavailable: ${error.message}`);
+			return [];
+		});
 		return keys.filter((key) => this.known.has(key) || this.rooms.has(key)).map((key) => this.labelOf(key));
 	}
 
