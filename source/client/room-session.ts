@@ -108,6 +108,8 @@ export class RoomSession implements RoomClient {
 	private login: Login = {nick: ''};
 	private joined = false;
 	private hasJoinedOnce = false;
+	/** The server lists the account's rooms after every login, reconnects too; only a new session's list is news. */
+	private sessionRoomsWanted = false;
 	/** The server instance of the last welcome: another one means the server restarted. */
 	private serverEpoch: string | undefined;
 	private joinWaiter: Waiter | undefined;
@@ -561,6 +563,8 @@ export class RoomSession implements RoomClient {
 					})),
 				});
 			case 'session':
+				if (!this.sessionRoomsWanted) return;
+				this.sessionRoomsWanted = false;
 				return this.emit({type: 'session-rooms', rooms: message.rooms.map(sanitizeText)});
 			case 'read':
 				if (message.seq <= this.readMarker) return;
@@ -608,6 +612,7 @@ export class RoomSession implements RoomClient {
 			return;
 		}
 		const first = !this.hasJoinedOnce;
+		this.sessionRoomsWanted = first;
 		const restarted = !first && this.serverRestarted(message);
 		this.joined = true;
 		this.hasJoinedOnce = true;
