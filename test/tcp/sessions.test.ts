@@ -302,6 +302,27 @@ if ('unreachable' in mysql) {
 			await b.events.waitFor('presence', (p) => p.kind === 'ban' && p.nick === carol);
 			await waitFor(() => c.client.state === 'closed', {what: "carol's session closed by the ban"});
 			await refused(session(carol, name), 'banned');
+			// …and her next sessions are not sent back to it (the ban ended her membership).
+			const elsewhere = await session(carol, `#${lobbyName}`);
+			const rooms = await elsewhere.events.waitFor('session-rooms');
+			assert.ok(!rooms.rooms.some((r) => r.toLowerCase() === name.toLowerCase()), `not reopened: ${rooms.rooms}`);
+		});
+
+		it('lists the account’s rooms once per session, not again after every reconnect', async () => {
+			const name = room('steady');
+			const relay = await startTcpProxy(server.server.port);
+			try {
+				const a = await session(alice, name, relay.port);
+				await a.events.waitFor('session-rooms');
+				relay.cut();
+				await a.events.waitFor('state', (e) => e.state === 'reconnecting');
+				relay.restore();
+				await waitFor(() => a.client.state === 'connected', {what: 'the reconnect'});
+				await sayAndSee(a, 'back again', a);
+				assert.equal(a.events.of('session-rooms').length, 1, 'a reconnect is not a new session');
+			} finally {
+				relay.close();
+			}
 		});
 	});
 }
