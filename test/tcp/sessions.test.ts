@@ -305,7 +305,10 @@ if ('unreachable' in mysql) {
 			// …and her next sessions are not sent back to it (the ban ended her membership).
 			const elsewhere = await session(carol, `#${lobbyName}`);
 			const rooms = await elsewhere.events.waitFor('session-rooms');
-			assert.ok(!rooms.rooms.some((r) => r.toLowerCase() === name.toLowerCase()), `not reopened: ${rooms.rooms}`);
+			assert.ok(
+				!rooms.rooms.some((r) => r.toLowerCase() === name.toLowerCase()),
+				`not reopened: ${rooms.rooms}`,
+			);
 		});
 
 		it('lists the account’s rooms once per session, not again after every reconnect', async () => {
