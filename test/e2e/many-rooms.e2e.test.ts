@@ -163,6 +163,35 @@ if ('unreachable' in mysql) {
 			await say(trollAgain, password);
 			await trollAgain.waitForText('banned');
 
+			// The topic shows under bob's tab bar; /list lets him pick #general, opened on his one connection.
+			await say(aliceOne, '/topic ship it on friday');
+			await bobTui.waitForScreen(
+				(lines) => (lines[2] ?? '').includes('ship it on friday'),
+				'the topic under the tab bar',
+			);
+			await say(bobTui, '/list');
+			await bobTui.waitForText('Enter open');
+			for (let step = 0; ; step++) {
+				const chosen = bobTui.lines().find((line) => line.startsWith('› '));
+				if (chosen?.includes(general)) break;
+				assert.ok(step < 50, `${general} is listed:\n${bobTui.text()}`);
+				bobTui.press('\u001b[B');
+				await bobTui.waitForScreen(
+					(lines) => lines.find((line) => line.startsWith('› ')) !== chosen,
+					'the choice to move',
+				);
+			}
+			assert.match(
+				bobTui.lines().find((line) => line.startsWith('› '))!,
+				/\(1 member\)/,
+				'one member: alice',
+			);
+			bobTui.press('\r');
+			await bobTui.waitForText(`${alice}: hello general`);
+			assert.match(bobTui.lines()[1] ?? '', /\[2:tcp #/);
+			assert.equal(connectionsTo(bobTui.pid!, port), 1, 'bob’s two rooms share one connection');
+			await showTab(bobTui, 1, dev.slice(1));
+
 			// alice logs in from a second terminal: her rooms open there too, the first stays.
 			const joinsOfAlice = () => bobTui.text().split(`${alice} joined`).length - 1;
 			const joinsBefore = joinsOfAlice();
