@@ -214,6 +214,19 @@ if ('unreachable' in mysql) {
 			assert.ok(!/elsewhere/.test(aliceOne.text()), 'the first terminal was not logged out');
 			assert.match(aliceOne.statusLine(), /│ connected │/);
 
+			// Unread counts follow the account's read marker: reading in one terminal clears the other's.
+			await showTab(aliceOne, 2, general.slice(1));
+			await say(bobTui, 'unread until alice looks');
+			const unread = /3:tcp [^\]]*\(1\)/;
+			await aliceTwo.waitForScreen((lines) => unread.test(lines[1] ?? ''), 'one unread line in #dev');
+			await aliceOne.waitForScreen((lines) => unread.test(lines[1] ?? ''), 'one unread line in #dev');
+			await showTab(aliceOne, 3, dev.slice(1));
+			await aliceOne.waitForText(`${bob}: unread until alice looks`);
+			await aliceTwo.waitForScreen(
+				(lines) => (lines[1] ?? '').includes('3:tcp') && !/\(\d+\)/.test(lines[1] ?? ''),
+				'read in the other terminal',
+			);
+
 			// One member per account, however many sessions.
 			await say(bobTui, '/who');
 			await bobTui.waitForText('in the room (2)');
