@@ -37,6 +37,7 @@ if ('unreachable' in mysql) {
 		const troll = uniqueName('troll');
 		const general = `#${uniqueName('general')}`;
 		const dev = `#${uniqueName('dev')}`;
+		const lobby = uniqueName('lobby');
 		let home: string;
 		let serve: ServeProcess | undefined;
 		let port: number;
@@ -107,7 +108,7 @@ if ('unreachable' in mysql) {
 				tcpPort: port,
 				dataDir: path.join(home, 'server'),
 				db: MYSQL_URL,
-				room: uniqueName('lobby'),
+				room: lobby,
 			});
 		});
 
@@ -233,6 +234,59 @@ if ('unreachable' in mysql) {
 			const who = bobTui.lines().find((line) => line.includes('in the room (2)'))!;
 			assert.equal(who.split(alice).length - 1, 1, `alice once in ${who}`);
 			assert.equal(joinsOfAlice(), joinsBefore, `her second session announced nothing:\n${bobTui.text()}`);
+		});
+
+		it('brings every room back over one login after the server restarts, with topic, roles and bans kept', async () => {
+			const [aliceOne, bobTui, , , aliceTwo] = clients as [
+				TuiProcess,
+				TuiProcess,
+				TuiProcess,
+				TuiProcess,
+				TuiProcess,
+			];
+			// alice-2 closes #general (still a member: /close is not /part); the restart must not reopen it.
+			await showTab(aliceTwo, 2, general.slice(1));
+			await say(aliceTwo, '/close');
+			await aliceTwo.waitForScreen(
+				(lines) => !(lines[1] ?? '').includes(general.slice(1)) && (lines[1] ?? '').includes('2:tcp'),
+				'#general closed',
+			);
+			await serve!.kill9();
+			await aliceOne.waitForScreen(
+				(lines) => /reconnecting/.test(lines[0] ?? ''),
+				'the status bar reconnecting',
+			);
+			serve = await ServeProcess.start({
+				tcpPort: port,
+				dataDir: path.join(home, 'server'),
+				db: MYSQL_URL,
+				room: lobby,
+			});
+			for (const client of [aliceOne, bobTui, aliceTwo]) await connected(client);
+			await say(aliceOne, 'after the restart');
+			await bobTui.waitForText(`${alice}: after the restart`);
+			await showTab(aliceTwo, 2, dev.slice(1));
+			await aliceTwo.waitForText(`${alice}: after the restart`);
+			assert.doesNotMatch(
+				aliceTwo.lines()[1] ?? '',
+				/3:tcp/,
+				`the reconnect reopened no closed tab:\n${aliceTwo.text()}`,
+			);
+			assert.equal(connectionsTo(aliceOne.pid!, port), 1, 'one login brought all three rooms back');
+			assert.ok((bobTui.lines()[2] ?? '').includes('ship it on friday'), 'the topic was kept');
+			assert.ok(
+				bobTui.lines().some((line) => line.includes(`@${bob}`)),
+				`bob is still an op:\n${bobTui.text()}`,
+			);
+			const trollAfter = new TuiProcess(
+				'troll-3',
+				[`tcp://127.0.0.1:${port}/${dev}`, '--user', troll, '--accept-new'],
+				clientEnv(path.join(home, 'troll-3')),
+			);
+			clients.push(trollAfter);
+			await trollAfter.waitForText('log in to this room');
+			await say(trollAfter, password);
+			await trollAfter.waitForText('banned');
 		});
 	});
 }
