@@ -14,7 +14,7 @@ import type {RoomSession} from '../../source/client/room-session.js';
 import {TcpConnectionPool} from '../../source/client/tcp-connection-pool.js';
 import {RoomError} from '../../source/client/types.js';
 import {roomKey} from '../../source/protocol/names.js';
-import {CliProcess, cliEnv, parseJsonLines} from '../cli/cli-process.js';
+import {CliProcess, cliEnv, parseJsonLines, runCli} from '../cli/cli-process.js';
 import {Recorder} from '../helpers/room-recorder.js';
 import {tcpFixture, type TcpFixture} from '../helpers/tcp-fixture.js';
 import {startTcpProxy} from '../helpers/tcp-proxy.js';
@@ -114,9 +114,30 @@ if ('unreachable' in mysql) {
 						'each session saw every line once, in order',
 					);
 
+				// A `parley send` as alice comes and goes beside them: nobody is logged out, nothing announced.
+				const sent = await runCli(
+					['send', url, '--user', alice, '--accept-new', '--password-stdin'],
+					cliEnv(home),
+					`${password}\nfrom a script\n`,
+				);
+				assert.equal(sent.code, 0, sent.stderr);
+				for (const s of [one, two, b]) await s.events.waitFor('message', (m) => m.text === 'from a script');
+				await tail.waitForLines(
+					(lines) => parseJsonLines(lines).some((e) => e.text === 'from a script'),
+					'tail sees the script’s line',
+				);
+				await sayAndSee(b, 'after the script', one, two, b);
+				assert.equal(one.client.state, 'connected');
+				assert.equal(two.client.state, 'connected');
+				assert.equal(presences(b, 'leave', alice).length, 0, 'the script leaving is not alice leaving');
+
 				// Direct messages reach every session of alice.
 				await b.client.direct(alice, 'psst');
 				for (const s of [one, two]) await s.events.waitFor('direct', (d) => d.text === 'psst');
+				await tail.waitForLines(
+					(lines) => parseJsonLines(lines).some((e) => e.kind === 'direct' && e.text === 'psst'),
+					'tail gets the direct message too',
+				);
 
 				// One member, one join.
 				b.client.who();
