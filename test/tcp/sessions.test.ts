@@ -332,6 +332,39 @@ if ('unreachable' in mysql) {
 			);
 		});
 
+		it('a direct message echoes to the sender’s other sessions; a kick and a part take every session of the account', async () => {
+			const name = room('together');
+			const owner = await session(alice, name);
+			const one = await session(bob, name);
+			const two = await session(bob, name);
+			// Both of bob's machines also sit in the lobby: a kick from one room leaves that alone.
+			const oneLobby = one.client.sibling(`#${lobbyName}`) as RoomSession;
+			opened.push(oneLobby);
+			await oneLobby.connect(bob);
+
+			await one.client.direct(alice, 'between us');
+			await owner.events.waitFor('direct', (d) => d.text === 'between us' && !d.self);
+			await two.events.waitFor('direct', (d) => d.text === 'between us' && d.to === alice);
+
+			owner.client.request({t: 'kick', nick: bob, reason: 'both of you'});
+			for (const s of [one, two])
+				await waitFor(() => s.client.state === 'closed', {what: 'every session kicked'});
+			assert.equal(oneLobby.state, 'connected', 'the connection stays in its other rooms');
+			await sayAndSee(owner, 'bob is out', owner);
+			assert.equal(presences(owner, 'kick', bob).length, 1, 'one kick announced for the account');
+			assert.ok(!owner.client.members.includes(bob));
+
+			// A part from one session takes the others out too, and the next session is not sent back.
+			const again = await session(bob, name);
+			const other = await session(bob, name);
+			await again.client.part();
+			await waitFor(() => other.client.state === 'closed', {what: 'the other session out with the part'});
+			await owner.events.waitFor('presence', (p) => p.kind === 'part' && p.nick === bob);
+			const next = await session(bob, `#${lobbyName}`);
+			const rooms = await next.events.waitFor('session-rooms');
+			assert.ok(!rooms.rooms.some((r) => r.toLowerCase() === name.toLowerCase()), `parted: ${rooms.rooms}`);
+		});
+
 		it('lists the account’s rooms once per session, not again after every reconnect', async () => {
 			const name = room('steady');
 			const relay = await startTcpProxy(server.server.port);
