@@ -248,6 +248,71 @@ if ('unreachable' in mysql) {
 			);
 		});
 
+		it('serves a slow history page beside the live room: a line said meanwhile is not held up (measured)', async () => {
+			const delayMs = 300;
+			let slowReads = 0;
+			// The real MariaDB store, its history reads made 300 ms slower.
+			const slowStore = new Proxy(store, {
+				get(target, property) {
+					if (property === 'messagesBefore')
+						return async (...args: Parameters<AccountStore['messagesBefore']>) => {
+							slowReads++;
+							await new Promise((resolve) => setTimeout(resolve, delayMs));
+							return target.messagesBefore(...args);
+						};
+					const value = Reflect.get(target, property, target) as unknown;
+					return typeof value === 'function' ? value.bind(target) : value;
+				},
+			});
+			const slow = await tcpFixture(slowStore, {
+				roomName: uniqueName('lobby'),
+				limits: {ratePerSecond: 1000, burst: 1000},
+			});
+			try {
+				const name = room('slowreads');
+				const key = roomKey(name);
+				await store.createRoom({
+					name: name.slice(1),
+					key,
+					owner: alice,
+					createdAt: Date.now(),
+					settings: emptyRoomSettings(),
+				});
+				await Promise.all(
+					Array.from({length: 500}, (_, i) =>
+						store.storeMessageAt(key, i + 1, {
+							from: bob,
+							text: `old ${i + 1}`,
+							action: false,
+							ts: Date.now(),
+						}),
+					),
+				);
+				const a = await session(alice, name, slow.server.port);
+				const b = await session(bob, name, slow.server.port);
+				await a.events.waitFor('message', (m) => m.history && m.seq === 500);
+				const reads = slowReads;
+				assert.ok(a.client.loadOlder(100, 50));
+				await waitFor(() => slowReads > reads, {what: 'the slow read to start'});
+				const started = Date.now();
+				const {seq} = await b.client.say('live while the page is read');
+				await a.events.waitFor('message', (m) => m.seq === seq);
+				const liveMs = Date.now() - started;
+				const page = await a.events.waitFor('page', (p) => p.before === 100);
+				const pageMs = Date.now() - started;
+				console.log(`# live line ${liveMs} ms while a ${delayMs} ms history read took ${pageMs} ms`);
+				assert.ok(
+					page.events.length === 50 &&
+						a.events.events.indexOf(page) >
+							a.events.events.findIndex((e) => e.type === 'message' && e.seq === seq),
+					'the live line arrived before the page',
+				);
+				assert.ok(liveMs < delayMs / 2, `the live line took ${liveMs} ms`);
+			} finally {
+				await slow.close();
+			}
+		});
+
 		it('never shows "bob left" before bob’s last line, live or replayed after a reconnect', async () => {
 			const name = room('busy');
 			const relay = await startTcpProxy(server.server.port);
