@@ -34,7 +34,8 @@ export function armDeadline(
 	timeoutMs: number,
 	log: Log,
 	exit: (code: number) => void = (code) => process.exit(code),
-): {finished(): void} {
+): Deadline {
+	const end = Date.now() + timeoutMs;
 	let finished = false;
 	const timer = setTimeout(() => {
 		log(
@@ -47,8 +48,31 @@ export function armDeadline(
 	}, timeoutMs);
 	timer.unref();
 	return {
-		finished() {
+		remainingMs: () => Math.max(0, end - Date.now()),
+		finished(lingering = false) {
 			finished = true;
+			if (!lingering) return;
+			clearTimeout(timer);
+			exit(0);
 		},
 	};
+}
+
+export interface Deadline {
+	remainingMs(): number;
+	/** The shutdown is done; `lingering`: something (a frozen database connection) would keep the process, so it exits now. */
+	finished(lingering?: boolean): void;
+}
+
+/** Whether the promise settled within `ms` (it goes on, unwaited, if not). */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+	let timer: NodeJS.Timeout | undefined;
+	const late = new Promise<false>((resolve) => {
+		timer = setTimeout(() => resolve(false), ms);
+	});
+	try {
+		return await Promise.race([promise.then(() => true), late]);
+	} finally {
+		clearTimeout(timer);
+	}
 }
