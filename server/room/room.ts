@@ -822,6 +822,8 @@ export class Room<Link> {
 				};
 				if (target.present)
 					this.evict(identityKey(target.nick), `banned by ${by}${reason ? `: ${reason}` : ''}`);
+				// Out for good: the account's next sessions are not sent back to a room that refuses them.
+				this.onPart?.(target.account);
 				return this.announce(
 					{
 						kind: 'ban',

@@ -25,7 +25,7 @@ import {
 } from '../../source/protocol/versions.js';
 import {ConnectionLimiter} from '../auth/connection-limiter.js';
 import {LoginThrottle} from '../auth/login-throttle.js';
-import {RoomHub, type HubRoomSpec} from '../hub/room-hub.js';
+import {RoomHub} from '../hub/room-hub.js';
 import {Room} from '../room/room.js';
 import type {AccountStore} from '../store/account-store.js';
 import {LocalJournal} from '../store/local-journal.js';
@@ -187,14 +187,12 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 				new Room<Connection>({
 					name: spec.name,
 					output: framedRoomOutput(maxFrameBytes, spec.key, spec.label),
-					...(spec.journal ? {journal: spec.journal} : {}),
 					log,
 					historyPageBytes: Math.floor(maxFrameBytes / 2), // pages well inside a frame
 					...(options.limits ? {limits: options.limits} : {}),
 					...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 					capabilities,
-					// hub: room helper implements (moderation, settings and their hooks)
-					...roomExtras(spec),
+					...spec.options,
 				}),
 			...(options.roomCreation ? {roomCreation: options.roomCreation} : {}),
 			...(options.maxRooms ? {maxRooms: options.maxRooms} : {}),
@@ -438,19 +436,6 @@ async function journalsFlushed(journals: StoreJournal[], withinMs: number): Prom
 	const waiting = () => journals.reduce((sum, journal) => sum + journal.pendingWrites, 0);
 	while (waiting() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 	return waiting();
-}
-
-/** The room helper's RoomOptions (moderation, settings, hooks), handed on from the hub's spec. */
-function roomExtras(spec: HubRoomSpec): Partial<HubRoomSpec> {
-	const {moderation, settings, onSettingsChange, onInvite, onRead, onPart} = spec;
-	return {
-		...(moderation === undefined ? {} : {moderation}),
-		...(settings === undefined ? {} : {settings}),
-		...(onSettingsChange ? {onSettingsChange} : {}),
-		...(onInvite ? {onInvite} : {}),
-		...(onRead ? {onRead} : {}),
-		...(onPart ? {onPart} : {}),
-	};
 }
 
 /** The shared local journal may already be closed by the journals using it. */

@@ -246,6 +246,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 				...(options.resendRate ? {resendRate: options.resendRate} : {}),
 				...(options.resendBurst ? {resendBurst: options.resendBurst} : {}),
 				...(options.replayPerMinute ? {replayPerMinute: options.replayPerMinute} : {}),
+				...spec.options,
 				log,
 			}),
 		log,
