@@ -7,7 +7,7 @@
 // chatting from a second terminal logged in as herself, nothing kicked out.
 import {after, before, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
-import {execFileSync} from 'node:child_process';
+import {readdirSync, readFileSync, readlinkSync} from 'node:fs';
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
@@ -18,12 +18,32 @@ import {type Backend, MYSQL_URL, mysqlBackend, reportUnreachable, uniqueName} fr
 
 const mysql = await mysqlBackend();
 
-/** The TCP connections the process `pid` has open to `port` (from `ss`, the kernel's view). */
+/**
+ * The established TCP connections the process `pid` has open to `port`: the
+ * kernel's view, from /proc (its sockets' inodes matched against /proc/net/tcp{,6}).
+ */
 function connectionsTo(pid: number, port: number): number {
-	const out = execFileSync('ss', ['-tnpH', 'state', 'established', `( dport = :${port} )`], {
-		encoding: 'utf8',
-	});
-	return out.split('\n').filter((line) => line.includes(`pid=${pid},`)).length;
+	const inodes = new Set<string>();
+	for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+		try {
+			const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+			const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+			if (inode) inodes.add(inode);
+		} catch {
+			// closed meanwhile
+		}
+	}
+	const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+	let count = 0;
+	for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+		for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+			const fields = line.trim().split(/\s+/);
+			// fields: sl local remote state … inode (the 10th)
+			const [, , remote, state, , , , , , inode] = fields;
+			if (state === '01' && remote?.endsWith(`:${hexPort}`) && inode && inodes.has(inode)) count++;
+		}
+	}
+	return count;
 }
 
 if ('unreachable' in mysql) {
@@ -138,7 +158,7 @@ if ('unreachable' in mysql) {
 			await aliceOne.waitForText(`${alice}: hello general`);
 			await showTab(aliceOne, 3, dev.slice(1));
 			await say(aliceOne, `/op ${bob}`);
-			await bobTui.waitForText(`${bob} is now an op by ${alice}`);
+			await bobTui.waitForText(`${alice} made ${bob} an op`);
 			assert.ok(!bobTui.text().includes('hello general'), 'bob, only in the dev room, never saw #general');
 
 			// bob, now an op, kicks and then bans the troll.
