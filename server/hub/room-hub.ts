@@ -7,6 +7,7 @@
 
 import {ProtocolError, type ServerMessage} from '../../source/protocol/messages.js';
 import {identityKey, roomKey, roomLabel, roomNameProblem} from '../../source/protocol/names.js';
+import type {Log} from '../log/log.js';
 import type {JoinOptions, Member, Room, RoomJournal, RoomOptions} from '../room/room.js';
 import {
 	type AccountStore,
@@ -62,7 +63,7 @@ export interface RoomHubOptions<Link> {
 	maxSessionsPerAccount?: number;
 	/** Delivers a message outside any room (invites) to a session. */
 	notify?: (link: Link, message: ServerMessage) => void;
-	log?: (line: string) => void;
+	log?: Log;
 }
 
 export interface RoomListing {
@@ -95,7 +96,7 @@ export class RoomHub<Link> {
 	private readonly maxRooms: number;
 	private readonly maxRoomsPerUser: number;
 	private readonly maxSessionsPerAccount: number;
-	private readonly log: (line: string) => void;
+	private readonly log: Log;
 
 	private constructor(private readonly options: RoomHubOptions<Link>) {
 		this.defaultName = bare(options.defaultRoom ?? 'lobby');
@@ -225,7 +226,11 @@ export class RoomHub<Link> {
 		const joined = entry.room.join(link, nick, joinOptions);
 		if (store && account !== undefined && !member)
 			await store.addMembership(account, key).catch((error: Error) => {
-				this.log(`membership of ${account} in ${entry.label} not stored: ${error.message}`);
+				this.log(`membership of ${account} in ${entry.label} not stored: ${error.message}`, {
+					level: 'warn',
+					user: account,
+					room: entry.label.slice(1),
+				});
 			});
 		return {room: entry.room, member: joined, key, label: entry.label};
 	}
@@ -361,7 +366,10 @@ export class RoomHub<Link> {
 				createdAt: Date.now(),
 				settings,
 			});
-			this.log(`room #${stored.name} created${account === undefined ? '' : ` by ${account}`}`);
+			this.log(`room #${stored.name} created${account === undefined ? '' : ` by ${account}`}`, {
+				room: stored.name,
+				...(account === undefined ? {} : {user: account}),
+			});
 		}
 		this.known.set(key, stored);
 		return this.load(key, stored.name);
