@@ -417,7 +417,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 				connection.link.close({t: 'bye', reason: 'server shutting down', retry: true});
 			admission.cutOffPreLogin('server shutting down'); // those still in their TLS handshake too
 			// Acknowledged messages are on disk already; let the database copy finish if it can in time.
-			const unstored = await journalsFlushed([...journals.values()], flushWithinMs);
+			const unstored = await journalsFlushed(local, [...journals.values()], flushWithinMs);
 			if (unstored > 0)
 				log(
 					`${unstored} acknowledged messages wait in the local journal for the database; they are stored at the next start`,
@@ -431,9 +431,11 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 }
 
 /** Waits until no journal has messages waiting for the database, at most `withinMs`; resolves to those still waiting. */
-async function journalsFlushed(journals: StoreJournal[], withinMs: number): Promise<number> {
+async function journalsFlushed(local: LocalJournal, journals: StoreJournal[], withinMs: number): Promise<number> {
 	const deadline = Date.now() + withinMs;
-	const waiting = () => journals.reduce((sum, journal) => sum + journal.pendingWrites, 0);
+	// A local journal closed already (a second close) has nothing more to hand over.
+	const waiting = () =>
+		local.isOpen ? journals.reduce((sum, journal) => sum + journal.pendingWrites, 0) : 0;
 	while (waiting() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 	return waiting();
 }
