@@ -25,6 +25,10 @@ import {
 } from '../../source/protocol/versions.js';
 import {ConnectionLimiter} from '../auth/connection-limiter.js';
 import {LoginThrottle} from '../auth/login-throttle.js';
+import {parseFileClientMessage, isFileFrame} from '../../source/protocol/file-messages.js';
+import {fileIndexOf} from '../files/file-index.js';
+import {FileService} from '../files/file-service.js';
+import {FileStore} from '../files/file-store.js';
 import {RoomHub, type HubRoomSpec} from '../hub/room-hub.js';
 import {Room} from '../room/room.js';
 import type {AccountStore} from '../store/account-store.js';
@@ -83,6 +87,10 @@ export interface TcpRoomServerOptions {
 	dataDir?: string;
 	/** Messages shown to a member on first join. */
 	historyOnJoin?: number;
+	/** Largest file one upload may be (default 100 MiB). */
+	maxFileBytes?: number;
+	/** Bytes of files one account may share in all (default 1 GiB). */
+	fileQuotaBytes?: number;
 	throttle?: LoginThrottle;
 	log?: (line: string) => void;
 }
@@ -146,6 +154,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		CAPABILITY.moderation,
 		CAPABILITY.historyPaging,
 		CAPABILITY.multiSession,
+		CAPABILITY.files,
 	];
 	if (options.allowRegister) capabilities.push(CAPABILITY.register);
 	if (options.tls) capabilities.push(CAPABILITY.tokenLogin);
@@ -180,6 +189,14 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		closeQuietly(local);
 		throw error;
 	}
+	const fileStore = await FileStore.open(options.dataDir);
+	const files = new FileService({
+		index: fileIndexOf(options.store),
+		store: fileStore,
+		maxFileBytes: options.maxFileBytes ?? 100 * 1024 * 1024,
+		quotaBytes: options.fileQuotaBytes ?? 1024 * 1024 * 1024,
+		log,
+	});
 	const room = hub.defaultRoom;
 	const journal = journals.get(hub.defaultKey)!;
 	const roomLink = new RoomLink({
@@ -227,6 +244,9 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			}
 			return;
 		}
+		// File frames (capability `files`) once in a room; the file service checks them.
+		if (connection.phase === 'joined' && isFileFrame(value))
+			return files.handle(connection, parseFileClientMessage(value));
 		const message = parseClientMessage(value);
 		if (connection.phase === 'authed') {
 			if (message.t !== 'hello') return fail(connection, 'not-joined', 'say hello first');
@@ -303,6 +323,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 				connection.login.end();
 				// The others see why a member was dropped ("too slow: …"), not just that it left.
 				roomLink.leaveAll(connection, dropReason);
+				files.closed(connection);
 				if (connection.phase === 'joined' && connection.user !== undefined)
 					hub.closeSession(connection.user, connection);
 			},
@@ -360,7 +381,9 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 				connection.link.close({t: 'bye', reason: 'server shutting down', retry: true});
 			admission.cutOffPreLogin('server shutting down'); // those still in their TLS handshake too
 			closeQuietly(local);
+			files.close();
 			await new Promise<void>((resolve) => server.close(() => resolve()));
+			await fileStore.close();
 		},
 	};
 }
