@@ -301,7 +301,7 @@ export class FileService {
 				}
 				const buffer = Buffer.alloc(Math.min(FILE_CHUNK_BYTES, file.size - offset));
 				const {bytesRead} = await handle.read(buffer, 0, buffer.length, offset);
-				if (bytesRead === 0) break;
+				if (bytesRead === 0 || !state.running) break; // cancelled while reading: not one frame more
 				send(connection, {
 					t: 'file-data',
 					id: file.id,
