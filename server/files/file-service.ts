@@ -41,11 +41,16 @@ interface Upload {
 	sha256: string;
 	to: string | undefined;
 	received: number;
+	/** The offset last acknowledged to the client. */
+	acked: number;
 	fd: number | undefined;
 	owner: Connection | undefined;
 	expiry: NodeJS.Timeout | undefined;
 	finishing: boolean;
 }
+
+/** An upload is acknowledged every this many bytes (the client's window is a few of these). */
+const ACK_EVERY = 64 * 1024;
 
 type Send = (connection: Connection, message: FileServerMessage) => void;
 const send: Send = (connection, message) => connection.link.send(message as never);
@@ -145,6 +150,7 @@ export class FileService {
 				sha256: message.sha256,
 				to,
 				received: 0,
+				acked: 0,
 				fd: undefined,
 				owner: undefined,
 				expiry: undefined,
@@ -159,6 +165,7 @@ export class FileService {
 		const part = this.options.store.openPart(upload.id);
 		upload.fd = part.fd;
 		upload.received = Math.min(part.size, upload.size);
+		upload.acked = upload.received;
 		upload.owner = connection;
 		send(connection, {t: 'file-ready', room: joined.label, ref: message.ref, upload: upload.id, offset: upload.received});
 	}
@@ -173,6 +180,11 @@ export class FileService {
 			return void this.abort(upload, `more than the ${upload.size} bytes offered`);
 		this.options.store.append(upload.fd, data);
 		upload.received += data.length;
+		// The client keeps only a window beyond our acks in flight: what queues ahead of its chat stays small.
+		if (upload.received - upload.acked >= ACK_EVERY || upload.received === upload.size) {
+			upload.acked = upload.received;
+			send(connection, {t: 'file-ack', upload: upload.id, offset: upload.received});
+		}
 	}
 
 	private async end(connection: Connection, id: string): Promise<void> {
@@ -368,9 +380,11 @@ function toShared(file: StoredFile): SharedFile {
 	};
 }
 
-/** A name fit to show: its last path part, without control characters. */
+/** A name fit to show: its last path part, without control characters (newlines and tabs included). */
 export function cleanName(name: string): string {
-	const last = name.replace(FORBIDDEN_TEXT_ALL, '_').split(/[/\\]/).filter(Boolean).pop() ?? '';
+	const last = name
+		.replace(FORBIDDEN_TEXT_ALL, '_')
+		.replace(/[\t\n]/g, '_').split(/[/\\]/).filter(Boolean).pop() ?? '';
 	const trimmed = last.trim().replace(/^\.+$/, '');
 	return trimmed === '' ? 'file' : trimmed.slice(0, 255);
 }

@@ -53,6 +53,8 @@ export interface RoomFilesOptions {
 	room: () => string | undefined;
 	/** Don't send another chunk while more than this is waiting to be written (default 64 KiB). */
 	watermarkBytes?: number;
+	/** Bytes of an upload in flight beyond the server's last `file-ack` (default 256 KiB). */
+	windowBytes?: number;
 	chunkBytes?: number;
 	/** How long an interrupted transfer waits for the connection to come back (default 60 s). */
 	resumeWithinMs?: number;
@@ -157,14 +159,19 @@ export class RoomFiles {
 		size: number,
 	): Promise<SharedFile> {
 		let problem: FileFrame | undefined;
+		let acked = from;
+		let wakeAck: () => void = () => {};
 		this.streams.set(upload, (frame) => {
-			problem = frame;
+			if (frame.t === 'file-ack') acked = Math.max(acked, frame.offset);
+			else problem = frame;
+			wakeAck();
 		});
 		const outcome = this.next(
 			(f) => (f.t === 'file-done' || f.t === 'file-cancelled') && f.upload === upload,
 		);
 		outcome.catch(() => {});
 		const watermark = this.options.watermarkBytes ?? 64 * 1024;
+		const window = this.options.windowBytes ?? 256 * 1024;
 		const chunk = Buffer.alloc(this.options.chunkBytes ?? FILE_CHUNK_BYTES);
 		let offset = from;
 		transfer.report(offset);
@@ -175,6 +182,15 @@ export class RoomFiles {
 			// Chat is written at once; chunks only while little waits, so chat never queues behind much.
 			if (this.link.backlogBytes >= watermark) {
 				await this.link.whenDrained();
+				continue;
+			}
+			// Nor more than a window beyond what the server has taken: kernel buffers would hold
+			// megabytes otherwise, and a chat frame would wait behind all of them.
+			if (offset - acked >= window) {
+				await new Promise<void>((resolve) => {
+					wakeAck = resolve;
+					transfer.wake = resolve;
+				});
 				continue;
 			}
 			const {bytesRead} = await handle.read(chunk, 0, Math.min(chunk.length, size - offset), offset);

@@ -70,6 +70,8 @@ export type SharedFile = v.InferOutput<typeof SharedFileSchema>;
 export const FileServerMessageSchema = v.variant('t', [
 	/** Answers `file-offer`: send chunks from `offset` (more than 0 when an earlier upload is resumed). */
 	v.object({t: v.literal('file-ready'), ...room, ref: Ref, upload: UploadId, offset: Seq}),
+	/** How far an upload has arrived: the client keeps at most a window of bytes beyond it in flight. */
+	v.object({t: v.literal('file-ack'), upload: UploadId, offset: Seq}),
 	/** The upload is stored: `file` is what was announced. */
 	v.object({t: v.literal('file-done'), ...room, upload: UploadId, file: SharedFileSchema}),
 	/** A file was shared in the room (or with this member). */
