@@ -116,10 +116,14 @@ export class FileService {
 				...(message.room === undefined ? {} : {room: message.room}),
 			});
 		const joined = joinedFor(connection, message.room);
-		if (!joined) return error('not-joined', message.room ? `you are not in ${message.room}` : 'join a room first');
+		if (!joined)
+			return error('not-joined', message.room ? `you are not in ${message.room}` : 'join a room first');
 		const {maxFileBytes, quotaBytes} = this.options;
 		if (message.size > maxFileBytes)
-			return error('too-long', `${message.name} is ${bytes(message.size)}; files here are at most ${bytes(maxFileBytes)}`);
+			return error(
+				'too-long',
+				`${message.name} is ${bytes(message.size)}; files here are at most ${bytes(maxFileBytes)}`,
+			);
 		const user = connection.user!;
 		let to: string | undefined;
 		if (message.to !== undefined) {
@@ -128,11 +132,19 @@ export class FileService {
 			to = member.nick;
 		}
 		const name = cleanName(message.name);
-		const key = [identityKey(user), roomKey(joined.room.name), to ?? '', message.sha256, message.size, name].join('|');
+		const key = [
+			identityKey(user),
+			roomKey(joined.room.name),
+			to ?? '',
+			message.sha256,
+			message.size,
+			name,
+		].join('|');
 		let upload = this.byKey.get(key);
 		if (!upload) {
 			const pending = [...this.uploads.values()].filter((u) => u.user === user);
-			const used = (await this.options.index.uploadedBytes(user)) + pending.reduce((sum, u) => sum + u.size, 0);
+			const used =
+				(await this.options.index.uploadedBytes(user)) + pending.reduce((sum, u) => sum + u.size, 0);
 			if (used + message.size > quotaBytes)
 				return error(
 					'not-allowed',
@@ -167,7 +179,13 @@ export class FileService {
 		upload.received = Math.min(part.size, upload.size);
 		upload.acked = upload.received;
 		upload.owner = connection;
-		send(connection, {t: 'file-ready', room: joined.label, ref: message.ref, upload: upload.id, offset: upload.received});
+		send(connection, {
+			t: 'file-ready',
+			room: joined.label,
+			ref: message.ref,
+			upload: upload.id,
+			offset: upload.received,
+		});
 	}
 
 	private chunk(connection: Connection, message: Extract<FileClientMessage, {t: 'file-chunk'}>): void {
@@ -196,7 +214,8 @@ export class FileService {
 		this.closeFd(upload);
 		const {store, index} = this.options;
 		const actual = await store.hashPart(upload.id);
-		if (actual !== upload.sha256) return this.abort(upload, 'SHA-256 mismatch: the file was corrupted on the way');
+		if (actual !== upload.sha256)
+			return this.abort(upload, 'SHA-256 mismatch: the file was corrupted on the way');
 		await store.keep(upload.id, upload.sha256);
 		this.forget(upload);
 		const stored: StoredFile = {
@@ -222,7 +241,8 @@ export class FileService {
 		if (!joined) return;
 		const toKey = upload.to === undefined ? undefined : identityKey(upload.to);
 		for (const member of joined.room.members()) {
-			if (toKey !== undefined && member.account !== toKey && member.account !== identityKey(upload.user)) continue;
+			if (toKey !== undefined && member.account !== toKey && member.account !== identityKey(upload.user))
+				continue;
 			send(member.link, {t: 'file', room: upload.label, file});
 		}
 	}
@@ -289,8 +309,8 @@ export class FileService {
 		}
 		const offset = Math.min(message.offset ?? 0, stored.size);
 		send(connection, {t: 'file-meta', room: joined.label, ref: message.ref, file: toShared(stored), offset});
-		let mine = this.downloads.get(connection);
-		if (!mine) this.downloads.set(connection, (mine = new Map()));
+		const mine = this.downloads.get(connection) ?? new Map<string, {running: boolean}>();
+		this.downloads.set(connection, mine);
 		const previous = mine.get(stored.id);
 		if (previous) previous.running = false;
 		const state = {running: true};
@@ -349,7 +369,7 @@ function joinedFor(connection: Connection, room: string | undefined): Joined | u
 			: roomNameProblem(room)
 				? undefined
 				: connection.rooms.get(roomKey(room));
-	return joined && joined.room.isMember(joined.member) ? joined : undefined;
+	return joined?.room.isMember(joined.member) ? joined : undefined;
 }
 
 /** Waits until the socket drained (or a moment passed: our own queue flushes on the next turn). */
@@ -382,9 +402,13 @@ function toShared(file: StoredFile): SharedFile {
 
 /** A name fit to show: its last path part, without control characters (newlines and tabs included). */
 export function cleanName(name: string): string {
-	const last = name
-		.replace(FORBIDDEN_TEXT_ALL, '_')
-		.replace(/[\t\n]/g, '_').split(/[/\\]/).filter(Boolean).pop() ?? '';
+	const last =
+		name
+			.replace(FORBIDDEN_TEXT_ALL, '_')
+			.replace(/[\t\n]/g, '_')
+			.split(/[/\\]/)
+			.filter(Boolean)
+			.pop() ?? '';
 	const trimmed = last.trim().replace(/^\.+$/, '');
 	return trimmed === '' ? 'file' : trimmed.slice(0, 255);
 }

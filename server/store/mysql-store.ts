@@ -673,9 +673,10 @@ export class MysqlStore implements AccountStore {
 	}
 
 	async getFile(id: string): Promise<StoredFile | undefined> {
-		const rows = await this.#execute<RowDataPacket[]>(`SELECT ${FILE_COLUMNS} FROM parley_files WHERE id = ?`, [
-			id,
-		]);
+		const rows = await this.#execute<RowDataPacket[]>(
+			`SELECT ${FILE_COLUMNS} FROM parley_files WHERE id = ?`,
+			[id],
+		);
 		return rows[0] === undefined ? undefined : fileFromRow(rows[0]);
 	}
 

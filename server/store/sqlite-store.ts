@@ -517,7 +517,9 @@ export class SqliteStore implements AccountStore {
 	}
 
 	async uploadedBytes(user: string): Promise<number> {
-		const row = this.#sql('SELECT COALESCE(SUM(size), 0) AS total FROM parley_files WHERE sender = ?').get(user);
+		const row = this.#sql('SELECT COALESCE(SUM(size), 0) AS total FROM parley_files WHERE sender = ?').get(
+			user,
+		);
 		return Number(row?.total ?? 0);
 	}
 

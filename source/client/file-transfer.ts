@@ -133,7 +133,15 @@ export class RoomFiles {
 				await this.whenOpen(transfer);
 				try {
 					const ready = await this.request(
-						{t: 'file-offer', ref: '', name, size: info.size, sha256, ...(to ? {to} : {}), ...this.roomField()},
+						{
+							t: 'file-offer',
+							ref: '',
+							name,
+							size: info.size,
+							sha256,
+							...(to ? {to} : {}),
+							...this.roomField(),
+						},
 						'file-ready',
 					);
 					upload = ready.upload;
@@ -377,7 +385,8 @@ export class RoomFiles {
 	}
 
 	private onFrame(frame: FileFrame): void {
-		if (frame.t === 'file' && this.isMine(frame.room)) for (const listener of this.announceListeners) listener(frame.file);
+		if (frame.t === 'file' && this.isMine(frame.room))
+			for (const listener of this.announceListeners) listener(frame.file);
 		const key =
 			'upload' in frame && frame.upload !== undefined
 				? frame.upload
@@ -482,12 +491,14 @@ async function targetPath(dest: string, name: string): Promise<string> {
 export function safeFileName(name: string): string {
 	const last = name.split(/[/\\]/).filter(Boolean).pop() ?? '';
 	const cleaned = last
-		// biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
 		.replace(/[\u0000-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2066-\u2069]/gu, '')
 		.replace(/[<>:"|?*]/g, '_')
 		.replace(/^[.\s]+/, '')
 		.trim();
-	const limited = Buffer.from(cleaned).subarray(0, 200).toString('utf8').replace(/\uFFFD$/, '');
+	const limited = Buffer.from(cleaned)
+		.subarray(0, 200)
+		.toString('utf8')
+		.replace(/\uFFFD$/, '');
 	return limited === '' ? 'download' : limited;
 }
 
@@ -495,7 +506,8 @@ export function safeFileName(name: string): string {
 export function describeSharedFile(file: SharedFile, me: string | undefined): string {
 	const name = JSON.stringify(sanitizeText(file.name));
 	const who = file.from === me ? 'you' : sanitizeText(file.from);
-	const whom = file.to === undefined ? 'shared' : file.to === me ? 'sent you' : `sent ${sanitizeText(file.to)}`;
+	const whom =
+		file.to === undefined ? 'shared' : file.to === me ? 'sent you' : `sent ${sanitizeText(file.to)}`;
 	return `${who} ${whom} ${name} (${formatBytes(file.size)}): /get ${file.id}`;
 }
 

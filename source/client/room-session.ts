@@ -388,7 +388,9 @@ export class RoomSession implements RoomClient {
 		const link = fileLinkOf(this.transportImpl);
 		if (!link) return undefined;
 		this.fileRoom = new RoomFiles(link, {room: () => this.transportImpl.room ?? this.announcedRoom});
-		this.fileRoom.onFile((file) => this.emit({type: 'notice', text: describeSharedFile(file, this.currentNick)}));
+		this.fileRoom.onFile((file) =>
+			this.emit({type: 'notice', text: describeSharedFile(file, this.currentNick)}),
+		);
 		return this.fileRoom;
 	}
 

@@ -29,11 +29,7 @@ import {
 	tlsExporterChannelBinding,
 } from '../protocol/scram.js';
 import {PROTOCOL_VERSIONS, chooseVersion, unsupportedVersionText} from '../protocol/versions.js';
-import {
-	isFileFrame,
-	parseFileServerMessage,
-	type FileClientMessage,
-} from '../protocol/file-messages.js';
+import {isFileFrame, parseFileServerMessage, type FileClientMessage} from '../protocol/file-messages.js';
 import {FILE_REF_PREFIX, type FileFrame, type FileLink} from './file-link.js';
 import {KnownHosts} from './known-hosts.js';
 import {describeNetworkError} from './network-error.js';

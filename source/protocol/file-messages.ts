@@ -18,7 +18,11 @@ const Sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/));
 const FileId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,40}$/));
 /** An upload in progress, chosen by the server. */
 const UploadId = FileId;
-const Data = v.pipe(v.string(), v.maxLength(Math.ceil(FILE_CHUNK_BYTES / 3) * 4), v.regex(/^[A-Za-z0-9+/]*={0,2}$/));
+const Data = v.pipe(
+	v.string(),
+	v.maxLength(Math.ceil(FILE_CHUNK_BYTES / 3) * 4),
+	v.regex(/^[A-Za-z0-9+/]*={0,2}$/),
+);
 
 const fileClientEntries = {
 	/** Offers a file for the room (or, with `to`, one member). Answered by `file-ready` or an error with the ref. */

@@ -32,7 +32,9 @@ export function runFileAction(file: FileAction, tab: RoomTab, board: TransferBoa
 	const files = client.files?.();
 	if (!files) {
 		tab.error(
-			client.state === 'connected' ? 'this server does not offer file transfer' : `not connected to ${client.url}`,
+			client.state === 'connected'
+				? 'this server does not offer file transfer'
+				: `not connected to ${client.url}`,
 		);
 		return;
 	}

@@ -11,13 +11,7 @@ import path from 'node:path';
 import type {AccountStore} from '../../server/store/account-store.js';
 import {encodeFrame} from '../../source/protocol/framing.js';
 import {encodeJson} from '../../source/protocol/messages.js';
-import {
-	mysqlBackend,
-	reportUnreachable,
-	sqliteBackend,
-	uniqueName,
-	type Backend,
-} from '../store/backends.js';
+import {mysqlBackend, reportUnreachable, sqliteBackend, uniqueName, type Backend} from '../store/backends.js';
 import {tcpFixture, type TcpFixture} from '../helpers/tcp-fixture.js';
 import {startTcpProxy} from '../helpers/tcp-proxy.js';
 import {waitFor} from '../helpers/wait.js';
@@ -215,7 +209,10 @@ function suite(label: string, backend: () => Promise<Backend>) {
 			cut = true;
 			proxy.restore();
 			const shared = await up.result;
-			assert.ok(resumedFrom !== undefined && resumedFrom > 0 && resumedFrom <= doneAtCut, `resumed from ${resumedFrom}`);
+			assert.ok(
+				resumedFrom !== undefined && resumedFrom > 0 && resumedFrom <= doneAtCut,
+				`resumed from ${resumedFrom}`,
+			);
 			const into = path.join(work, 'resumed');
 			await mkdir(into);
 			const saved = await other.files.download(shared.id, into).result;
