@@ -37,13 +37,22 @@ function suite(label: string, backend: () => Promise<Backend>) {
 		let work: string;
 		const alice = uniqueName('alice');
 		const bob = uniqueName('bob');
+		const carol = uniqueName('carol');
+		const dave = uniqueName('dave');
 
 		before(async () => {
 			b = await backend();
 			store = await b.open();
-			fixture = await tcpFixture(store, {maxFileBytes: 40 * 1024 * 1024, fileQuotaBytes: 60 * 1024 * 1024});
+			fixture = await tcpFixture(store, {
+				maxFileBytes: 60 * 1024 * 1024,
+				fileQuotaBytes: 60 * 1024 * 1024,
+				// The chat latency measured is the transfer's doing, not the rate limit's (tested elsewhere).
+				limits: {ratePerSecond: 1000, burst: 1000},
+			});
 			await fixture.addUser(alice, PASSWORD);
 			await fixture.addUser(bob, PASSWORD);
+			await fixture.addUser(carol, PASSWORD);
+			await fixture.addUser(dave, PASSWORD);
 			work = await mkdtemp(path.join(tmpdir(), 'parley-files-test-'));
 		});
 		after(async () => {
@@ -86,9 +95,9 @@ function suite(label: string, backend: () => Promise<Backend>) {
 		it('refuses too large files and quota overruns before the upload starts', async () => {
 			const a = await filesOf(fixture, alice);
 			const big = path.join(work, 'big.bin');
-			await writeFile(big, Buffer.alloc(41 * 1024 * 1024));
+			await writeFile(big, Buffer.alloc(61 * 1024 * 1024));
 			const sentBefore = fixture.server.stats.connections;
-			await assert.rejects(a.files.upload(big).result, /files here are at most 40 MiB/);
+			await assert.rejects(a.files.upload(big).result, /files here are at most 60 MiB/);
 			// Quota: 60 MiB in all; 20 MiB already shared above; two more 20 MiB files do not fit.
 			const twenty = path.join(work, 'twenty.bin');
 			await writeFile(twenty, randomBytes(20 * 1024 * 1024));
@@ -222,46 +231,95 @@ function suite(label: string, backend: () => Promise<Backend>) {
 			await proxy.close();
 		});
 
-		it('chat keeps flowing while a large file transfers', async () => {
+		it('chat keeps flowing both ways while a 50 MB file goes up and comes down (hashes match)', async () => {
+			const up = await filesOf(fixture, carol);
+			const down = await filesOf(fixture, dave);
+			const size = 50 * 1000 * 1000;
+			const data = randomBytes(size);
+			const source = path.join(work, 'fifty.bin');
+			await writeFile(source, data);
+			/** Chat from `from` to `to` until `done`; each message's time from say() to arrival. */
+			const chatWhile = async (from: typeof up, to: typeof up, label: string, done: () => boolean) => {
+				const latencies: number[] = [];
+				for (let i = 0; !done(); i++) {
+					const text = `${label} ${i}`;
+					const sentAt = performance.now();
+					await from.client.say(text);
+					await to.events.waitFor('message', (m) => m.text === text);
+					latencies.push(performance.now() - sentAt);
+					await new Promise((resolve) => setTimeout(resolve, 20));
+				}
+				return latencies.sort((x, y) => x - y);
+			};
+			const idle = await chatWhile(
+				up,
+				down,
+				'idle',
+				(() => {
+					let n = 0;
+					return () => n++ >= 20;
+				})(),
+			);
+			let started = performance.now();
+			const upload = up.files.upload(source);
+			let finished = false;
+			upload.result.finally(() => (finished = true)).catch(() => {});
+			// Carol chats behind her own chunks on her own socket: chat must go first.
+			const duringUpload = await chatWhile(up, down, 'up', () => finished);
+			const shared = await upload.result;
+			const upSeconds = (performance.now() - started) / 1000;
+			const into = path.join(work, 'fifty-down');
+			await mkdir(into);
+			started = performance.now();
+			const download = down.files.download(shared.id, into);
+			finished = false;
+			download.result.finally(() => (finished = true)).catch(() => {});
+			// Carol talks to Dave while his download comes down the same socket as her messages.
+			const duringDownload = await chatWhile(up, down, 'down', () => finished);
+			const saved = await download.result;
+			const downSeconds = (performance.now() - started) / 1000;
+			assert.equal(sha(await readFile(saved)), sha(data));
+			const p = (list: number[], q: number) => list[Math.min(list.length - 1, Math.floor(q * list.length))]!;
+			const figures = (list: number[]) =>
+				`${list.length} messages, p50 ${p(list, 0.5).toFixed(1)} ms, p99 ${p(list, 0.99).toFixed(1)} ms`;
+			const mb = size / 1e6;
+			console.log(
+				`# ${label}: 50 MB up ${upSeconds.toFixed(2)} s (${(mb / upSeconds).toFixed(1)} MB/s), chat ${figures(duringUpload)}; ` +
+					`down ${downSeconds.toFixed(2)} s (${(mb / downSeconds).toFixed(1)} MB/s), chat ${figures(duringDownload)}; ` +
+					`idle chat ${figures(idle)}`,
+			);
+			for (const list of [duringUpload, duringDownload]) {
+				assert.ok(list.length >= 3, `only ${list.length} messages during a transfer`);
+				assert.ok(p(list, 0.99) < 1000, `chat p99 ${p(list, 0.99)} ms during a transfer`);
+			}
+			await up.client.close();
+			await down.client.close();
+		});
+
+		it('a file sent to one member is announced to and fetched by that member only', async () => {
 			const a = await filesOf(fixture, alice);
 			const bb = await filesOf(fixture, bob);
-			const source = path.join(work, 'chatty.bin');
-			const size = 30 * 1024 * 1024;
-			await writeFile(source, randomBytes(size));
-			const idle: number[] = [];
-			for (let i = 0; i < 20; i++) {
-				const sentAt = performance.now();
-				await bb.client.say(`idle ${i}`);
-				await a.events.waitFor('message', (m) => m.text === `idle ${i}`);
-				idle.push(performance.now() - sentAt);
-			}
-			idle.sort((x, y) => x - y);
-			const started = performance.now();
-			const up = bb.files.upload(source); // bob uploads and chats: his chat shares the socket with his chunks
-			const latencies: number[] = [];
-			let index = 0;
-			while (up.progress.done < size) {
-				const text = `ping ${index++}`;
-				const sentAt = performance.now();
-				await bb.client.say(text); // behind bob's own chunks on his socket: chat must go first
-				await a.events.waitFor('message', (m) => m.text === text);
-				latencies.push(performance.now() - sentAt);
-				await new Promise((resolve) => setTimeout(resolve, 20));
-				if (performance.now() - started > 60_000) break;
-			}
-			await up.result;
-			const seconds = (performance.now() - started) / 1000;
-			latencies.sort((x, y) => x - y);
-			const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-			console.log(
-				`# ${label}: ${size / 1024 / 1024} MiB up in ${seconds.toFixed(2)} s (${(size / 1024 / 1024 / seconds).toFixed(1)} MiB/s); ` +
-					`${latencies.length} chat messages meanwhile: p50 ${p(0.5).toFixed(1)} ms, p99 ${p(0.99).toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms; ` +
-					`without a transfer: p50 ${idle[10]!.toFixed(1)} ms, max ${idle.at(-1)!.toFixed(1)} ms`,
-			);
-			assert.ok(latencies.length >= 5, `only ${latencies.length} messages during the transfer`);
-			assert.ok(p(0.99) < 1000, `chat p99 ${p(0.99)} ms during a transfer`);
+			const c = await filesOf(fixture, carol);
+			const source = path.join(work, 'secret.txt');
+			await writeFile(source, 'for bob only');
+			const shared = await a.files.upload(source, {to: bob}).result;
+			assert.equal(shared.to, bob);
+			await bb.events.waitFor('notice', (n) => n.text.includes(`sent you "secret.txt"`));
+			// Carol hears nothing of it: a later public file is the first she hears of.
+			const other = path.join(work, 'public.txt');
+			await writeFile(other, 'for all');
+			const open = await a.files.upload(other).result;
+			await c.events.waitFor('notice', (n) => n.text.includes(`/get ${open.id}`));
+			assert.ok(!c.events.of('notice').some((n) => n.text.includes(shared.id)));
+			assert.ok(!(await c.files.list()).some((f) => f.id === shared.id));
+			const into = path.join(work, `private-${randomBytes(3).toString('hex')}`);
+			await mkdir(into);
+			await assert.rejects(c.files.download(shared.id, into).result, /no file/);
+			assert.equal(await readFile(await bb.files.download(shared.id, into).result, 'utf8'), 'for bob only');
+			await assert.rejects(a.files.upload(source, {to: 'nobody_here'}).result, /not in/);
 			await a.client.close();
 			await bb.client.close();
+			await c.client.close();
 		});
 
 		it('shared files survive a server restart (metadata in the store, bytes in the data dir)', async () => {
