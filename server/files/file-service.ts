@@ -10,7 +10,7 @@ import {
 	type FileServerMessage,
 	type SharedFile,
 } from '../../source/protocol/file-messages.js';
-import {FORBIDDEN_TEXT_ALL} from '../../source/protocol/messages.js';
+import {FORBIDDEN_TEXT_ALL, type ErrorCode} from '../../source/protocol/messages.js';
 import {identityKey, roomKey, roomNameProblem} from '../../source/protocol/names.js';
 import type {Connection, Joined} from '../tcp/connection.js';
 import type {FileIndex, StoredFile} from './file-index.js';
@@ -107,10 +107,10 @@ export class FileService {
 	// ---- uploads ----
 
 	private async offer(connection: Connection, message: Extract<FileClientMessage, {t: 'file-offer'}>) {
-		const error = (code: string, text: string) =>
+		const error = (code: ErrorCode, text: string) =>
 			connection.link.send({
 				t: 'error',
-				code: code as never,
+				code,
 				message: text,
 				ref: message.ref,
 				...(message.room === undefined ? {} : {room: message.room}),

@@ -18,6 +18,8 @@ export class FileStore {
 	/** Under `dataDir/files`; without a data directory (tests), in a temporary directory removed on close. */
 	static async open(dataDir: string | undefined): Promise<FileStore> {
 		const dir = dataDir ? join(dataDir, 'files') : await mkdtemp(join(tmpdir(), 'parley-files-'));
+		// Upload sessions live in memory: part files from before a restart can never be resumed.
+		await rm(join(dir, 'uploads'), {recursive: true, force: true});
 		await mkdir(join(dir, 'uploads'), {recursive: true});
 		return new FileStore(dir, dataDir === undefined);
 	}

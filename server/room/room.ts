@@ -607,7 +607,10 @@ export class Room<Link> {
 			);
 		}
 		if (!mayEnter(this.roomSettings, account, admin))
-			throw new ProtocolError('invite-only', `${roomLabel(this.name)} is invite-only: ask an op for an invite`);
+			throw new ProtocolError(
+				'invite-only',
+				`${roomLabel(this.name)} is invite-only: ask an op for an invite`,
+			);
 	}
 
 	/** Takes every session of the account out of the room and tells it why (kick, ban, part). */

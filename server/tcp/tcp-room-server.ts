@@ -245,8 +245,21 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			return;
 		}
 		// File frames (capability `files`) once in a room; the file service checks them.
-		if (connection.phase === 'joined' && isFileFrame(value))
-			return files.handle(connection, parseFileClientMessage(value));
+		// Not awaited: hashing a finished upload must not hold this connection's chat back.
+		// Chunks are handled synchronously, so they stay in order all the same.
+		if (connection.phase === 'joined' && isFileFrame(value)) {
+			const message = parseFileClientMessage(value);
+			files.handle(connection, message).catch((error) => {
+				log(`file transfer error for ${connection.user}: ${(error as Error).stack ?? error}`);
+				if (connection.link.isOpen)
+					connection.link.send({
+						t: 'error',
+						code: 'server-error',
+						message: 'file transfer failed on the server',
+					});
+			});
+			return;
+		}
 		const message = parseClientMessage(value);
 		if (connection.phase === 'authed') {
 			if (message.t !== 'hello') return fail(connection, 'not-joined', 'say hello first');

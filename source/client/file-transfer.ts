@@ -279,6 +279,7 @@ export class RoomFiles {
 								// Stop the stream while we ask (or refuse): nothing is held meanwhile.
 								accepting = false;
 								early.length = 0;
+								sent = false; // what the stopped stream said is not the next one's
 								this.link.sendFile({t: 'file-cancel', id});
 							}
 							if (!(await allowed(overwrite, target)))
@@ -303,6 +304,7 @@ export class RoomFiles {
 					if (!(error instanceof LinkLost)) throw error;
 					accepting = false;
 					early.length = 0;
+					sent = false;
 					await sleep(200);
 					continue;
 				}
