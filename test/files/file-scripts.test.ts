@@ -10,7 +10,9 @@ import path from 'node:path';
 import type {AccountStore} from '../../server/store/account-store.js';
 import {openSqliteStore} from '../../server/store/sqlite-store.js';
 import {CliProcess, cliEnv} from '../cli/cli-process.js';
+import {deriveVerifier} from '../../source/protocol/scram.js';
 import {tcpFixture, type TcpFixture} from '../helpers/tcp-fixture.js';
+import {ServeProcess, freePort} from '../helpers/tcp-serve-process.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -71,5 +73,40 @@ describe('parley send-file / get-file', () => {
 		const udp = await run(['send-file', 'udp://127.0.0.1:9', path.join(home, 'report.bin'), '--nick', 'x']);
 		assert.equal(udp.code, 2);
 		assert.match(udp.stderr, /file transfer needs a TCP room/);
+	});
+
+	it('parley serve takes --max-file-size and file_quota from server.toml: refused before the upload', async () => {
+		const dataDir = path.join(home, 'served');
+		await mkdir(dataDir);
+		const served = await openSqliteStore(dataDir);
+		await served.createUser('erin', await deriveVerifier(PASSWORD));
+		await served.close();
+		const config = path.join(home, 'server.toml');
+		await writeFile(config, 'file_quota = 2\n');
+		const port = await freePort();
+		const serve = await ServeProcess.start({
+			tcpPort: port,
+			dataDir,
+			extraArgs: ['--max-file-size', '1', '--config', config],
+		});
+		try {
+			const at = `tcp://127.0.0.1:${port}`;
+			const big = path.join(home, 'too-big.bin');
+			await writeFile(big, randomBytes(1.5 * 1024 * 1024));
+			const refused = await run(['send-file', at, big, '--user', 'erin', '--accept-new']);
+			assert.equal(refused.code, 7, refused.stderr);
+			assert.match(refused.stderr, /files here are at most 1\.0 MiB/);
+			const part = path.join(home, 'part.bin');
+			for (let i = 0; i < 2; i++) {
+				await writeFile(part, randomBytes(0.9 * 1024 * 1024));
+				const ok = await run(['send-file', at, part, '--user', 'erin']);
+				assert.equal(ok.code, 0, ok.stderr);
+			}
+			const over = await run(['send-file', at, part, '--user', 'erin']);
+			assert.equal(over.code, 7, over.stderr);
+			assert.match(over.stderr, /over your quota/);
+		} finally {
+			await serve.stop();
+		}
 	});
 });
