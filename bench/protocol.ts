@@ -77,4 +77,98 @@ export type ServerChildReply =
 			counters: Record<string, number>;
 			/** Event-loop delay since the previous stats request (the histogram restarts on each). */
 			loopDelay: LoopDelay;
+			/** TCP server: resident memory, rooms open, members in all rooms. */
+			rssBytes?: number;
+			rooms?: number;
+			memberships?: number;
+			/** Linux: time the main thread has waited for a CPU since it started (the machine's other jobs). */
+			runQueueWaitMs?: number;
 	  };
+
+// ---- the many-rooms benchmark (bench/many-rooms.ts and bench/rooms-child.ts) ----
+
+/** A TCP server and the password every benchmark account has. */
+export interface RoomsTarget {
+	host: string;
+	port: number;
+	password: string;
+}
+
+export type ToRoomsChild =
+	/** Each account logs in once (joining its first room), then joins the others on that connection. */
+	| {
+			type: 'accounts';
+			target: RoomsTarget;
+			accounts: Array<{user: string; rooms: string[]}>;
+			loginConcurrency: number;
+			joinConcurrency: number;
+			startAt: number;
+	  }
+	/** One account logs in (default room), joins `rooms` one at a time, then leaves them all. */
+	| {type: 'probe'; target: RoomsTarget; user: string; rooms: string[]}
+	/** One account sends `count` messages into `room` and leaves. */
+	| {type: 'fill'; target: RoomsTarget; user: string; room: string; count: number}
+	/** Each reader joins `room` and pages back from `before` to the start, a page every `intervalMs` at most. */
+	| {
+			type: 'read';
+			target: RoomsTarget;
+			users: string[];
+			room: string;
+			before: number;
+			pageSize: number;
+			intervalMs: number;
+	  }
+	/** Messages at `rate` a second into random rooms of this process's accounts. */
+	| {type: 'run'; step: number; rate: number; durationMs: number; startAt: number}
+	| {type: 'count'; step: number}
+	| {type: 'report'; step: number}
+	| {type: 'quit'};
+
+export type FromRoomsChild =
+	| {
+			type: 'accounts';
+			/** Login and first join, per account. */
+			loginMs: Float64Array;
+			/** Joins of the other rooms over the open connection (hello → welcome). */
+			joinMs: Float64Array;
+			loginsEndAt: number;
+			joinsStartAt: number;
+			joinsEndAt: number;
+			memberships: number;
+			cpuMs: number;
+	  }
+	| {type: 'probe'; joinMs: Float64Array}
+	| {type: 'fill'; lastSeq: number; ms: number}
+	/** The readers have joined and asked for their first pages. */
+	| {type: 'reading'}
+	| {
+			type: 'read';
+			pageMs: Float64Array;
+			pages: number;
+			/** Per reader: chat messages received, seqs missing or twice, and whether the last page said complete. */
+			readers: Array<{
+				messages: number;
+				events: number;
+				missing: number;
+				duplicates: number;
+				complete: boolean;
+			}>;
+			errors: string[];
+			ms: number;
+	  }
+	| {type: 'sent'; step: number; sent: number}
+	| {type: 'count'; step: number; received: number}
+	| {
+			type: 'report';
+			step: number;
+			received: number;
+			latencies: Float64Array;
+			lost: number;
+			failed: number;
+			errors: number;
+			disconnects: number;
+			cpuMs: number;
+			windowMs: number;
+			loopDelay: LoopDelay;
+	  }
+	| {type: 'error'; message: string};

@@ -5,9 +5,12 @@
 //   npm run bench                      build, then all targets and the client bench
 //   npm run bench -- --only tcp        some of them (names below; "client" is the client bench)
 //   npm run bench -- client            only the client bench (bench/client-responsiveness.ts)
+//   npm run bench -- --only rooms      only the many-rooms bench (bench/many-rooms.ts, ~80 s)
 //
 // Each target writes bench/results/<target>-fanout.json; the summary goes to
-// bench/results/summary.json. The whole run stays under 3 minutes.
+// bench/results/summary.json. The fan-out targets stay under 3 minutes; the
+// many-rooms bench (bench/results/rooms.json, and a `rooms` entry in the
+// summary) adds about 80 s.
 //
 // The targets are set up one after another, then stepped through the rates
 // interleaved (bench/fanout.ts runInterleaved), so a burst of load from
@@ -17,13 +20,14 @@
 // startServer starts it (see udp-fanout.ts / tcp-fanout.ts), a TargetSpec
 // variant and a connector in member-child.ts, and an entry in TARGETS.
 
-import {mkdir, writeFile} from 'node:fs/promises';
+import {mkdir, readFile, writeFile} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import {parseArgs} from 'node:util';
 import {runClientBench} from './client-responsiveness.js';
 import {RESULTS_DIR, isMain, runInterleaved, type FanoutOptions, type FanoutReport} from './fanout.js';
+import {runManyRooms} from './many-rooms.js';
 import {TCP_DEFAULTS, tcpFanoutOptions} from './tcp-fanout.js';
 import {UDP_DEFAULTS, udpFanoutOptions} from './udp-fanout.js';
 import {round} from './util.js';
@@ -209,12 +213,31 @@ async function main(): Promise<void> {
 	const wanted = named.length === 0 ? undefined : named;
 	const targets = TARGETS.filter((t) => !wanted || wanted.includes(t.name));
 	const client = !wanted || wanted.includes(CLIENT_TARGET);
-	if (targets.length === 0 && !client)
+	const rooms = !wanted || wanted.includes(ROOMS_TARGET);
+	if (targets.length === 0 && !client && !rooms)
 		throw new Error(
-			`no such target; choose from ${[...TARGETS.map((t) => t.name), CLIENT_TARGET].join(', ')}`,
+			`no such target; choose from ${[...TARGETS.map((t) => t.name), ROOMS_TARGET, CLIENT_TARGET].join(', ')}`,
 		);
 	if (targets.length > 0) await runFanout(targets);
+	if (rooms) await addToSummary('rooms', await runManyRooms());
 	if (client) await runClientBench();
+}
+
+/** The many-rooms bench: 1,000 rooms and 5,000 memberships on one TCP server (bench/many-rooms.ts). */
+const ROOMS_TARGET = 'rooms';
+
+/** Puts a bench's figures into summary.json beside what is there (the fan-out targets may not have run). */
+async function addToSummary(key: string, figures: unknown): Promise<void> {
+	const file = path.join(RESULTS_DIR, 'summary.json');
+	let summary: Record<string, unknown> = {};
+	try {
+		summary = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+	} catch {
+		// none yet
+	}
+	summary[key] = figures;
+	await mkdir(RESULTS_DIR, {recursive: true});
+	await writeFile(file, `${JSON.stringify(summary, null, '\t')}\n`);
 }
 
 /** The client bench: a real client in a pty under a flood (bench/client-responsiveness.ts). */

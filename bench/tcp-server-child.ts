@@ -13,6 +13,7 @@
 // {type:'ready', port, detail} and answers {type:'stats'} (bench/protocol.ts);
 // {type:'quit'}, SIGINT, SIGTERM or the parent going away stop it and remove
 // the data directory.
+import {readFileSync} from 'node:fs';
 import {mkdtemp, rm} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -89,6 +90,22 @@ const stop = async (): Promise<void> => {
 	process.exit(0);
 };
 
+/** Linux: how long the main thread has waited for a CPU (other jobs on the machine), from /proc/self/schedstat. */
+const runQueueWait = (): {runQueueWaitMs?: number} => {
+	try {
+		return {runQueueWaitMs: Number(readFileSync('/proc/self/schedstat', 'utf8').split(' ')[1]) / 1e6};
+	} catch {
+		return {};
+	}
+};
+
+/** Members of all rooms (a connection in five rooms counts five times). */
+const memberships = (): number => {
+	let count = 0;
+	for (const room of server.hub.all()) count += room.size;
+	return count;
+};
+
 process.on('message', (raw: unknown) => {
 	const message = raw as ServerChildRequest;
 	if (message.type === 'quit') void stop();
@@ -98,6 +115,10 @@ process.on('message', (raw: unknown) => {
 			members: server.room.size,
 			cpuMs: cpuMs(),
 			loopDelay: loop.take(),
+			rssBytes: process.memoryUsage.rss(),
+			rooms: server.hub.openRooms,
+			memberships: memberships(),
+			...runQueueWait(),
 			counters: {
 				messages: server.room.stats.messages,
 				rateLimited: server.room.stats.rateLimited,

@@ -6,7 +6,13 @@ import {loadOrCreateServerSecret} from './auth/server-secret.js';
 import {ensurePrivateDataDir} from './data-dir.js';
 import type {AccountStore} from './store/account-store.js';
 import {describeDatabaseUrl, openStore} from './store/open-store.js';
-import {startTcpRoomServer, type TcpRoomServer, type TcpRoomServerOptions} from './tcp/tcp-room-server.js';
+import {
+	startTcpRoomServer,
+	type TcpCloseOptions,
+	type TcpRoomServer,
+	type TcpRoomServerOptions,
+} from './tcp/tcp-room-server.js';
+import type {Log} from './log/log.js';
 import {loadOrCreateCertificate} from './tls/certificate.js';
 import {fingerprintOf} from '../source/protocol/fingerprint.js';
 import {startUdpRoomServer, type UdpRoomServer} from './udp/udp-room-server.js';
@@ -16,7 +22,9 @@ export interface ServersOptions {
 	udpPort: number;
 	tcpPort: number;
 	dataDir: string;
-	log: (line: string) => void;
+	log: Log;
+	/** Wraps the store the servers use (the metrics time every call). */
+	observeStore?: (store: AccountStore) => AccountStore;
 	/** mysql://USER:PASS@HOST:PORT/DB; the embedded node:sqlite store when absent. */
 	db?: string;
 	tlsCert?: string;
@@ -108,7 +116,8 @@ export interface RunningServers {
 	store: AccountStore;
 	/** The TLS certificate fingerprint clients will be shown (undefined in plaintext mode). */
 	fingerprint: string | undefined;
-	close(): Promise<void>;
+	/** Stops accepting, tells every member to reconnect elsewhere, lets the database catch up (bounded), closes. */
+	close(options?: TcpCloseOptions): Promise<void>;
 }
 
 async function loadTls(options: ServersOptions): Promise<{cert: string; key: string} | undefined> {
@@ -164,18 +173,20 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 				? `account store: ${describeDatabaseUrl(options.db)}`
 				: `account store: ${options.dataDir} (node:sqlite)`,
 		);
-		const store = await openStore({
+		const opened = await openStore({
 			...(options.db ? {db: options.db} : {}),
 			dataDir: options.dataDir,
 			log,
 			...(options.dbTimeoutMs ? {queryTimeoutMs: options.dbTimeoutMs} : {}),
 			retry: {maxAttempts: options.dbAttempts ?? Number.POSITIVE_INFINITY, maxDelayMs: 10_000},
 		});
+		const store = options.observeStore ? options.observeStore(opened) : opened;
 		try {
 			const tls = await loadTls(options);
 			if (!tls)
 				log(
 					'WARNING: the TCP room runs WITHOUT TLS: passwords are safe (SCRAM) but chat is readable on the wire',
+					{level: 'warn'},
 				);
 			const fingerprint = tls ? fingerprintOf(tls.cert) : undefined;
 			if (fingerprint) log(`tls certificate ${fingerprint}`);
@@ -205,8 +216,8 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 				tcp,
 				store,
 				fingerprint,
-				async close() {
-					await Promise.all([udp.close(), tcp.close()]);
+				async close(closeOptions) {
+					await Promise.all([udp.close(), tcp.close(closeOptions)]);
 					await store.close();
 				},
 			};

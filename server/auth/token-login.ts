@@ -6,6 +6,7 @@
 import type {ErrorCode} from '../../source/protocol/messages.js';
 import type {AccountStore} from '../store/account-store.js';
 import {parseToken, tokenMatches} from './bot-tokens.js';
+import type {Log} from '../log/log.js';
 import type {LoginThrottle} from './login-throttle.js';
 
 export type TokenLoginResult =
@@ -19,7 +20,7 @@ export interface TokenLoginContext {
 	address: string;
 	/** The generic refusal also used for wrong passwords. */
 	failure: string;
-	log: (line: string) => void;
+	log: Log;
 	now?: () => number;
 }
 
@@ -35,7 +36,7 @@ export async function checkAccessToken(token: string, context: TokenLoginContext
 	const decision = throttle.reserve(key, address);
 	if (!('attempt' in decision)) {
 		const retryAfterMs = decision.allowed ? 0 : decision.retryAfterMs;
-		log(`token login throttled from ${address}`);
+		log(`token login throttled from ${address}`, {level: 'warn', address});
 		return {
 			ok: false,
 			code: 'throttled',
@@ -46,7 +47,7 @@ export async function checkAccessToken(token: string, context: TokenLoginContext
 	const {attempt} = decision;
 	const refuse = (): TokenLoginResult => {
 		attempt.finished();
-		log(`failed token login from ${address}`);
+		log(`failed token login from ${address}`, {level: 'warn', address});
 		return {ok: false, code: 'auth-failed', message: failure};
 	};
 	if (!presented) return refuse();
@@ -55,7 +56,7 @@ export async function checkAccessToken(token: string, context: TokenLoginContext
 		stored = await store.findToken(presented.id);
 	} catch (error) {
 		attempt.finished();
-		log(`authentication backend unavailable: ${(error as Error).message}`);
+		log(`authentication backend unavailable: ${(error as Error).message}`, {level: 'error'});
 		return {
 			ok: false,
 			code: 'auth-unavailable',

@@ -7,7 +7,8 @@
 
 import {ProtocolError, type ServerMessage} from '../../source/protocol/messages.js';
 import {identityKey, roomKey, roomLabel, roomNameProblem} from '../../source/protocol/names.js';
-import type {Member, Room, RoomJournal} from '../room/room.js';
+import type {Log} from '../log/log.js';
+import type {JoinOptions, Member, Room, RoomJournal, RoomOptions} from '../room/room.js';
 import {
 	type AccountStore,
 	RoomExistsError,
@@ -27,39 +28,21 @@ export interface HubJournal extends RoomJournal {
 	close(): void;
 }
 
-/**
- * What the hub passes to the room factory. The moderation and settings hooks
- * are RoomOptions the room helper adds (issue #11); the factory hands them on.
- */
+/** What the hub decides of a room's options: a stored (TCP) room's journal, settings and hooks. */
+export type HubRoomOptions = Pick<
+	RoomOptions<unknown>,
+	'journal' | 'moderation' | 'settings' | 'onSettingsChange' | 'onInvite' | 'onRead' | 'onPart'
+>;
+
+/** What the hub passes to the room factory; the factory adds the transport's output and limits. */
 export interface HubRoomSpec {
 	/** As created, without the `#`. */
 	name: string;
 	key: string;
 	/** `#Name`: what the room's output stamps on every message. */
 	label: string;
-	journal?: RoomJournal;
-	// hub: room helper implements (RoomOptions)
-	moderation?: boolean;
-	settings?: RoomSettings;
-	onSettingsChange?: (settings: RoomSettings) => void;
-	/** Someone (`by`) let `account` into the room: the hub tells the account's sessions. */
-	onInvite?: (account: string, by: string) => void;
-	/** `account` read the room up to `seq`: the hub stores the marker. */
-	onRead?: (account: string, seq: number) => void;
-	/** `account` left the room for good (a part from any of its sessions): the hub forgets the membership. */
-	onPart?: (account: string) => void;
+	options: HubRoomOptions;
 }
-
-/** Join options the room helper adds (issue #11), beside the ones room.join takes today. */
-export interface HubJoinExtras {
-	// hub: room helper implements (room.join options)
-	account?: string;
-	admin?: boolean;
-	/** The account's read marker, for the welcome. */
-	read?: number;
-}
-
-type JoinOptions = NonNullable<Parameters<Room<unknown>['join']>[2]>;
 
 export interface RoomHubOptions<Link> {
 	/** The room without a name (`--room`, default lobby); it always exists. */
@@ -80,7 +63,7 @@ export interface RoomHubOptions<Link> {
 	maxSessionsPerAccount?: number;
 	/** Delivers a message outside any room (invites) to a session. */
 	notify?: (link: Link, message: ServerMessage) => void;
-	log?: (line: string) => void;
+	log?: Log;
 }
 
 export interface RoomListing {
@@ -113,7 +96,7 @@ export class RoomHub<Link> {
 	private readonly maxRooms: number;
 	private readonly maxRoomsPerUser: number;
 	private readonly maxSessionsPerAccount: number;
-	private readonly log: (line: string) => void;
+	private readonly log: Log;
 
 	private constructor(private readonly options: RoomHubOptions<Link>) {
 		this.defaultName = bare(options.defaultRoom ?? 'lobby');
@@ -199,6 +182,26 @@ export class RoomHub<Link> {
 		identity: HubIdentity,
 		options: JoinOptions,
 	): Promise<{room: Room<Link>; member: Member<Link>; key: string; label: string}> {
+		try {
+			return await this.joinNow(link, name, nick, identity, options);
+		} catch (error) {
+			if (error instanceof ProtocolError) throw error;
+			// The store is away (an outage, a frozen database): this join fails, the session and its other rooms go on.
+			this.log(`join of ${name ?? this.defaultRoom.name} failed: ${(error as Error).message}`);
+			throw new ProtocolError(
+				'server-error',
+				'rooms are unavailable while the database is away; try again shortly',
+			);
+		}
+	}
+
+	private async joinNow(
+		link: Link,
+		name: string | undefined,
+		nick: string,
+		identity: HubIdentity,
+		options: JoinOptions,
+	): Promise<{room: Room<Link>; member: Member<Link>; key: string; label: string}> {
 		const key = name === undefined ? this.defaultKey : this.checkedKey(name);
 		const {account} = identity;
 		const store = this.store;
@@ -213,18 +216,21 @@ export class RoomHub<Link> {
 				);
 		}
 		const entry = await this.entryFor(name, identity);
-		const extras: HubJoinExtras = {};
+		const joinOptions: JoinOptions = {...options};
 		if (account !== undefined) {
-			extras.account = account;
-			extras.admin = identity.admin === true;
-			if (store) extras.read = await store.readMarker(account, key);
+			joinOptions.account = account;
+			joinOptions.admin = identity.admin === true;
+			// A marker the store cannot give now only costs the unread count.
+			if (store) joinOptions.read = await store.readMarker(account, key).catch(() => 0);
 		}
-		// Passed as a variable: the room helper's join takes these; today's ignores them.
-		const joinOptions: JoinOptions & HubJoinExtras = {...options, ...extras};
 		const joined = entry.room.join(link, nick, joinOptions);
 		if (store && account !== undefined && !member)
 			await store.addMembership(account, key).catch((error: Error) => {
-				this.log(`membership of ${account} in ${entry.label} not stored: ${error.message}`);
+				this.log(`membership of ${account} in ${entry.label} not stored: ${error.message}`, {
+					level: 'warn',
+					user: account,
+					room: entry.label.slice(1),
+				});
 			});
 		return {room: entry.room, member: joined, key, label: entry.label};
 	}
@@ -236,9 +242,13 @@ export class RoomHub<Link> {
 	}
 
 	/** The labels of the rooms the account is in, to reopen in a new session (those still existing). */
+	/** The rooms the account is in, as labels; none while the store is away (a new session then reopens nothing). */
 	async memberships(account: string): Promise<string[]> {
 		if (!this.store) return [];
-		const keys = await this.store.membershipsOf(account);
+		const keys = await this.store.membershipsOf(account).catch((error: Error) => {
+			this.log(`rooms of ${account} unavailable: ${error.message}`);
+			return [];
+		});
 		return keys.filter((key) => this.known.has(key) || this.rooms.has(key)).map((key) => this.labelOf(key));
 	}
 
@@ -356,7 +366,10 @@ export class RoomHub<Link> {
 				createdAt: Date.now(),
 				settings,
 			});
-			this.log(`room #${stored.name} created${account === undefined ? '' : ` by ${account}`}`);
+			this.log(`room #${stored.name} created${account === undefined ? '' : ` by ${account}`}`, {
+				room: stored.name,
+				...(account === undefined ? {} : {user: account}),
+			});
 		}
 		this.known.set(key, stored);
 		return this.load(key, stored.name);
@@ -407,25 +420,25 @@ export class RoomHub<Link> {
 
 	private createEntry(key: string, name: string, journal: HubJournal | undefined): Entry<Link> {
 		const label = roomLabel(name);
-		const spec: HubRoomSpec = {name, key, label, ...(journal ? {journal} : {})};
+		const options: HubRoomOptions = journal ? {journal} : {};
 		if (this.store) {
 			const stored = this.known.get(key);
-			spec.moderation = true;
-			spec.settings = stored?.settings ?? emptyRoomSettings();
-			spec.onSettingsChange = (settings) => this.saveSettings(key, settings);
-			spec.onInvite = (account, by) => this.deliverInvite(account, label, by);
-			spec.onPart = (account) => {
+			options.moderation = true;
+			options.settings = stored?.settings ?? emptyRoomSettings();
+			options.onSettingsChange = (settings) => this.saveSettings(key, settings);
+			options.onInvite = (account, by) => this.deliverInvite(account, label, by);
+			options.onPart = (account) => {
 				this.store!.removeMembership(account, key).catch((error: Error) => {
 					this.log(`part of ${account} from ${label} not stored: ${error.message}`);
 				});
 			};
-			spec.onRead = (account, seq) => {
+			options.onRead = (account, seq) => {
 				this.store!.setReadMarker(account, key, seq).catch((error: Error) => {
 					this.log(`read marker of ${account} in ${label} not stored: ${error.message}`);
 				});
 			};
 		}
-		const entry = {room: this.options.createRoom(spec), label, journal};
+		const entry = {room: this.options.createRoom({name, key, label, options}), label, journal};
 		this.rooms.set(key, entry);
 		return entry;
 	}

@@ -4,24 +4,24 @@
 // refused logins, protocol violations before login).
 
 import {TokenBucket} from '../room/token-bucket.js';
+import type {Log} from './log.js';
 
 export interface RateLimitedLogOptions {
 	perSecond: number;
 	now?: () => number;
 }
 
-export function rateLimitedLog(
-	log: (line: string) => void,
-	{perSecond, now = Date.now}: RateLimitedLogOptions,
-): (line: string) => void {
+export function rateLimitedLog(log: Log, {perSecond, now = Date.now}: RateLimitedLogOptions): Log {
 	const bucket = new TokenBucket(perSecond, Math.max(1, perSecond), now());
 	let suppressed = 0;
-	return (line) => {
+	return (line, fields) => {
 		if (!bucket.take(now())) {
 			suppressed++;
 			return;
 		}
-		log(suppressed > 0 ? `${line} (${suppressed} similar lines suppressed)` : line);
+		const text = suppressed > 0 ? `${line} (${suppressed} similar lines suppressed)` : line;
+		if (fields === undefined) log(text);
+		else log(text, suppressed > 0 ? {...fields, suppressed} : fields);
 		suppressed = 0;
 	};
 }

@@ -27,6 +27,7 @@ import {emptyRoomSettings, type RoomRole, type RoomSettings} from '../store/acco
 import {HistoryRing} from './history-ring.js';
 import {RANK, banOf, mayEnter, modesOf, muteOf, rankOf} from './rights.js';
 import {TokenBucket} from './token-bucket.js';
+import type {Log} from '../log/log.js';
 
 /**
  * One session in the room: a link (a UDP address, a TCP connection). In rooms
@@ -145,7 +146,7 @@ export interface RoomOptions<Link> {
 	/** An account parted the room for good (all its sessions left): the hub forgets the membership. */
 	onPart?: (account: string) => void;
 	now?: () => number;
-	log?: (line: string) => void;
+	log?: Log;
 }
 
 /** How a session joins. */
@@ -243,7 +244,7 @@ export class Room<Link> {
 	/** Account key → its read marker here, as far as this room knows (only ever moves forward). */
 	private readonly readMarks = new Map<string, number>();
 	private readonly now: () => number;
-	private readonly log: (line: string) => void;
+	private readonly log: Log;
 	private seq: number;
 	private nextMemberId = 1;
 	/** Journal appends are chained so sequence numbers are broadcast in order. Reads are not. */
@@ -288,7 +289,8 @@ export class Room<Link> {
 		this.now = options.now ?? Date.now;
 		// Every line names the room: one server log may carry several rooms.
 		const log = options.log ?? (() => {});
-		this.log = (line) => log(`room ${JSON.stringify(this.name)}: ${line}`);
+		this.log = (line, fields) =>
+			log(`room ${JSON.stringify(this.name)}: ${line}`, {...fields, room: this.name});
 		this.seq = this.journal?.latestSeq() ?? 0;
 	}
 
@@ -820,6 +822,8 @@ export class Room<Link> {
 				};
 				if (target.present)
 					this.evict(identityKey(target.nick), `banned by ${by}${reason ? `: ${reason}` : ''}`);
+				// Out for good: the account's next sessions are not sent back to a room that refuses them.
+				this.onPart?.(target.account);
 				return this.announce(
 					{
 						kind: 'ban',
@@ -1218,7 +1222,7 @@ export class Room<Link> {
 				this.seq = Math.max(this.seq, seq);
 				deliver(seq);
 			} catch (error) {
-				this.log(`journal append failed: ${(error as Error).message}`);
+				this.log(`journal append failed: ${(error as Error).message}`, {level: 'error'});
 				// Presence still tells who is here, unsequenced (as version 1 did); a message is the sender's to resend.
 				if (event.t === 'presence') this.deliver(event as ServerMessage, this.sessions);
 				else if (sender && this.isMember(sender))

@@ -109,8 +109,10 @@ export class LocalJournal {
 
 	/** The number an earlier copy of this send got, if the journal still holds it. */
 	findRef(room: string, sender: string, ref: string): number | undefined {
+		// INDEXED BY: without it SQLite walks the room's primary key in seq order (for the ORDER BY),
+		// testing every row: ~1.7 ms per send at 5,000 rows, on the event loop every room shares.
 		const row = this.#sql(
-			'SELECT seq FROM journal WHERE room = ? AND sender = ? AND ref = ? ORDER BY seq LIMIT 1',
+			'SELECT seq FROM journal INDEXED BY journal_ref WHERE room = ? AND sender = ? AND ref = ? ORDER BY seq LIMIT 1',
 		).get(room, sender, ref);
 		return row === undefined ? undefined : Number(row.seq);
 	}

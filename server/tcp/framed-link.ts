@@ -14,9 +14,11 @@ export interface FramedLinkOptions {
 	/** Bytes queued or buffered in the socket beyond which the peer counts as stuck. */
 	maxQueueBytes: number;
 	onMessage(value: unknown): void;
-	/** A protocol violation or overflow: the link is already closing with this reason. */
-	onViolation(reason: string): void;
+	/** A protocol violation or overflow (code too-slow): the link is already closing with this reason. */
+	onViolation(reason: string, code: ErrorCode): void;
 	onClose(): void;
+	/** Counts frames in and out (the server's metrics). */
+	counters?: {messagesIn: number; messagesOut: number};
 }
 
 export class FramedLink {
@@ -56,6 +58,7 @@ export class FramedLink {
 	/** Queues an already-encoded frame (broadcasts encode once and share the buffer). */
 	enqueue(frame: Buffer): void {
 		if (this.closed) return;
+		if (this.options.counters) this.options.counters.messagesOut++;
 		this.queue.push(frame);
 		this.queuedBytes += frame.length;
 		if (this.queuedBytes + this.socket.writableLength > this.options.maxQueueBytes) {
@@ -78,7 +81,10 @@ export class FramedLink {
 	close(last?: Message): void {
 		if (this.closed) return;
 		this.closed = true;
-		if (last) this.queue.push(encodeFrame(encodeJson(last), this.options.maxFrameBytes));
+		if (last) {
+			this.queue.push(encodeFrame(encodeJson(last), this.options.maxFrameBytes));
+			if (this.options.counters) this.options.counters.messagesOut++;
+		}
 		this.writeQueue();
 		this.socket.end();
 		// A peer that never reads must not keep the socket forever.
@@ -116,6 +122,7 @@ export class FramedLink {
 				this.violation(error instanceof ProtocolError ? error.message : 'bad frame');
 				return;
 			}
+			if (this.options.counters) this.options.counters.messagesIn++;
 			this.options.onMessage(value);
 		}
 	}
@@ -123,6 +130,6 @@ export class FramedLink {
 	private violation(reason: string, code: ErrorCode = 'bad-request'): void {
 		if (this.closed) return;
 		this.close({t: 'error', code, message: reason});
-		this.options.onViolation(reason);
+		this.options.onViolation(reason, code);
 	}
 }

@@ -20,6 +20,7 @@ import {escapeForLog} from '../log/escape.js';
 import {identityKey, usernameProblem} from '../../source/protocol/names.js';
 import {UserExistsError, type AccountStore} from '../store/account-store.js';
 import {lookalikeAccount} from '../store/lookalike.js';
+import type {Log} from '../log/log.js';
 import type {FramedLink} from './framed-link.js';
 
 export interface LoginSettings {
@@ -28,9 +29,9 @@ export interface LoginSettings {
 	throttle: LoginThrottle;
 	allowRegister: boolean;
 	/** For events a stranger can cause at will: rate-limited. */
-	log: (line: string) => void;
+	log: Log;
 	/** For events only an account holder can cause (not rate-limited). */
-	auditLog: (line: string) => void;
+	auditLog: Log;
 	stats: {logins: number; failedLogins: number};
 	/** Shortest password a registration may use; announced in auth-mechs, declared back by registering clients. */
 	passwordMin: number;
@@ -101,14 +102,21 @@ export class LoginSession {
 		// Checked before anything logs or looks the name up: no account can have a malformed name.
 		const problem = usernameProblem(username);
 		if (problem) {
-			log(`refused login from ${this.address}: bad user name ${escapeForLog(username)}`);
+			log(`refused login from ${this.address}: bad user name ${escapeForLog(username)}`, {
+				level: 'warn',
+				address: this.address,
+			});
 			return this.fail('auth-failed', `${GENERIC_FAILURE} (${problem})`);
 		}
 		const decision = throttle.reserve(username, this.address);
 		if (!('attempt' in decision)) {
 			const retryAfterMs = decision.allowed ? 0 : decision.retryAfterMs;
 			const seconds = Math.ceil(retryAfterMs / 1000);
-			log(`login throttled for ${escapeForLog(username)} from ${this.address}`);
+			log(`login throttled for ${escapeForLog(username)} from ${this.address}`, {
+				level: 'warn',
+				user: username,
+				address: this.address,
+			});
 			const why =
 				!decision.allowed && decision.scope === 'in-flight'
 					? 'another login for this account is in progress'
@@ -131,7 +139,9 @@ export class LoginSession {
 		} catch (error) {
 			if (error instanceof ScramError)
 				return this.fail('auth-failed', `${GENERIC_FAILURE} (${error.message})`);
-			this.settings.auditLog(`authentication backend unavailable: ${(error as Error).message}`);
+			this.settings.auditLog(`authentication backend unavailable: ${(error as Error).message}`, {
+				level: 'error',
+			});
 			return this.fail('auth-unavailable', 'authentication backend unavailable; try again shortly');
 		}
 	}
@@ -147,7 +157,11 @@ export class LoginSession {
 		const outcome = await scram.final(message.data);
 		if (!outcome.ok) {
 			stats.failedLogins++;
-			log(`failed login for ${escapeForLog(user)} from ${this.address}`);
+			log(`failed login for ${escapeForLog(user)} from ${this.address}`, {
+				level: 'warn',
+				user,
+				address: this.address,
+			});
 			this.fail('auth-failed', GENERIC_FAILURE);
 			return undefined;
 		}

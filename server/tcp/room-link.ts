@@ -164,10 +164,13 @@ export class RoomLink {
 		if (message.t === 'nick')
 			return target.sendError(member, 'not-allowed', 'nicks are account names in this room');
 		if (QUERIES.has(message.t) && !this.takeQuery(member, connection)) return;
+		// The room gets it now, or at the member's rate when it sends faster (flood-control.ts).
+		// Before any await: a client closes right after parting, and the close must not
+		// overtake the part (the account's other sessions would stay in the room).
+		this.floodFor(target).submit(member, message);
+		// The room forgets the membership too (its onPart); this also covers a part held behind lines.
 		if (message.t === 'leave' && message.part === true)
 			await this.options.hub.part({account: connection.user!}, roomKey(target.name));
-		// The room gets it now, or at the member's rate when it sends faster (flood-control.ts).
-		this.floodFor(target).submit(member, message);
 	}
 
 	/** The connection closed: it leaves every room it was in. */

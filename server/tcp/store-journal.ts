@@ -12,6 +12,7 @@ import type {
 	RoomEventMessage,
 	UnsequencedRoomEvent,
 } from '../../source/protocol/messages.js';
+import type {Log} from '../log/log.js';
 import type {RoomJournal} from '../room/room.js';
 import {
 	MAX_PAGE,
@@ -33,7 +34,7 @@ export interface StoreJournalOptions {
 	local?: LocalJournal;
 	/** Where the local journal lives (the data dir), when `local` is not given; in memory without either (tests only: not durable). */
 	dir?: string;
-	log?: (line: string) => void;
+	log?: Log;
 	/** Wait before trying the database again after a failed write. */
 	retryMs?: number;
 	/** Stored messages the local journal keeps (recent history and resends are served from it). */
@@ -49,7 +50,7 @@ export class StoreJournal implements RoomJournal {
 	private drainAgain = false;
 	private outage = false;
 	private closed = false;
-	private readonly log: (line: string) => void;
+	private readonly log: Log;
 	private readonly retryMs: number;
 	private readonly keep: number;
 
@@ -205,6 +206,7 @@ export class StoreJournal implements RoomJournal {
 						if (outcome === 'conflict')
 							this.log(
 								`journal: the database holds another message as ${seq}; ours stays in the local journal only`,
+								{level: 'warn', room: this.room},
 							);
 						through = seq;
 						if (this.closed) return;
@@ -217,7 +219,7 @@ export class StoreJournal implements RoomJournal {
 			}
 			if (this.outage) {
 				this.outage = false;
-				this.log('database is back; all messages stored');
+				this.log('database is back; all messages stored', {room: this.room});
 			}
 			this.local.prune(this.room, this.keep);
 		} catch (error) {
@@ -226,6 +228,7 @@ export class StoreJournal implements RoomJournal {
 				this.outage = true;
 				this.log(
 					`database write failed, keeping messages in the local journal until it is back: ${(error as Error).message}`,
+					{level: 'warn', room: this.room},
 				);
 			}
 			this.retryTimer = setTimeout(() => {

@@ -29,10 +29,11 @@ import {parseFileClientMessage, isFileFrame} from '../../source/protocol/file-me
 import {fileIndexOf} from '../files/file-index.js';
 import {FileService} from '../files/file-service.js';
 import {FileStore} from '../files/file-store.js';
-import {RoomHub, type HubRoomSpec} from '../hub/room-hub.js';
+import {RoomHub} from '../hub/room-hub.js';
 import {Room} from '../room/room.js';
 import type {AccountStore} from '../store/account-store.js';
 import {LocalJournal} from '../store/local-journal.js';
+import type {Log} from '../log/log.js';
 import {rateLimitedLog} from '../log/rate-limited-log.js';
 import {createAdmission, type Admitted} from './admission.js';
 import type {Connection} from './connection.js';
@@ -92,7 +93,12 @@ export interface TcpRoomServerOptions {
 	/** Bytes of files one account may share in all (default 1 GiB). */
 	fileQuotaBytes?: number;
 	throttle?: LoginThrottle;
-	log?: (line: string) => void;
+	log?: Log;
+}
+
+export interface TcpCloseOptions {
+	/** After telling everyone goodbye, wait this long at most for the database to catch up with the journal. */
+	flushWithinMs?: number;
 }
 
 export interface TcpRoomServer {
@@ -112,10 +118,22 @@ export interface TcpRoomServer {
 		refused: number;
 		/** Cut off before login to make room for a newcomer. */
 		evicted: number;
+		/** Frames received and sent, on every connection. */
+		messagesIn: number;
+		messagesOut: number;
+		/** Connections cut off as too slow (their send queue overflowed). */
+		overflows: number;
 	};
+	/** Connections open now (past admission, logged in or not). */
+	readonly openConnections: number;
+	/** Connections logged in and in rooms. */
+	readonly sessions: number;
+	/** Messages acknowledged but not yet copied to the database, in all rooms. */
+	readonly pendingWrites: number;
 	/** Raw sockets held open for an address (its /64 for IPv6). */
 	socketsFrom(address: string): number;
-	close(): Promise<void>;
+	/** Stops accepting, tells everyone to reconnect elsewhere, lets the journals catch up (bounded), closes. */
+	close(options?: TcpCloseOptions): Promise<void>;
 }
 
 export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise<TcpRoomServer> {
@@ -129,7 +147,17 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		maxPerAddress: options.maxConnectionsPerAddress ?? 16,
 		maxTotal: options.maxConnections ?? 2048,
 	});
-	const stats = {connections: 0, logins: 0, failedLogins: 0, violations: 0, refused: 0, evicted: 0};
+	const stats = {
+		connections: 0,
+		logins: 0,
+		failedLogins: 0,
+		violations: 0,
+		refused: 0,
+		evicted: 0,
+		messagesIn: 0,
+		messagesOut: 0,
+		overflows: 0,
+	};
 	const roomName = options.roomName ?? 'lobby';
 	// One local journal for every room: a thousand rooms must not open a thousand SQLite handles.
 	const local = await LocalJournal.open(options.dataDir);
@@ -168,14 +196,12 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 				new Room<Connection>({
 					name: spec.name,
 					output: framedRoomOutput(maxFrameBytes, spec.key, spec.label),
-					...(spec.journal ? {journal: spec.journal} : {}),
 					log,
 					historyPageBytes: Math.floor(maxFrameBytes / 2), // pages well inside a frame
 					...(options.limits ? {limits: options.limits} : {}),
 					...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 					capabilities,
-					// hub: room helper implements (moderation, settings and their hooks)
-					...roomExtras(spec),
+					...spec.options,
 				}),
 			...(options.roomCreation ? {roomCreation: options.roomCreation} : {}),
 			...(options.maxRooms ? {maxRooms: options.maxRooms} : {}),
@@ -303,6 +329,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			busy: Promise.resolve(),
 		} as unknown as Connection;
 		open.add(connection);
+		log(`connection from ${address}`, {level: 'debug', address});
 		let dropReason: string | undefined;
 		admitted.cutOff = (reason) => fail(connection, 'auth-failed', reason);
 		connection.link = new FramedLink(socket, {
@@ -320,19 +347,33 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 							else fail(connection, error.code, error.message);
 							return;
 						}
-						log(`error on connection from ${address}: ${(error as Error).stack ?? error}`);
+						log(`error on connection from ${address}: ${(error as Error).stack ?? error}`, {
+							level: 'error',
+							address,
+						});
 						fail(connection, 'server-error', 'internal error');
 					});
 			},
-			onViolation: (reason) => {
+			counters: stats,
+			onViolation: (reason, code) => {
 				stats.violations++;
+				if (code === 'too-slow') stats.overflows++;
 				dropReason = reason;
 				// Names are kept only once they passed the name rules, so they are safe in a line as they are.
 				const who = connection.user ?? connection.login.user;
-				(connection.user ? log : strangerLog)(`disconnected ${who ?? address}: ${reason}`);
+				(connection.user ? log : strangerLog)(`disconnected ${who ?? address}: ${reason}`, {
+					level: 'warn',
+					address,
+					...(who === undefined ? {} : {user: who}),
+				});
 			},
 			onClose: () => {
 				open.delete(connection);
+				log(`connection from ${address} closed`, {
+					level: 'debug',
+					address,
+					...(connection.user === undefined ? {} : {user: connection.user}),
+				});
 				connection.login.end();
 				// The others see why a member was dropped ("too slow: …"), not just that it left.
 				roomLink.leaveAll(connection, dropReason);
@@ -366,7 +407,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		accept,
 	});
 	const server = net.createServer({noDelay: true}, admission.onConnection);
-	server.on('error', (error) => log(`tcp server error: ${error.message}`));
+	server.on('error', (error) => log(`tcp server error: ${error.message}`, {level: 'error'}));
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);
 		server.listen(options.port ?? 0, host, () => {
@@ -386,32 +427,51 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		journal,
 		hub,
 		stats,
+		get openConnections() {
+			return open.size;
+		},
+		get sessions() {
+			let joined = 0;
+			for (const connection of open) if (connection.phase === 'joined') joined++;
+			return joined;
+		},
+		get pendingWrites() {
+			if (!local.isOpen) return 0;
+			let pending = 0;
+			for (const journal of journals.values()) pending += journal.pendingWrites;
+			return pending;
+		},
 		socketsFrom: admission.heldFrom,
-		async close() {
+		async close({flushWithinMs = 0}: TcpCloseOptions = {}) {
+			// Newcomers first: from here on they are refused by the kernel (another node takes them).
+			const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
 			roomLink.clearFloods();
-			hub.close('server shutting down');
+			for (const openRoom of hub.all()) openRoom.closeAll('server shutting down'); // bye, retry: reconnect elsewhere
 			for (const connection of open)
 				connection.link.close({t: 'bye', reason: 'server shutting down', retry: true});
 			admission.cutOffPreLogin('server shutting down'); // those still in their TLS handshake too
+			// Acknowledged messages are on disk already; let the database copy finish if it can in time.
+			const unstored = await journalsFlushed([...journals.values()], flushWithinMs);
+			if (unstored > 0)
+				log(
+					`${unstored} acknowledged messages wait in the local journal for the database; they are stored at the next start`,
+					{level: 'warn'},
+				);
+			hub.close('server shutting down');
 			closeQuietly(local);
 			files.close();
-			await new Promise<void>((resolve) => server.close(() => resolve()));
+			await listenerClosed;
 			await fileStore.close();
 		},
 	};
 }
 
-/** The room helper's RoomOptions (moderation, settings, hooks), handed on from the hub's spec. */
-function roomExtras(spec: HubRoomSpec): Partial<HubRoomSpec> {
-	const {moderation, settings, onSettingsChange, onInvite, onRead, onPart} = spec;
-	return {
-		...(moderation === undefined ? {} : {moderation}),
-		...(settings === undefined ? {} : {settings}),
-		...(onSettingsChange ? {onSettingsChange} : {}),
-		...(onInvite ? {onInvite} : {}),
-		...(onRead ? {onRead} : {}),
-		...(onPart ? {onPart} : {}),
-	};
+/** Waits until no journal has messages waiting for the database, at most `withinMs`; resolves to those still waiting. */
+async function journalsFlushed(journals: StoreJournal[], withinMs: number): Promise<number> {
+	const deadline = Date.now() + withinMs;
+	const waiting = () => journals.reduce((sum, journal) => sum + journal.pendingWrites, 0);
+	while (waiting() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+	return waiting();
 }
 
 /** The shared local journal may already be closed by the journals using it. */

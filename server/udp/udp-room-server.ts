@@ -35,6 +35,7 @@ import {roomKey} from '../../source/protocol/names.js';
 import {FloodControl} from '../room/flood-control.js';
 import {Room, type Member, type RoomOutput} from '../room/room.js';
 import {TokenBucket} from '../room/token-bucket.js';
+import type {Log} from '../log/log.js';
 import {CookieJar} from './cookie.js';
 
 export interface UdpRoomServerOptions {
@@ -66,7 +67,7 @@ export interface UdpRoomServerOptions {
 	/** Each member's resend budget: messages a second and saved up (see RoomOptions). */
 	resendRate?: number;
 	resendBurst?: number;
-	log?: (line: string) => void;
+	log?: Log;
 }
 
 interface UdpLink {
@@ -87,6 +88,9 @@ export interface UdpServerStats {
 	sentBytes: number;
 	/** Datagrams dropped, by reason: malformed, invalid-utf8, oversized, unknown-type, spoofed, unverified … */
 	dropped: Record<string, number>;
+	/** Messages received (reassembled, parsed) and sent (one per recipient, however many datagrams). */
+	messagesIn: number;
+	messagesOut: number;
 }
 
 export interface UdpRoomServer {
@@ -96,6 +100,8 @@ export interface UdpRoomServer {
 	readonly room: Room<UdpLink>;
 	readonly hub: RoomHub<UdpLink>;
 	readonly stats: UdpServerStats;
+	/** Client sockets (address and port) in rooms now. */
+	readonly sources: number;
 	close(): Promise<void>;
 }
 
@@ -136,12 +142,21 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 	const members = new Map<string, Member<UdpLink>>();
 	/** Members by source (address|port): one socket may be in several rooms. */
 	const bySource = new Map<string, Set<Member<UdpLink>>>();
-	const stats: UdpServerStats = {received: 0, receivedBytes: 0, sentDatagrams: 0, sentBytes: 0, dropped: {}};
+	const stats: UdpServerStats = {
+		received: 0,
+		receivedBytes: 0,
+		sentDatagrams: 0,
+		sentBytes: 0,
+		dropped: {},
+		messagesIn: 0,
+		messagesOut: 0,
+	};
 	const drop = (reason: string) => {
 		stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
 	};
 
 	const sendRaw = (datagrams: Buffer[], link: {address: string; port: number}) => {
+		stats.messagesOut++;
 		for (const datagram of datagrams) {
 			stats.sentDatagrams++;
 			stats.sentBytes += datagram.length;
@@ -231,6 +246,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 				...(options.resendRate ? {resendRate: options.resendRate} : {}),
 				...(options.resendBurst ? {resendBurst: options.resendBurst} : {}),
 				...(options.replayPerMinute ? {replayPerMinute: options.replayPerMinute} : {}),
+				...spec.options,
 				log,
 			}),
 		log,
@@ -297,6 +313,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		let credential: string;
 		try {
 			({message, credential} = parseUdpClientDatagram(value));
+			stats.messagesIn++;
 		} catch (error) {
 			drop(classify(error));
 			// A member hears what was wrong (its address is proven); which room's member does not matter.
@@ -414,10 +431,13 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		} catch (error) {
 			// A bug must cost one datagram, not the server.
 			drop('internal-error');
-			log(`error handling datagram from ${rinfo.address}:${rinfo.port}: ${(error as Error).stack ?? error}`);
+			log(`error handling datagram from ${rinfo.address}:${rinfo.port}: ${(error as Error).stack ?? error}`, {
+				level: 'error',
+				address: rinfo.address,
+			});
 		}
 	});
-	socket.on('error', (error) => log(`udp socket error: ${error.message}`));
+	socket.on('error', (error) => log(`udp socket error: ${error.message}`, {level: 'error'}));
 
 	const sweeper = setInterval(
 		() => {
@@ -450,6 +470,9 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		room,
 		hub: rooms,
 		stats,
+		get sources() {
+			return bySource.size;
+		},
 		async close() {
 			clearInterval(sweeper);
 			for (const flood of floods.values()) flood.clear();

@@ -14,6 +14,21 @@ export interface AdminStoreOptions {
 
 const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ').trim();
 
+/**
+ * The `fail` of an admin command: writes what `classify` makes of an error as
+ * one `parley: …` line on stderr and gives its exit status.
+ */
+export function failureReporter(
+	stderr: NodeJS.WritableStream,
+	classify: (error: unknown) => {code: number; message: string},
+): (error: unknown) => number {
+	return (error) => {
+		const {code, message} = classify(error);
+		stderr.write(`parley: ${oneLine(message)}\n`);
+		return code;
+	};
+}
+
 /** Opens the store, runs `perform` on it and closes it; 0 on success, else what `fail` says. */
 export async function withAdminStore(
 	{db, dataDir, stderr, fail}: AdminStoreOptions,

@@ -14,7 +14,7 @@ import {
 } from '../../server/store/account-store.js';
 import {DATABASE_URL_FORM, StoreConfigError, StoreOpenError} from '../../server/store/open-store.js';
 import {identityKey, roomKey, roomLabel, roomNameProblem, usernameProblem} from '../protocol/names.js';
-import {withAdminStore} from './admin-store.js';
+import {failureReporter, withAdminStore} from './admin-store.js';
 import {type ConfirmInput, confirm} from './confirm.js';
 import {flagGiven, flagGivenEmpty} from './given-flags.js';
 import {dataDir} from './paths.js';
@@ -390,11 +390,7 @@ export async function runRoomCommand(argv: string[], streams: Partial<RoomComman
 		stdout: streams.stdout ?? process.stdout,
 		stderr: streams.stderr ?? process.stderr,
 	};
-	const fail = (error: unknown): number => {
-		const {code, message} = classify(error);
-		io.stderr.write(`parley: ${message.replace(/\s*\n\s*/g, ' ').trim()}\n`);
-		return code;
-	};
+	const fail = failureReporter(io.stderr, classify);
 	const cli = meow(helpText(dataDir()), {
 		importMeta: import.meta,
 		argv,

@@ -3,9 +3,14 @@
 import {mkdir} from 'node:fs/promises';
 import meow from 'meow';
 import {runServers, type RunningServers} from '../../server/run-servers.js';
+import {createLogger, type LogFormat} from '../../server/ops/logger.js';
+import type {LogLevel} from '../../server/log/log.js';
+import {ServerMetrics} from '../../server/ops/metrics.js';
+import {startMetricsServer, storeHealth, type MetricsServer} from '../../server/ops/metrics-server.js';
+import {armDeadline, flushBudget, settlesWithin, shutdownSignal} from '../../server/ops/shutdown.js';
+import {watchedServers} from '../../server/ops/watch.js';
 import {ConfigError} from '../client/config.js';
 import {serverLogPath, stopServer} from './local-server.js';
-import {logLine} from './log-line.js';
 import {dataDir} from './paths.js';
 import {
 	claimServerRecord,
@@ -44,6 +49,8 @@ ${indent(helpSection('rooms'))}
 ${indent(helpSection('tcp'))}
 
 ${indent(helpSection('udp'))}
+
+${indent(helpSection('service'))}
 
 	Config file
 	  Every option but --config, --status, --stop and --help is also a key of
@@ -90,6 +97,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		return 0;
 	}
 	const flags = invocation.settings;
+	const logLine = createLogger({format: flags.logFormat as LogFormat, level: flags.logLevel as LogLevel});
 	const directory = flags.dataDir ?? dataDir();
 	const limits = {
 		maxConnectionsPerAddress: flags.maxConnsPerAddress,
@@ -133,6 +141,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		`rate limit ${flags.rateLimit} messages a second per member, bursts of ${flags.rateBurst}; ` +
 			`over it lines wait (at most ${flags.floodQueue}, then a kick for flooding)`,
 	);
+	const metrics = flags.metricsPort === undefined ? undefined : new ServerMetrics();
 	let servers: RunningServers;
 	try {
 		servers = await runServers({
@@ -160,12 +169,39 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 			tcpLimits: limits,
 			...udpAndStoreLimits,
 			log: logLine,
+			...(metrics ? {observeStore: (store) => metrics.timeStore(store)} : {}),
 		});
 	} catch (error) {
 		await releaseServerRecord(directory);
 		if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
 		process.stderr.write(`parley serve: ${(error as Error).message}: another server listens there\n`);
 		return SERVE_EXIT.addressInUse;
+	}
+	let stopping = false;
+	let endpoint: MetricsServer | undefined;
+	if (metrics && flags.metricsPort !== undefined) {
+		metrics.watch(watchedServers(servers));
+		try {
+			endpoint = await startMetricsServer({
+				host: flags.metricsHost,
+				port: flags.metricsPort,
+				registry: metrics.registry,
+				// Shutting down: a load balancer sends newcomers elsewhere at once.
+				health: async () =>
+					stopping
+						? {ok: false, reason: 'shutting down'}
+						: storeHealth(() => servers.store.ping(), flags.dbTimeoutMs),
+			});
+		} catch (error) {
+			await servers.close();
+			await releaseServerRecord(directory);
+			if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+			process.stderr.write(
+				`parley serve: ${(error as Error).message}: another server listens there (--metrics-port)\n`,
+			);
+			return SERVE_EXIT.addressInUse;
+		}
+		logLine(`metrics on http://${endpoint.host}:${endpoint.port}/metrics, health on /healthz`);
 	}
 	await completeServerRecord(directory, {
 		...claim,
@@ -175,19 +211,20 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		...(servers.fingerprint === undefined ? {} : {fingerprint: servers.fingerprint}),
 		startedAt: new Date().toISOString(),
 	});
-	await new Promise<void>((resolve) => {
-		const stop = (signal: string) => {
-			logLine(`${signal}: shutting down`);
-			resolve();
-		};
-		process.once('SIGINT', () => stop('SIGINT'));
-		process.once('SIGTERM', () => stop('SIGTERM'));
-		// The terminal of a foreground server closed: stop as cleanly (and drop the pid file).
-		process.once('SIGHUP', () => stop('SIGHUP'));
-	});
-	await servers.close();
+	const signal = await shutdownSignal();
+	stopping = true;
+	logLine(`${signal}: shutting down`);
+	const deadline = armDeadline(flags.shutdownTimeoutMs, logLine);
+	// A database that takes bytes but never answers would hold the store's close: give up on it in time.
+	const closed = await settlesWithin(
+		servers.close({flushWithinMs: flushBudget(flags.shutdownTimeoutMs)}),
+		Math.max(0, deadline.remainingMs() - 100),
+	);
+	if (!closed) logLine('the database connection did not close in time; leaving it', {level: 'warn'});
+	await endpoint?.close();
 	await releaseServerRecord(directory);
 	logLine('stopped');
+	deadline.finished(!closed);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 import {DEFAULT_TCP_PORT, DEFAULT_UDP_PORT} from '../client/room-url.js';
 import {DEFAULT_PASSWORD_POLICY, MAX_PASSWORD_MIN} from '../protocol/password-policy.js';
 import * as v from 'valibot';
+import {LOG_FORMATS, LOG_LEVELS} from '../../server/ops/logger.js';
 import {dataDir} from './paths.js';
 
 type Check = v.GenericSchema<unknown, unknown>;
@@ -31,13 +32,14 @@ const port: Check = v.pipe(
 );
 const flag: Check = v.boolean('expected true or false');
 
-export type Section = 'options' | 'rooms' | 'tcp' | 'udp';
+export type Section = 'options' | 'rooms' | 'tcp' | 'udp' | 'service';
 
 export const SECTION_TITLES: Readonly<Record<Section, string>> = {
 	options: 'Options',
 	rooms: 'Limits of both rooms',
 	tcp: 'Limits of the TCP room (against abuse; the defaults suit most servers)',
 	udp: 'Limits of the UDP room and the store',
+	service: 'Running as a service (logs, metrics, health, shutdown)',
 };
 
 export interface OptionSpec {
@@ -400,6 +402,46 @@ export const SERVE_OPTIONS = {
 		section: 'udp',
 		arg: 'N',
 		help: "a database query unanswered this long counts as an outage\n(default 3000); messages stay acknowledged meanwhile: they\nare on disk in the data dir's journal first",
+	},
+
+	logFormat: {
+		type: 'string',
+		check: v.picklist(LOG_FORMATS, 'expected "text" or "json"'),
+		default: 'text',
+		section: 'service',
+		arg: 'text|json',
+		help: 'log lines as text (default) or as JSON lines with ts, level,\nmsg and fields such as room, user and address',
+	},
+	logLevel: {
+		type: 'string',
+		check: v.picklist(LOG_LEVELS, 'expected "debug", "info", "warn" or "error"'),
+		default: 'info',
+		section: 'service',
+		arg: 'LEVEL',
+		help: 'least severe lines logged: debug, info (default), warn, error',
+	},
+	metricsPort: {
+		type: 'number',
+		check: port,
+		section: 'service',
+		arg: 'N',
+		help: 'serve Prometheus metrics at http://HOST:N/metrics and health at\n/healthz (200 ok while the store answers, else 503); off by default',
+	},
+	metricsHost: {
+		type: 'string',
+		check: text('an address'),
+		default: '127.0.0.1',
+		section: 'service',
+		arg: 'ADDRESS',
+		help: 'address of the metrics endpoint (default 127.0.0.1)',
+	},
+	shutdownTimeoutMs: {
+		type: 'number',
+		check: positive,
+		default: 10_000,
+		section: 'service',
+		arg: 'N',
+		help: 'on SIGTERM/SIGINT: stop accepting, tell members to reconnect,\nlet the database catch up with the journal, and exit within\nthis bound (default 10000)',
 	},
 } as const satisfies Record<string, OptionSpec>;
 

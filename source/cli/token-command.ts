@@ -7,7 +7,7 @@ import {issueToken, isTokenId, tokenLabelProblem} from '../../server/auth/bot-to
 import {InvalidUsernameError, NoSuchUserError, type AccountStore} from '../../server/store/account-store.js';
 import {usernameProblem} from '../protocol/names.js';
 import {DATABASE_URL_FORM, StoreConfigError, StoreOpenError} from '../../server/store/open-store.js';
-import {withAdminStore} from './admin-store.js';
+import {failureReporter, withAdminStore} from './admin-store.js';
 import {dataDir} from './paths.js';
 import {SELF_REPORTING} from './subcommand-options.js';
 
@@ -166,11 +166,7 @@ export async function runTokenCommand(
 		stdout: streams.stdout ?? process.stdout,
 		stderr: streams.stderr ?? process.stderr,
 	};
-	const fail = (error: unknown): number => {
-		const {code, message} = classify(error);
-		io.stderr.write(`parley: ${message.replace(/\s*\n\s*/g, ' ').trim()}\n`);
-		return code;
-	};
+	const fail = failureReporter(io.stderr, classify);
 	const cli = meow(helpText(dataDir()), {
 		importMeta: import.meta,
 		argv,

@@ -19,7 +19,7 @@ import {
 	readPassword,
 	type PasswordInput,
 } from './password-input.js';
-import {withAdminStore} from './admin-store.js';
+import {failureReporter, withAdminStore} from './admin-store.js';
 import {flagGiven} from './given-flags.js';
 import {dataDir} from './paths.js';
 import {SELF_REPORTING} from './subcommand-options.js';
@@ -85,8 +85,6 @@ const KNOWN_FLAGS = new Set(['db', 'dataDir', 'passwordStdin', 'admin', 'help', 
 
 const flagName = (key: string): string =>
 	key.length === 1 ? `-${key}` : `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
-
-const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ').trim();
 
 const isAction = (value: string): value is UserAction => (USER_ACTIONS as readonly string[]).includes(value);
 
@@ -203,11 +201,7 @@ export async function runUserCommand(argv: string[], streams: Partial<UserComman
 		stdout: streams.stdout ?? process.stdout,
 		stderr: streams.stderr ?? process.stderr,
 	};
-	const fail = (error: unknown): number => {
-		const {code, message} = classify(error);
-		io.stderr.write(`parley: ${oneLine(message)}\n`);
-		return code;
-	};
+	const fail = failureReporter(io.stderr, classify);
 
 	const cli = meow(helpText(dataDir()), {
 		importMeta: import.meta,

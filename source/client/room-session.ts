@@ -112,6 +112,8 @@ export class RoomSession implements RoomClient {
 	private login: Login = {nick: ''};
 	private joined = false;
 	private hasJoinedOnce = false;
+	/** The server lists the account's rooms after every login, reconnects too; only a new session's list is news. */
+	private sessionRoomsWanted = false;
 	/** The server instance of the last welcome: another one means the server restarted. */
 	private serverEpoch: string | undefined;
 	private joinWaiter: Waiter | undefined;
@@ -123,6 +125,9 @@ export class RoomSession implements RoomClient {
 	private helloSentAt = 0;
 	private helloTries = 0;
 	private reconnectTimer: NodeJS.Timeout | undefined;
+	/** The history page or search asked for and not answered yet: the server may refuse it for now (rate-limited). */
+	private unansweredRead: Parameters<Transport['send']>[0] | undefined;
+	private readRetryTimer: NodeJS.Timeout | undefined;
 	private reconnectDelay: number;
 	private closing = false;
 	private readonly now: () => number;
@@ -376,7 +381,7 @@ export class RoomSession implements RoomClient {
 	loadOlder(before: number, limit = PAGE_SIZE): boolean {
 		if (!this.joined || !this.has(CAPABILITY.historyPaging)) return false;
 		const size = Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor(limit)));
-		this.send({t: 'history', before: Math.max(0, Math.floor(before)), limit: size});
+		this.sendRead({t: 'history', before: Math.max(0, Math.floor(before)), limit: size});
 		return true;
 	}
 
@@ -398,8 +403,42 @@ export class RoomSession implements RoomClient {
 		if (!this.joined || !this.has(CAPABILITY.historyPaging)) return false;
 		const trimmed = text.trim();
 		if (trimmed === '') return false;
-		this.send({t: 'search', text: trimmed.slice(0, 200), ...(before === undefined ? {} : {before})});
+		this.sendRead({t: 'search', text: trimmed.slice(0, 200), ...(before === undefined ? {} : {before})});
 		return true;
+	}
+
+	/** Sends a history or search request, remembered until answered so a refusal for the rate can ask again. */
+	private sendRead(message: Parameters<Transport['send']>[0]): void {
+		clearTimeout(this.readRetryTimer);
+		this.readRetryTimer = undefined;
+		this.unansweredRead = message;
+		this.send(message);
+	}
+
+	private readAnswered(): void {
+		clearTimeout(this.readRetryTimer);
+		this.readRetryTimer = undefined;
+		this.unansweredRead = undefined;
+	}
+
+	/**
+	 * The server refused a request for its rate with no ref: if a page or search
+	 * is waiting, ask again when the server says it may be (a tab scrolling up
+	 * would otherwise wait for that page forever). True when nothing else can
+	 * have been refused (no line of ours pending), so the error need not be shown.
+	 */
+	private retryReadLater(retryAfterMs: number | undefined): boolean {
+		const message = this.unansweredRead;
+		if (message === undefined) return false;
+		if (this.readRetryTimer === undefined)
+			this.readRetryTimer = setTimeout(
+				() => {
+					this.readRetryTimer = undefined;
+					if (this.unansweredRead === message && this.joined) this.send(message);
+				},
+				Math.max(10, retryAfterMs ?? 250),
+			);
+		return this.pending.size === 0;
 	}
 
 	/**
@@ -426,6 +465,7 @@ export class RoomSession implements RoomClient {
 		if (this.currentState === 'closed' && this.closing) return;
 		this.closing = true;
 		clearTimeout(this.reconnectTimer);
+		this.readAnswered();
 		this.stopTimer();
 		if (this.joined) this.send({t: 'leave'});
 		this.joined = false;
@@ -541,12 +581,15 @@ export class RoomSession implements RoomClient {
 					})),
 				});
 			case 'session':
+				if (!this.sessionRoomsWanted) return;
+				this.sessionRoomsWanted = false;
 				return this.emit({type: 'session-rooms', rooms: message.rooms.map(sanitizeText)});
 			case 'read':
 				if (message.seq <= this.readMarker) return;
 				this.readMarker = message.seq;
 				return this.emit({type: 'read', seq: message.seq});
 			case 'found':
+				this.readAnswered();
 				return this.emit({
 					type: 'found',
 					text: message.text,
@@ -565,6 +608,7 @@ export class RoomSession implements RoomClient {
 			for (const event of message.messages) this.deliverRoomEvent(event, true);
 			return;
 		}
+		this.readAnswered();
 		const events = message.messages.map(sanitizeEvent);
 		this.emit({
 			type: 'page',
@@ -586,6 +630,7 @@ export class RoomSession implements RoomClient {
 			return;
 		}
 		const first = !this.hasJoinedOnce;
+		this.sessionRoomsWanted = first;
 		const restarted = !first && this.serverRestarted(message);
 		this.joined = true;
 		this.hasJoinedOnce = true;
@@ -734,6 +779,7 @@ export class RoomSession implements RoomClient {
 		}
 		// "slowed down": the server queues what we sent and sends it at its rate, so
 		// the lines still pending are acknowledged one per 1/rate seconds from now.
+		if (code === 'rate-limited' && ref === undefined && this.retryReadLater(retryAfterMs)) return;
 		if (code === 'rate-limited' && ref === undefined) {
 			const perLineMs = 1000 / Math.max(this.serverLimits.ratePerSecond, 0.01);
 			this.slowedUntil = this.now() + (this.pending.size + 1) * perLineMs + this.ackTimeoutMs;

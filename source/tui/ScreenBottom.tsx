@@ -22,6 +22,9 @@ import type {Workspace} from './workspace.js';
 export type BottomKind = 'question' | 'search' | 'picker' | 'input' | 'login' | 'nick';
 
 export function bottomKind(tab: RoomTab): BottomKind {
+	// A room joining on a login we already have asks nothing: the input line keeps the keys
+	// (a /command runs, a line waits to be sent), so nothing typed meanwhile is lost.
+	if (tab.join.phase === 'joining' && tab.sharesLogin) return 'input';
 	if (tab.join.phase !== 'joined') return tab.client.needsPassword ? 'login' : 'nick';
 	if (tab.sendQuestion !== undefined) return 'question';
 	if (tab.search !== undefined) return 'search';

@@ -4,9 +4,8 @@
 import {ME_COMMAND, MSG_COMMAND, parseChatLine, usageError} from '../client/chat-line.js';
 import type {RoomRequest} from '../client/types.js';
 import {nickProblem} from '../protocol/messages.js';
-import {roomLabel, roomNameProblem} from '../protocol/names.js';
 import {FILE_COMMANDS, type FileAction} from './file-command-specs.js';
-import {ROOM_COMMANDS} from './room-command-specs.js';
+import {ROOM_COMMANDS, parseRoomTarget} from './room-command-specs.js';
 
 export type Command =
 	| {kind: 'none'} // blank line: nothing to do
@@ -118,12 +117,7 @@ export const COMMANDS: readonly CommandSpec[] = [
 		usage: '/connect URL|NAME',
 		help: 'open a room in a new tab (or reopen its closed tab): udp://HOST:PORT, tcp://HOST:PORT or a name from rooms.json',
 		parse(args) {
-			const target = args.trim();
-			if (target === '') return usageError(this);
-			if (/\s/u.test(target)) return usageError(this, 'one room at a time');
-			if (!target.startsWith('#')) return {kind: 'connect', target};
-			const problem = roomNameProblem(target);
-			return problem === undefined ? {kind: 'join', room: roomLabel(target)} : usageError(this, problem);
+			return parseRoomTarget(this, args);
 		},
 	},
 	...ROOM_COMMANDS,

@@ -59,12 +59,7 @@ export const ROOM_COMMANDS: readonly CommandSpec[] = [
 		usage: '/join #ROOM|URL|NAME',
 		help: 'open #ROOM on this server in a new tab (same login); a URL or rooms.json name like /connect',
 		parse(args) {
-			const target = args.trim();
-			if (target === '') return usageError(this);
-			if (/\s/u.test(target)) return usageError(this, 'one room at a time');
-			if (!target.startsWith('#')) return {kind: 'connect', target};
-			const problem = roomNameProblem(target);
-			return problem === undefined ? {kind: 'join', room: roomLabel(target)} : usageError(this, problem);
+			return parseRoomTarget(this, args);
 		},
 	},
 	{
@@ -202,3 +197,13 @@ export const ROOM_COMMANDS: readonly CommandSpec[] = [
 		nick,
 	})),
 ];
+
+/** `#ROOM` (a room on this tab's server) or a URL or rooms.json name: what /join and /connect open. */
+export function parseRoomTarget(spec: {usage: string}, args: string): Command {
+	const target = args.trim();
+	if (target === '') return usageError(spec);
+	if (/\s/u.test(target)) return usageError(spec, 'one room at a time');
+	if (!target.startsWith('#')) return {kind: 'connect', target};
+	const problem = roomNameProblem(target);
+	return problem === undefined ? {kind: 'join', room: roomLabel(target)} : usageError(spec, problem);
+}

@@ -189,6 +189,11 @@ export class RoomTab {
 		return this.joinState;
 	}
 
+	/** Opened on another tab's login (/join #name, a session's rooms): it never asks for a password. */
+	get sharesLogin(): boolean {
+		return this.sharedLogin;
+	}
+
 	get line(): LineState {
 		return this.lineState;
 	}

@@ -193,9 +193,12 @@ export class Workspace {
 		const {client} = origin;
 		if (client.sibling === undefined)
 			return 'this server has one room only; /connect URL opens a room elsewhere';
-		const nick = origin.status.nick ?? client.nick;
+		const {join} = origin;
+		// A room still joining on a shared login already has what a sibling needs: the login and the nick.
+		const sharedJoining = join.phase === 'joining' && origin.sharesLogin;
+		const nick = origin.status.nick ?? client.nick ?? (sharedJoining ? join.nick : undefined);
 		// A session's room list arrives while its first join is still settling: connected is enough.
-		if (nick === undefined || (origin.join.phase !== 'joined' && client.state !== 'connected'))
+		if (nick === undefined || (join.phase !== 'joined' && client.state !== 'connected' && !sharedJoining))
 			return `join ${origin.name} first: ${roomLabel(room)} opens with the same login`;
 		let sibling: RoomClient;
 		try {

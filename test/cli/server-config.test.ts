@@ -31,6 +31,8 @@ const sample = (name: (typeof OPTION_NAMES)[number]): string => {
 	if (spec.type === 'boolean') return 'true';
 	if (spec.type === 'number') return name === 'udpPort' || name === 'tcpPort' ? '7000' : '12';
 	if (name === 'roomCreation') return '"admin"';
+	if (name === 'logFormat') return '"json"';
+	if (name === 'logLevel') return '"warn"';
 	return '"value"';
 };
 
@@ -57,6 +59,11 @@ describe('server.toml', () => {
 	it('names the line and key of a bad value', () => {
 		assert.equal(problem('\nrate_limit = "fast"'), 'server.toml:2: rate_limit: expected a positive number');
 		assert.equal(problem('tcp_port = 70000'), 'server.toml:1: tcp_port: expected a port number 0–65535');
+		assert.equal(
+			problem('log_level = "loud"'),
+			'server.toml:1: log_level: expected "debug", "info", "warn" or "error"',
+		);
+		assert.equal(problem('log_format = "xml"'), 'server.toml:1: log_format: expected "text" or "json"');
 		assert.equal(problem('[limits]\nrate = 3'), 'server.toml:1: limits: unknown key');
 		assert.match(problem('rate_limit = '), /^server\.toml:1: /);
 	});
@@ -86,7 +93,7 @@ describe('the serve options table', () => {
 	});
 
 	it('lists every flag in the help', () => {
-		const help = (['options', 'rooms', 'tcp', 'udp'] as const).map(helpSection).join('\n');
+		const help = (['options', 'rooms', 'tcp', 'udp', 'service'] as const).map(helpSection).join('\n');
 		for (const name of Object.keys(SERVE_OPTIONS)) assert.ok(help.includes(flagOf(name)), flagOf(name));
 		assert.ok(help.includes('--max-connections-per-address'));
 	});

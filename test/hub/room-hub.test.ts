@@ -5,20 +5,13 @@ import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterEach, beforeEach, describe, it} from 'node:test';
-import {
-	type HubJoinExtras,
-	type HubJournal,
-	type HubRoomSpec,
-	RoomHub,
-	type RoomHubOptions,
-} from '../../server/hub/room-hub.js';
-import {Room, type Member, type RoomOutput} from '../../server/room/room.js';
+import {type HubJournal, type HubRoomSpec, RoomHub, type RoomHubOptions} from '../../server/hub/room-hub.js';
+import {Room, type JoinOptions, type Member, type RoomOutput} from '../../server/room/room.js';
 import type {AccountStore} from '../../server/store/account-store.js';
 import {openSqliteStore} from '../../server/store/sqlite-store.js';
 import {StoreJournal} from '../../server/tcp/store-journal.js';
 import {ProtocolError, type ServerMessage} from '../../source/protocol/messages.js';
 import {deriveVerifier} from '../../source/protocol/scram.js';
-import {withRoomMethods} from '../helpers/room-store-stub.js';
 
 class RecordingOutput implements RoomOutput<string> {
 	readonly sent: Array<{to: string; message: ServerMessage}> = [];
@@ -60,7 +53,11 @@ describe('room hub (TCP: over the store)', () => {
 			openJournal: async (key) => (await StoreJournal.open(store, key)) as unknown as HubJournal,
 			createRoom: (spec) => {
 				specs.push(spec);
-				return new RecordingRoom({name: spec.name, output, ...(spec.journal ? {journal: spec.journal} : {})});
+				return new RecordingRoom({
+					name: spec.name,
+					output,
+					...(spec.options.journal ? {journal: spec.options.journal} : {}),
+				});
 			},
 			notify: (to, message) => notified.push({to, message}),
 			...options,
@@ -71,7 +68,7 @@ describe('room hub (TCP: over the store)', () => {
 
 	beforeEach(async () => {
 		dir = await mkdtemp(path.join(tmpdir(), 'parley-hub-'));
-		store = withRoomMethods(await openSqliteStore(dir));
+		store = await openSqliteStore(dir);
 		// Memberships and read markers belong to accounts that exist.
 		for (const name of ['alice', 'bob', 'carol', 'root']) await store.createUser(name, await verifier);
 		specs = [];
@@ -103,12 +100,12 @@ describe('room hub (TCP: over the store)', () => {
 		assert.deepEqual(await store.membershipsOf('alice'), ['dev']);
 		assert.deepEqual(await hub.memberships('Alice'), ['#Dev']);
 		const spec = specs.find((s) => s.key === 'dev')!;
-		assert.equal(spec.moderation, true, 'TCP rooms are moderated');
-		assert.deepEqual(spec.settings?.roles, {alice: 'owner'});
-		assert.ok(spec.journal, 'with its own journal');
+		assert.equal(spec.options.moderation, true, 'TCP rooms are moderated');
+		assert.deepEqual(spec.options.settings?.roles, {alice: 'owner'});
+		assert.ok(spec.options.journal, 'with its own journal');
 		// The room is told who joined: the room helper shows one member per account.
 		const room = joined.room as RecordingRoom;
-		const extras = room.joins.at(-1) as HubJoinExtras;
+		const extras = room.joins.at(-1) as JoinOptions;
 		assert.equal(extras.account, 'Alice');
 		assert.equal(extras.admin, false);
 		assert.equal(extras.read, 0);
@@ -118,11 +115,11 @@ describe('room hub (TCP: over the store)', () => {
 		const hub = await startHub();
 		await hub.join('a1', '#dev', 'alice', {account: 'alice'}, {version: 2});
 		const spec = specs.find((s) => s.key === 'dev')!;
-		spec.onRead?.('alice', 7);
+		spec.options.onRead?.('alice', 7);
 		await waitUntil(async () => (await store.readMarker('alice', 'dev')) === 7);
 		hub.find('#dev')!.leave(hub.find('#dev')!.findMember('alice')!);
 		const again = await hub.join('a2', '#dev', 'alice', {account: 'alice'}, {version: 2});
-		assert.equal(((again.room as RecordingRoom).joins.at(-1) as HubJoinExtras).read, 7);
+		assert.equal(((again.room as RecordingRoom).joins.at(-1) as JoinOptions).read, 7);
 	});
 
 	it('loads a stored room once, however many open it at the same time', async () => {
@@ -184,9 +181,9 @@ describe('room hub (TCP: over the store)', () => {
 		await hub.join('a1', '#dev', 'alice', {account: 'alice'}, {version: 2});
 		await hub.join('b1', '#dev', 'bob', {account: 'bob'}, {version: 2});
 		await hub.join('a1', '#secret', 'alice', {account: 'alice'}, {version: 2});
-		const dev = specs.find((s) => s.key === 'dev')!;
+		const dev = specs.find((s) => s.key === 'dev')!.options;
 		dev.onSettingsChange?.({...dev.settings!, topic: 'building things'});
-		const secret = specs.find((s) => s.key === 'secret')!;
+		const secret = specs.find((s) => s.key === 'secret')!.options;
 		secret.onSettingsChange?.({...secret.settings!, inviteOnly: true, invites: ['carol']});
 		assert.deepEqual(await hub.list({account: 'bob'}), [
 			{name: '#dev', members: 2, topic: 'building things'},
@@ -227,7 +224,7 @@ describe('room hub (TCP: over the store)', () => {
 		hub.openSession('carol', 'c2');
 		hub.openSession('bob', 'b1');
 		await hub.join('a1', '#secret', 'alice', {account: 'alice'}, {version: 2});
-		specs.find((s) => s.key === 'secret')!.onInvite?.('Carol', 'alice');
+		specs.find((s) => s.key === 'secret')!.options.onInvite?.('Carol', 'alice');
 		assert.deepEqual(notified, [
 			{to: 'c1', message: {t: 'invited', room: '#secret', by: 'alice'}},
 			{to: 'c2', message: {t: 'invited', room: '#secret', by: 'alice'}},

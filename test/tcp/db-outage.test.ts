@@ -67,6 +67,11 @@ function outageSuite(backend: Backend) {
 			relay.cut();
 			await says(a, 'during the outage', a, b);
 			await says(b, 'still during it', a, b);
+			// Opening another room needs the store: refused clearly, and the session chats on.
+			a.transport.send({t: 'hello', nick: alice, room: '#elsewhere', versions: [1, 2]});
+			const notNow = await a.events.waitFor('error', (e) => e.code === 'server-error');
+			assert.match(notNow.text, /rooms are unavailable while the database is away/);
+			await says(a, 'after the refused room', a, b);
 			assert.ok(
 				room.server.journal.pendingWrites >= 2,
 				'messages wait in the local journal for the database',
@@ -106,6 +111,7 @@ function outageSuite(backend: Backend) {
 					'before the outage',
 					'during the outage',
 					'still during it',
+					'after the refused room',
 					'the room is still up',
 					'right after it',
 					'carol made it',

@@ -7,7 +7,6 @@ import {after, afterEach, before, beforeEach, describe, it} from 'node:test';
 import type {AccountStore} from '../../server/store/account-store.js';
 import {emptyRoomSettings} from '../../server/store/account-store.js';
 import type {TcpRoomServerOptions} from '../../server/tcp/tcp-room-server.js';
-import {withRoomMethods} from '../helpers/room-store-stub.js';
 import {type RawMember, rawLogin, rawMember} from '../helpers/tcp-raw-client.js';
 import {tcpFixture, type TcpFixture} from '../helpers/tcp-fixture.js';
 import {type Backend, sqliteBackend, uniqueName} from '../store/backends.js';
@@ -54,7 +53,7 @@ describe('many rooms on one TCP server (sqlite)', () => {
 		source = await sqliteBackend();
 	});
 	beforeEach(async () => {
-		store = withRoomMethods(await source.open());
+		store = await source.open();
 	});
 	afterEach(async () => {
 		for (const member of open.splice(0)) member.close();

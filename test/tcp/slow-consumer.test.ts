@@ -87,6 +87,7 @@ describe('a member too slow to read', () => {
 
 		// Carol is told why, as the last thing on her connection, once she reads again.
 		assert.equal(room.server.stats.violations, 1);
+		assert.equal(room.server.stats.overflows, 1); // parley_send_queue_overflows_total
 		await waitFor(() => carol.closed || undefined, {timeout: 5000, what: 'carol’s connection closed'});
 		assert.deepEqual(carol.frames.at(-1), {t: 'error', code: 'too-slow', message: TOO_SLOW});
 		const carolGot = carol.frames.filter((f) => f.t === 'msg').length;

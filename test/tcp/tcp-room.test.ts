@@ -42,7 +42,7 @@ function roomSuite(label: string, backend: () => Promise<Backend>) {
 			const a = await room.login(alice, 'alice password');
 			const b = await room.login(bob, 'bob password');
 			const c = await room.login(carol, 'carol password');
-			a.client.say('hello from alice');
+			await a.client.say('hello from alice'); // acknowledged first: two clients' sends have no order of their own
 			b.client.say('hi from bob');
 			c.client.direct(alice, 'psst');
 			for (const r of [a.events, b.events, c.events])

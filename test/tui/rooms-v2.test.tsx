@@ -84,6 +84,32 @@ describe('rooms on one server (protocol version 2)', () => {
 		assert.equal(lobby.siblings.length, 1);
 	});
 
+	it('keeps the keys typed while a /join is still joining: the next /join is not lost', async () => {
+		const lobby = tcpRoom();
+		const {view, until} = setup([{client: lobby}]);
+		lobby.emit({type: 'room', info: info('#lobby')});
+		await until((text) => tabRow(text).startsWith('[1:tcp #lobby]'));
+		let joined: () => void = () => {};
+		const slow = FakeV2RoomClient.prototype.sibling;
+		lobby.sibling = function (room: string) {
+			const client = slow.call(this, room);
+			client.connectBehaviour = () => new Promise<void>((resolve) => (joined = resolve));
+			return client;
+		};
+		await typeKeys(view.stdin, '/join #dev', KEYS.enter);
+		await waitFor(() => lobby.siblings.length === 1 && lobby.siblings[0]!.calls.length === 1);
+		await until((text) => tabRow(text).includes('[2:tcp'), 'the joining tab shown');
+		assert.match(lines(view.lastFrame()).at(-1) ?? '', /^>/, 'the input line, not a login form');
+		await typeKeys(view.stdin, '/join #ops', KEYS.enter);
+		// Typed in the #dev tab, so opened beside it on the same login.
+		await waitFor(
+			() => lobby.siblings[0]!.siblings.length === 1,
+			() => `the second /join run\n${plain(view.lastFrame())}`,
+		);
+		assert.equal(lobby.siblings[0]!.siblings[0]!.url, 'tcp://127.0.0.1:7668/#ops');
+		joined();
+	});
+
 	it('a refused /join closes the new tab and says why in the room it came from', async () => {
 		const lobby = tcpRoom();
 		const {view, until} = setup([{client: lobby}]);

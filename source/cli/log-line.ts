@@ -1,4 +1,0 @@
-// One line per notable server event, timestamped, for `parley serve`.
-export function logLine(line: string): void {
-	process.stdout.write(`${new Date().toISOString()} ${line}\n`);
-}
