@@ -232,6 +232,38 @@ function suite(label: string, backend: () => Promise<Backend>) {
 			}
 		});
 
+		it('resumes a download after the connection drops, and the file is still byte-identical', async () => {
+			const proxy = await startTcpProxy(fixture.server.port);
+			try {
+				const sender = await filesOf(fixture, dave);
+				const getter = await filesOf(fixture, carol, proxy.port);
+				const data = randomBytes(12 * 1024 * 1024);
+				const source = path.join(work, 'resume-down.bin');
+				await writeFile(source, data);
+				const shared = await sender.files.upload(source).result;
+				const offsets: number[] = [];
+				getter.transport.addFileListener((frame) => {
+					if (frame.t === 'file-meta') offsets.push(frame.offset);
+				});
+				const into = path.join(work, 'resumed-down');
+				await mkdir(into);
+				const down = getter.files.download(shared.id, into);
+				await waitFor(() => down.progress.done > 3 * 1024 * 1024, {what: 'a quarter of the download'});
+				proxy.cut();
+				await getter.events.waitFor('state', (s) => s.state === 'reconnecting');
+				proxy.restore();
+				const saved = await down.result;
+				assert.ok((await readFile(saved)).equals(data));
+				assert.equal(offsets.length, 2, `file-meta offsets: ${offsets}`);
+				assert.ok(offsets[1]! > 3 * 1024 * 1024, `resumed from ${offsets[1]}`);
+				assert.deepEqual(await partFiles(into), []);
+				await sender.client.close();
+				await getter.client.close();
+			} finally {
+				await proxy.close();
+			}
+		});
+
 		it('chat keeps flowing both ways while a 50 MB file goes up and comes down (hashes match)', async () => {
 			const up = await filesOf(fixture, carol);
 			const down = await filesOf(fixture, dave);
