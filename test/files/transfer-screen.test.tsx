@@ -84,6 +84,10 @@ describe('file transfer on the screen', () => {
 		// Bob heard of it.
 		await bob.events.waitFor('notice', (n) => n.text.includes(`/get ${id}`));
 
+		// /files lists it.
+		await typeKeys(view.stdin, '/files', KEYS.enter);
+		await until((text) => text.includes(`you shared "big.bin" (40 MiB): /get ${id}`));
+
 		// /get into a directory that has the name already: asked, /overwrite replaces it.
 		const into = path.join(dir, 'into');
 		await mkdir(into);
