@@ -8,6 +8,7 @@ import meow from 'meow';
 import {runChatCommand} from './source/cli/chat-command.js';
 import {runRoomCommand} from './source/cli/room-command.js';
 import {runRoomsCommand} from './source/cli/rooms-command.js';
+import {runGetFileCommand, runSendFileCommand} from './source/cli/file-commands.js';
 import {runSendCommand} from './source/cli/send-command.js';
 import {runServeCommand} from './source/cli/serve-command.js';
 import {runTailCommand} from './source/cli/tail-command.js';
@@ -31,6 +32,8 @@ const mainHelp = `
 	  $ parley token create|list|revoke USER  access tokens for bots (PARLEY_TOKEN)
 	  $ parley send ROOM < lines       send each line of standard input, then exit (scripts)
 	  $ parley tail ROOM [--json]      print the room's messages as they arrive (scripts)
+	  $ parley send-file ROOM PATH     share a file with a TCP room; prints its id last
+	  $ parley get-file ROOM ID [DEST] download a shared file (SHA-256 checked)
 	  $ parley rooms                   list the named rooms of ~/.config/parley/rooms.json
 
 	Options
@@ -85,6 +88,8 @@ const subcommands: Record<string, (argv: string[]) => Promise<number>> = {
 	token: runTokenCommand,
 	send: runSendCommand,
 	tail: runTailCommand,
+	'send-file': runSendFileCommand,
+	'get-file': runGetFileCommand,
 	rooms: runRoomsCommand,
 };
 

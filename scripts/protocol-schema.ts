@@ -8,6 +8,7 @@ import {toJsonSchemaDefs} from '@valibot/to-json-schema';
 import * as v from 'valibot';
 import {AuthClientMessageSchema, AuthServerMessageSchema} from '../source/protocol/auth-messages.js';
 import {UdpClientDatagramSchema} from '../source/protocol/datagram.js';
+import {FileClientMessageSchema, FileServerMessageSchema} from '../source/protocol/file-messages.js';
 import {ClientMessageSchema, ServerMessageSchema} from '../source/protocol/messages.js';
 import {PROTOCOL_VERSIONS} from '../source/protocol/versions.js';
 
@@ -20,9 +21,11 @@ export function protocolJsonSchema(): Record<string, unknown> {
 			ServerMessage: ServerMessageSchema,
 			AuthClientMessage: AuthClientMessageSchema,
 			AuthServerMessage: AuthServerMessageSchema,
-			// What one TCP frame may carry: login messages first, room messages after auth-ok.
-			TcpClientFrame: v.union([AuthClientMessageSchema, ClientMessageSchema]),
-			TcpServerFrame: v.union([AuthServerMessageSchema, ServerMessageSchema]),
+			FileClientMessage: FileClientMessageSchema,
+			FileServerMessage: FileServerMessageSchema,
+			// What one TCP frame may carry: login messages first, room (and file) messages after auth-ok.
+			TcpClientFrame: v.union([AuthClientMessageSchema, ClientMessageSchema, FileClientMessageSchema]),
+			TcpServerFrame: v.union([AuthServerMessageSchema, ServerMessageSchema, FileServerMessageSchema]),
 			// What one UDP datagram (or reassembled fragment series) carries.
 			UdpClientDatagram: UdpClientDatagramSchema,
 			UdpServerDatagram: ServerMessageSchema,

@@ -50,6 +50,10 @@ export interface ServersOptions {
 	maxRoomsPerUser?: number;
 	/** TCP sessions one account may hold at once (default 10). */
 	maxSessionsPerAccount?: number;
+	/** Largest file one upload may be (default 100 MiB). */
+	maxFileBytes?: number;
+	/** Bytes of files one account may share in all (default 1 GiB). */
+	fileQuotaBytes?: number;
 	/** Give up waiting for the database after this many attempts (default: keep waiting). */
 	dbAttempts?: number;
 	/** A MySQL query unanswered this long counts as an outage. */
@@ -203,6 +207,8 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 				...(options.maxRooms ? {maxRooms: options.maxRooms} : {}),
 				...(options.maxRoomsPerUser ? {maxRoomsPerUser: options.maxRoomsPerUser} : {}),
 				...(options.maxSessionsPerAccount ? {maxSessionsPerAccount: options.maxSessionsPerAccount} : {}),
+				...(options.maxFileBytes ? {maxFileBytes: options.maxFileBytes} : {}),
+				...(options.fileQuotaBytes ? {fileQuotaBytes: options.fileQuotaBytes} : {}),
 				...rateOptions(options),
 			});
 			return {

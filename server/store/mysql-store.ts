@@ -40,6 +40,7 @@ import {
 	settingsColumn,
 	settingsFromColumn,
 } from './room-rows.js';
+import type {StoredFile} from '../files/file-index.js';
 
 /** Each entry moves the schema one version forward; append, never edit. */
 const MIGRATIONS: ReadonlyArray<readonly string[]> = [
@@ -134,6 +135,22 @@ const MIGRATIONS: ReadonlyArray<readonly string[]> = [
 			CONSTRAINT parley_read_markers_account FOREIGN KEY (name_key) REFERENCES parley_users (name_key) ON DELETE CASCADE
 		) ENGINE=InnoDB`,
 	],
+	// Shared files' metadata; the bytes are in the data directory under their SHA-256.
+	[
+		`CREATE TABLE IF NOT EXISTS parley_files (
+			id VARCHAR(40) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+			room VARBINARY(512) NOT NULL,
+			name VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+			size BIGINT UNSIGNED NOT NULL,
+			sha256 CHAR(64) CHARACTER SET ascii NOT NULL,
+			sender VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+			recipient VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+			ts BIGINT NOT NULL,
+			PRIMARY KEY (id),
+			KEY parley_files_room (room, ts),
+			KEY parley_files_sender (sender)
+		) ENGINE=InnoDB`,
+	],
 ];
 
 const MIGRATION_LOCK = 'parley_schema_migration';
@@ -172,6 +189,21 @@ export function poolOptionsFromUrl(url: string): mysql.PoolOptions {
 		multipleStatements: false,
 		supportBigNumbers: true,
 		bigNumberStrings: false,
+	};
+}
+
+const FILE_COLUMNS = 'id, room, name, size, sha256, sender, recipient, ts';
+
+function fileFromRow(row: RowDataPacket): StoredFile {
+	return {
+		id: String(row.id),
+		room: Buffer.isBuffer(row.room) ? row.room.toString('utf8') : String(row.room),
+		name: String(row.name),
+		size: Number(row.size),
+		sha256: String(row.sha256),
+		from: String(row.sender),
+		...(row.recipient === null || row.recipient === undefined ? {} : {to: String(row.recipient)}),
+		ts: Number(row.ts),
 	};
 }
 
@@ -629,6 +661,39 @@ export class MysqlStore implements AccountStore {
 			[admin ? 1 : 0, key],
 		);
 		if (result.affectedRows === 0) throw new NoSuchUserError(name);
+	}
+
+	// ---- shared files (server/files/file-index.ts) ----
+
+	async addFile(file: StoredFile): Promise<void> {
+		await this.#execute(
+			'INSERT INTO parley_files (id, room, name, size, sha256, sender, recipient, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+			[file.id, file.room, file.name, file.size, file.sha256, file.from, file.to ?? null, file.ts],
+		);
+	}
+
+	async getFile(id: string): Promise<StoredFile | undefined> {
+		const rows = await this.#execute<RowDataPacket[]>(
+			`SELECT ${FILE_COLUMNS} FROM parley_files WHERE id = ?`,
+			[id],
+		);
+		return rows[0] === undefined ? undefined : fileFromRow(rows[0]);
+	}
+
+	async roomFiles(room: string, limit: number): Promise<StoredFile[]> {
+		const rows = await this.#execute<RowDataPacket[]>(
+			`SELECT ${FILE_COLUMNS} FROM parley_files WHERE room = ? ORDER BY ts DESC, id DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
+			[room],
+		);
+		return rows.map(fileFromRow).reverse();
+	}
+
+	async uploadedBytes(user: string): Promise<number> {
+		const rows = await this.#execute<RowDataPacket[]>(
+			'SELECT COALESCE(SUM(size), 0) AS total FROM parley_files WHERE sender = ?',
+			[user],
+		);
+		return Number(rows[0]?.total ?? 0);
 	}
 
 	async isAdmin(name: string): Promise<boolean> {

@@ -39,6 +39,7 @@ import {
 	settingsColumn,
 	settingsFromColumn,
 } from './room-rows.js';
+import type {StoredFile} from '../files/file-index.js';
 
 export const SQLITE_FILE = 'parley.db';
 
@@ -106,6 +107,19 @@ const MIGRATIONS: readonly string[] = [
 		PRIMARY KEY (name_key, room)
 	) STRICT;
 	CREATE INDEX IF NOT EXISTS parley_read_markers_room ON parley_read_markers (room);`,
+	// Shared files' metadata; the bytes are in the data directory under their SHA-256.
+	`CREATE TABLE IF NOT EXISTS parley_files (
+		id TEXT PRIMARY KEY,
+		room TEXT NOT NULL,
+		name TEXT NOT NULL,
+		size INTEGER NOT NULL,
+		sha256 TEXT NOT NULL,
+		sender TEXT NOT NULL,
+		recipient TEXT,
+		ts INTEGER NOT NULL
+	) STRICT;
+	CREATE INDEX IF NOT EXISTS parley_files_room ON parley_files (room, ts);
+	CREATE INDEX IF NOT EXISTS parley_files_sender ON parley_files (sender);`,
 ];
 
 // SQLITE_CONSTRAINT_PRIMARYKEY and SQLITE_CONSTRAINT_UNIQUE
@@ -153,6 +167,20 @@ function toRoom(row: Row): StoredRoom {
 }
 
 const MESSAGE_COLUMNS = 'seq, sender, text, action, ts, ref, presence';
+const FILE_COLUMNS = 'id, room, name, size, sha256, sender, recipient, ts';
+
+function fileFromRow(row: Row): StoredFile {
+	return {
+		id: String(row.id),
+		room: String(row.room),
+		name: String(row.name),
+		size: Number(row.size),
+		sha256: String(row.sha256),
+		from: String(row.sender),
+		...(row.recipient === null || row.recipient === undefined ? {} : {to: String(row.recipient)}),
+		ts: Number(row.ts),
+	};
+}
 
 function toTokenInfo(row: Row): TokenInfo {
 	return {
@@ -466,6 +494,33 @@ export class SqliteStore implements AccountStore {
 		const key = checkedUsernameKey(name);
 		const result = this.#sql('UPDATE parley_users SET admin = ? WHERE name_key = ?').run(admin ? 1 : 0, key);
 		if (Number(result.changes) === 0) throw new NoSuchUserError(name);
+	}
+
+	// ---- shared files (server/files/file-index.ts) ----
+
+	async addFile(file: StoredFile): Promise<void> {
+		this.#sql(
+			'INSERT INTO parley_files (id, room, name, size, sha256, sender, recipient, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+		).run(file.id, file.room, file.name, file.size, file.sha256, file.from, file.to ?? null, file.ts);
+	}
+
+	async getFile(id: string): Promise<StoredFile | undefined> {
+		const row = this.#sql(`SELECT ${FILE_COLUMNS} FROM parley_files WHERE id = ?`).get(id);
+		return row === undefined ? undefined : fileFromRow(row);
+	}
+
+	async roomFiles(room: string, limit: number): Promise<StoredFile[]> {
+		const rows = this.#sql(
+			`SELECT ${FILE_COLUMNS} FROM parley_files WHERE room = ? ORDER BY ts DESC, id DESC LIMIT ?`,
+		).all(room, limit);
+		return rows.map(fileFromRow).reverse();
+	}
+
+	async uploadedBytes(user: string): Promise<number> {
+		const row = this.#sql('SELECT COALESCE(SUM(size), 0) AS total FROM parley_files WHERE sender = ?').get(
+			user,
+		);
+		return Number(row?.total ?? 0);
 	}
 
 	async isAdmin(name: string): Promise<boolean> {

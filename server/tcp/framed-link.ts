@@ -50,6 +50,11 @@ export class FramedLink {
 		return !this.closed;
 	}
 
+	/** Bytes queued here or in the socket, not yet handed to the kernel: file downloads wait while it is high. */
+	get backlogBytes(): number {
+		return this.queuedBytes + this.socket.writableLength;
+	}
+
 	/** Queues an already-encoded frame (broadcasts encode once and share the buffer). */
 	enqueue(frame: Buffer): void {
 		if (this.closed) return;

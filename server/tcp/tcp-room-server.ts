@@ -25,6 +25,10 @@ import {
 } from '../../source/protocol/versions.js';
 import {ConnectionLimiter} from '../auth/connection-limiter.js';
 import {LoginThrottle} from '../auth/login-throttle.js';
+import {parseFileClientMessage, isFileFrame} from '../../source/protocol/file-messages.js';
+import {fileIndexOf} from '../files/file-index.js';
+import {FileService} from '../files/file-service.js';
+import {FileStore} from '../files/file-store.js';
 import {RoomHub} from '../hub/room-hub.js';
 import {Room} from '../room/room.js';
 import type {AccountStore} from '../store/account-store.js';
@@ -84,6 +88,10 @@ export interface TcpRoomServerOptions {
 	dataDir?: string;
 	/** Messages shown to a member on first join. */
 	historyOnJoin?: number;
+	/** Largest file one upload may be (default 100 MiB). */
+	maxFileBytes?: number;
+	/** Bytes of files one account may share in all (default 1 GiB). */
+	fileQuotaBytes?: number;
 	throttle?: LoginThrottle;
 	log?: Log;
 }
@@ -174,6 +182,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		CAPABILITY.moderation,
 		CAPABILITY.historyPaging,
 		CAPABILITY.multiSession,
+		CAPABILITY.files,
 	];
 	if (options.allowRegister) capabilities.push(CAPABILITY.register);
 	if (options.tls) capabilities.push(CAPABILITY.tokenLogin);
@@ -206,6 +215,14 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		closeQuietly(local);
 		throw error;
 	}
+	const fileStore = await FileStore.open(options.dataDir);
+	const files = new FileService({
+		index: fileIndexOf(options.store),
+		store: fileStore,
+		maxFileBytes: options.maxFileBytes ?? 100 * 1024 * 1024,
+		quotaBytes: options.fileQuotaBytes ?? 1024 * 1024 * 1024,
+		log,
+	});
 	const room = hub.defaultRoom;
 	const journal = journals.get(hub.defaultKey)!;
 	const roomLink = new RoomLink({
@@ -251,6 +268,22 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 					if (connection.phase === 'authed') fail(connection, 'not-joined', 'join timed out: say hello');
 				}, joinTimeoutMs).unref();
 			}
+			return;
+		}
+		// File frames (capability `files`) once in a room; the file service checks them.
+		// Not awaited: hashing a finished upload must not hold this connection's chat back.
+		// Chunks are handled synchronously, so they stay in order all the same.
+		if (connection.phase === 'joined' && isFileFrame(value)) {
+			const message = parseFileClientMessage(value);
+			files.handle(connection, message).catch((error) => {
+				log(`file transfer error for ${connection.user}: ${(error as Error).stack ?? error}`);
+				if (connection.link.isOpen)
+					connection.link.send({
+						t: 'error',
+						code: 'server-error',
+						message: 'file transfer failed on the server',
+					});
+			});
 			return;
 		}
 		const message = parseClientMessage(value);
@@ -344,6 +377,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 				connection.login.end();
 				// The others see why a member was dropped ("too slow: …"), not just that it left.
 				roomLink.leaveAll(connection, dropReason);
+				files.closed(connection);
 				if (connection.phase === 'joined' && connection.user !== undefined)
 					hub.closeSession(connection.user, connection);
 			},
@@ -425,7 +459,9 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 				);
 			hub.close('server shutting down');
 			closeQuietly(local);
+			files.close();
 			await listenerClosed;
+			await fileStore.close();
 		},
 	};
 }

@@ -161,6 +161,8 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 			maxRooms: flags.maxRooms,
 			maxRoomsPerUser: flags.maxRoomsPerUser,
 			maxSessionsPerAccount: flags.maxSessionsPerAccount,
+			maxFileBytes: Math.floor(flags.maxFileSize * 1024 * 1024),
+			fileQuotaBytes: Math.floor(flags.fileQuota * 1024 * 1024),
 			rateLimit: flags.rateLimit,
 			rateBurst: flags.rateBurst,
 			floodQueue: flags.floodQueue,

@@ -224,6 +224,22 @@ export const SERVE_OPTIONS = {
 		arg: 'N',
 		help: 'TCP sessions (clients, scripts) one account may have at once (default 10)',
 	},
+	maxFileSize: {
+		type: 'number',
+		check: positive,
+		default: 100,
+		section: 'rooms',
+		arg: 'MIB',
+		help: 'largest file one upload to a TCP room may be, in MiB (default 100)',
+	},
+	fileQuota: {
+		type: 'number',
+		check: positive,
+		default: 1024,
+		section: 'rooms',
+		arg: 'MIB',
+		help: 'MiB of files one account may share in all (default 1024)',
+	},
 	rateLimit: {
 		type: 'number',
 		check: positive,

@@ -13,6 +13,8 @@ import {
 } from '../protocol/messages.js';
 import {roomKey, roomLabel, roomNameProblem} from '../protocol/names.js';
 import {CAPABILITY, MULTI_ROOM_VERSION, PROTOCOL_VERSIONS} from '../protocol/versions.js';
+import {fileLinkOf} from './file-link.js';
+import {RoomFiles, describeSharedFile} from './file-transfer.js';
 import {SequenceTracker} from './sequence-tracker.js';
 import type {Login, Transport} from './transport.js';
 import {
@@ -92,6 +94,8 @@ export class RoomSession implements RoomClient {
 	private readSentAt = Number.NEGATIVE_INFINITY;
 	/** For a sibling: what the client it came from knew of the server (a one-room server refuses other rooms). */
 	private server: {caps: readonly string[]; room: string | undefined} | undefined;
+	/** File transfer here, made on first use (or on joining a server that has it). */
+	private fileRoom: RoomFiles | undefined;
 	private serverLimits: ServerLimits = DEFAULT_LIMITS;
 	private serverVersion: number | undefined;
 	private serverCapabilities: readonly string[] = [];
@@ -382,6 +386,19 @@ export class RoomSession implements RoomClient {
 	}
 
 	/** Searches the room's stored messages; a 'found' event answers. False when the server cannot search. */
+	/** File transfer in this room (TCP servers with the `files` capability); undefined elsewhere. */
+	files(): RoomFiles | undefined {
+		if (this.fileRoom) return this.fileRoom;
+		if (!this.has(CAPABILITY.files)) return undefined;
+		const link = fileLinkOf(this.transportImpl);
+		if (!link) return undefined;
+		this.fileRoom = new RoomFiles(link, {room: () => this.transportImpl.room ?? this.announcedRoom});
+		this.fileRoom.onFile((file) =>
+			this.emit({type: 'notice', text: describeSharedFile(file, this.currentNick)}),
+		);
+		return this.fileRoom;
+	}
+
 	search(text: string, before?: number): boolean {
 		if (!this.joined || !this.has(CAPABILITY.historyPaging)) return false;
 		const trimmed = text.trim();
@@ -455,6 +472,7 @@ export class RoomSession implements RoomClient {
 		// One turn for the leave datagram/frame to be written before the socket goes.
 		await new Promise((resolve) => setImmediate(resolve));
 		this.transportImpl.close();
+		this.fileRoom?.dispose();
 		this.failPending('timeout', 'not sent: left the room');
 		this.setState('closed');
 	}
@@ -642,6 +660,7 @@ export class RoomSession implements RoomClient {
 		if (message.read !== undefined) this.emit({type: 'read', seq: this.readMarker});
 		// Says we know `away` (so we hear of changes), and restores ours after a reconnect.
 		if (this.serverCapabilities.includes(CAPABILITY.away)) this.sendAway();
+		this.files(); // files shared here are announced from now on
 		// Sends made while disconnected (or unacknowledged) go out again; the server
 		// drops duplicates of any it already has.
 		for (const pending of this.pending.values()) {

@@ -29,6 +29,8 @@ import {
 	tlsExporterChannelBinding,
 } from '../protocol/scram.js';
 import {PROTOCOL_VERSIONS, chooseVersion, unsupportedVersionText} from '../protocol/versions.js';
+import {isFileFrame, parseFileServerMessage, type FileClientMessage} from '../protocol/file-messages.js';
+import {FILE_REF_PREFIX, type FileFrame, type FileLink} from './file-link.js';
 import {KnownHosts} from './known-hosts.js';
 import {describeNetworkError} from './network-error.js';
 import type {Login, Transport, TransportHandlers} from './transport.js';
@@ -53,8 +55,10 @@ export interface TcpTransportOptions {
 
 type Phase = 'closed' | 'login' | 'room';
 
-export class TcpTransport implements Transport {
+export class TcpTransport implements Transport, FileLink {
 	readonly kind = 'tcp' as const;
+	/** File transfers on this connection (file-link.ts): they hear file frames and their refs' errors. */
+	private readonly fileListeners = new Set<(frame: FileFrame) => void>();
 	readonly reliable = true;
 	readonly keepaliveMs = 10_000;
 	private socket: net.Socket | undefined;
@@ -135,6 +139,41 @@ export class TcpTransport implements Transport {
 	send(message: ClientMessage): void {
 		if (this.phase !== 'room' || !this.socket) return;
 		this.socket.write(encodeFrame(encodeJson(message), this.options.maxFrameBytes));
+	}
+
+	// ---- file transfer (file-link.ts) ----
+
+	get isOpen(): boolean {
+		return this.phase === 'room' && this.socket !== undefined;
+	}
+
+	sendFile(message: FileClientMessage): void {
+		if (this.phase !== 'room' || !this.socket) return;
+		this.socket.write(encodeFrame(encodeJson(message), this.options.maxFrameBytes));
+	}
+
+	/** Bytes written but not yet taken by the kernel: file chunks wait while this is high, chat never does. */
+	get backlogBytes(): number {
+		return this.socket?.writableLength ?? 0;
+	}
+
+	whenDrained(): Promise<void> {
+		const socket = this.socket;
+		if (!socket || socket.writableLength === 0) return Promise.resolve();
+		return new Promise((resolve) => {
+			const done = () => {
+				socket.off('drain', done);
+				socket.off('close', done);
+				resolve();
+			};
+			socket.once('drain', done);
+			socket.once('close', done);
+		});
+	}
+
+	addFileListener(listener: (frame: FileFrame) => void): () => void {
+		this.fileListeners.add(listener);
+		return () => this.fileListeners.delete(listener);
 	}
 
 	close(): void {
@@ -357,6 +396,7 @@ export class TcpTransport implements Transport {
 				return;
 			}
 			this.close();
+			for (const listener of [...this.fileListeners]) listener({t: 'link-lost'});
 			this.handlers?.closed(reason, false);
 		};
 		socket.on('data', (chunk) => {
@@ -397,7 +437,18 @@ export class TcpTransport implements Transport {
 			else this.inbox.push(message);
 			return;
 		}
-		this.handlers?.message(parseServerMessage(value));
+		if (isFileFrame(value)) {
+			const frame = parseFileServerMessage(value);
+			for (const listener of [...this.fileListeners]) listener(frame);
+			return;
+		}
+		const message = parseServerMessage(value);
+		// Errors answering a file request (refs made by file-transfer.ts) are the transfer's, not the room's.
+		if (message.t === 'error' && message.ref?.startsWith(FILE_REF_PREFIX)) {
+			for (const listener of [...this.fileListeners]) listener(message);
+			return;
+		}
+		this.handlers?.message(message);
 	}
 }
 

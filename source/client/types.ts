@@ -1,6 +1,7 @@
 // What the UI (and the send/tail scripts) see of a room, whatever the transport.
 // Nothing here knows about React or sockets.
 
+import type {RoomFiles} from './file-transfer.js';
 import type {
 	ChatMessage,
 	ErrorCode,
@@ -182,6 +183,8 @@ export interface RoomClient {
 	markRead?(seq: number): void;
 	/** Searches the room's stored messages (a 'found' event answers); false when the server cannot. */
 	search?(text: string, before?: number): boolean;
+	/** File transfer in this room (TCP servers with the `files` capability); undefined where there is none. */
+	files?(): RoomFiles | undefined;
 	/** Subscribes to events; returns the unsubscribe function. */
 	subscribe(listener: RoomListener): () => void;
 }

@@ -30,7 +30,7 @@ export function chooseVersion(offered: readonly number[], supported: readonly nu
 
 /**
  * Capability names. Servers announce the ones they have; clients ignore names
- * they do not know. Reserved for features to come: files.
+ * they do not know.
  */
 export const CAPABILITY = {
 	/** Direct messages between members (`dm`). */
@@ -53,6 +53,8 @@ export const CAPABILITY = {
 	historyPaging: 'history-paging',
 	/** TCP, version 2: one account logged in from several clients at once; `read` markers shared by them. */
 	multiSession: 'multi-session',
+	/** TCP: files shared in rooms (`file-offer`, `file-get`, …; see file-messages.ts). */
+	files: 'files',
 } as const;
 
 export function unsupportedVersionText(offered: readonly number[], supported: readonly number[]): string {

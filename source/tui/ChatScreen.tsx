@@ -25,6 +25,8 @@ import {notificationFor, type Notifier, type NotifyOptions} from './notify.js';
 import {roomCommands} from './room-commands.js';
 import type {RoomTab} from './room-tab.js';
 import {bottomHeight, ScreenBottom} from './ScreenBottom.js';
+import {TransferBar, transferRows} from './TransferBar.js';
+import {TransferBoard} from './transfers.js';
 import {screenLayout} from './screen-layout.js';
 import {roomsSummary, stateLabel, tabInfos} from './screen-summary.js';
 import {StatusBar} from './StatusBar.js';
@@ -180,6 +182,9 @@ export function ChatScreen(props: ChatScreenProps) {
 	const {columns, rows} = useScreenSize(size);
 	const [workspace] = useState(() => createWorkspace(props));
 	useWorkspace(workspace);
+	const [transfers] = useState(() => new TransferBoard());
+	useSyncExternalStore(transfers.subscribe, () => transfers.version);
+	useEffect(() => () => transfers.dispose(), [transfers]);
 	const trustQueue = useTrustQueue(trust);
 	const shownTrust = trustQueue.shown;
 	const trustAsking = shownTrust !== undefined;
@@ -220,7 +225,8 @@ export function ChatScreen(props: ChatScreenProps) {
 		screenLayout({
 			columns,
 			rows,
-			bottomHeight: bottomHeight(tab, trustAsking, columns, rows),
+			// The room's transfer bars sit above whatever is at the bottom.
+			bottomHeight: bottomHeight(tab, trustAsking, columns, rows) + transferRows(transfers.of(tab).length),
 			membersWanted: membersVisible,
 			topic: topicOf(tab) !== undefined,
 		});
@@ -233,7 +239,7 @@ export function ChatScreen(props: ChatScreenProps) {
 		return {width: layout.logWidth, height: layout.logHeight};
 	}, tabRows.base);
 	const quit = useQuit(workspace, trustQueue.refuseAll, quitTimeoutMs);
-	const commands = roomCommands({workspace, opener, quit, search: search.start, config});
+	const commands = roomCommands({workspace, opener, quit, search: search.start, config, transfers});
 
 	useScreenKeys({
 		workspace,
@@ -308,6 +314,7 @@ export function ChatScreen(props: ChatScreenProps) {
 			) : null}
 			{/* Drawn even when it gets no rows: whatever shows at the bottom has the keys. */}
 			<Box height={layout.bottomHeight} overflow="hidden" flexDirection="column">
+				<TransferBar entries={transfers.of(active)} width={columns} />
 				<ScreenBottom
 					workspace={workspace}
 					tab={active}

@@ -4,6 +4,7 @@
 import {ME_COMMAND, MSG_COMMAND, parseChatLine, usageError} from '../client/chat-line.js';
 import type {RoomRequest} from '../client/types.js';
 import {nickProblem} from '../protocol/messages.js';
+import {FILE_COMMANDS, type FileAction} from './file-command-specs.js';
 import {ROOM_COMMANDS, parseRoomTarget} from './room-command-specs.js';
 
 export type Command =
@@ -43,6 +44,8 @@ export type Command =
 	| {kind: 'topic'; text?: string}
 	/** A moderation request passed to the server as it is; `name` is the command, for messages. */
 	| {kind: 'request'; name: string; request: RoomRequest}
+	/** File transfer (TCP rooms): run by file-actions.ts. */
+	| {kind: 'file'; file: FileAction}
 	| {kind: 'invalid'; message: string};
 
 export interface CommandSpec {
@@ -118,6 +121,7 @@ export const COMMANDS: readonly CommandSpec[] = [
 		},
 	},
 	...ROOM_COMMANDS,
+	...FILE_COMMANDS,
 	{
 		name: 'reconnect',
 		aliases: ['reopen'],

@@ -9,9 +9,11 @@ import type {RoomClient} from '../client/types.js';
 import {errorMessage} from '../util/error-message.js';
 import type {RoomOpener, RoomToOpen} from './ChatScreen.js';
 import {parseInput} from './commands.js';
+import {runFileAction} from './file-actions.js';
 import {needsConfirmation} from './paste-policy.js';
 import {FOLLOWING, type RoomTab} from './room-tab.js';
 import {runCommand} from './run-command.js';
+import type {TransferBoard} from './transfers.js';
 import type {Workspace} from './workspace.js';
 
 export interface RoomCommandsContext {
@@ -21,6 +23,8 @@ export interface RoomCommandsContext {
 	readonly search: (tab: RoomTab, query: string) => void;
 	/** The settings /reload, /ignore and /unignore change; without them those commands say so. */
 	readonly config?: ConfigStore | undefined;
+	/** File transfers under way; without it the file commands say they cannot run here. */
+	readonly transfers?: TransferBoard | undefined;
 }
 
 export interface RoomCommands {
@@ -69,7 +73,14 @@ function settingsCommands(config: ConfigStore, tab: RoomTab) {
 	};
 }
 
-export function roomCommands({workspace, opener, quit, search, config}: RoomCommandsContext): RoomCommands {
+export function roomCommands({
+	workspace,
+	opener,
+	quit,
+	search,
+	config,
+	transfers,
+}: RoomCommandsContext): RoomCommands {
 	const openRoom = (target: string): void => {
 		const here = workspace.active;
 		if (opener === undefined) {
@@ -168,6 +179,11 @@ export function roomCommands({workspace, opener, quit, search, config}: RoomComm
 			command.kind === 'clear'
 		)
 			tab.setScroll(FOLLOWING);
+		if (command.kind === 'file') {
+			if (transfers === undefined) tab.error('this screen cannot transfer files');
+			else runFileAction(command.file, tab, transfers);
+			return;
+		}
 		runCommand(command, {
 			client: tab.client,
 			notice: (text) => tab.notice(text),

@@ -125,6 +125,8 @@ export function runCommand(command: Command, context: CommandContext): void {
 			case 'invalid':
 				context.error(command.message);
 				return;
+			case 'file':
+				return; // run by the screen (file-actions.ts), which keeps the transfers
 		}
 	} catch (error) {
 		context.error(errorMessage(error));

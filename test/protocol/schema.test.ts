@@ -15,6 +15,12 @@ import {
 } from '../../source/protocol/auth-messages.js';
 import {UdpClientDatagramSchema, parseUdpClientDatagram} from '../../source/protocol/datagram.js';
 import {
+	FILE_CLIENT_MESSAGE_TYPES,
+	FILE_SERVER_MESSAGE_TYPES,
+	FileClientMessageSchema,
+	FileServerMessageSchema,
+} from '../../source/protocol/file-messages.js';
+import {
 	CLIENT_MESSAGE_TYPES,
 	ClientMessageSchema,
 	ProtocolError,
@@ -241,6 +247,16 @@ describe('generated artefacts', () => {
 				section: 'Login messages: server to client',
 				schema: AuthServerMessageSchema,
 				types: AUTH_SERVER_MESSAGE_TYPES,
+			},
+			{
+				section: 'File messages: client to server',
+				schema: FileClientMessageSchema,
+				types: FILE_CLIENT_MESSAGE_TYPES,
+			},
+			{
+				section: 'File messages: server to client',
+				schema: FileServerMessageSchema,
+				types: FILE_SERVER_MESSAGE_TYPES,
 			},
 		];
 		const missing: string[] = [];

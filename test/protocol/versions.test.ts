@@ -57,6 +57,7 @@ const TCP_CAPS = [
 	'moderation',
 	'history-paging',
 	'multi-session',
+	'files',
 	'register',
 	'token-login',
 ];

@@ -59,6 +59,7 @@ export async function mysqlBackend(): Promise<Backend | Unreachable> {
 				await connection.execute('DELETE FROM parley_messages WHERE room LIKE ?', [pattern]);
 				await connection.execute('DELETE FROM parley_room_seq WHERE room LIKE ?', [pattern]);
 				await connection.execute('DELETE FROM parley_rooms WHERE room_key LIKE ?', [pattern]);
+				await connection.execute('DELETE FROM parley_files WHERE sender LIKE ?', [pattern]);
 				for (const table of ['parley_memberships', 'parley_read_markers'])
 					await connection.execute(`DELETE FROM ${table} WHERE room LIKE ? OR name_key LIKE ?`, [
 						pattern,
