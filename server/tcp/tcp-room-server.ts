@@ -467,7 +467,11 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 }
 
 /** Waits until no journal has messages waiting for the database, at most `withinMs`; resolves to those still waiting. */
-async function journalsFlushed(local: LocalJournal, journals: StoreJournal[], withinMs: number): Promise<number> {
+async function journalsFlushed(
+	local: LocalJournal,
+	journals: StoreJournal[],
+	withinMs: number,
+): Promise<number> {
 	const deadline = Date.now() + withinMs;
 	// A local journal closed already (a second close) has nothing more to hand over.
 	const waiting = () =>
