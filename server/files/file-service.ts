@@ -15,6 +15,7 @@ import {identityKey, roomKey, roomNameProblem} from '../../source/protocol/names
 import type {Connection, Joined} from '../tcp/connection.js';
 import type {FileIndex, StoredFile} from './file-index.js';
 import type {FileStore} from './file-store.js';
+import {formatBytes} from '../../source/util/format-bytes.js';
 
 export interface FileServiceOptions {
 	index: FileIndex;
@@ -122,7 +123,7 @@ export class FileService {
 		if (message.size > maxFileBytes)
 			return error(
 				'too-long',
-				`${message.name} is ${bytes(message.size)}; files here are at most ${bytes(maxFileBytes)}`,
+				`${message.name} is ${formatBytes(message.size)}; files here are at most ${formatBytes(maxFileBytes)}`,
 			);
 		const user = connection.user!;
 		let to: string | undefined;
@@ -148,7 +149,7 @@ export class FileService {
 			if (used + message.size > quotaBytes)
 				return error(
 					'not-allowed',
-					`over your quota: you have shared ${bytes(used)} of ${bytes(quotaBytes)}; ${name} is ${bytes(message.size)}`,
+					`over your quota: you have shared ${formatBytes(used)} of ${formatBytes(quotaBytes)}; ${name} is ${formatBytes(message.size)}`,
 				);
 			if (pending.length >= 8) return error('rate-limited', 'at most 8 uploads at once');
 			upload = {
@@ -231,7 +232,7 @@ export class FileService {
 		await index.addFile(stored);
 		const file = toShared(stored);
 		send(connection, {t: 'file-done', room: upload.label, upload: upload.id, file});
-		this.options.log?.(`${upload.user} shared ${stored.id} (${bytes(stored.size)}) in ${upload.label}`);
+		this.options.log?.(`${upload.user} shared ${stored.id} (${formatBytes(stored.size)}) in ${upload.label}`);
 		this.announce(connection, upload, file);
 	}
 
@@ -411,16 +412,4 @@ export function cleanName(name: string): string {
 			.pop() ?? '';
 	const trimmed = last.trim().replace(/^\.+$/, '');
 	return trimmed === '' ? 'file' : trimmed.slice(0, 255);
-}
-
-export function bytes(count: number): string {
-	if (count < 1024) return `${count} B`;
-	const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-	let value = count / 1024;
-	let unit = 0;
-	while (value >= 1024 && unit < units.length - 1) {
-		value /= 1024;
-		unit++;
-	}
-	return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }

@@ -5,7 +5,8 @@
 
 import meow from 'meow';
 import type {RoomSession} from '../client/room-session.js';
-import {TransferError, formatBytes, type Transfer} from '../client/file-transfer.js';
+import {TransferError, type Transfer} from '../client/file-transfer.js';
+import {formatBytes} from '../util/format-bytes.js';
 import {
 	COMMON_FLAGS,
 	EXIT,

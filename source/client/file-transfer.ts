@@ -17,6 +17,7 @@ import {
 import {sanitizeText} from '../protocol/messages.js';
 import {roomKey} from '../protocol/names.js';
 import {FILE_REF_PREFIX, type FileFrame, type FileLink} from './file-link.js';
+import {formatBytes} from '../util/format-bytes.js';
 
 export interface TransferProgress {
 	done: number;
@@ -511,16 +512,4 @@ export function describeSharedFile(file: SharedFile, me: string | undefined): st
 	const whom =
 		file.to === undefined ? 'shared' : file.to === me ? 'sent you' : `sent ${sanitizeText(file.to)}`;
 	return `${who} ${whom} ${name} (${formatBytes(file.size)}): /get ${file.id}`;
-}
-
-export function formatBytes(count: number): string {
-	if (count < 1024) return `${count} B`;
-	const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-	let value = count / 1024;
-	let unit = 0;
-	while (value >= 1024 && unit < units.length - 1) {
-		value /= 1024;
-		unit++;
-	}
-	return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }

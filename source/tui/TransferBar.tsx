@@ -2,7 +2,7 @@
 // bytes done of the total, the rate and the time left.
 
 import {Box, Text} from 'ink';
-import {formatBytes} from '../client/file-transfer.js';
+import {formatBytes} from '../util/format-bytes.js';
 import {sanitizeText} from '../protocol/messages.js';
 import type {TransferEntry} from './transfers.js';
 

@@ -4,7 +4,8 @@
 
 import {homedir} from 'node:os';
 import path from 'node:path';
-import {describeSharedFile, formatBytes} from '../client/file-transfer.js';
+import {describeSharedFile} from '../client/file-transfer.js';
+import {formatBytes} from '../util/format-bytes.js';
 import {errorMessage} from '../util/error-message.js';
 import type {FileAction} from './file-command-specs.js';
 import type {RoomTab} from './room-tab.js';
