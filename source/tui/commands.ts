@@ -215,11 +215,13 @@ export function helpLines(topic?: string): string[] {
 			spec.aliases.length === 0 ? '' : ` (also ${spec.aliases.map((alias) => `/${alias}`).join(', ')})`;
 		return [`${spec.usage} — ${spec.help}${aliases}`];
 	}
-	// The room commands first, in their own columns, so the general ones and the keys end the help on screen.
-	const general = COMMANDS.filter((spec) => !ROOM_COMMANDS.includes(spec));
+	// The room and file commands first, in their own columns, so the general ones and the keys end the help on screen.
+	const general = COMMANDS.filter((spec) => !ROOM_COMMANDS.includes(spec) && !FILE_COMMANDS.includes(spec));
 	return [
 		'rooms on a server (protocol version 2; UDP rooms have no accounts, so no moderation):',
 		...commandColumns(ROOM_COMMANDS),
+		'files (TCP rooms):',
+		...commandColumns(FILE_COMMANDS),
 		'commands:',
 		...commandColumns(general),
 		`  //TEXT${' '.repeat(Math.max(0, columnWidth(general) - 6))}  send TEXT starting with "/"`,

@@ -107,7 +107,7 @@ describe('Tab completion in the chat screen', () => {
 
 		await typeKeys(view.stdin, '/sea', TAB);
 		await until((text) => inputRow(text).startsWith('> /search '), 'a command');
-		await typeKeys(view.stdin, KEYS.ctrlU, '/c', TAB);
+		await typeKeys(view.stdin, KEYS.ctrlU, '/cl', TAB);
 		await until((text) => inputRow(text).startsWith('> /clear '));
 		await typeKeys(view.stdin, TAB);
 		await until((text) => inputRow(text).startsWith('> /close '));
@@ -117,8 +117,8 @@ describe('Tab completion in the chat screen', () => {
 			'typing ended the cycle: "/close" completes afresh',
 		);
 		assert.ok(
-			!inputRow(frame()).includes('/connect'),
-			'a fresh completion of "/close", not the next match of "/c"',
+			!inputRow(frame()).includes('/clear'),
+			'a fresh completion of "/close", not the next match of "/cl"',
 		);
 		await typeKeys(view.stdin, KEYS.ctrlU, 'zz', TAB, '#');
 		await until((text) => inputRow(text).startsWith('> zz#'), 'no match: the line stays');

@@ -71,7 +71,7 @@ describe('completion', () => {
 		assert.equal(complete(at('/he'), candidates).value, '/help ');
 		assert.equal(complete(at('/SE'), candidates).value, '/search ');
 		assert.deepEqual(
-			tabs(at('/c'), 2).map((line) => line.split('|')[0]),
+			tabs(at('/cl'), 2).map((line) => line.split('|')[0]),
 			['/clear ', '/close '],
 		);
 		assert.equal(complete(at('//he'), candidates).session, undefined);
