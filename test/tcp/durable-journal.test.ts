@@ -218,9 +218,7 @@ function durableSuite(backend: Backend) {
 				string,
 				string,
 			];
-			// The query timeout: a message that waited for the frozen store would take at least this long.
-			const storeTimeoutMs = 4000;
-			const store = await openMysqlStore(relayUrl, {}, storeTimeoutMs);
+			const store = await openMysqlStore(relayUrl, {}, 2000); // the query timeout
 			const room = await tcpFixture(store, {roomName});
 			try {
 				for (const user of [alice, bob, carol]) await room.addUser(user, password(user));
@@ -240,8 +238,7 @@ function durableSuite(backend: Backend) {
 					const text = `frozen ${i}`;
 					const sent = Date.now();
 					from.client.say(text);
-					// Well under the store's timeout even on a loaded machine: nothing waits for the store.
-					await to.events.waitFor('message', (m) => m.text === text, storeTimeoutMs - 500);
+					await to.events.waitFor('message', (m) => m.text === text, 2000);
 					latencies.push(Date.now() - sent);
 					if (i === 2) {
 						const started = Date.now();
@@ -260,10 +257,14 @@ function durableSuite(backend: Backend) {
 					refused.error instanceof RoomError && refused.error.code === 'auth-unavailable',
 					String(refused.error),
 				);
-				assert.ok(refused.ms < 2 * storeTimeoutMs, `the login failed after ${refused.ms} ms, not never`);
-				// Latency figures belong in `npm run chaos` (scenario 6); here: every message came through
-				// while frozen, none waited for the store's timeout (the waitFor bound above).
-				assert.ok(latencies.length >= 3, `${latencies.length} messages during the freeze`);
+				assert.ok(refused.ms < 5000, `the login failed after ${refused.ms} ms, not never`);
+				latencies.sort((x, y) => x - y);
+				const p95 = latencies[Math.floor(latencies.length * 0.95)]!;
+				const worst = latencies.at(-1)!;
+				assert.ok(latencies.length >= 15, `${latencies.length} messages during the freeze`);
+				assert.ok(p95 < 500, `p95 ${p95} ms during the freeze`);
+				// Not even the first message waited for the store's timeout: nothing waits for the store.
+				assert.ok(worst < 1500, `worst ${worst} ms during the freeze`);
 
 				relay.holdReplies(false);
 				await waitFor(() => room.server.journal.pendingWrites === 0 || undefined, {
