@@ -5,9 +5,8 @@
 
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
-import {parse, TomlError} from 'smol-toml';
 import * as v from 'valibot';
-import {ConfigError, describeIssue, lineOfKey} from '../client/config.js';
+import {ConfigError, lineOfKey, parseTomlWith} from '../client/config.js';
 import {configDir} from './paths.js';
 import {
 	OPTION_NAMES,
@@ -41,20 +40,11 @@ const FileSchema = v.strictObject(
 
 /** The settings a server.toml text gives, by option name. Throws ConfigError naming the line and key. */
 export function parseServerConfig(text: string, fileName: string): Partial<Record<OptionName, unknown>> {
-	let document: unknown;
-	try {
-		document = parse(text);
-	} catch (error) {
-		if (!(error instanceof TomlError)) throw error;
-		const reason = (error.message.split('\n')[0] ?? '').replace(/^Invalid TOML document: /, '');
-		throw new ConfigError(`${fileName}:${error.line}: ${reason}`, error.line);
-	}
-	const result = v.safeParse(FileSchema, document, {abortEarly: true});
-	if (!result.success) throw describeIssue(text, fileName, result.issues[0]);
+	const parsed = parseTomlWith(FileSchema, text, fileName);
 	const values: Partial<Record<OptionName, unknown>> = {};
 	const from: Partial<Record<OptionName, string>> = {};
 	for (const {key, name} of fileKeys()) {
-		const value = (result.output as Record<string, unknown>)[key];
+		const value = (parsed as Record<string, unknown>)[key];
 		if (value === undefined) continue;
 		const earlier = from[name];
 		if (earlier !== undefined) {

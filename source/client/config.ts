@@ -339,6 +339,18 @@ export function parseConfig(
 	fileName = 'config.toml',
 	env: ConfigEnvironment = {},
 ): ClientConfig {
+	return fromParsed(parseTomlWith(ConfigSchema, text, fileName), env);
+}
+
+/**
+ * A TOML text checked against a schema: the chat's config.toml and the server's
+ * server.toml. Throws ConfigError naming the line and key of the first problem.
+ */
+export function parseTomlWith<S extends v.GenericSchema<unknown, unknown>>(
+	schema: S,
+	text: string,
+	fileName: string,
+): v.InferOutput<S> {
 	let document: unknown;
 	try {
 		document = parse(text);
@@ -347,9 +359,9 @@ export function parseConfig(
 		const reason = (error.message.split('\n')[0] ?? '').replace(/^Invalid TOML document: /, '');
 		throw new ConfigError(`${fileName}:${error.line}: ${reason}`, error.line);
 	}
-	const result = v.safeParse(ConfigSchema, document, {abortEarly: true});
+	const result = v.safeParse(schema, document, {abortEarly: true});
 	if (!result.success) throw describeIssue(text, fileName, result.issues[0]);
-	return fromParsed(result.output, env);
+	return result.output;
 }
 
 /** The settings with no file at all. */
