@@ -1207,10 +1207,13 @@ export class Room<Link> {
 			deliver(++this.seq);
 			return;
 		}
-		const journal = this.journal;
+		// Appended now, so numbers are taken in call order and a journal may write
+		// a whole turn's events in one commit; delivered in that order through the chain.
+		const appended = this.journal.append(event);
+		appended.catch(() => {}); // handled in the chain
 		this.publishing = this.publishing.then(async () => {
 			try {
-				const seq = await journal.append(event);
+				const seq = await appended;
 				if (seq <= this.seq && sender && ref) {
 					// The journal already had this send (same sender and ref): the sender is
 					// retrying after a reconnect or a server restart that swallowed the echo.
