@@ -20,10 +20,13 @@ export interface CreateRoomClientOptions extends RoomSessionOptions {
 export const defaultTcpPool = new TcpConnectionPool();
 
 export function createTransport(url: string, options: CreateRoomClientOptions = {}): Transport {
-	const {transport, host, port, room} = parseRoomUrl(url);
+	const {transport, host, port, room, alternates} = parseRoomUrl(url);
 	return transport === 'udp'
 		? new UdpTransport({host, port, ...(room === undefined ? {} : {room})})
-		: (options.pool ?? defaultTcpPool).channel({...options.tcp, host, port}, room);
+		: (options.pool ?? defaultTcpPool).channel(
+				{...options.tcp, host, port, ...(alternates?.length ? {alternates} : {})},
+				room,
+			);
 }
 
 export function createRoomClient(url: string, options: CreateRoomClientOptions = {}): RoomClient {

@@ -29,11 +29,12 @@ export class RoomChannel implements Transport {
 	) {}
 
 	get url(): string {
-		const {host, port} = this.endpoint;
+		const {host, port, alternates} = this.endpoint;
 		return formatRoomUrl({
 			transport: 'tcp',
 			host,
 			port,
+			...(alternates?.length ? {alternates} : {}),
 			...(this.room === undefined ? {} : {room: this.room}),
 		});
 	}

@@ -55,6 +55,8 @@ interface PendingSend {
 const RESTART_CATCH_UP = 100;
 /** At most one read marker a second goes to the server (scrolling moves it many times a second). */
 const READ_MARKER_INTERVAL_MS = 1000;
+/** Told to reconnect elsewhere, a client goes within this spread (its server's members do not all come at once). */
+const SOON_SPREAD_MS = 250;
 /** Default and largest history page (the server takes 1 to 500). */
 const PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 500;
@@ -567,7 +569,10 @@ export class RoomSession implements RoomClient {
 			case 'error':
 				return this.onError(message.code, message.message, message.ref, message.retry_after_ms);
 			case 'bye':
-				return this.onTransportClosed(message.reason, message.retry !== true);
+				// A goodbye with retry: the server is going away (a shutdown); another one is tried at once.
+				return this.onTransportClosed(message.reason, message.retry !== true, {
+					elsewhere: message.retry === true,
+				});
 			case 'cookie':
 				return; // the transport's business
 			case 'rooms':
@@ -936,7 +941,7 @@ export class RoomSession implements RoomClient {
 		this.pending.clear();
 	}
 
-	private onTransportClosed(reason: string, fatal: boolean): void {
+	private onTransportClosed(reason: string, fatal: boolean, {elsewhere = false} = {}): void {
 		if (this.closing || this.currentState === 'closed') return;
 		this.joined = false;
 		this.stopTimer();
@@ -950,14 +955,16 @@ export class RoomSession implements RoomClient {
 			return;
 		}
 		this.setState('reconnecting', reason);
-		this.scheduleReconnect();
+		if (elsewhere) this.reconnectDelay = this.reconnectMinMs;
+		this.scheduleReconnect(elsewhere);
 	}
 
-	private scheduleReconnect(): void {
+	/** Reconnects after the backoff; `soon`: within SOON_SPREAD_MS instead. */
+	private scheduleReconnect(soon = false): void {
 		clearTimeout(this.reconnectTimer);
-		const delay = this.reconnectDelay;
-		this.reconnectDelay = Math.min(this.reconnectMaxMs, this.reconnectDelay * 2);
-		this.reconnectTimer = setTimeout(() => void this.reconnect(), delay * (0.8 + Math.random() * 0.4));
+		const delay = soon ? Math.random() * SOON_SPREAD_MS : this.reconnectDelay * (0.8 + Math.random() * 0.4);
+		if (!soon) this.reconnectDelay = Math.min(this.reconnectMaxMs, this.reconnectDelay * 2);
+		this.reconnectTimer = setTimeout(() => void this.reconnect(), delay);
 	}
 
 	private async reconnect(): Promise<void> {

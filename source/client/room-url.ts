@@ -1,13 +1,22 @@
 // Parses the room addresses users type: udp://HOST:PORT and tcp://HOST:PORT,
 // optionally naming a room on that server: tcp://HOST:PORT/#name (also
 // /%23name, as URL encoders write it, and /name). No room: the server's default.
+// A tcp:// address may name several servers of one cluster, comma-separated in
+// the authority (tcp://h1:7668,h2:7669/#room): the client tries them in turn.
 import {roomLabel, roomNameProblem} from '../protocol/names.js';
 import type {TransportKind} from './types.js';
+
+export interface ServerAddress {
+	host: string;
+	port: number;
+}
 
 export interface RoomAddress {
 	transport: TransportKind;
 	host: string;
 	port: number;
+	/** tcp://: the cluster's other servers after host:port, in the order typed (tried in turn on failure). */
+	alternates?: ServerAddress[];
 	/** The room as typed, with its `#` (e.g. "#Dev"); absent: the server's default room. */
 	room?: string;
 }
@@ -18,6 +27,20 @@ export const DEFAULT_TCP_PORT = 7668;
 export class RoomUrlError extends Error {}
 
 export function parseRoomUrl(text: string): RoomAddress {
+	const several = /^([a-z]+:\/\/)([^/?#]*,[^/?#]*)(.*)$/i.exec(text);
+	if (!several) return parseOne(text);
+	const [, scheme = '', authority = '', rest = ''] = several;
+	const [first, ...others] = authority.split(',').map((server) => {
+		if (server === '') throw new RoomUrlError(`empty server in ${text}`);
+		return parseOne(`${scheme}${server}${rest}`);
+	});
+	if (!first) throw new RoomUrlError(`missing host in ${text}`);
+	if (first.transport !== 'tcp')
+		throw new RoomUrlError(`several servers in one address are for tcp:// rooms only: ${text}`);
+	return {...first, alternates: others.map(({host, port}) => ({host, port}))};
+}
+
+function parseOne(text: string): RoomAddress {
 	let url: URL;
 	try {
 		url = new URL(text);
@@ -59,7 +82,12 @@ function decode(part: string, text: string): string {
 }
 
 export function formatRoomUrl(address: RoomAddress): string {
-	const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+	const servers = [address, ...(address.alternates ?? [])].map(formatServer).join(',');
 	const room = address.room === undefined ? '' : `/${roomLabel(address.room)}`;
-	return `${address.transport}://${host}:${address.port}${room}`;
+	return `${address.transport}://${servers}${room}`;
+}
+
+/** host:port, an IPv6 literal in brackets. */
+export function formatServer({host, port}: ServerAddress): string {
+	return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

@@ -25,6 +25,7 @@ import {identityKey, roomKey, roomLabel} from '../protocol/names.js';
 import type {ClientMessage, ServerMessage} from '../protocol/messages.js';
 import {CAPABILITY} from '../protocol/versions.js';
 import {RoomChannel} from './room-channel.js';
+import {formatServer} from './room-url.js';
 import {TcpTransport, type TcpTransportOptions} from './tcp-transport.js';
 import {stampRoom, type Login} from './transport.js';
 import {RoomError} from './types.js';
@@ -93,8 +94,10 @@ export class TcpConnectionPool {
 	}
 }
 
+/** One connection per list of servers as typed (a cluster's addresses are one endpoint). */
 function endpointKey(endpoint: TcpEndpoint): string {
-	return `${endpoint.insecurePlaintext ? 'plain:' : ''}${endpoint.host}:${endpoint.port}`;
+	const servers = [endpoint, ...(endpoint.alternates ?? [])].map(formatServer).join(',');
+	return `${endpoint.insecurePlaintext ? 'plain:' : ''}${servers}`;
 }
 
 /** One logged-in connection and the room channels on it. */

@@ -2,7 +2,14 @@
 // (like ssh's known_hosts), length-prefixed JSON frames, and a SCRAM-SHA-256
 // login bound to the TLS channel, in which the server proves it too knows the
 // password's verifier before we trust it with anything.
+//
+// Several servers (a cluster's nodes, or a name with several addresses) are
+// tried in turn: a connection that fails, or a server that goes away (a lost
+// socket, a `bye` with `retry`), moves the next login on to the next one.
+// Certificates stay pinned per host:port as typed (a name's pin covers every
+// address it resolves to), and each new one is asked about on first use.
 
+import {lookup} from 'node:dns/promises';
 import net from 'node:net';
 import tls from 'node:tls';
 import {
@@ -33,12 +40,17 @@ import {isFileFrame, parseFileServerMessage, type FileClientMessage} from '../pr
 import {FILE_REF_PREFIX, type FileFrame, type FileLink} from './file-link.js';
 import {KnownHosts} from './known-hosts.js';
 import {describeNetworkError} from './network-error.js';
+import {formatServer, type ServerAddress} from './room-url.js';
 import type {Login, Transport, TransportHandlers} from './transport.js';
 import {RoomError} from './types.js';
 
 export interface TcpTransportOptions {
 	host: string;
 	port: number;
+	/** The same cluster's other servers, tried in turn after host:port. */
+	alternates?: ServerAddress[];
+	/** A name's addresses, each tried in turn (default: dns.lookup, all of them). */
+	resolve?: (host: string) => Promise<string[]>;
 	/** Plaintext instead of TLS: only behind an explicit flag, with a warning. */
 	insecurePlaintext?: boolean;
 	knownHosts?: KnownHosts;
@@ -54,6 +66,9 @@ export interface TcpTransportOptions {
 }
 
 type Phase = 'closed' | 'login' | 'room';
+
+/** Login failures that are one server's, not the account's: the next server may do. */
+const NEXT_SERVER_ON = new Set<string>(['network', 'auth-unavailable', 'host-changed', 'host-rejected']);
 
 export class TcpTransport implements Transport, FileLink {
 	readonly kind = 'tcp' as const;
@@ -80,16 +95,33 @@ export class TcpTransport implements Transport, FileLink {
 	 * after a lost connection: the password itself is never kept.
 	 */
 	private saved: {user: string; keys: ScramClientKeys} | undefined;
+	/** The servers to try, as typed: host:port first, then the alternates. */
+	private readonly servers: readonly ServerAddress[];
+	/** The server of the current (or last) connection. */
+	private serverIndex = 0;
+	/** The last connection ended with its server (lost, or a goodbye with retry): the next login starts with the next server. */
+	private moveOn = false;
+	/** The address of the current (or last) connection. */
+	private address: string | undefined;
+	/** Where the last login went (server and address), to say so when it changes. */
+	private connectedTo: string | undefined;
 
-	constructor(private readonly options: TcpTransportOptions) {}
-
-	get url(): string {
-		const host = net.isIP(this.options.host) === 6 ? `[${this.options.host}]` : this.options.host;
-		return `tcp://${host}:${this.options.port}`;
+	constructor(private readonly options: TcpTransportOptions) {
+		this.servers = [{host: options.host, port: options.port}, ...(options.alternates ?? [])];
 	}
 
+	/** The server this transport is on (or tries next). */
+	get server(): ServerAddress {
+		return this.servers[this.serverIndex] ?? this.options;
+	}
+
+	get url(): string {
+		return `tcp://${formatServer(this.server)}`;
+	}
+
+	/** The known_hosts key: the server as typed. */
 	private get hostPort(): string {
-		return `${this.options.host}:${this.options.port}`;
+		return `${this.server.host}:${this.server.port}`;
 	}
 
 	setHandlers(handlers: TransportHandlers): void {
@@ -105,7 +137,78 @@ export class TcpTransport implements Transport, FileLink {
 		this.close();
 		if (login.password === undefined && !this.canReauthenticate(login.nick))
 			throw new RoomError('auth-failed', 'a password is needed for this room');
-		const socket = await this.connect();
+		const first = this.serverIndex + (this.moveOn ? 1 : 0);
+		// The address that went away is tried last (a name's other addresses first).
+		const left = this.moveOn ? {server: this.serverIndex, address: this.address} : undefined;
+		this.moveOn = false;
+		let unreachable: RoomError | undefined;
+		let refused: RoomError | undefined;
+		for (let tried = 0; tried < this.servers.length; tried++) {
+			this.serverIndex = (first + tried) % this.servers.length;
+			const lastServer = tried === this.servers.length - 1;
+			let addresses: string[];
+			try {
+				addresses = await this.addresses();
+				if (left?.server === this.serverIndex) addresses = lastOf(addresses, left.address);
+			} catch (error) {
+				unreachable = error as RoomError;
+				if (lastServer) break;
+				this.handlers?.notice(`${unreachable.message}; trying the next server`);
+				continue;
+			}
+			for (const [i, address] of addresses.entries()) {
+				try {
+					await this.openAt(address, login);
+					this.address = address;
+					this.announceServer(address, addresses.length);
+					return;
+				} catch (error) {
+					const failure = error instanceof RoomError ? error : new RoomError('network', String(error));
+					if (!NEXT_SERVER_ON.has(failure.code)) throw failure;
+					if (failure.code === 'network' || failure.code === 'auth-unavailable') unreachable = failure;
+					else refused ??= failure;
+					if (!lastServer || i < addresses.length - 1)
+						this.handlers?.notice(`${failure.message}; trying the next server`);
+				}
+			}
+		}
+		// A server that may come back is worth retrying; one we refused to trust is not.
+		throw unreachable ?? refused ?? new RoomError('network', `cannot connect to ${this.url}`);
+	}
+
+	/** The server's addresses: an IP as it is, a name's every address (each node of a round-robin name). */
+	private async addresses(): Promise<string[]> {
+		const {host} = this.server;
+		if (net.isIP(host)) return [host];
+		try {
+			const found = this.options.resolve
+				? await this.options.resolve(host)
+				: (await lookup(host, {all: true})).map((entry) => entry.address);
+			if (found.length === 0) throw new Error(`no address for ${host}`);
+			return [...new Set(found)];
+		} catch (error) {
+			throw new RoomError('network', `cannot connect to ${this.url}: ${describe(error as Error)}`);
+		}
+	}
+
+	/** Says which server the login went to, when there is a choice and it changed. */
+	private announceServer(address: string, addressCount: number): void {
+		const server = formatServer(this.server);
+		const where = address === this.server.host ? server : `${server} (${address})`;
+		if (where === this.connectedTo) return;
+		const first = this.connectedTo === undefined;
+		this.connectedTo = where;
+		if (this.servers.length === 1 && addressCount === 1) return;
+		this.handlers?.notice(
+			`${first ? 'connected to' : 'moved to'} server ${where}` +
+				(this.servers.length > 1 ? ` (${this.serverIndex + 1} of ${this.servers.length})` : ''),
+		);
+	}
+
+	/** Connects to one address of the current server, checks its certificate and logs in. */
+	private async openAt(address: string, login: Login): Promise<void> {
+		this.close();
+		const socket = await this.connect(address);
 		this.socket = socket;
 		this.inbox = [];
 		this.closedReason = undefined;
@@ -116,7 +219,7 @@ export class TcpTransport implements Transport, FileLink {
 			const asked = await this.verifyHost(socket);
 			// A person may take longer to answer than the server waits for a login:
 			// the certificate is pinned now, so a fresh connection goes straight through.
-			if (asked && this.closedReason !== undefined) return await this.open(login);
+			if (asked && this.closedReason !== undefined) return await this.openAt(address, login);
 			await this.login(socket, login.nick, login.password, login.register === true);
 		} catch (error) {
 			this.close();
@@ -125,9 +228,37 @@ export class TcpTransport implements Transport, FileLink {
 		this.phase = 'room';
 	}
 
+	/**
+	 * Checks every server's certificate (asking about new ones) before the
+	 * password is typed, so a failover later asks nothing; a server that does
+	 * not answer now is checked, and asked about, when first used. Fails when
+	 * no server answers, or at once for a certificate not trusted.
+	 */
 	async checkHost(): Promise<void> {
 		if (this.options.insecurePlaintext) return; // nothing to verify; open() warns
-		const socket = await this.connect();
+		const start = this.serverIndex;
+		let answered = false;
+		let unreachable: Error | undefined;
+		try {
+			for (let i = 0; i < this.servers.length; i++) {
+				this.serverIndex = (start + i) % this.servers.length;
+				try {
+					const [address] = await this.addresses();
+					await this.checkAt(address ?? this.server.host);
+					answered = true;
+				} catch (error) {
+					if (!(error instanceof RoomError) || error.code !== 'network') throw error;
+					unreachable ??= error;
+				}
+			}
+		} finally {
+			this.serverIndex = start;
+		}
+		if (!answered && unreachable) throw unreachable;
+	}
+
+	private async checkAt(address: string): Promise<void> {
+		const socket = await this.connect(address);
 		socket.on('error', () => {});
 		try {
 			await this.verifyHost(socket);
@@ -191,14 +322,15 @@ export class TcpTransport implements Transport, FileLink {
 		}
 	}
 
-	private connect(): Promise<net.Socket> {
-		const {host, port} = this.options;
+	/** A socket to `address` (one of the current server's) with the server's name for TLS. */
+	private connect(address: string): Promise<net.Socket> {
+		const {host, port} = this.server;
 		const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
 		return new Promise((resolve, reject) => {
 			const socket = this.options.insecurePlaintext
-				? net.connect({host, port})
+				? net.connect({host: address, port})
 				: tls.connect({
-						host,
+						host: address,
 						port,
 						...(net.isIP(host) ? {} : {servername: host}),
 						minVersion: 'TLSv1.3',
@@ -396,6 +528,7 @@ export class TcpTransport implements Transport, FileLink {
 				return;
 			}
 			this.close();
+			this.moveOn = true; // the server went away: the next login tries the others first
 			for (const listener of [...this.fileListeners]) listener({t: 'link-lost'});
 			this.handlers?.closed(reason, false);
 		};
@@ -443,6 +576,8 @@ export class TcpTransport implements Transport, FileLink {
 			return;
 		}
 		const message = parseServerMessage(value);
+		// A goodbye with retry: this server is going away (a shutdown); the next login goes elsewhere.
+		if (message.t === 'bye' && message.retry === true) this.moveOn = true;
 		// Errors answering a file request (refs made by file-transfer.ts) are the transfer's, not the room's.
 		if (message.t === 'error' && message.ref?.startsWith(FILE_REF_PREFIX)) {
 			for (const listener of [...this.fileListeners]) listener(message);
@@ -450,6 +585,11 @@ export class TcpTransport implements Transport, FileLink {
 		}
 		this.handlers?.message(message);
 	}
+}
+
+/** The list with `item` (if there) moved to the end. */
+function lastOf(list: string[], item: string | undefined): string[] {
+	return item !== undefined && list.includes(item) ? [...list.filter((x) => x !== item), item] : list;
 }
 
 function describe(error: Error): string {

@@ -35,6 +35,24 @@ describe('room URLs', () => {
 		assert.equal(formatRoomUrl(parseRoomUrl('tcp://chat:7000/%23ops')), 'tcp://chat:7000/#ops');
 	});
 
+	it('takes several servers of one cluster, comma-separated, for tcp:// rooms', () => {
+		assert.deepEqual(parseRoomUrl('tcp://h1:7000,h2,[::1]:7002/#general'), {
+			transport: 'tcp',
+			host: 'h1',
+			port: 7000,
+			room: '#general',
+			alternates: [
+				{host: 'h2', port: 7668},
+				{host: '::1', port: 7002},
+			],
+		});
+		const text = 'tcp://h1:7000,h2:7668,[::1]:7002/#general';
+		assert.equal(formatRoomUrl(parseRoomUrl(text)), text);
+		assert.equal(createTransport(text).url, text);
+		for (const bad of ['udp://h1:7000,h2:7001', 'tcp://h1:7000,,h2', 'tcp://h1:7000,h2:x'])
+			assert.throws(() => parseRoomUrl(bad), RoomUrlError, bad);
+	});
+
 	it('refuses room names the rules refuse', () => {
 		for (const text of [
 			'tcp://chat:7000/#a b',

@@ -20,6 +20,8 @@ export async function freePort(): Promise<number> {
 
 export interface ServeOptions {
 	tcpPort: number;
+	/** The address to listen on (default 127.0.0.1). */
+	host?: string;
 	dataDir: string;
 	db?: string;
 	room?: string;
@@ -36,7 +38,7 @@ export class ServeProcess {
 			CLI,
 			'serve',
 			'--host',
-			'127.0.0.1',
+			options.host ?? '127.0.0.1',
 			'--udp-port',
 			'0',
 			'--tcp-port',
