@@ -145,6 +145,12 @@ export interface RoomOptions<Link> {
 	onRead?: (account: string, seq: number) => void;
 	/** An account parted the room for good (all its sessions left): the hub forgets the membership. */
 	onPart?: (account: string) => void;
+	/**
+	 * Every event this room tells its members that happened here (sequenced
+	 * events with their number, and `away` changes), not those handed to
+	 * relayed(): a relay (server/cluster/udp-relay.ts) passes them to other nodes.
+	 */
+	onEvent?: (event: RoomEventMessage) => void;
 	now?: () => number;
 	log?: Log;
 }
@@ -241,6 +247,7 @@ export class Room<Link> {
 	private readonly onInvite: ((account: string, by: string) => void) | undefined;
 	private readonly onRead: ((account: string, seq: number) => void) | undefined;
 	private readonly onPart: ((account: string) => void) | undefined;
+	private readonly onEvent: ((event: RoomEventMessage) => void) | undefined;
 	/** Account key → its read marker here, as far as this room knows (only ever moves forward). */
 	private readonly readMarks = new Map<string, number>();
 	private readonly now: () => number;
@@ -287,6 +294,7 @@ export class Room<Link> {
 		this.onRead = options.onRead;
 		this.onPart = options.onPart;
 		this.now = options.now ?? Date.now;
+		this.onEvent = options.onEvent;
 		// Every line names the room: one server log may carry several rooms.
 		const log = options.log ?? (() => {});
 		this.log = (line, fields) =>
@@ -520,6 +528,25 @@ export class Room<Link> {
 			this.remove(member);
 			this.output.disconnect(member, reason, retry);
 		}
+	}
+
+	/**
+	 * An event from another node of this room (a relay): numbered here, in this
+	 * room's own sequence, and delivered to the members here; `away` goes,
+	 * unsequenced, to those who know it. Not told to onEvent (it came from there).
+	 */
+	relayed(event: UnsequencedRoomEvent): void {
+		if (event.t === 'presence' && event.kind === 'away')
+			this.deliver(
+				event as ServerMessage,
+				[...this.sessions].filter((member) => member.awayAware === true),
+			);
+		else this.publish(event, undefined, undefined, false);
+	}
+
+	/** Tells every member here something about the room itself (e.g. its link to other nodes). */
+	notify(text: string): void {
+		this.output.broadcast({t: 'notice', text}, this.sessions);
 	}
 
 	// ---- members and sessions -------------------------------------------------
@@ -1121,16 +1148,15 @@ export class Room<Link> {
 		for (const session of this.byKey.get(identityKey(member.nick)) ?? []) session.away = clean;
 		this.log(`away ${member.nick}${clean === undefined ? ' (back)' : `: ${clean}`}`);
 		const aware = [...this.sessions].filter((other) => other.awayAware === true);
-		this.deliver(
-			{
-				t: 'presence',
-				ts: this.now(),
-				kind: 'away',
-				nick: member.nick,
-				...(clean === undefined ? {} : {reason: clean}),
-			},
-			aware,
-		);
+		const presence = {
+			t: 'presence',
+			ts: this.now(),
+			kind: 'away',
+			nick: member.nick,
+			...(clean === undefined ? {} : {reason: clean}),
+		} as const;
+		this.deliver(presence, aware);
+		this.onEvent?.(presence);
 	}
 
 	/** Checks rate and content; throws ProtocolError, counting strikes toward a flood kick. */
@@ -1196,12 +1222,13 @@ export class Room<Link> {
 	 * and presence alike are appended through one chain, so numbers go out in
 	 * order and "alice left" never overtakes alice's last message.
 	 */
-	private publish(event: UnsequencedRoomEvent, sender?: Member<Link>, ref?: string): void {
+	private publish(event: UnsequencedRoomEvent, sender?: Member<Link>, ref?: string, here = true): void {
 		const deliver = (seq: number) => {
 			const message = {...event, seq} as Sequenced;
 			this.ring.add(message);
 			if (sender && ref) this.remember(sender, ref, 'room', seq);
 			this.deliver(message, this.sessions);
+			if (here) this.onEvent?.(message);
 		};
 		if (!this.journal) {
 			deliver(++this.seq);

@@ -36,6 +36,7 @@ import {FloodControl} from '../room/flood-control.js';
 import {Room, type Member, type RoomOutput} from '../room/room.js';
 import {TokenBucket} from '../room/token-bucket.js';
 import type {Log} from '../log/log.js';
+import type {UdpRoomRelay} from '../cluster/udp-relay.js';
 import {CookieJar} from './cookie.js';
 
 export interface UdpRoomServerOptions {
@@ -67,6 +68,8 @@ export interface UdpRoomServerOptions {
 	/** Each member's resend budget: messages a second and saved up (see RoomOptions). */
 	resendRate?: number;
 	resendBurst?: number;
+	/** Rooms span nodes through this (server/cluster/udp-relay.ts); absent: this server is the whole room. */
+	relay?: UdpRoomRelay;
 	log?: Log;
 }
 
@@ -184,8 +187,14 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 			reassembler.forgetSource(member.link.source);
 		}
 		const room = member.link.room;
-		hub?.release(room);
+		release(room);
 		if (room.size === 0) floods.delete(room);
+	};
+	/** The hub forgets an emptied room (not the default one); so does the relay. */
+	const release = (room: Room<UdpLink>) => {
+		hub?.release(room);
+		const key = roomKey(room.name);
+		if (room.size === 0 && hub && key !== hub.defaultKey) options.relay?.closed(key);
 	};
 	/** One flood control per room: a member over the rate is slowed, not refused (flood-control.ts). */
 	const floods = new Map<Room<UdpLink>, FloodControl<UdpLink>>();
@@ -235,10 +244,12 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 	hub = await RoomHub.start<UdpLink>({
 		defaultRoom: options.roomName ?? 'lobby',
 		...(options.maxRooms ? {maxRooms: options.maxRooms} : {}),
-		createRoom: (spec) =>
-			new Room<UdpLink>({
+		createRoom: (spec) => {
+			const relay = options.relay;
+			const made = new Room<UdpLink>({
 				name: spec.name,
 				output: outputFor(spec.label),
+				...(relay ? {onEvent: (event) => relay.sent(spec.key, event)} : {}),
 				...(options.limits ? {limits: options.limits} : {}),
 				...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 				...(options.historySize ? {historySize: options.historySize} : {}),
@@ -248,7 +259,10 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 				...(options.replayPerMinute ? {replayPerMinute: options.replayPerMinute} : {}),
 				...spec.options,
 				log,
-			}),
+			});
+			relay?.opened(spec.key, made);
+			return made;
+		},
 		log,
 	});
 	const rooms = hub;
@@ -395,7 +409,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 						}),
 					);
 				} finally {
-					rooms.release(target); // a room made for a refused join does not stay
+					release(target); // a room made for a refused join does not stay
 				}
 			} catch (error) {
 				if (!(error instanceof ProtocolError)) throw error;
@@ -476,6 +490,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		async close() {
 			clearInterval(sweeper);
 			for (const flood of floods.values()) flood.clear();
+			options.relay?.close();
 			rooms.close('server shutting down');
 			members.clear();
 			bySource.clear();

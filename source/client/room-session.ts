@@ -604,6 +604,8 @@ export class RoomSession implements RoomClient {
 				return this.emit({type: 'bans', bans: message.bans.map((b) => ({...b}))});
 			case 'invited':
 				return this.emit({type: 'invited', room: sanitizeText(message.room), by: message.by});
+			case 'notice':
+				return this.emit({type: 'notice', text: sanitizeText(message.text)});
 		}
 	}
 

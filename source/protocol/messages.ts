@@ -307,6 +307,8 @@ export const ServerMessageSchema = v.variant('t', [
 	}),
 	/** Someone let this account into an invite-only room. */
 	v.object({t: v.literal('invited'), room: RoomName, by: Nick}),
+	/** Something about the room itself for its members to read (e.g. its servers cannot reach each other). */
+	v.object({t: v.literal('notice'), ...room, text: v.pipe(v.string(), v.maxLength(1024))}),
 	v.object({...ErrorMessageSchema.entries, ...room}),
 	v.object({
 		t: v.literal('bye'),

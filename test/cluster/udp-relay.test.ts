@@ -1,0 +1,151 @@
+// UDP rooms spanning two nodes through the real Redis (behind a relay the
+// test can cut): members on different servers hear each other's messages and
+// joins, each in its own server's numbering; with the broker gone each server
+// keeps its room going locally and says so; when it is back they are linked
+// again. One server without a relay is unchanged (the other UDP tests).
+import {after, before, describe, it} from 'node:test';
+import assert from 'node:assert/strict';
+import {randomBytes} from 'node:crypto';
+import {createClient} from 'redis';
+import {DOWN_NOTICE, UP_NOTICE, UdpRelay} from '../../server/cluster/udp-relay.js';
+import {startUdpRoomServer, type UdpRoomServer} from '../../server/udp/udp-room-server.js';
+import {createRoomClient} from '../../source/client/create-room-client.js';
+import type {RoomClient, RoomEvent} from '../../source/client/types.js';
+import {RedisTestBroker} from '../helpers/redis-test-broker.js';
+import {Recorder} from '../helpers/room-recorder.js';
+import {startTcpProxy, type TcpProxy} from '../helpers/tcp-proxy.js';
+import {delay} from '../helpers/wait.js';
+
+type Message = Extract<RoomEvent, {type: 'message'}>;
+
+interface Node {
+	server: UdpRoomServer;
+	relay: UdpRelay;
+	broker: RedisTestBroker;
+}
+
+describe('UDP rooms across two servers', () => {
+	let redis: TcpProxy;
+	/** Straight to Redis, not through the relay: what is subscribed. */
+	let observer: ReturnType<typeof createClient>;
+	const nodes: Node[] = [];
+	const clients: RoomClient[] = [];
+	const prefix = `parley-test-${randomBytes(4).toString('hex')}:`;
+
+	before(async () => {
+		redis = await startTcpProxy(6379);
+		observer = createClient({url: 'redis://127.0.0.1:6379'});
+		await observer.connect();
+		for (const id of ['node-a', 'node-b']) {
+			const broker = await RedisTestBroker.connect(`redis://127.0.0.1:${redis.port}`, id, prefix);
+			const relay = new UdpRelay(broker);
+			const server = await startUdpRoomServer({relay, maxMembersPerAddress: 16});
+			nodes.push({server, relay, broker});
+		}
+	});
+	after(async () => {
+		redis.restore();
+		await Promise.all(clients.map((c) => c.close()));
+		for (const {server, broker} of nodes) {
+			await server.close();
+			await broker.close();
+		}
+		await redis.close();
+		await observer.close();
+	});
+
+	/** Waits until `servers` servers hear the room's channel (a relay subscribes when its room opens). */
+	const linked = async (room: string, servers: number) => {
+		const channel = `${prefix}udp:${room}`;
+		const deadline = Date.now() + 10_000;
+		for (;;) {
+			const counts = await observer.pubSubNumSub(channel);
+			if ((counts[channel] ?? 0) >= servers) return;
+			if (Date.now() > deadline) throw new Error(`${servers} servers never subscribed to ${channel}`);
+			await delay(10);
+		}
+	};
+
+	const join = async (node: Node, nick: string, room = '#relay') => {
+		const client = createRoomClient(`udp://127.0.0.1:${node.server.port}/${room}`);
+		clients.push(client);
+		const events = new Recorder(client);
+		await client.connect(nick);
+		return {client, events};
+	};
+	const saw = (events: Recorder, text: string) => events.waitFor('message', (m) => m.text === text);
+	/** Sequence numbers with no gap and no repeat: what a member sees is its server's clean log. */
+	const assertGapless = (name: string, seqs: number[]) => {
+		for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1]! + 1, `${name}: ${seqs}`);
+	};
+
+	it('members on different servers see each other join and talk, numbered by their own server', async () => {
+		const [a, b] = nodes as [Node, Node];
+		const alice = await join(a, 'alice');
+		await linked('relay', 1); // else bob's join could go out before node a hears the room
+		const bob = await join(b, 'bob');
+		await linked('relay', 2);
+		await alice.events.waitFor('presence', (p) => p.kind === 'join' && p.nick === 'bob');
+		assert.ok(alice.client.members.includes('bob'), `alice's list: ${alice.client.members}`);
+		await alice.client.say('hello from a');
+		await saw(bob.events, 'hello from a');
+		await bob.client.say('hello from b');
+		await saw(alice.events, 'hello from b');
+
+		const from = (events: Recorder) => events.of('message').map((m: Message) => `${m.from}: ${m.text}`);
+		assert.deepEqual(from(alice.events), ['alice: hello from a', 'bob: hello from b']);
+		assert.deepEqual(from(bob.events), ['alice: hello from a', 'bob: hello from b']);
+		// Bob's message is bob's, not an acknowledgement of something alice said.
+		assert.equal(alice.events.of('message').find((m) => m.text === 'hello from b')?.self, false);
+		for (const [name, member] of [
+			['alice', alice],
+			['bob', bob],
+		] as const) {
+			const seqs = member.events.events.flatMap((e) =>
+				(e.type === 'message' || e.type === 'presence') && e.seq !== undefined ? [e.seq] : [],
+			);
+			assertGapless(name, seqs);
+			assert.equal(member.events.of('lost').length, 0);
+		}
+		assert.deepEqual(
+			a.relay.remoteMembers('relay').map((m) => m.nick),
+			['bob'],
+		);
+		assert.deepEqual(
+			b.relay.remoteMembers('relay').map((m) => m.nick),
+			['alice'],
+		);
+
+		await bob.client.close();
+		await alice.events.waitFor('presence', (p) => p.kind === 'leave' && p.nick === 'bob');
+		assert.ok(!alice.client.members.includes('bob'));
+	});
+
+	it('without the broker each server keeps its room and says so; linked again when it is back', async () => {
+		const [a, b] = nodes as [Node, Node];
+		const alice = await join(a, 'alice2', '#outage');
+		const carol = await join(a, 'carol', '#outage');
+		await linked('outage', 1);
+		const bob = await join(b, 'bob2', '#outage');
+		await linked('outage', 2);
+		await alice.events.waitFor('presence', (p) => p.kind === 'join' && p.nick === 'bob2');
+
+		redis.cut();
+		for (const member of [alice, carol, bob])
+			await member.events.waitFor('notice', (n) => n.text === DOWN_NOTICE);
+		await alice.client.say('only here');
+		await saw(carol.events, 'only here');
+		await bob.client.say('only there');
+
+		redis.restore();
+		for (const member of [alice, carol, bob])
+			await member.events.waitFor('notice', (n) => n.text === UP_NOTICE);
+		await alice.client.say('across again');
+		await saw(bob.events, 'across again');
+		await bob.client.say('and back');
+		await saw(carol.events, 'and back');
+		// Said during the outage, heard only where it was said.
+		assert.deepEqual(bob.events.texts(), ['only there', 'across again', 'and back']);
+		assert.deepEqual(carol.events.texts(), ['only here', 'across again', 'and back']);
+	});
+});
