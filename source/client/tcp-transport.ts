@@ -167,8 +167,10 @@ export class TcpTransport implements Transport, FileLink {
 					if (!NEXT_SERVER_ON.has(failure.code)) throw failure;
 					if (failure.code === 'network' || failure.code === 'auth-unavailable') unreachable = failure;
 					else refused ??= failure;
-					if (!lastServer || i < addresses.length - 1)
-						this.handlers?.notice(`${failure.message}; trying the next server`);
+					const next = !lastServer || i < addresses.length - 1;
+					// A certificate refused is told even when it is the last try: the error thrown may be another's.
+					if (next || failure === refused)
+						this.handlers?.notice(`${failure.message}${next ? '; trying the next server' : ''}`);
 				}
 			}
 		}

@@ -19,7 +19,7 @@ import {MYSQL_URL, mysqlBackend, reportUnreachable, uniqueName, type Backend} fr
 import {Cluster} from '../helpers/cluster.js';
 import {Recorder} from '../helpers/room-recorder.js';
 import {ServeProcess, freePort} from '../helpers/tcp-serve-process.js';
-import {delay} from '../helpers/wait.js';
+import {delay, waitFor} from '../helpers/wait.js';
 
 type Message = Extract<RoomEvent, {type: 'message'}>;
 const password = (user: string) => `${user} password`;
@@ -80,6 +80,7 @@ function failoverSuite(backend: Backend) {
 			tcp: {
 				resolve?: (host: string) => Promise<string[]>;
 				confirmNewHost?: (hostPort: string, fingerprint: string) => Promise<boolean>;
+				knownHosts?: KnownHosts;
 			} = {},
 		): Promise<Member> => {
 			const client = createRoomClient(url, {
@@ -221,6 +222,38 @@ function failoverSuite(backend: Backend) {
 			assert.equal(typeof (await knownHosts.check(`chat.cluster.test:${port}`, other)), 'object');
 			assert.equal(await knownHosts.check(`${second}:${port}`, other), 'new');
 			await a.client.close();
+		});
+
+		it('never logs in to a server whose certificate changed: warns, skips it, waits for the others', async () => {
+			await cluster.restart(0);
+			const [p0, p1] = cluster.ports as [number, number];
+			// Someone else answers for node 1 now, as far as this client knows.
+			const pins = new KnownHosts(path.join(dir, 'known_hosts_changed'));
+			await pins.remember(`127.0.0.1:${p1}`, `SHA256:${'B'.repeat(43)}`);
+			const room = `#${uniqueName('room')}`;
+			const alice = uniqueName('alice');
+			await users(alice);
+			const a = await join(cluster.url(room), alice, undefined, {knownHosts: pins});
+			const one = await a.client.say('one');
+			await storedUpTo(room, one.seq);
+
+			const before = a.events.events.length;
+			await cluster.nodes[0]!.kill9();
+			await a.events.waitFor('notice', (n) => n.text.includes(`127.0.0.1:${p1} has CHANGED`));
+			await cluster.restart(0);
+			await waitFor(
+				() => a.events.events.slice(before).find((e) => e.type === 'state' && e.state === 'connected'),
+				{timeout: 15_000, what: 'back on node 0'},
+			);
+			// Back where it was (nothing to announce), never on node 1.
+			assert.ok(!notices(a).some((n) => n.includes(`server 127.0.0.1:${p1}`)), `${notices(a)}`);
+			assert.ok(
+				notices(a).some((n) => n.includes(`server 127.0.0.1:${p0} (1 of 2)`)),
+				`${notices(a)}`,
+			);
+			const two = await a.client.say('two');
+			assert.ok(two.seq > one.seq);
+			assert.deepEqual(a.events.texts(), ['one', 'two']);
 		});
 	});
 }
