@@ -401,6 +401,9 @@ export class RoomHub<Link> {
 
 	/** Opens the room (once, however many ask at the same time). */
 	private load(key: string, name: string): Promise<Entry<Link>> {
+		// Loaded while this opener was still looking the room up in the store (made on another server).
+		const open = this.rooms.get(key);
+		if (open) return Promise.resolve(open);
 		const pending = this.loading.get(key);
 		if (pending) return pending;
 		const loading = this.makeEntry(key, name).finally(() => this.loading.delete(key));

@@ -7,7 +7,7 @@ import path from 'node:path';
 import {afterEach, beforeEach, describe, it} from 'node:test';
 import {type HubJournal, type HubRoomSpec, RoomHub, type RoomHubOptions} from '../../server/hub/room-hub.js';
 import {Room, type JoinOptions, type Member, type RoomOutput} from '../../server/room/room.js';
-import type {AccountStore} from '../../server/store/account-store.js';
+import {type AccountStore, emptyRoomSettings} from '../../server/store/account-store.js';
 import {openSqliteStore} from '../../server/store/sqlite-store.js';
 import {StoreJournal} from '../../server/tcp/store-journal.js';
 import {ProtocolError, type ServerMessage} from '../../source/protocol/messages.js';
@@ -140,6 +140,39 @@ describe('room hub (TCP: over the store)', () => {
 		assert.equal(made, same);
 		assert.equal((await store.getRoom('fresh'))?.owner, 'alice');
 		await assert.rejects(again.open('#other', {}), code('not-allowed'), 'a room needs an owner');
+	});
+
+	it('loads a room another server created once, even when one opener finds it in the store later', async () => {
+		let lookups = 0;
+		let firstOpened: Promise<unknown> = Promise.resolve();
+		// The second lookup answers only once the first opener has the room loaded.
+		const slowSecond = new Proxy(store, {
+			get(target, property) {
+				if (property === 'getRoom')
+					return async (key: string) => {
+						const call = ++lookups;
+						const found = await target.getRoom(key);
+						if (call === 2) await firstOpened;
+						return found;
+					};
+				const value = Reflect.get(target, property);
+				return typeof value === 'function' ? value.bind(target) : value;
+			},
+		});
+		const hub = await startHub({store: slowSecond});
+		await store.createRoom({
+			name: 'elsewhere',
+			key: 'elsewhere',
+			createdAt: Date.now(),
+			settings: emptyRoomSettings(),
+		});
+		specs.length = 0;
+		lookups = 0;
+		const first = hub.open('#elsewhere', {account: 'alice'});
+		firstOpened = first;
+		const second = hub.open('#elsewhere', {account: 'bob'});
+		assert.equal(await first, await second);
+		assert.equal(specs.length, 1);
 	});
 
 	it('lets only admins create rooms under --room-creation admin, and anyone join existing ones', async () => {
