@@ -10,7 +10,7 @@
 import {identityKey} from '../../source/protocol/names.js';
 import type {Log} from '../log/log.js';
 import type {ForwardedDirect, RemoteMember, Room, RoomPeers} from '../room/room.js';
-import type {AccountStore} from '../store/account-store.js';
+import type {AccountStore, RoomSettings} from '../store/account-store.js';
 import type {BrokerChannel, PayloadOrigin} from './broker-channel.js';
 import {ClusterJournal, type ClusterCounters} from './cluster-journal.js';
 
@@ -26,7 +26,10 @@ export interface ClusterNodeOptions {
 	log?: Log;
 }
 
-type MembersPayload = {type: 'snapshot'; members: RemoteMember[]} | {type: 'request'};
+type MembersPayload =
+	| {type: 'snapshot'; members: RemoteMember[]}
+	| {type: 'request'}
+	| {type: 'settings'; settings: RoomSettings};
 type NodePayload = ({type: 'dm'; room: string} & ForwardedDirect) | {type: 'alive'} | {type: 'bye'};
 
 interface RoomEntry {
@@ -142,6 +145,12 @@ export class ClusterNode {
 		this.publishMembers(entry, {type: 'request'});
 	}
 
+	/** The room's settings changed here (moderation): the other nodes' copies follow. */
+	settingsChanged(key: string, settings: RoomSettings): void {
+		const entry = this.rooms.get(key);
+		if (entry) this.publishMembers(entry, {type: 'settings', settings});
+	}
+
 	/** A clean stop: the others drop this node's members at once. */
 	async close(): Promise<void> {
 		if (this.closed) return;
@@ -187,6 +196,11 @@ export class ClusterNode {
 		this.saw(origin.nodeId);
 		if (parsed.type === 'request') {
 			this.snapshotSoon(entry);
+			return;
+		}
+		if (parsed.type === 'settings') {
+			if (typeof parsed.settings === 'object' && parsed.settings !== null)
+				entry.room?.adoptSettings(parsed.settings);
 			return;
 		}
 		if (parsed.type !== 'snapshot' || !Array.isArray(parsed.members)) return;

@@ -393,6 +393,13 @@ export class Room<Link> {
 		this.publish({t: 'presence', ts: this.now(), kind: 'leave', nick, reason});
 	}
 
+	/** Another server changed the room's settings (topic, modes, roles, bans…): this copy follows. */
+	adoptSettings(settings: RoomSettings): void {
+		const mine = this.roomSettings as unknown as Record<string, unknown>;
+		for (const key of Object.keys(mine)) delete mine[key];
+		Object.assign(this.roomSettings, emptyRoomSettings(), structuredClone(settings));
+	}
+
 	/** This server's members (one per account), for the other servers. */
 	localMembers(): RemoteMember[] {
 		return [...this.byKey.values()].map(([first]) => ({
@@ -896,6 +903,10 @@ export class Room<Link> {
 		const present = this.byKey.get(identityKey(nick));
 		const first = present?.[0];
 		if (first?.account !== undefined) return {account: first.account, nick: first.nick, present};
+		// A member on another server (cluster): its account, as that server told.
+		const remote = this.remoteNamed(nick);
+		if (remote?.account !== undefined)
+			return {account: remote.account, nick: remote.nick, present: undefined};
 		return {account: identityKey(nick), nick, present: undefined};
 	}
 
@@ -955,8 +966,14 @@ export class Room<Link> {
 				this.require(member, RANK.op, 'kick');
 				const target = this.target(request.nick);
 				const present = this.byKey.get(identityKey(request.nick));
-				if (!present) throw new ProtocolError('no-such-nick', `no one called ${request.nick} is here`);
-				this.requireAbove(member, this.rank(present[0]!), `kick ${target.nick}`);
+				// A member on another server is kicked there when the kick arrives (acceptSequenced).
+				if (!present && !this.remoteNamed(request.nick))
+					throw new ProtocolError('no-such-nick', `no one called ${request.nick} is here`);
+				this.requireAbove(
+					member,
+					present ? this.rank(present[0]!) : this.targetRank(target),
+					`kick ${target.nick}`,
+				);
 				const reason = awayText(request.reason, 512);
 				this.evict(identityKey(target.nick), `kicked by ${by}${reason ? `: ${reason}` : ''}`);
 				this.log(`kick ${target.nick} by ${by}${reason ? `: ${reason}` : ''}`);

@@ -215,7 +215,15 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 					...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 					capabilities,
 					...spec.options,
-					...(cluster ? {peers: cluster.peersFor(spec.key)} : {}),
+					...(cluster
+						? {
+								peers: cluster.peersFor(spec.key),
+								onSettingsChange: (settings) => {
+									spec.options.onSettingsChange?.(settings);
+									cluster.settingsChanged(spec.key, settings);
+								},
+							}
+						: {}),
 				});
 				cluster?.bind(spec.key, made as Room<unknown>);
 				return made;

@@ -184,6 +184,26 @@ function clusterSuite(backend: Backend) {
 			void c;
 		});
 
+		it('moderation crosses nodes: a topic set on one is in the welcome on another, a kick there evicts', async () => {
+			const cluster = await newCluster();
+			const [alice, bob, carol] = ['alice', 'bob', 'carol'].map(uniqueName) as [string, string, string];
+			await createUsers(store, [alice, bob, carol]);
+			await store.setAdmin(alice, true);
+			const [a, b] = [await cluster.start('a'), await cluster.start('b')];
+			const ra = await join(a, alice);
+			const rb = await join(b, bob);
+			await waitForWho(ra, (nicks) => nicks.includes(bob), 'bob in who on node a');
+			ra.send({t: 'topic', text: 'set on node a'});
+			await rb.next('presence', 0, (f) => f.kind === 'topic' && f.text === 'set on node a', 10_000);
+			const rc = await join(b, carol);
+			const welcome = rc.frames.find((f) => f.t === 'welcome')!;
+			assert.equal(welcome.topic, 'set on node a');
+
+			ra.send({t: 'kick', nick: bob, reason: 'across nodes'});
+			await rb.next('bye', 0, (f) => String(f.reason).includes('across nodes'), 10_000);
+			await waitForWho(rc, (nicks) => !nicks.includes(bob), 'bob gone from who on node b');
+		});
+
 		for (const outage of ['cut', 'frozen'] as const)
 			it(`broker ${outage}: each node serves its members, messages cross through the database, and all converge`, async () => {
 				const cluster = await newCluster();
