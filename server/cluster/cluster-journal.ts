@@ -143,6 +143,16 @@ export class ClusterJournal implements RoomJournal {
 		return this.gate.catchUp();
 	}
 
+	/** The highest seq this server committed in the room (0: none yet). */
+	get committedSeq(): number {
+		return this.committed;
+	}
+
+	/** Another server says it committed up to `seq`: anything missing is read from the database. */
+	heardOf(seq: number): void {
+		this.gate.heardOf(seq);
+	}
+
 	/** Tells the other servers how far this one has committed (after the broker was away: they may have missed some). */
 	announceHead(): void {
 		if (this.committed > 0) this.publish({head: this.committed});

@@ -30,7 +30,10 @@ type MembersPayload =
 	| {type: 'snapshot'; members: RemoteMember[]}
 	| {type: 'request'}
 	| {type: 'settings'; settings: RoomSettings};
-type NodePayload = ({type: 'dm'; room: string} & ForwardedDirect) | {type: 'alive'} | {type: 'bye'};
+type NodePayload =
+	| ({type: 'dm'; room: string} & ForwardedDirect)
+	| {type: 'alive'; heads?: Record<string, number>}
+	| {type: 'bye'};
 
 interface RoomEntry {
 	key: string;
@@ -39,6 +42,8 @@ interface RoomEntry {
 	/** Node id → its members here (an empty list: the node has the room open, nobody in it). */
 	remote: Map<string, RemoteMember[]>;
 	snapshotDue: boolean;
+	/** The committed seq the last heartbeat told. */
+	announced: number;
 	unsubscribe: () => void;
 }
 
@@ -112,6 +117,7 @@ export class ClusterNode {
 			room: undefined,
 			remote: new Map(),
 			snapshotDue: false,
+			announced: 0,
 			unsubscribe: this.broker.subscribe(membersChannel(key), (payload, origin) =>
 				this.heardMembers(entry, payload, origin),
 			),
@@ -224,6 +230,11 @@ export class ClusterNode {
 		const newcomer = !this.seen.has(origin.nodeId);
 		this.saw(origin.nodeId);
 		if (newcomer) for (const entry of this.rooms.values()) this.snapshotSoon(entry);
+		if (parsed.type === 'alive' && typeof parsed.heads === 'object' && parsed.heads !== null) {
+			// A publish lost on the way (a broker hiccup) shows up here within a heartbeat.
+			for (const [key, seq] of Object.entries(parsed.heads))
+				if (Number.isSafeInteger(seq)) this.rooms.get(key)?.journal.heardOf(seq);
+		}
 		if (parsed.type === 'dm') {
 			const entry = this.rooms.get(parsed.room);
 			const {from, to, text, ts} = parsed;
@@ -239,7 +250,15 @@ export class ClusterNode {
 	/** Heartbeat out; nodes silent too long are gone (only while the broker works: an outage silences everyone). */
 	private beat(): void {
 		if (this.closed) return;
-		this.broker.publish(NODES, payloadOf({type: 'alive'}));
+		// With the rooms this node wrote to since the last beat, and how far.
+		const heads: Record<string, number> = {};
+		for (const entry of this.rooms.values()) {
+			const committed = entry.journal.committedSeq;
+			if (committed <= entry.announced) continue;
+			heads[entry.key] = committed;
+			if (this.broker.up) entry.announced = committed;
+		}
+		this.broker.publish(NODES, payloadOf({type: 'alive', ...(Object.keys(heads).length > 0 ? {heads} : {})}));
 		if (!this.broker.up) return;
 		const now = Date.now();
 		for (const [node, last] of this.seen)
