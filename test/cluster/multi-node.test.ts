@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import type {AccountStore} from '../../server/store/account-store.js';
 import {Cluster, createUsers, member, sequenced, texts} from '../helpers/cluster-nodes.js';
 import {sample, scrape} from '../helpers/metrics-scrape.js';
+import {startTcpProxy} from '../helpers/tcp-proxy.js';
 import type {RawMember} from '../helpers/tcp-raw-client.js';
 import {delay, waitFor} from '../helpers/wait.js';
-import {mysqlBackend, reportUnreachable, uniqueName, type Backend} from '../store/backends.js';
+import {MYSQL_URL, mysqlBackend, reportUnreachable, uniqueName, type Backend} from '../store/backends.js';
 
 /** waitFor with an asynchronous probe (a scrape, a who round trip). */
 async function eventually<T>(
@@ -202,6 +203,50 @@ function clusterSuite(backend: Backend) {
 			ra.send({t: 'kick', nick: bob, reason: 'across nodes'});
 			await rb.next('bye', 0, (f) => String(f.reason).includes('across nodes'), 10_000);
 			await waitForWho(rc, (nicks) => !nicks.includes(bob), 'bob gone from who on node b');
+		});
+
+		it('the database away: a send is refused as not stored, nothing delivered, and no number is skipped or reused', async () => {
+			const cluster = await newCluster();
+			const dbProxy = await startTcpProxy(Number(new URL(MYSQL_URL).port || 3306));
+			try {
+				const [alice, bob] = [uniqueName('alice'), uniqueName('bob')] as [string, string];
+				await createUsers(store, [alice, bob]);
+				const viaProxy = new URL(MYSQL_URL);
+				viaProxy.host = `127.0.0.1:${dbProxy.port}`;
+				const a = await cluster.start('a', ['--db-timeout-ms', '1000'], viaProxy.toString());
+				const b = await cluster.start('b');
+				const ra = await join(a, alice);
+				const rb = await join(b, bob);
+				await waitForWho(rb, (nicks) => nicks.includes(alice), 'alice in who on node b');
+				ra.send({t: 'say', ref: 'ok1', text: 'stored'});
+				await waitFor(() => hasText(rb, 'stored') || undefined, {what: 'the first message'});
+
+				dbProxy.cut();
+				ra.send({t: 'say', ref: 'lost1', text: 'not stored'});
+				const refused = await ra.next('error', 0, (f) => f.ref === 'lost1', 10_000);
+				assert.equal(refused.code, 'server-error');
+				assert.equal(refused.message, 'message not stored; please resend');
+				rb.send({t: 'say', ref: 'b1', text: 'b while a has no database'});
+				await waitFor(() => hasText(ra, 'b while a has no database') || undefined, {
+					what: 'b’s message reaches a over the broker',
+				});
+
+				dbProxy.restore();
+				ra.send({t: 'say', ref: 'lost1', text: 'not stored'}); // the client's resend
+				for (const raw of [ra, rb])
+					await waitFor(() => hasText(raw, 'not stored') || undefined, {what: 'the resend', timeout: 15_000});
+				assertSameOrder(ra, rb);
+				const seqs = sequenced(rb).map((e) => e.seq);
+				assert.deepEqual(
+					seqs,
+					seqs.map((_, i) => seqs[0]! + i),
+					'no number skipped or given twice',
+				);
+				assert.ok(!sequenced(rb).some((e) => e.t === 'msg' && e.text === 'not stored' && e.ref !== 'lost1'));
+				assert.equal(texts(rb).filter((line) => line.endsWith(': not stored')).length, 1);
+			} finally {
+				await dbProxy.close();
+			}
 		});
 
 		for (const outage of ['cut', 'frozen'] as const)

@@ -38,7 +38,8 @@ export class Cluster {
 		return new Cluster(await startTcpProxy(REDIS_PORT), room);
 	}
 
-	async start(name: string, extraArgs: string[] = []): Promise<Node> {
+	/** Starts a node; `db` overrides the database URL (a proxy in front of it). */
+	async start(name: string, extraArgs: string[] = [], db = MYSQL_URL): Promise<Node> {
 		const dataDir = await mkdtemp(path.join(tmpdir(), `parley-cluster-${name}-`));
 		this.dirs.push(dataDir);
 		const port = await freePort();
@@ -46,7 +47,7 @@ export class Cluster {
 		const serve = await ServeProcess.start({
 			tcpPort: port,
 			dataDir,
-			db: MYSQL_URL,
+			db,
 			room: this.room,
 			extraArgs: [
 				'--redis',
