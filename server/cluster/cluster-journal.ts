@@ -30,7 +30,13 @@ interface Queued {
 	event: UnsequencedRoomEvent;
 	resolve: (seq: number) => void;
 	reject: (error: Error) => void;
+	/** Released already: a database read found it before our commit's answer came. */
+	released?: boolean;
 }
+
+/** A chat message's sender and ref: how our own send is recognised when it comes from the database first. */
+const sendKey = (event: {t: string; from?: string; ref?: string | undefined}): string | undefined =>
+	event.t === 'msg' && event.ref !== undefined ? `${event.from}\u0000${event.ref}` : undefined;
 
 /** Counters the metrics read (shared by a node's rooms). */
 export interface ClusterCounters {
@@ -66,6 +72,8 @@ export class ClusterJournal implements RoomJournal {
 	private committed = 0;
 	/** This server's committed appends not yet released: the room's original, and who waits for the number. */
 	private readonly awaiting = new Map<number, Queued>();
+	/** Sends in the transaction being written, by sendKey. */
+	private readonly inflight = new Map<string, Queued>();
 	private closed = false;
 	private readonly unsubscribe: () => void;
 
@@ -197,6 +205,10 @@ export class ClusterJournal implements RoomJournal {
 			for (const queued of batch) queued.reject(new Error('the room journal is closed'));
 			return;
 		}
+		for (const queued of batch) {
+			const key = sendKey(queued.event);
+			if (key !== undefined) this.inflight.set(key, queued);
+		}
 		let results: Array<{seq: number; duplicate: boolean}>;
 		try {
 			results = await this.options.store.appendMessages(
@@ -206,9 +218,13 @@ export class ClusterJournal implements RoomJournal {
 		} catch (error) {
 			// Nothing committed (or, after a timeout, committed without our knowing: the gate
 			// then brings it from the database, and a resend is recognised by its ref).
-			for (const queued of batch) queued.reject(error as Error);
+			for (const queued of batch) {
+				this.forget(queued);
+				if (!queued.released) queued.reject(error as Error);
+			}
 			return;
 		}
+		for (const queued of batch) this.forget(queued);
 		const fresh: Sequenced[] = [];
 		for (const [index, {seq, duplicate}] of results.entries()) {
 			const queued = batch[index]!;
@@ -219,7 +235,7 @@ export class ClusterJournal implements RoomJournal {
 			const event = {...queued.event, seq} as Sequenced;
 			fresh.push(event);
 			this.committed = Math.max(this.committed, seq);
-			if (seq < this.gate.next) {
+			if (queued.released || seq < this.gate.next) {
 				queued.resolve(seq); // a gap fill read it first and the room has it
 				continue;
 			}
@@ -237,10 +253,25 @@ export class ClusterJournal implements RoomJournal {
 	}
 
 	private release({seq, event}: Gated): void {
-		const mine = this.awaiting.get(seq);
+		const mine = this.awaiting.get(seq) ?? this.claimInflight(event);
 		this.awaiting.delete(seq);
 		this.sink?.(event, mine?.event);
 		mine?.resolve(seq);
+	}
+
+	/** Our own send, read from the database (a gap fill, a poll) before our commit's answer: it is ours all the same. */
+	private claimInflight(event: Sequenced): Queued | undefined {
+		const key = sendKey(event);
+		const queued = key === undefined ? undefined : this.inflight.get(key);
+		if (!queued || key === undefined) return undefined;
+		this.inflight.delete(key);
+		queued.released = true;
+		return queued;
+	}
+
+	private forget(queued: Queued): void {
+		const key = sendKey(queued.event);
+		if (key !== undefined && this.inflight.get(key) === queued) this.inflight.delete(key);
 	}
 
 	/** A payload on the room's channel: another server's events, or its head after an outage. */
