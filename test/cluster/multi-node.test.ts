@@ -185,6 +185,23 @@ function clusterSuite(backend: Backend) {
 			void c;
 		});
 
+		it('a node stopped cleanly: its members are told to reconnect, and the others write their leaving at once', async () => {
+			const cluster = await newCluster();
+			const [carol, bob] = [uniqueName('carol'), uniqueName('bob')] as [string, string];
+			await createUsers(store, [carol, bob]);
+			// Heartbeats would take a minute to miss: only the node's goodbye can explain a prompt leave.
+			const slow = ['--cluster-node-timeout-ms', '60000'];
+			const [a, b] = [await cluster.start('a', slow), await cluster.start('b', slow)];
+			const rc = await join(a, carol);
+			const rb = await join(b, bob);
+			await waitForWho(rb, (nicks) => nicks.includes(carol), 'carol in who on node b');
+			await a.serve.stop();
+			const bye = rc.frames.find((f) => f.t === 'bye');
+			assert.equal(bye?.retry, true, 'told to reconnect (elsewhere)');
+			await rb.next('presence', 0, (f) => f.kind === 'leave' && f.nick === carol, 10_000);
+			await waitForWho(rb, (nicks) => !nicks.includes(carol), 'carol gone from who');
+		});
+
 		it('moderation crosses nodes: a topic set on one is in the welcome on another, a kick there evicts', async () => {
 			const cluster = await newCluster();
 			const [alice, bob, carol] = ['alice', 'bob', 'carol'].map(uniqueName) as [string, string, string];

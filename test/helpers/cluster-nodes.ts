@@ -56,8 +56,8 @@ export class Cluster {
 				this.prefix,
 				'--node-name',
 				name,
-				'--cluster-node-timeout-ms',
-				'1500',
+				// Dead nodes noticed quickly, unless the test says otherwise.
+				...(extraArgs.includes('--cluster-node-timeout-ms') ? [] : ['--cluster-node-timeout-ms', '1500']),
 				'--rate-limit',
 				'200',
 				'--rate-burst',
