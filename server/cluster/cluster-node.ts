@@ -294,6 +294,7 @@ export class ClusterNode {
 			this.publishMembers(entry, {type: 'request'});
 			return entry.journal.catchUp();
 		});
+		if (resyncs.length === 0) return;
 		void Promise.all(resyncs).then(() =>
 			this.log(`resync done: ${resyncs.length} rooms caught up from the database`),
 		);
