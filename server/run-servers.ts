@@ -1,6 +1,10 @@
 // Starts the room servers `parley serve` (or the embedded local default) runs:
 // the UDP broadcast rooms and the TLS-authenticated TCP rooms with their store.
+import {randomBytes} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
+import {hostname} from 'node:os';
+import {ClusterNode} from './cluster/cluster-node.js';
+import {RedisBroker} from './cluster/redis-broker.js';
 import {LoginThrottle, type LoginThrottleOptions} from './auth/login-throttle.js';
 import {loadOrCreateServerSecret} from './auth/server-secret.js';
 import {ensurePrivateDataDir} from './data-dir.js';
@@ -71,6 +75,21 @@ export interface ServersOptions {
 	udpReceiveBufferBytes?: number;
 	/** The TCP room's abuse limits; each undefined keeps startTcpRoomServer's default. */
 	tcpLimits?: TcpLimits;
+	/** Cluster mode: the broker between the nodes (needs `db`). */
+	cluster?: ClusterSettings;
+}
+
+export interface ClusterSettings {
+	/** redis://HOST:PORT */
+	redis: string;
+	prefix?: string;
+	/** This node's id (default: hostname:port and a random suffix). */
+	nodeName?: string;
+	gapMs?: number;
+	pollMs?: number;
+	nodeTimeoutMs?: number;
+	/** Each broker hop (publish → receive), in seconds: the metrics' histogram. */
+	onHop?: (seconds: number) => void;
 }
 
 export interface TcpLimits {
@@ -114,6 +133,8 @@ export interface RunningServers {
 	udp: UdpRoomServer;
 	tcp: TcpRoomServer;
 	store: AccountStore;
+	/** This server as a cluster node (--redis), else undefined. */
+	cluster: ClusterNode | undefined;
 	/** The TLS certificate fingerprint clients will be shown (undefined in plaintext mode). */
 	fingerprint: string | undefined;
 	/** Stops accepting, tells every member to reconnect elsewhere, lets the database catch up (bounded), closes. */
@@ -181,7 +202,10 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 			retry: {maxAttempts: options.dbAttempts ?? Number.POSITIVE_INFINITY, maxDelayMs: 10_000},
 		});
 		const store = options.observeStore ? options.observeStore(opened) : opened;
+		let broker: RedisBroker | undefined;
 		try {
+			const cluster = options.cluster ? await startCluster(options.cluster, store, options) : undefined;
+			broker = cluster?.broker;
 			const tls = await loadTls(options);
 			if (!tls)
 				log(
@@ -210,23 +234,71 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 				...(options.maxFileBytes ? {maxFileBytes: options.maxFileBytes} : {}),
 				...(options.fileQuotaBytes ? {fileQuotaBytes: options.fileQuotaBytes} : {}),
 				...rateOptions(options),
+				...(cluster ? {cluster: cluster.node} : {}),
 			});
 			return {
 				udp,
 				tcp,
 				store,
+				cluster: cluster?.node,
 				fingerprint,
 				async close(closeOptions) {
 					await Promise.all([udp.close(), tcp.close(closeOptions)]);
+					await broker?.close();
 					await store.close();
 				},
 			};
 		} catch (error) {
+			await broker?.close();
 			await store.close();
 			throw error;
 		}
 	} catch (error) {
 		await udp.close();
 		throw error;
+	}
+}
+
+/** Connects to the broker (waiting for it as for the database) and makes this server a node. */
+async function startCluster(
+	settings: ClusterSettings,
+	store: AccountStore,
+	options: ServersOptions,
+): Promise<{broker: RedisBroker; node: ClusterNode}> {
+	if (!store.appendMessages)
+		throw new Error('cluster mode (--redis) needs the shared MySQL/MariaDB store: give --db mysql://…');
+	const nodeId = settings.nodeName ?? `${hostname()}:${options.tcpPort}-${randomBytes(3).toString('hex')}`;
+	options.log(`cluster node ${JSON.stringify(nodeId)}: broker ${describeRedisUrl(settings.redis)}`);
+	const broker = await RedisBroker.connect({
+		url: settings.redis,
+		nodeId,
+		...(settings.prefix ? {prefix: settings.prefix} : {}),
+		log: options.log,
+		...(settings.onHop ? {onHop: settings.onHop} : {}),
+	});
+	try {
+		const node = new ClusterNode({
+			store,
+			broker,
+			log: options.log,
+			...(settings.gapMs ? {gapMs: settings.gapMs} : {}),
+			...(settings.pollMs ? {pollMs: settings.pollMs} : {}),
+			...(settings.nodeTimeoutMs ? {nodeTimeoutMs: settings.nodeTimeoutMs} : {}),
+		});
+		return {broker, node};
+	} catch (error) {
+		await broker.close();
+		throw error;
+	}
+}
+
+/** The URL without its password, for the log. */
+function describeRedisUrl(url: string): string {
+	try {
+		const parsed = new URL(url);
+		if (parsed.password) parsed.password = '***';
+		return parsed.toString();
+	} catch {
+		return 'redis (unparsable URL)';
 	}
 }

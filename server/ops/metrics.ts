@@ -30,6 +30,17 @@ export interface WatchedServers {
 		pendingWrites: number;
 	};
 	udp(): TransportFigures & {dropped: Readonly<Record<string, number>>};
+	/** Cluster mode only. */
+	cluster?(): ClusterFigures;
+}
+
+export interface ClusterFigures {
+	brokerUp: boolean;
+	/** Other nodes heard from lately. */
+	peers: number;
+	eventsIn: number;
+	eventsOut: number;
+	gapFills: number;
 }
 
 const STORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -38,6 +49,7 @@ export class ServerMetrics {
 	readonly registry = new Registry();
 	private servers: WatchedServers | undefined;
 	private readonly storeSeconds: Histogram<'operation' | 'outcome'>;
+	private readonly brokerHop: Histogram;
 
 	constructor() {
 		collectDefaultMetrics({register: this.registry});
@@ -138,6 +150,51 @@ export class ServerMetrics {
 				if (metrics.servers) this.set(metrics.servers.tcp().pendingWrites);
 			},
 		});
+		const clusterFigure = (read: (figures: ClusterFigures) => number) =>
+			function (this: Gauge | Counter) {
+				const figures = metrics.servers?.cluster?.();
+				if (!figures) return;
+				if (this instanceof Counter) {
+					this.reset();
+					this.inc(read(figures));
+				} else this.set(read(figures));
+			};
+		new Gauge({
+			name: 'parley_broker_up',
+			help: 'Cluster mode: 1 while the broker (Redis) is reachable and echoes this node, else 0',
+			registers,
+			collect: clusterFigure((f) => (f.brokerUp ? 1 : 0)),
+		});
+		new Gauge({
+			name: 'parley_cluster_peers',
+			help: 'Cluster mode: other nodes heard from lately',
+			registers,
+			collect: clusterFigure((f) => f.peers),
+		});
+		new Counter({
+			name: 'parley_cluster_events_in_total',
+			help: 'Cluster mode: room events received from other nodes over the broker',
+			registers,
+			collect: clusterFigure((f) => f.eventsIn),
+		});
+		new Counter({
+			name: 'parley_cluster_events_out_total',
+			help: 'Cluster mode: room events this node published to the broker',
+			registers,
+			collect: clusterFigure((f) => f.eventsOut),
+		});
+		new Counter({
+			name: 'parley_cluster_gap_fills_total',
+			help: 'Cluster mode: room events read from the database because the broker did not bring them in time',
+			registers,
+			collect: clusterFigure((f) => f.gapFills),
+		});
+		this.brokerHop = new Histogram({
+			name: 'parley_broker_hop_seconds',
+			help: 'Cluster mode: broker payloads from publish on one node to receipt on this one (by their send time)',
+			buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+			registers,
+		});
 		this.storeSeconds = new Histogram({
 			name: 'parley_store_seconds',
 			help: 'Account store (database) calls: how long they took, by operation and outcome',
@@ -145,6 +202,10 @@ export class ServerMetrics {
 			buckets: STORE_BUCKETS,
 			registers,
 		});
+	}
+
+	observeBrokerHop(seconds: number): void {
+		this.brokerHop.observe(seconds);
 	}
 
 	/** Starts reading the servers' figures at each scrape. */

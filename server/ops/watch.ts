@@ -2,7 +2,11 @@
 import type {RunningServers} from '../run-servers.js';
 import type {TransportFigures, WatchedServers} from './metrics.js';
 
-export function watchedServers({tcp, udp}: Pick<RunningServers, 'tcp' | 'udp'>): WatchedServers {
+export function watchedServers({
+	tcp,
+	udp,
+	cluster,
+}: Pick<RunningServers, 'tcp' | 'udp'> & Partial<Pick<RunningServers, 'cluster'>>): WatchedServers {
 	const rooms = (hub: RunningServers['tcp']['hub'] | RunningServers['udp']['hub']) => {
 		let members = 0;
 		let sessions = 0;
@@ -13,6 +17,15 @@ export function watchedServers({tcp, udp}: Pick<RunningServers, 'tcp' | 'udp'>):
 		return {rooms: hub.openRooms, members, sessions};
 	};
 	return {
+		...(cluster
+			? {
+					cluster: () => ({
+						brokerUp: cluster.brokerUp,
+						peers: cluster.peers.length,
+						...cluster.counters,
+					}),
+				}
+			: {}),
 		tcp() {
 			const {members} = rooms(tcp.hub);
 			const figures: TransportFigures = {

@@ -90,6 +90,43 @@ export interface RoomJournal {
 	before(before: number, limit: number): Promise<{events: RoomEventMessage[]; complete: boolean}>;
 	/** Chat messages containing `text` (case-insensitive), seq < before when given: the newest `limit`, oldest first. */
 	search(text: string, before: number | undefined, limit: number): Promise<ChatMessage[]>;
+	/**
+	 * A journal that orders the room's events itself (several servers share the
+	 * room: server/cluster/cluster-journal.ts) delivers them through this sink,
+	 * in strictly increasing seq, its own appends (with the event appended) and
+	 * other servers' alike; append's promise then only tells the number.
+	 */
+	attach?(sink: (event: RoomEventMessage & {seq: number}, appended?: UnsequencedRoomEvent) => void): void;
+}
+
+/** A member on another server of the room (cluster mode), as the room sees it. */
+export interface RemoteMember {
+	nick: string;
+	/** identityKey of its account. */
+	account?: string | undefined;
+	away?: string | undefined;
+}
+
+/** A direct message crossing servers. */
+export interface ForwardedDirect {
+	from: string;
+	to: string;
+	text: string;
+	ts: number;
+}
+
+/**
+ * The room's other servers (cluster mode; server/cluster/cluster-node.ts). The
+ * room asks who is there beyond its own sessions and hands over what must
+ * cross; without peers (one server) it is on its own, as always.
+ */
+export interface RoomPeers {
+	/** Members on other servers now (not this server's). */
+	remoteMembers(): readonly RemoteMember[];
+	/** This server's members changed (joined, left, renamed, away): tell the others. */
+	localMembersChanged(): void;
+	/** A direct message for the sessions of `to` (and the sender's own) on other servers. */
+	forwardDirect(message: ForwardedDirect): void;
 }
 
 export interface RoomOptions<Link> {
@@ -124,6 +161,8 @@ export interface RoomOptions<Link> {
 	/** Largest encoded size of one `history` page; longer histories go out in several. */
 	historyPageBytes?: number;
 	journal?: RoomJournal;
+	/** The room's other servers (cluster mode); none: this server is the whole room. */
+	peers?: RoomPeers;
 	/** Characters an away text keeps at most (default 200). */
 	maxAwayLength?: number;
 	/** Announced in every welcome (see source/protocol/versions.ts). */
@@ -240,6 +279,11 @@ export class Room<Link> {
 	private readonly replayBuckets = new Map<string, TokenBucket>();
 	private readonly historyPageBytes: number;
 	private readonly journal: RoomJournal | undefined;
+	private readonly peers: RoomPeers | undefined;
+	/** The journal delivers through attach (cluster): appends delivered by it, not by the publish chain. */
+	private readonly ordered: boolean;
+	/** Events this server appended that the ordered journal has delivered (a duplicate send never is). */
+	private readonly sunk = new WeakSet<UnsequencedRoomEvent>();
 	private readonly capabilities: string[];
 	private readonly maxAwayLength: number;
 	private readonly roomSettings: RoomSettings;
@@ -300,6 +344,77 @@ export class Room<Link> {
 		this.log = (line, fields) =>
 			log(`room ${JSON.stringify(this.name)}: ${line}`, {...fields, room: this.name});
 		this.seq = this.journal?.latestSeq() ?? 0;
+		this.peers = options.peers;
+		this.ordered = this.journal?.attach !== undefined;
+		this.journal?.attach?.((event, appended) => this.acceptSequenced(event, appended));
+	}
+
+	/**
+	 * A sequenced event in order (the ordered journal's sink): another server's,
+	 * or one of ours now committed. Older than what the room has is dropped.
+	 */
+	acceptSequenced(event: RoomEventMessage & {seq: number}, appended?: UnsequencedRoomEvent): void {
+		if (event.seq <= this.seq) return;
+		if (appended) this.sunk.add(appended);
+		this.seq = event.seq;
+		this.ring.add(event);
+		// Kicked or banned on another server: its sessions here go too.
+		if (!appended && event.t === 'presence' && (event.kind === 'kick' || event.kind === 'ban')) {
+			const why = `${event.kind === 'kick' ? 'kicked' : 'banned'} by ${event.by ?? 'an op'}${event.reason ? `: ${event.reason}` : ''}`;
+			this.evict(identityKey(event.nick), why);
+		}
+		this.deliver(event, this.sessions);
+	}
+
+	/** A direct message from another server: to the local sessions of its recipient, and the sender's own as an echo. */
+	acceptDirect({from, to, text, ts}: ForwardedDirect): void {
+		const recipients = new Set([
+			...(this.byKey.get(identityKey(to)) ?? []),
+			...(this.byKey.get(identityKey(from)) ?? []),
+		]);
+		for (const recipient of recipients) {
+			const message: DirectMessage = {t: 'dm', dseq: ++recipient.dseq, ts, from, to, text};
+			recipient.direct.add({seq: message.dseq, message});
+			this.output.send(recipient, message);
+		}
+	}
+
+	/** A member on another server went away or came back: told to the sessions that know `away`. */
+	remoteAway(nick: string, away: string | undefined): void {
+		if (this.byKey.has(identityKey(nick))) return; // a session here tells it itself
+		const aware = [...this.sessions].filter((other) => other.awayAware === true);
+		this.deliver(
+			{t: 'presence', ts: this.now(), kind: 'away', nick, ...(away === undefined ? {} : {reason: away})},
+			aware,
+		);
+	}
+
+	/**
+	 * A member of a server that died leaves (sequenced, written by one server
+	 * only), unless it is here or elsewhere again by now.
+	 */
+	announceRemoteLeave(nick: string, reason: string): void {
+		const key = identityKey(nick);
+		if (this.byKey.has(key)) return;
+		if (this.peers?.remoteMembers().some((other) => identityKey(other.nick) === key)) return;
+		this.log(`leave ${nick}: ${reason}`);
+		this.publish({t: 'presence', ts: this.now(), kind: 'leave', nick, reason});
+	}
+
+	/** Another server changed the room's settings (topic, modes, roles, bans…): this copy follows. */
+	adoptSettings(settings: RoomSettings): void {
+		const mine = this.roomSettings as unknown as Record<string, unknown>;
+		for (const key of Object.keys(mine)) delete mine[key];
+		Object.assign(this.roomSettings, emptyRoomSettings(), structuredClone(settings));
+	}
+
+	/** This server's members (one per account), for the other servers. */
+	localMembers(): RemoteMember[] {
+		return [...this.byKey.values()].map(([first]) => ({
+			nick: first!.nick,
+			...(first!.account === undefined ? {} : {account: first!.account}),
+			...(first!.away === undefined ? {} : {away: first!.away}),
+		}));
 	}
 
 	get latestSeq(): number {
@@ -332,9 +447,36 @@ export class Room<Link> {
 
 	/** One entry per member (not per session), with its role, sorted by nick. */
 	memberList(): MemberInfo[] {
-		return [...this.byKey.values()]
-			.map(([first]) => this.memberInfo(first!))
-			.sort((a, b) => a.nick.localeCompare(b.nick));
+		const list = [...this.byKey.values()].map(([first]) => this.memberInfo(first!));
+		for (const remote of this.remoteOnly()) {
+			const role = remote.account === undefined ? undefined : this.roomSettings.roles[remote.account];
+			list.push({
+				nick: remote.nick,
+				...(role === undefined ? {} : {role}),
+				...(remote.away === undefined ? {} : {away: remote.away}),
+			});
+		}
+		return list.sort((a, b) => a.nick.localeCompare(b.nick));
+	}
+
+	/** Members on other servers that are not here too (one per nick). */
+	private remoteOnly(): RemoteMember[] {
+		if (!this.peers) return [];
+		const seen = new Set(this.byKey.keys());
+		const found: RemoteMember[] = [];
+		for (const remote of this.peers.remoteMembers()) {
+			const key = identityKey(remote.nick);
+			if (seen.has(key)) continue;
+			seen.add(key);
+			found.push(remote);
+		}
+		return found;
+	}
+
+	/** The remote member called nick, when no local one is. */
+	private remoteNamed(nick: string): RemoteMember | undefined {
+		const key = identityKey(nick);
+		return this.remoteOnly().find((remote) => identityKey(remote.nick) === key);
 	}
 
 	/** The member's first session. */
@@ -388,12 +530,19 @@ export class Room<Link> {
 		const presentKey = account === undefined ? undefined : this.byAccount.get(account);
 		const siblings = presentKey === undefined ? undefined : this.byKey.get(presentKey);
 		if (account !== undefined) this.refuseBarred(account, admin, now);
+		// The account's member on another server (cluster): this session is one more of it.
+		const elsewhere =
+			siblings || account === undefined
+				? undefined
+				: this.remoteOnly().find((remote) => remote.account === account);
 		if (siblings) {
 			nick = siblings[0]!.nick; // another session of a member here: its nick
+		} else if (elsewhere) {
+			nick = elsewhere.nick;
 		} else {
 			const problem = nickProblem(nick);
 			if (problem) throw new ProtocolError('nick-invalid', problem);
-			if (this.byKey.has(identityKey(nick)))
+			if (this.byKey.has(identityKey(nick)) || this.remoteNamed(nick))
 				throw new ProtocolError('nick-taken', `the nick ${nick} is taken`);
 			this.refuseLookalike(nick);
 			if (this.byKey.size >= this.maxMembers)
@@ -439,6 +588,10 @@ export class Room<Link> {
 			this.log(`join ${nick} (session ${siblings.length})`);
 			return member;
 		}
+		if (elsewhere) {
+			this.log(`join ${nick} (a session of a member on another server)`);
+			return member;
+		}
 		this.log(`join ${nick} (${this.byKey.size} ${this.byKey.size === 1 ? 'member' : 'members'})`);
 		this.publish({t: 'presence', ts: now, kind: 'join', nick});
 		return member;
@@ -456,6 +609,13 @@ export class Room<Link> {
 		// A kicked client may come back after its reconnect backoff: a flood is over once it stops.
 		if (kind === 'kick') this.output.disconnect(member, reason ?? 'kicked', true);
 		if (this.byKey.has(identityKey(member.nick))) return; // its other sessions are still here
+		// Its sessions on other servers keep the member in the room (cluster).
+		if (
+			kind !== 'kick' &&
+			this.remoteNamed(member.nick)?.account === member.account &&
+			member.account !== undefined
+		)
+			return;
 		this.publish({t: 'presence', ts: this.now(), kind, nick: member.nick, ...(reason ? {reason} : {})});
 	}
 
@@ -580,6 +740,7 @@ export class Room<Link> {
 	private counted(): void {
 		this.stats.members = this.byKey.size;
 		this.stats.sessions = this.sessions.size;
+		this.peers?.localMembersChanged();
 	}
 
 	private memberInfo(member: Member<Link>): MemberInfo {
@@ -684,13 +845,17 @@ export class Room<Link> {
 	 */
 	private direct(member: Member<Link>, ref: string, to: string, text: string): void {
 		if (this.replayDuplicate(member, ref)) return;
-		const targets = this.byKey.get(identityKey(to));
-		if (!targets) throw new ProtocolError('no-such-nick', `no one called ${to} is here`);
+		const targets = this.byKey.get(identityKey(to)) ?? [];
+		const remote = this.peers?.remoteMembers().find((other) => identityKey(other.nick) === identityKey(to));
+		if (targets.length === 0 && !remote)
+			throw new ProtocolError('no-such-nick', `no one called ${to} is here`);
 		this.refuseMuted(member);
 		this.admit(member, text);
 		this.stats.messages++;
 		const ts = this.now();
-		const targetNick = targets[0]!.nick;
+		const targetNick = targets[0]?.nick ?? remote!.nick;
+		// Its sessions (and the sender's) on other servers get it from there.
+		this.peers?.forwardDirect({from: member.nick, to: targetNick, text, ts});
 		const deliver = (recipient: Member<Link>, withRef: boolean): number => {
 			const message: DirectMessage = {
 				t: 'dm',
@@ -727,6 +892,9 @@ export class Room<Link> {
 		for (const [other] of this.byKey.values())
 			if (other !== except && other && confusableKey(other.nick) === key)
 				throw new ProtocolError('nick-taken', `the nick ${nick} looks too much like ${other.nick}`);
+		for (const remote of this.remoteOnly())
+			if (remote.account !== except?.account && confusableKey(remote.nick) === key)
+				throw new ProtocolError('nick-taken', `the nick ${nick} looks too much like ${remote.nick}`);
 	}
 
 	/** Renames the member: every session of it. */
@@ -736,7 +904,7 @@ export class Room<Link> {
 		if (problem) throw new ProtocolError('nick-invalid', problem);
 		const key = identityKey(nick);
 		const oldKey = identityKey(member.nick);
-		const holder = this.byKey.get(key);
+		const holder = this.byKey.get(key) ?? this.remoteNamed(nick);
 		if (holder && key !== oldKey) throw new ProtocolError('nick-taken', `the nick ${nick} is taken`);
 		if (member.nick === nick) return;
 		const sessions = this.byKey.get(oldKey) ?? [member];
@@ -746,6 +914,7 @@ export class Room<Link> {
 		for (const session of sessions) session.nick = nick;
 		this.byKey.set(key, sessions);
 		if (member.account !== undefined) this.byAccount.set(member.account, key);
+		this.peers?.localMembersChanged();
 		this.log(`nick ${old} → ${nick}`);
 		this.publish({t: 'presence', ts: this.now(), kind: 'nick', nick, old});
 	}
@@ -761,6 +930,10 @@ export class Room<Link> {
 		const present = this.byKey.get(identityKey(nick));
 		const first = present?.[0];
 		if (first?.account !== undefined) return {account: first.account, nick: first.nick, present};
+		// A member on another server (cluster): its account, as that server told.
+		const remote = this.remoteNamed(nick);
+		if (remote?.account !== undefined)
+			return {account: remote.account, nick: remote.nick, present: undefined};
 		return {account: identityKey(nick), nick, present: undefined};
 	}
 
@@ -820,8 +993,14 @@ export class Room<Link> {
 				this.require(member, RANK.op, 'kick');
 				const target = this.target(request.nick);
 				const present = this.byKey.get(identityKey(request.nick));
-				if (!present) throw new ProtocolError('no-such-nick', `no one called ${request.nick} is here`);
-				this.requireAbove(member, this.rank(present[0]!), `kick ${target.nick}`);
+				// A member on another server is kicked there when the kick arrives (acceptSequenced).
+				if (!present && !this.remoteNamed(request.nick))
+					throw new ProtocolError('no-such-nick', `no one called ${request.nick} is here`);
+				this.requireAbove(
+					member,
+					present ? this.rank(present[0]!) : this.targetRank(target),
+					`kick ${target.nick}`,
+				);
 				const reason = awayText(request.reason, 512);
 				this.evict(identityKey(target.nick), `kicked by ${by}${reason ? `: ${reason}` : ''}`);
 				this.log(`kick ${target.nick} by ${by}${reason ? `: ${reason}` : ''}`);
@@ -1146,6 +1325,7 @@ export class Room<Link> {
 		if (clean === member.away) return;
 		if (wasAware && !member.bucket.take(this.now())) throw this.rateLimited(member, member.bucket);
 		for (const session of this.byKey.get(identityKey(member.nick)) ?? []) session.away = clean;
+		this.peers?.localMembersChanged();
 		this.log(`away ${member.nick}${clean === undefined ? ' (back)' : `: ${clean}`}`);
 		const aware = [...this.sessions].filter((other) => other.awayAware === true);
 		const presence = {
@@ -1237,6 +1417,10 @@ export class Room<Link> {
 		// Appended now, so numbers are taken in call order and a journal may write
 		// a whole turn's events in one commit; delivered in that order through the chain.
 		const appended = this.journal.append(event);
+		if (this.ordered) {
+			this.publishOrdered(event, appended, sender, ref);
+			return;
+		}
 		appended.catch(() => {}); // handled in the chain
 		this.publishing = this.publishing.then(async () => {
 			try {
@@ -1259,6 +1443,33 @@ export class Room<Link> {
 					this.sendError(sender, 'server-error', 'message not stored; please resend', ref);
 			}
 		});
+	}
+
+	/**
+	 * With an ordered journal (cluster) the journal delivers the event through
+	 * its sink once committed and in order; here only the sender's bookkeeping.
+	 */
+	private publishOrdered(
+		event: UnsequencedRoomEvent,
+		appended: Promise<number>,
+		sender: Member<Link> | undefined,
+		ref: string | undefined,
+	): void {
+		appended.then(
+			(seq) => {
+				if (!sender || !ref) return;
+				this.remember(sender, ref, 'room', seq);
+				// Not delivered: the journal had this send already (a retry); the sender alone hears it again.
+				if (!this.sunk.has(event) && this.isMember(sender))
+					this.output.send(sender, {...event, seq} as Sequenced);
+			},
+			(error: unknown) => {
+				this.log(`journal append failed: ${(error as Error).message}`, {level: 'error'});
+				if (event.t === 'presence') this.deliver(event as ServerMessage, this.sessions);
+				else if (sender && this.isMember(sender))
+					this.sendError(sender, 'server-error', 'message not stored; please resend', ref);
+			},
+		);
 	}
 }
 

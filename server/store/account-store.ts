@@ -208,6 +208,17 @@ export interface AccountStore {
 	 * by another one (nothing is written then).
 	 */
 	storeMessageAt(room: string, seq: number, message: NewRoomMessage): Promise<StoreOutcome>;
+	/**
+	 * Several messages in ONE transaction, numbered in order from the room's
+	 * counter (the numbers several servers share: cluster mode). A message whose
+	 * sender and ref are stored already keeps that number and is not stored
+	 * again (`duplicate`). All or nothing: a failure stores none and uses no number.
+	 * Only the shared (MySQL) store has it.
+	 */
+	appendMessages?(
+		room: string,
+		messages: NewRoomMessage[],
+	): Promise<Array<{seq: number; duplicate: boolean}>>;
 	/** Messages with seq > after, oldest first, at most limit (capped at MAX_PAGE). */
 	messagesAfter(room: string, after: number, limit: number): Promise<StoredRoomMessage[]>;
 	/** The newest messages, oldest first. */

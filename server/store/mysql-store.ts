@@ -502,6 +502,82 @@ export class MysqlStore implements AccountStore {
 		}
 	}
 
+	async appendMessages(
+		room: string,
+		messages: NewRoomMessage[],
+	): Promise<Array<{seq: number; duplicate: boolean}>> {
+		checkRoom(room);
+		const checked = messages.map(checkMessage);
+		if (checked.length === 0) return [];
+		await this.#execute('INSERT IGNORE INTO parley_room_seq (room, seq) VALUES (?, 0)', [room]);
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await this.#using((connection) => this.#appendBatchOnce(connection, room, checked));
+			} catch (error) {
+				if (attempt >= APPEND_ATTEMPTS || !isRetryableConflict(error)) throw error;
+			}
+		}
+	}
+
+	/**
+	 * The counter row is locked first and held until commit: every server's
+	 * batches for the room queue behind each other, so seq N is committed before
+	 * N + 1 is (a node missing N + 1's predecessor always finds it stored).
+	 */
+	async #appendBatchOnce(
+		connection: PoolConnection,
+		room: string,
+		messages: NewRoomMessage[],
+	): Promise<Array<{seq: number; duplicate: boolean}>> {
+		await connection.beginTransaction();
+		try {
+			const [counter] = await connection.execute<RowDataPacket[]>(
+				'SELECT seq FROM parley_room_seq WHERE room = ? FOR UPDATE',
+				[room],
+			);
+			let seq = Number(counter[0]?.seq ?? 0);
+			const first = seq;
+			const results: Array<{seq: number; duplicate: boolean}> = [];
+			const rows: Array<string | number | Buffer | null> = [];
+			/** sender + ref → the number it has, stored or in this batch. */
+			const refs = new Map<string, number>();
+			for (const {from, text, action, ts, ref, presence} of messages) {
+				if (ref !== undefined) {
+					const key = `${from}\u0000${ref}`;
+					let earlier = refs.get(key);
+					if (earlier === undefined) {
+						const [stored] = await connection.execute<RowDataPacket[]>(
+							'SELECT seq FROM parley_messages WHERE room = ? AND sender = ? AND ref = ?',
+							[room, from, ref],
+						);
+						if (stored[0] !== undefined) earlier = Number(stored[0].seq);
+					}
+					if (earlier !== undefined) {
+						results.push({seq: earlier, duplicate: true});
+						continue;
+					}
+					refs.set(key, seq + 1);
+				}
+				seq++;
+				results.push({seq, duplicate: false});
+				rows.push(room, seq, from, text, action ? 1 : 0, ts, ref ?? null, presenceColumn(presence));
+			}
+			if (seq > first) {
+				const count = seq - first;
+				await connection.execute(
+					`INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref, presence) VALUES ${Array(count).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+					rows,
+				);
+				await connection.execute('UPDATE parley_room_seq SET seq = ? WHERE room = ?', [seq, room]);
+			}
+			await connection.commit();
+			return results;
+		} catch (error) {
+			await rollbackQuietly(connection);
+			throw error;
+		}
+	}
+
 	async storeMessageAt(room: string, seq: number, message: NewRoomMessage): Promise<StoreOutcome> {
 		checkRoom(room);
 		checkSeq(seq);

@@ -247,7 +247,7 @@ function merge(stored: StoredRoomMessage[], held: JournalEntry[]): Sequenced[] {
 	return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 }
 
-function toStored(event: UnsequencedRoomEvent): NewRoomMessage {
+export function toStored(event: UnsequencedRoomEvent): NewRoomMessage {
 	if (event.t === 'msg') {
 		const {from, text, ts, ref} = event;
 		return {from, text, action: event.action === true, ts, ...(ref ? {ref} : {})};
@@ -266,7 +266,7 @@ function toStored(event: UnsequencedRoomEvent): NewRoomMessage {
 	return {from: nick, text: '', action: false, ts, presence};
 }
 
-function toEvent({seq, message}: JournalEntry): Sequenced {
+export function toEvent({seq, message}: JournalEntry): Sequenced {
 	const {presence} = message;
 	if (presence !== undefined) {
 		const {kind, old, reason, by, text, mode, role, until} = presence;

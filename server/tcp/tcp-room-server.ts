@@ -29,7 +29,8 @@ import {parseFileClientMessage, isFileFrame} from '../../source/protocol/file-me
 import {fileIndexOf} from '../files/file-index.js';
 import {FileService} from '../files/file-service.js';
 import {FileStore} from '../files/file-store.js';
-import {RoomHub} from '../hub/room-hub.js';
+import type {ClusterNode} from '../cluster/cluster-node.js';
+import {type HubJournal, RoomHub} from '../hub/room-hub.js';
 import {Room} from '../room/room.js';
 import type {AccountStore} from '../store/account-store.js';
 import {LocalJournal} from '../store/local-journal.js';
@@ -93,8 +94,13 @@ export interface TcpRoomServerOptions {
 	/** Bytes of files one account may share in all (default 1 GiB). */
 	fileQuotaBytes?: number;
 	throttle?: LoginThrottle;
+	/** This server as a node of a cluster: rooms shared with other servers over the broker and the shared database. */
+	cluster?: ClusterNode;
 	log?: Log;
 }
+
+/** A room's journal as the server keeps it: the local one (one server) or the cluster's. */
+type ServerJournal = HubJournal & {readonly pendingWrites: number};
 
 export interface TcpCloseOptions {
 	/** After telling everyone goodbye, wait this long at most for the database to catch up with the journal. */
@@ -107,7 +113,7 @@ export interface TcpRoomServer {
 	/** The default room. */
 	readonly room: Room<Connection>;
 	/** The default room's journal. */
-	readonly journal: StoreJournal;
+	readonly journal: ServerJournal;
 	readonly hub: RoomHub<Connection>;
 	readonly stats: {
 		connections: number;
@@ -161,8 +167,15 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 	const roomName = options.roomName ?? 'lobby';
 	// One local journal for every room: a thousand rooms must not open a thousand SQLite handles.
 	const local = await LocalJournal.open(options.dataDir);
-	const journals = new Map<string, StoreJournal>();
-	const openJournal = async (key: string) => {
+	const journals = new Map<string, ServerJournal>();
+	const cluster = options.cluster;
+	const openJournal = async (key: string): Promise<ServerJournal> => {
+		if (cluster) {
+			// The shared database is the journal: numbers from one place for every node.
+			const journal = await cluster.openJournal(key);
+			journals.set(key, journal);
+			return journal;
+		}
 		// `local` is the shared journal (the store helper's StoreJournal takes it); `dir` opens its own.
 		const journalOptions: StoreJournalOptions & {local: LocalJournal} = {
 			log,
@@ -192,8 +205,8 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			defaultRoom: roomName,
 			store: options.store,
 			openJournal,
-			createRoom: (spec) =>
-				new Room<Connection>({
+			createRoom: (spec) => {
+				const made = new Room<Connection>({
 					name: spec.name,
 					output: framedRoomOutput(maxFrameBytes, spec.key, spec.label),
 					log,
@@ -202,7 +215,19 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 					...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 					capabilities,
 					...spec.options,
-				}),
+					...(cluster
+						? {
+								peers: cluster.peersFor(spec.key),
+								onSettingsChange: (settings) => {
+									spec.options.onSettingsChange?.(settings);
+									cluster.settingsChanged(spec.key, settings);
+								},
+							}
+						: {}),
+				});
+				cluster?.bind(spec.key, made as Room<unknown>);
+				return made;
+			},
 			...(options.roomCreation ? {roomCreation: options.roomCreation} : {}),
 			...(options.maxRooms ? {maxRooms: options.maxRooms} : {}),
 			...(options.maxRoomsPerUser ? {maxRoomsPerUser: options.maxRoomsPerUser} : {}),
@@ -451,6 +476,8 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 				connection.link.close({t: 'bye', reason: 'server shutting down', retry: true});
 			admission.cutOffPreLogin('server shutting down'); // those still in their TLS handshake too
 			// Acknowledged messages are on disk already; let the database copy finish if it can in time.
+			// The other nodes hear this one go (its members' leaving is written there).
+			await cluster?.close();
 			const unstored = await journalsFlushed(local, [...journals.values()], flushWithinMs);
 			if (unstored > 0)
 				log(
@@ -469,7 +496,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 /** Waits until no journal has messages waiting for the database, at most `withinMs`; resolves to those still waiting. */
 async function journalsFlushed(
 	local: LocalJournal,
-	journals: StoreJournal[],
+	journals: ServerJournal[],
 	withinMs: number,
 ): Promise<number> {
 	const deadline = Date.now() + withinMs;

@@ -50,6 +50,8 @@ ${indent(helpSection('tcp'))}
 
 ${indent(helpSection('udp'))}
 
+${indent(helpSection('cluster'))}
+
 ${indent(helpSection('service'))}
 
 	Config file
@@ -125,6 +127,12 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		process.stderr.write('parley serve: --status and --stop do not go together\n');
 		return 2;
 	}
+	if (flags.redis !== undefined && !/^(mysql|mariadb):/.test(flags.db ?? '')) {
+		process.stderr.write(
+			'parley serve: --redis (several nodes) needs the shared MySQL/MariaDB store: give --db mysql://… too\n',
+		);
+		return 2;
+	}
 	if (flags.status) return reportStatus(directory);
 	if (flags.stop) return stop(directory);
 	await mkdir(directory, {recursive: true, mode: 0o700});
@@ -168,6 +176,19 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 			floodQueue: flags.floodQueue,
 			tcpLimits: limits,
 			...udpAndStoreLimits,
+			...(flags.redis === undefined
+				? {}
+				: {
+						cluster: {
+							redis: flags.redis,
+							prefix: flags.redisPrefix,
+							...(flags.nodeName ? {nodeName: flags.nodeName} : {}),
+							gapMs: flags.clusterGapMs,
+							pollMs: flags.clusterPollMs,
+							nodeTimeoutMs: flags.clusterNodeTimeoutMs,
+							...(metrics ? {onHop: (seconds: number) => metrics.observeBrokerHop(seconds)} : {}),
+						},
+					}),
 			log: logLine,
 			...(metrics ? {observeStore: (store) => metrics.timeStore(store)} : {}),
 		});

@@ -32,13 +32,14 @@ const port: Check = v.pipe(
 );
 const flag: Check = v.boolean('expected true or false');
 
-export type Section = 'options' | 'rooms' | 'tcp' | 'udp' | 'service';
+export type Section = 'options' | 'rooms' | 'tcp' | 'udp' | 'cluster' | 'service';
 
 export const SECTION_TITLES: Readonly<Record<Section, string>> = {
 	options: 'Options',
 	rooms: 'Limits of both rooms',
 	tcp: 'Limits of the TCP room (against abuse; the defaults suit most servers)',
 	udp: 'Limits of the UDP room and the store',
+	cluster: 'Several nodes (TCP rooms across servers: Redis between them, one shared MySQL/MariaDB)',
 	service: 'Running as a service (logs, metrics, health, shutdown)',
 };
 
@@ -402,6 +403,54 @@ export const SERVE_OPTIONS = {
 		section: 'udp',
 		arg: 'N',
 		help: "a database query unanswered this long counts as an outage\n(default 3000); messages stay acknowledged meanwhile: they\nare on disk in the data dir's journal first",
+	},
+
+	redis: {
+		type: 'string',
+		check: text('a URL'),
+		section: 'cluster',
+		arg: 'URL',
+		env: 'PARLEY_REDIS_URL',
+		help: 'run as one node of a cluster: rooms span every server given the\nsame Redis (redis://HOST:PORT) and the same --db mysql://…\n(required); or set PARLEY_REDIS_URL (keeps a password out of ps)',
+	},
+	redisPrefix: {
+		type: 'string',
+		check: text('a prefix'),
+		default: 'parley:',
+		section: 'cluster',
+		arg: 'TEXT',
+		help: 'put before every Redis channel, so several clusters share one\nRedis (default parley:)',
+	},
+	nodeName: {
+		type: 'string',
+		check: text('a name'),
+		section: 'cluster',
+		arg: 'NAME',
+		help: "this node's id among the others (default HOST:PORT and a\nrandom suffix; unique per running server)",
+	},
+	clusterGapMs: {
+		type: 'number',
+		check: positive,
+		default: 150,
+		section: 'cluster',
+		arg: 'N',
+		help: 'a room event missing from the broker is read from the database\nafter this long (default 150)',
+	},
+	clusterPollMs: {
+		type: 'number',
+		check: positive,
+		default: 500,
+		section: 'cluster',
+		arg: 'N',
+		help: "while Redis is away, rooms with members here read the other\nnodes' events from the database this often (default 500)",
+	},
+	clusterNodeTimeoutMs: {
+		type: 'number',
+		check: positive,
+		default: 3000,
+		section: 'cluster',
+		arg: 'N',
+		help: 'a node not heard from for this long is gone: its members leave\nthe rooms (default 3000)',
 	},
 
 	logFormat: {

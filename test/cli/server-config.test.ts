@@ -93,7 +93,9 @@ describe('the serve options table', () => {
 	});
 
 	it('lists every flag in the help', () => {
-		const help = (['options', 'rooms', 'tcp', 'udp', 'service'] as const).map(helpSection).join('\n');
+		const help = (['options', 'rooms', 'tcp', 'udp', 'cluster', 'service'] as const)
+			.map(helpSection)
+			.join('\n');
 		for (const name of Object.keys(SERVE_OPTIONS)) assert.ok(help.includes(flagOf(name)), flagOf(name));
 		assert.ok(help.includes('--max-connections-per-address'));
 	});
