@@ -5,6 +5,7 @@ import {readFile} from 'node:fs/promises';
 import {hostname} from 'node:os';
 import {ClusterNode} from './cluster/cluster-node.js';
 import {RedisBroker} from './cluster/redis-broker.js';
+import {UdpRelay} from './cluster/udp-relay.js';
 import {LoginThrottle, type LoginThrottleOptions} from './auth/login-throttle.js';
 import {loadOrCreateServerSecret} from './auth/server-secret.js';
 import {ensurePrivateDataDir} from './data-dir.js';
@@ -168,8 +169,11 @@ function rateOptions(options: ServersOptions): {
 export async function runServers(options: ServersOptions): Promise<RunningServers> {
 	const {log} = options;
 	await ensurePrivateDataDir(options.dataDir, log);
+	// Cluster mode: the broker first, so the UDP rooms span the nodes from their first member.
+	const broker = options.cluster ? await connectBroker(options.cluster, options) : undefined;
 	// The UDP room needs nothing else: bind it first so a busy port fails fast.
 	const udp = await startUdpRoomServer({
+		...(broker ? {relay: new UdpRelay(broker, {log})} : {}),
 		host: options.host,
 		port: options.udpPort,
 		log,
@@ -202,10 +206,8 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 			retry: {maxAttempts: options.dbAttempts ?? Number.POSITIVE_INFINITY, maxDelayMs: 10_000},
 		});
 		const store = options.observeStore ? options.observeStore(opened) : opened;
-		let broker: RedisBroker | undefined;
 		try {
-			const cluster = options.cluster ? await startCluster(options.cluster, store, options) : undefined;
-			broker = cluster?.broker;
+			const cluster = broker ? {node: clusterNode(broker, store, options)} : undefined;
 			const tls = await loadTls(options);
 			if (!tls)
 				log(
@@ -249,47 +251,42 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 				},
 			};
 		} catch (error) {
-			await broker?.close();
 			await store.close();
 			throw error;
 		}
 	} catch (error) {
 		await udp.close();
+		await broker?.close();
 		throw error;
 	}
 }
 
-/** Connects to the broker (waiting for it as for the database) and makes this server a node. */
-async function startCluster(
-	settings: ClusterSettings,
-	store: AccountStore,
-	options: ServersOptions,
-): Promise<{broker: RedisBroker; node: ClusterNode}> {
-	if (!store.appendMessages)
-		throw new Error('cluster mode (--redis) needs the shared MySQL/MariaDB store: give --db mysql://…');
+/** Connects to the broker between the nodes (waiting for it as for the database). */
+async function connectBroker(settings: ClusterSettings, options: ServersOptions): Promise<RedisBroker> {
 	const nodeId = settings.nodeName ?? `${hostname()}:${options.tcpPort}-${randomBytes(3).toString('hex')}`;
 	options.log(`cluster node ${JSON.stringify(nodeId)}: broker ${describeRedisUrl(settings.redis)}`);
-	const broker = await RedisBroker.connect({
+	return RedisBroker.connect({
 		url: settings.redis,
 		nodeId,
 		...(settings.prefix ? {prefix: settings.prefix} : {}),
 		log: options.log,
 		...(settings.onHop ? {onHop: settings.onHop} : {}),
 	});
-	try {
-		const node = new ClusterNode({
-			store,
-			broker,
-			log: options.log,
-			...(settings.gapMs ? {gapMs: settings.gapMs} : {}),
-			...(settings.pollMs ? {pollMs: settings.pollMs} : {}),
-			...(settings.nodeTimeoutMs ? {nodeTimeoutMs: settings.nodeTimeoutMs} : {}),
-		});
-		return {broker, node};
-	} catch (error) {
-		await broker.close();
-		throw error;
-	}
+}
+
+/** Makes this server a node of the cluster: its TCP rooms numbered in the shared database. */
+function clusterNode(broker: RedisBroker, store: AccountStore, options: ServersOptions): ClusterNode {
+	const settings = options.cluster;
+	if (!store.appendMessages)
+		throw new Error('cluster mode (--redis) needs the shared MySQL/MariaDB store: give --db mysql://…');
+	return new ClusterNode({
+		store,
+		broker,
+		log: options.log,
+		...(settings?.gapMs ? {gapMs: settings.gapMs} : {}),
+		...(settings?.pollMs ? {pollMs: settings.pollMs} : {}),
+		...(settings?.nodeTimeoutMs ? {nodeTimeoutMs: settings.nodeTimeoutMs} : {}),
+	});
 }
 
 /** The URL without its password, for the log. */

@@ -7,11 +7,11 @@ import {after, before, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import {randomBytes} from 'node:crypto';
 import {createClient} from 'redis';
+import {RedisBroker} from '../../server/cluster/redis-broker.js';
 import {DOWN_NOTICE, UP_NOTICE, UdpRelay} from '../../server/cluster/udp-relay.js';
 import {startUdpRoomServer, type UdpRoomServer} from '../../server/udp/udp-room-server.js';
 import {createRoomClient} from '../../source/client/create-room-client.js';
 import type {RoomClient, RoomEvent} from '../../source/client/types.js';
-import {RedisTestBroker} from '../helpers/redis-test-broker.js';
 import {Recorder} from '../helpers/room-recorder.js';
 import {startTcpProxy, type TcpProxy} from '../helpers/tcp-proxy.js';
 import {delay} from '../helpers/wait.js';
@@ -21,7 +21,7 @@ type Message = Extract<RoomEvent, {type: 'message'}>;
 interface Node {
 	server: UdpRoomServer;
 	relay: UdpRelay;
-	broker: RedisTestBroker;
+	broker: RedisBroker;
 }
 
 describe('UDP rooms across two servers', () => {
@@ -37,7 +37,12 @@ describe('UDP rooms across two servers', () => {
 		observer = createClient({url: 'redis://127.0.0.1:6379'});
 		await observer.connect();
 		for (const id of ['node-a', 'node-b']) {
-			const broker = await RedisTestBroker.connect(`redis://127.0.0.1:${redis.port}`, id, prefix);
+			const broker = await RedisBroker.connect({
+				url: `redis://127.0.0.1:${redis.port}`,
+				nodeId: id,
+				prefix,
+				probeMs: 200,
+			});
 			const relay = new UdpRelay(broker);
 			const server = await startUdpRoomServer({relay, maxMembersPerAddress: 16});
 			nodes.push({server, relay, broker});
