@@ -6,6 +6,7 @@
 //   npm run bench -- --only tcp        some of them (names below; "client" is the client bench)
 //   npm run bench -- client            only the client bench (bench/client-responsiveness.ts)
 //   npm run bench -- --only rooms      only the many-rooms bench (bench/many-rooms.ts, ~80 s)
+//   npm run bench -- --only cluster    only the cluster bench: one node and two (bench/cluster-bench.ts, ~2.5 min)
 //
 // Each target writes bench/results/<target>-fanout.json; the summary goes to
 // bench/results/summary.json. The fan-out targets stay under 3 minutes; the
@@ -26,6 +27,7 @@ import path from 'node:path';
 import process from 'node:process';
 import {parseArgs} from 'node:util';
 import {runClientBench} from './client-responsiveness.js';
+import {runClusterBench} from './cluster-bench.js';
 import {RESULTS_DIR, isMain, runInterleaved, type FanoutOptions, type FanoutReport} from './fanout.js';
 import {runManyRooms} from './many-rooms.js';
 import {TCP_DEFAULTS, tcpFanoutOptions} from './tcp-fanout.js';
@@ -214,17 +216,22 @@ async function main(): Promise<void> {
 	const targets = TARGETS.filter((t) => !wanted || wanted.includes(t.name));
 	const client = !wanted || wanted.includes(CLIENT_TARGET);
 	const rooms = !wanted || wanted.includes(ROOMS_TARGET);
-	if (targets.length === 0 && !client && !rooms)
+	const cluster = !wanted || wanted.includes(CLUSTER_TARGET);
+	if (targets.length === 0 && !client && !rooms && !cluster)
 		throw new Error(
-			`no such target; choose from ${[...TARGETS.map((t) => t.name), ROOMS_TARGET, CLIENT_TARGET].join(', ')}`,
+			`no such target; choose from ${[...TARGETS.map((t) => t.name), ROOMS_TARGET, CLUSTER_TARGET, CLIENT_TARGET].join(', ')}`,
 		);
 	if (targets.length > 0) await runFanout(targets);
 	if (rooms) await addToSummary('rooms', await runManyRooms());
+	if (cluster) await addToSummary('cluster', await runClusterBench());
 	if (client) await runClientBench();
 }
 
 /** The many-rooms bench: 1,000 rooms and 5,000 memberships on one TCP server (bench/many-rooms.ts). */
 const ROOMS_TARGET = 'rooms';
+
+/** The cluster bench: one room on one `parley serve` node and on two, Redis between them (bench/cluster-bench.ts). */
+const CLUSTER_TARGET = 'cluster';
 
 /** Puts a bench's figures into summary.json beside what is there (the fan-out targets may not have run). */
 async function addToSummary(key: string, figures: unknown): Promise<void> {
