@@ -109,11 +109,9 @@ export async function startRedis(): Promise<Redis> {
 	const port = await freePort();
 	const redis = new Spawned(
 		'redis-server',
-		spawn(
-			REDIS_SERVER,
-			['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-			{stdio: ['ignore', 'pipe', 'pipe']},
-		),
+		spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+			stdio: ['ignore', 'pipe', 'pipe'],
+		}),
 	);
 	await new Promise<void>((resolve, reject) => {
 		redis.child.once('spawn', resolve);
