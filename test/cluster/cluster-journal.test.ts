@@ -88,6 +88,36 @@ describe('the cluster journal', () => {
 		journal.close();
 	});
 
+	it('groups what is appended while a transaction is open into the next one (group commit)', async () => {
+		const store = new ScriptedStore();
+		const broker = new ScriptedBroker();
+		const {journal} = await journalFor(store, broker);
+		const {output, join, say} = setup({journal});
+		const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+		join('alice');
+		await waitFor(() => output.seenBy('alice').includes('join alice') || undefined, {what: 'the join'});
+		store.holdAnswers = true;
+		say('alice', 'one', 'r1');
+		await waitFor(() => store.batches.length === 2 || undefined, {what: 'the open transaction'});
+		// Two more turns' appends while it is open.
+		say('alice', 'two', 'r2');
+		await nextTurn();
+		await nextTurn();
+		say('alice', 'three', 'r3');
+		await nextTurn();
+		await nextTurn();
+		store.answer();
+		await waitFor(() => output.seenBy('alice').includes('msg 4 alice: three') || undefined, {
+			what: 'the last delivery',
+		});
+		// After the join's own batch: "one" alone, then "two" and "three" in one transaction, not one each.
+		assert.deepEqual(
+			store.batches.slice(1).map((batch) => batch.map((message) => message.text)),
+			[['one'], ['two', 'three']],
+		);
+		journal.close();
+	});
+
 	it('delivers our own send once when a database read finds it before our commit’s answer', async () => {
 		const store = new ScriptedStore();
 		const broker = new ScriptedBroker();
