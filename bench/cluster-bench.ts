@@ -59,7 +59,7 @@ const DATABASE = 'parley_bench_cluster';
 const MEMBERS = 200;
 const SENDERS = 10;
 const PROCS = 2;
-const RATES = [50, 100, 200, 300, 400, 600, 800, 1200];
+const RATES = [50, 100, 200, 300, 400, 600, 800, 1200, 1600];
 const STEP_MS = 3000;
 /** For stepping the rates; setup (accounts, nodes, logins) comes on top. */
 const BUDGET_MS = 130_000;
