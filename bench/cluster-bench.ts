@@ -14,16 +14,20 @@
 // (alternating who goes first), so a burst of load from elsewhere on the
 // machine hits both alike. Per step: delivered against members × sent,
 // deliveries a second, p50/p99, lost events, failed sends, disconnects, each
-// node's CPU and its time waiting for a CPU. A step is clean with every
-// delivery made, none lost or failed, no disconnect and p99 < 50 ms.
+// node's CPU and its time waiting for a CPU, the database's append
+// transactions (parley_store_seconds). A step is clean with every delivery
+// made, none lost or failed, no disconnect and p99 < 50 ms; sustained with
+// the same but p50 < 50 ms (the room kept up; p99 is what a shared machine's
+// other jobs spoil first). The climb ends at the first step not sustained.
 //
 //   npm run bench -- --only cluster
 //   npm run build && node dist/bench/cluster-bench.js [--rates 50,100,200] [--step-ms 3000]
 //
-// Needs redis-server (on the PATH, or PARLEY_BENCH_REDIS_SERVER) and MariaDB/MySQL at PARLEY_BENCH_MYSQL_URL
-// (default mysql://root@127.0.0.1:3306/test: the server; the benchmark makes
-// and drops its own database, parley_bench_cluster). Results:
-// bench/results/cluster.json. About 2–3 minutes.
+// Needs redis-server (on the PATH, or PARLEY_BENCH_REDIS_SERVER) and
+// MariaDB/MySQL at PARLEY_BENCH_MYSQL_URL (default
+// mysql://root@127.0.0.1:3306/test: the server; the benchmark makes and drops
+// its own database, parley_bench_cluster). Results: bench/results/cluster.json.
+// About 2–3 minutes.
 
 import {fork, type ChildProcess} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
@@ -64,6 +68,8 @@ const STEP_MS = 3000;
 /** For stepping the rates; setup (accounts, nodes, logins) comes on top. */
 const BUDGET_MS = 130_000;
 const P99_LIMIT_MS = 50;
+/** A p50 past this means the room fell behind its senders. */
+const SUSTAINED_P50_MS = 50;
 
 /**
  * Raised limits: every client is 127.0.0.1, and a sender far exceeds a
@@ -155,27 +161,33 @@ class Setup {
 		);
 	}
 
-	/** Runs a rate; a dirty step that is not saturated runs once more and the better try counts. */
+	/**
+	 * Runs a rate. The climb goes on past dirty steps (p99 is what a loaded
+	 * machine spoils first) and ends at the first step not sustained. A step
+	 * runs once more, the better try counting, when it is the first dirty one
+	 * or not sustained: one burst of load elsewhere should not decide either.
+	 */
 	async step(rate: number, deadline: number): Promise<void> {
 		let r = await this.#try(rate);
-		if (!r.clean && !saturated(r) && Date.now() + this.stepMs + 5000 < deadline) {
-			out(stepRow(this.label, r, 'dirty: once more'));
+		const previous = this.steps.at(-1);
+		const again = (!r.clean && (previous?.clean ?? true)) || !sustained(r);
+		if (again && Date.now() + this.stepMs + 5000 < deadline) {
+			out(stepRow(this.label, r, 'once more'));
 			await sleep(300);
-			const again = await this.#try(rate);
-			const secondBetter = again.clean || (!r.clean && again.latencyMs.p99 < r.latencyMs.p99);
-			const [better, worse] = secondBetter ? [again, r] : [r, again];
-			out(stepRow(this.label, again, secondBetter ? 'second try: counts' : 'second try: the first counts'));
+			const second = await this.#try(rate);
+			const secondBetter = better(second, r);
+			const [kept, dropped] = secondBetter ? [second, r] : [r, second];
+			out(stepRow(this.label, second, secondBetter ? 'second try: counts' : 'second try: the first counts'));
 			r = {
-				...better,
-				discardedTry: {p99: worse.latencyMs.p99, delivered: worse.delivered, expected: worse.expected},
+				...kept,
+				discardedTry: {p99: dropped.latencyMs.p99, delivered: dropped.delivered, expected: dropped.expected},
 			};
 		} else out(stepRow(this.label, r));
 		this.steps.push(r);
-		const previous = this.steps.at(-2);
-		if (saturated(r))
-			this.stopReason = `saturated at ${rate}/s (${r.delivered}/${r.expected} delivered, p99 ${r.latencyMs.p99} ms)`;
-		else if (!r.clean && previous && !previous.clean)
-			this.stopReason = `two steps in a row over the limits (last at ${rate}/s: p99 ${r.latencyMs.p99} ms)`;
+		if (!sustained(r))
+			this.stopReason =
+				`not sustained at ${rate}/s (${r.delivered}/${r.expected} delivered, ${r.lostEvents} lost, ` +
+				`${r.disconnects} disconnects, p50 ${r.latencyMs.p50} ms)`;
 	}
 
 	async #try(rate: number): Promise<StepResult> {
@@ -295,7 +307,21 @@ function histogramSummary(h: HistogramDelta): HistogramSummary | null {
 	};
 	return {count: h.count, mean: round((h.sum / h.count) * 1000, 2), p50: quantile(0.5), p99: quantile(0.99)};
 }
-const saturated = (r: StepResult) => r.delivered < r.expected * 0.8 || r.latencyMs.p99 > 2000;
+/** Kept up with: every delivery made (within the drain), none lost or failed, no disconnect, p50 < 50 ms. */
+const sustained = (r: StepResult) =>
+	r.delivered === r.expected &&
+	r.lostEvents === 0 &&
+	r.failedSends === 0 &&
+	r.disconnects === 0 &&
+	r.latencyMs.p50 < SUSTAINED_P50_MS;
+
+/** Of two tries of a step: clean over not, then sustained over not, then the lower p99. */
+const better = (a: StepResult, b: StepResult) =>
+	a.clean !== b.clean
+		? a.clean
+		: sustained(a) !== sustained(b)
+			? sustained(a)
+			: a.latencyMs.p99 < b.latencyMs.p99;
 
 const HEADER = [
 	'offered/s',
@@ -342,12 +368,12 @@ function stepRow(label: string, r: StepResult, note?: string): string {
 	return [line, ...trouble, ...(note ? [`(${note})`] : [])].join('  ');
 }
 
-/** The highest clean step before the climb ended (a saturated step, or two dirty ones in a row). */
+/** The highest clean step below the first two dirty ones in a row (or a last dirty one); a lone dirty step below is noise. */
 function highestClean(steps: readonly StepResult[]): StepResult | undefined {
 	let end = steps.length;
 	for (const [i, r] of steps.entries()) {
 		const next = steps[i + 1];
-		if (!r.clean && (saturated(r) || next === undefined || !next.clean)) {
+		if (!r.clean && (next === undefined || !next.clean)) {
 			end = i;
 			break;
 		}
@@ -444,24 +470,42 @@ interface SetupSummary {
 	nodes: number;
 	members: number;
 	senders: number;
-	highestCleanRate: number | null;
-	deliveriesPerSecond: number | null;
-	p50: number | null;
-	p99: number | null;
+	/** Every delivery, p99 < 50 ms. */
+	highestClean: Figures | null;
+	/** Every delivery, p50 < 50 ms: the room kept up. */
+	highestSustained: Figures | null;
 	stopReason: string | null;
 }
 
+interface Figures {
+	rate: number;
+	deliveriesPerSecond: number;
+	p50: number;
+	p99: number;
+	nodeCpuPercent: number[];
+	nodeWaitingForCpuPercent: number[];
+}
+
+const figures = (r: StepResult | undefined): Figures | null =>
+	r
+		? {
+				rate: r.targetRate,
+				deliveriesPerSecond: r.deliveriesPerSecond,
+				p50: r.latencyMs.p50,
+				p99: r.latencyMs.p99,
+				nodeCpuPercent: r.nodes.map((n) => n.cpuPercent),
+				nodeWaitingForCpuPercent: r.nodes.map((n) => n.waitingForCpuPercent),
+			}
+		: null;
+
 function summariseSetup(setup: Setup): SetupSummary {
-	const best = highestClean(setup.steps);
 	return {
 		label: setup.label,
 		nodes: setup.nodes.length,
 		members: MEMBERS,
 		senders: SENDERS,
-		highestCleanRate: best?.targetRate ?? null,
-		deliveriesPerSecond: best?.deliveriesPerSecond ?? null,
-		p50: best?.latencyMs.p50 ?? null,
-		p99: best?.latencyMs.p99 ?? null,
+		highestClean: figures(highestClean(setup.steps)),
+		highestSustained: figures(setup.steps.filter(sustained).at(-1)),
 		stopReason: setup.stopReason,
 	};
 }
@@ -483,8 +527,8 @@ function hopFigures(two: Setup) {
 
 export interface ClusterBenchSummary {
 	setups: SetupSummary[];
-	/** Deliveries a second at the highest clean rate, two nodes over one. */
-	twoOverOne: number | null;
+	/** Deliveries a second, two nodes over one: at the highest clean rates, and at the highest sustained ones. */
+	twoOverOne: {clean: number | null; sustained: number | null};
 	crossNodeHop: ReturnType<typeof hopFigures>;
 	loadAverageBefore: number;
 }
@@ -552,10 +596,10 @@ export async function runClusterBench(
 		const [oneSummary, twoSummary] = setups.map(summariseSetup) as [SetupSummary, SetupSummary];
 		const summary: ClusterBenchSummary = {
 			setups: [oneSummary, twoSummary],
-			twoOverOne:
-				oneSummary.deliveriesPerSecond && twoSummary.deliveriesPerSecond
-					? round(twoSummary.deliveriesPerSecond / oneSummary.deliveriesPerSecond, 2)
-					: null,
+			twoOverOne: {
+				clean: ratio(twoSummary.highestClean, oneSummary.highestClean),
+				sustained: ratio(twoSummary.highestSustained, oneSummary.highestSustained),
+			},
 			crossNodeHop: hopFigures(two),
 			loadAverageBefore,
 		};
@@ -579,14 +623,27 @@ async function stopAll(): Promise<void> {
 	for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
 }
 
+const ratio = (a: Figures | null, b: Figures | null) =>
+	a && b ? round(a.deliveriesPerSecond / b.deliveriesPerSecond, 2) : null;
+
 function printSummary(summary: ClusterBenchSummary): void {
+	const describe = (f: Figures | null) =>
+		f
+			? `${f.rate} msgs/s → ${f.deliveriesPerSecond} deliveries/s (p50 ${f.p50} ms, p99 ${f.p99} ms; ` +
+				`node CPU ${f.nodeCpuPercent.join('/')}%, waiting for a CPU ${f.nodeWaitingForCpuPercent.join('/')}%)`
+			: '—';
 	out('\n=== one node and two (one run, this machine) ===');
-	for (const s of summary.setups)
+	for (const s of summary.setups) {
+		out(`${s.label}: highest clean rate (p99 < ${P99_LIMIT_MS} ms) ${describe(s.highestClean)}`);
 		out(
-			`${s.label}: highest clean rate ${s.highestCleanRate ?? '—'} msgs/s → ${s.deliveriesPerSecond ?? '—'} deliveries/s ` +
-				`(p50 ${s.p50 ?? '—'} ms, p99 ${s.p99 ?? '—'} ms)${s.stopReason ? `; stopped: ${s.stopReason}` : ''}`,
+			`${' '.repeat(s.label.length)}  highest sustained (p50 < ${SUSTAINED_P50_MS} ms) ${describe(s.highestSustained)}`,
 		);
-	out(`two nodes / one: deliveries/s ×${summary.twoOverOne ?? '—'}`);
+		if (s.stopReason) out(`${' '.repeat(s.label.length)}  stopped: ${s.stopReason}`);
+	}
+	out(
+		`two nodes / one, deliveries/s: ×${summary.twoOverOne.clean ?? '—'} at the clean rates, ` +
+			`×${summary.twoOverOne.sustained ?? '—'} at the sustained ones`,
+	);
 	for (const [what, h] of Object.entries(summary.crossNodeHop)) {
 		if (!h) continue;
 		out(
@@ -616,7 +673,10 @@ async function writeReport(summary: ClusterBenchSummary, setups: Setup[], totalM
 			memberProcesses: PROCS * setups.length,
 			stepMs: setups[0]?.stepMs ?? STEP_MS,
 			nodeFlags: NODE_LIMITS,
-			criteria: `every delivery made (members × sent), no lost events, no failed sends, no disconnects, p99 < ${P99_LIMIT_MS} ms; a dirty step runs twice and the better try counts`,
+			criteria:
+				`clean: every delivery made (members × sent), no lost events, no failed sends, no disconnects, p99 < ${P99_LIMIT_MS} ms ` +
+				`(highest clean: below the first two dirty steps in a row); sustained: the same with p50 < ${SUSTAINED_P50_MS} ms ` +
+				'instead; the climb ends at the first step not sustained; a first dirty or an unsustained step runs twice, the better try counts',
 		},
 		summary,
 		steps: Object.fromEntries(setups.map((s) => [s.label, s.steps])),
