@@ -27,7 +27,7 @@
 // MariaDB/MySQL at PARLEY_BENCH_MYSQL_URL (default
 // mysql://root@127.0.0.1:3306/test: the server; the benchmark makes and drops
 // its own database, parley_bench_cluster). Results: bench/results/cluster.json.
-// About 2–3 minutes.
+// About 1.5–2 minutes.
 
 import {fork, type ChildProcess} from 'node:child_process';
 import {randomBytes} from 'node:crypto';

@@ -6,7 +6,7 @@
 //   npm run bench -- --only tcp        some of them (names below; "client" is the client bench)
 //   npm run bench -- client            only the client bench (bench/client-responsiveness.ts)
 //   npm run bench -- --only rooms      only the many-rooms bench (bench/many-rooms.ts, ~80 s)
-//   npm run bench -- --only cluster    only the cluster bench: one node and two (bench/cluster-bench.ts, ~2.5 min)
+//   npm run bench -- --only cluster    only the cluster bench: one node and two (bench/cluster-bench.ts, ~2 min)
 //
 // Each target writes bench/results/<target>-fanout.json; the summary goes to
 // bench/results/summary.json. The fan-out targets stay under 3 minutes; the
