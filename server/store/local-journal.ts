@@ -207,9 +207,26 @@ export class LocalJournal {
 			.map((row) => String(row.room));
 	}
 
-	/** Marks the pending entries up to seq as in the database: one write (one fsync) for a whole batch. */
+	/** Marks the pending entries up to seq as in the database: one write for a whole batch, fsynced with the next commit. */
 	markStoredThrough(room: string, seq: number): void {
-		this.#sql('UPDATE journal SET stored = 1 WHERE room = ? AND stored = 0 AND seq <= ?').run(room, seq);
+		this.#withoutSync(() =>
+			this.#sql('UPDATE journal SET stored = 1 WHERE room = ? AND stored = 0 AND seq <= ?').run(room, seq),
+		);
+	}
+
+	/**
+	 * Runs a bookkeeping write without an fsync of its own: the next group
+	 * commit's fsync covers it (the WAL is written in order). Only for writes a
+	 * crash may lose: a lost "stored" mark stores messages again as harmless
+	 * duplicates, a lost prune prunes again.
+	 */
+	#withoutSync(write: () => void): void {
+		this.db.exec('PRAGMA synchronous = NORMAL');
+		try {
+			write();
+		} finally {
+			this.db.exec('PRAGMA synchronous = FULL');
+		}
 	}
 
 	range(room: string, from: number, to: number): JournalEntry[] {
@@ -240,9 +257,9 @@ export class LocalJournal {
 
 	/** Forgets stored messages beyond the newest `keep` (they stay in the database). */
 	prune(room: string, keep: number): void {
-		this.#sql('DELETE FROM journal WHERE room = ? AND stored = 1 AND seq <= ?').run(
-			room,
-			this.maxSeq(room) - keep,
+		const through = this.maxSeq(room) - keep;
+		this.#withoutSync(() =>
+			this.#sql('DELETE FROM journal WHERE room = ? AND stored = 1 AND seq <= ?').run(room, through),
 		);
 	}
 

@@ -254,23 +254,18 @@ export class StoreJournal implements RoomJournal {
 				if (this.closed) return;
 				const batch = this.local.pending(this.room, BATCH);
 				if (batch.length === 0) break;
-				let through = 0;
-				try {
-					for (const {seq, message} of batch) {
-						const outcome = await this.store.storeMessageAt(this.room, seq, message);
-						if (outcome === 'conflict')
-							this.log(
-								`journal: the database holds another message as ${seq}; ours stays in the local journal only`,
-								{level: 'warn', room: this.room},
-							);
-						through = seq;
-						if (this.closed) return;
-					}
-				} finally {
-					// Pending entries are taken oldest first, so all up to `through` are in the database now.
-					// Unmarked ones (a crash first) are stored again later as harmless duplicates.
-					if (through > 0 && this.local.isOpen) this.local.markStoredThrough(this.room, through);
-				}
+				// One database transaction for the batch.
+				const outcomes = await this.store.storeMessagesAt(this.room, batch);
+				for (const [i, outcome] of outcomes.entries())
+					if (outcome === 'conflict')
+						this.log(
+							`journal: the database holds another message as ${batch[i]?.seq}; ours stays in the local journal only`,
+							{level: 'warn', room: this.room},
+						);
+				// Pending entries are taken oldest first, so all up to the batch's last are in the database now.
+				// Unmarked ones (a crash first) are stored again later as harmless duplicates.
+				if (this.local.isOpen) this.local.markStoredThrough(this.room, batch[batch.length - 1]!.seq);
+				if (this.closed) return;
 			}
 			if (this.outage) {
 				this.outage = false;
