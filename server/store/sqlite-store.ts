@@ -383,7 +383,10 @@ export class SqliteStore implements AccountStore {
 
 	/** One message under its number, inside a transaction; the room's counter is the caller's. */
 	#storeAt(room: string, seq: number, {from, text, action, ts, ref, presence}: NewRoomMessage): StoreOutcome {
-		const held = this.#sql('SELECT sender, ref FROM parley_messages WHERE room = ? AND seq = ?').get(room, seq);
+		const held = this.#sql('SELECT sender, ref FROM parley_messages WHERE room = ? AND seq = ?').get(
+			room,
+			seq,
+		);
 		if (held !== undefined)
 			return held.sender === from && (held.ref ?? undefined) === ref ? 'duplicate' : 'conflict';
 		try {
