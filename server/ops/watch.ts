@@ -31,6 +31,9 @@ export function watchedServers({tcp, udp}: Pick<RunningServers, 'tcp' | 'udp'>):
 				refused: tcp.stats.refused,
 				violations: tcp.stats.violations,
 				pendingWrites: tcp.pendingWrites,
+				journalCommits: tcp.journalStats.commits,
+				journalAppends: tcp.journalStats.appends,
+				journalFailedCommits: tcp.journalStats.failedCommits,
 			};
 		},
 		udp() {

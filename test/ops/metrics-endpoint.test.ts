@@ -133,6 +133,11 @@ function metricsSuite(backend: Backend) {
 				assert.ok(grew(udp('parley_messages_sent_total')) >= 1);
 				assert.ok(grew('parley_tcp_connections_accepted_total') >= 3);
 				assert.equal(sample(now, 'parley_store_pending_writes'), 0);
+				// The three lines (and the joins) went to the local journal in group commits, none failed.
+				assert.ok(grew('parley_journal_appends_total') >= 3);
+				assert.ok(grew('parley_journal_commits_total') >= 1);
+				assert.ok(sample(now, 'parley_journal_commits_total') <= sample(now, 'parley_journal_appends_total'));
+				assert.equal(sample(now, 'parley_journal_failed_commits_total'), 0);
 			} finally {
 				await bot.close();
 			}

@@ -70,7 +70,9 @@ describe('FramedLink', () => {
 		const broadcast = [frame({t: 'msg', seq: 1}), frame({t: 'msg', seq: 2})];
 		for (const {link} of links) for (const f of broadcast) link.enqueue(f);
 		links[2]!.link.send({t: 'pong', ts: 1, seq: 0, dseq: 0}); // one link got more
-		await waitFor(() => links.every(({peer}) => peer.chunks.length === 1) || undefined, {what: 'one chunk each'});
+		await waitFor(() => links.every(({peer}) => peer.chunks.length === 1) || undefined, {
+			what: 'one chunk each',
+		});
 		const [a, b, c] = links.map(({peer}) => peer.chunks[0]);
 		assert.equal(a, b, 'the same joined buffer, not a copy per link');
 		assert.notEqual(a, c);
