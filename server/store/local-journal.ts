@@ -2,10 +2,11 @@
 // event is written here, fsynced (node:sqlite, WAL, synchronous=FULL), before
 // anyone is told it exists. Appends are committed in groups: all those made in
 // one event-loop turn, by every room, go to disk in one transaction (one
-// fsync), and each caller hears back only once that commit is done. The account store (MySQL/MariaDB or SQLite) is
-// filled from it in the background, so an acknowledged message survives a
-// database outage and a kill -9, and a sequence number once given is never
-// given again. One journal (one file, one handle) serves every room of a server.
+// fsync), and each caller hears back only once that commit is done. The account
+// store (MySQL/MariaDB or SQLite) is filled from it in the background, so an
+// acknowledged message survives a database outage and a kill -9, and a sequence
+// number once given is never given again. One journal (one file, one handle)
+// serves every room of a server.
 
 import {closeSync, openSync} from 'node:fs';
 import {mkdir} from 'node:fs/promises';
