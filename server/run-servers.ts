@@ -96,6 +96,8 @@ export interface ClusterSettings {
 export interface TcpLimits {
 	maxConnectionsPerAddress?: number | undefined;
 	maxConnections?: number | undefined;
+	/** Bytes queued for one connection before it is cut off as too slow. */
+	maxSendQueueBytes?: number | undefined;
 	loginTimeoutMs?: number | undefined;
 	joinTimeoutMs?: number | undefined;
 	queriesPerSecond?: number | undefined;
@@ -123,6 +125,7 @@ function tcpLimitOptions(limits: TcpLimits = {}): Partial<TcpRoomServerOptions> 
 	if (limits.maxConnectionsPerAddress !== undefined)
 		options.maxConnectionsPerAddress = limits.maxConnectionsPerAddress;
 	if (limits.maxConnections !== undefined) options.maxConnections = limits.maxConnections;
+	if (limits.maxSendQueueBytes !== undefined) options.maxQueueBytes = limits.maxSendQueueBytes;
 	if (limits.loginTimeoutMs !== undefined) options.authTimeoutMs = limits.loginTimeoutMs;
 	if (limits.joinTimeoutMs !== undefined) options.joinTimeoutMs = limits.joinTimeoutMs;
 	if (limits.queriesPerSecond !== undefined) options.queriesPerSecond = limits.queriesPerSecond;

@@ -104,6 +104,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 	const limits = {
 		maxConnectionsPerAddress: flags.maxConnsPerAddress,
 		maxConnections: flags.maxConns,
+		maxSendQueueBytes: flags.maxSendQueueBytes,
 		loginTimeoutMs: flags.loginTimeoutMs,
 		joinTimeoutMs: flags.joinTimeoutMs,
 		queriesPerSecond: flags.queryRate,

@@ -282,6 +282,13 @@ export const SERVE_OPTIONS = {
 		aliases: ['max-connections'],
 		help: 'sockets in all; when full, the oldest connection not yet\nlogged in makes room for a newcomer (default 2048)',
 	},
+	maxSendQueueBytes: {
+		type: 'number',
+		check: positive,
+		section: 'tcp',
+		arg: 'N',
+		help: 'bytes waiting to be sent to one connection; a reader that\nfalls further behind is cut off as too slow (default 1 MiB)',
+	},
 	loginTimeoutMs: {
 		type: 'number',
 		check: positive,
