@@ -31,10 +31,7 @@ type MembersPayload =
 	| {type: 'snapshot'; members: RemoteMember[]}
 	| {type: 'request'}
 	| {type: 'settings'; settings: RoomSettings};
-type NodePayload =
-	| DirectPayload
-	| {type: 'alive'; heads?: Record<string, number>}
-	| {type: 'bye'};
+type NodePayload = DirectPayload | {type: 'alive'; heads?: Record<string, number>} | {type: 'bye'};
 
 interface RoomEntry {
 	key: string;

@@ -241,7 +241,13 @@ export class UdpRelay implements UdpRoomRelay {
 		const ts = Date.now();
 		for (const [nickKey, member] of before)
 			if (!members.has(nickKey) && !elsewhere(nickKey, member.nick))
-				entry.room.relayed({t: 'presence', ts, kind: 'leave', nick: member.nick, ...(reason ? {reason} : {})});
+				entry.room.relayed({
+					t: 'presence',
+					ts,
+					kind: 'leave',
+					nick: member.nick,
+					...(reason ? {reason} : {}),
+				});
 		for (const [nickKey, member] of members)
 			if (!before.has(nickKey) && !elsewhere(nickKey, member.nick))
 				entry.room.relayed({t: 'presence', ts, kind: 'join', nick: member.nick});
