@@ -190,16 +190,24 @@ describe('UDP rooms across two servers', () => {
 		await alice.client.say('only here');
 		await saw(carol.events, 'only here');
 		await bob.client.say('only there');
+		// Comes and goes while the servers are apart: the rosters tell it once they are linked again.
+		const dave = await join(b, 'dave', '#outage');
+		await carol.client.close();
+		await alice.events.waitFor('presence', (p) => p.kind === 'leave' && p.nick === 'carol');
 
 		redis.restore();
-		for (const member of [alice, carol, bob])
-			await member.events.waitFor('notice', (n) => n.text === UP_NOTICE);
+		for (const member of [alice, bob]) await member.events.waitFor('notice', (n) => n.text === UP_NOTICE);
+		await alice.events.waitFor('presence', (p) => p.kind === 'join' && p.nick === 'dave');
+		for (const member of [bob, dave])
+			await member.events.waitFor('presence', (p) => p.kind === 'leave' && p.nick === 'carol');
+		for (const member of [alice, bob, dave])
+			assert.deepEqual([...member.client.members].sort(), ['alice2', 'bob2', 'dave']);
 		await alice.client.say('across again');
 		await saw(bob.events, 'across again');
 		await bob.client.say('and back');
-		await saw(carol.events, 'and back');
+		await saw(alice.events, 'and back');
 		// Said during the outage, heard only where it was said.
 		assert.deepEqual(bob.events.texts(), ['only there', 'across again', 'and back']);
-		assert.deepEqual(carol.events.texts(), ['only here', 'across again', 'and back']);
+		assert.deepEqual(alice.events.texts(), ['only here', 'across again', 'and back']);
 	});
 });
