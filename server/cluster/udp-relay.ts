@@ -66,7 +66,7 @@ type Wire = v.InferOutput<typeof WireSchema>;
 interface RelayedRoom {
 	room: Room<unknown>;
 	unsubscribe: () => void;
-	/** Node id → its members (nick key → nick and away), as its roster and events told. */
+	/** Node id → its members (nick key → nick and away), as its roster and events told (none: a node not heard yet, or gone). */
 	remote: Map<string, Map<string, MemberInfo>>;
 	rosterDue: boolean;
 }
@@ -215,6 +215,8 @@ export class UdpRelay implements UdpRoomRelay {
 			return;
 		}
 		const {seq: _seq, room: _room, ...event} = parsed.output;
+		// A node this room knows no roster of (taken for gone, then heard again): who is there?
+		if (!entry.remote.has(node)) this.announce(key, true);
 		this.track(entry, node, event as UnsequencedRoomEvent);
 		entry.room.relayed(event as UnsequencedRoomEvent);
 	}
@@ -225,15 +227,11 @@ export class UdpRelay implements UdpRoomRelay {
 	 * after an outage; a node gone) joins or leaves here, unless present here
 	 * or on a third node all along.
 	 */
-	private reconcile(
-		entry: RelayedRoom,
-		node: string,
-		members: Map<string, MemberInfo>,
-		reason?: string,
-	): void {
+	private reconcile(entry: RelayedRoom, node: string, members: Map<string, MemberInfo>, gone?: string): void {
 		const before = entry.remote.get(node) ?? new Map<string, MemberInfo>();
-		if (members.size === 0) entry.remote.delete(node);
-		else entry.remote.set(node, members);
+		// A gone node is forgotten: when it is heard again, it is asked who is there.
+		if (gone === undefined) entry.remote.set(node, members);
+		else entry.remote.delete(node);
 		if (entry.room.size === 0) return; // nobody here to tell
 		const elsewhere = (nickKey: string, nick: string) =>
 			entry.room.findMember(nick) !== undefined ||
@@ -246,7 +244,7 @@ export class UdpRelay implements UdpRoomRelay {
 					ts,
 					kind: 'leave',
 					nick: member.nick,
-					...(reason ? {reason} : {}),
+					...(gone ? {reason: gone} : {}),
 				});
 		for (const [nickKey, member] of members)
 			if (!before.has(nickKey) && !elsewhere(nickKey, member.nick))

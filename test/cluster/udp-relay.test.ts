@@ -175,6 +175,29 @@ describe('UDP rooms across two servers', () => {
 		assert.equal(bob.events.of('lost').length + alice.events.of('lost').length, 0);
 	});
 
+	it('a server taken for gone: its members leave; heard again, they are back', async () => {
+		const [a, b] = nodes as [Node, Node];
+		const alice = await join(a, 'alice5', '#gone');
+		await linked('gone', 1);
+		const bob = await join(b, 'bob5', '#gone');
+		await linked('gone', 2);
+		// Said after b sent its roster: nothing from b is still on its way once alice has it.
+		await bob.client.say('here');
+		await saw(alice.events, 'here');
+		// What the cluster node tells the relay when b's heartbeats stop.
+		a.relay.nodeGone('node-b');
+		const left = await alice.events.waitFor('presence', (p) => p.kind === 'leave' && p.nick === 'bob5');
+		assert.equal(left.reason, 'server lost');
+		assert.deepEqual([...alice.client.members], ['alice5']);
+		await bob.client.say('still here');
+		await saw(alice.events, 'still here');
+		await alice.events.waitFor(
+			'presence',
+			(p) => p.kind === 'join' && p.nick === 'bob5' && p.seq! > left.seq!,
+		);
+		assert.deepEqual([...alice.client.members].sort(), ['alice5', 'bob5']);
+	});
+
 	it('without the broker each server keeps its room and says so; linked again when it is back', async () => {
 		const [a, b] = nodes as [Node, Node];
 		const alice = await join(a, 'alice2', '#outage');
