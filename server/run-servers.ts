@@ -175,8 +175,9 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 	// Cluster mode: the broker first, so the UDP rooms span the nodes from their first member.
 	const broker = options.cluster ? await connectBroker(options.cluster, options) : undefined;
 	// The UDP room needs nothing else: bind it first so a busy port fails fast.
+	const relay = broker ? new UdpRelay(broker, {log}) : undefined;
 	const udp = await startUdpRoomServer({
-		...(broker ? {relay: new UdpRelay(broker, {log})} : {}),
+		...(relay ? {relay} : {}),
 		host: options.host,
 		port: options.udpPort,
 		log,
@@ -211,6 +212,8 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 		const store = options.observeStore ? options.observeStore(opened) : opened;
 		try {
 			const cluster = broker ? {node: clusterNode(broker, store, options)} : undefined;
+			// The cluster node's heartbeats tell which nodes are gone: their UDP members leave too.
+			if (relay) cluster?.node.onNodeGone((node) => relay.nodeGone(node));
 			const tls = await loadTls(options);
 			if (!tls)
 				log(

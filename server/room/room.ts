@@ -892,8 +892,9 @@ export class Room<Link> {
 		for (const [other] of this.byKey.values())
 			if (other !== except && other && confusableKey(other.nick) === key)
 				throw new ProtocolError('nick-taken', `the nick ${nick} looks too much like ${other.nick}`);
+		const own = except?.account; // the member's own sessions elsewhere (accounts only)
 		for (const remote of this.remoteOnly())
-			if (remote.account !== except?.account && confusableKey(remote.nick) === key)
+			if ((own === undefined || remote.account !== own) && confusableKey(remote.nick) === key)
 				throw new ProtocolError('nick-taken', `the nick ${nick} looks too much like ${remote.nick}`);
 	}
 

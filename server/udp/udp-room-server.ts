@@ -249,7 +249,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 			const made = new Room<UdpLink>({
 				name: spec.name,
 				output: outputFor(spec.label),
-				...(relay ? {onEvent: (event) => relay.sent(spec.key, event)} : {}),
+				...(relay ? {onEvent: (event) => relay.sent(spec.key, event), peers: relay.peersFor(spec.key)} : {}),
 				...(options.limits ? {limits: options.limits} : {}),
 				...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 				...(options.historySize ? {historySize: options.historySize} : {}),
