@@ -90,8 +90,12 @@ export interface IdleReport {
 		serverCpuMsEach: number;
 		generatorsCpuPercent: number;
 	};
-	memory: {before: Memory; after: Memory};
-	perConnection: {rssKB: number; heapKB: number; externalKB: number};
+	/** Before any connection, after the first half, after all (each after a full GC). */
+	memory: {before: Memory; middle: Memory; after: Memory};
+	/** (after − before) / connections. */
+	perConnection: {rssKB: number; heapKB: number; heapTotalKB: number; externalKB: number};
+	/** (after − middle) / the second half: without what the process grows once. */
+	marginal: {rssKB: number; heapKB: number; heapTotalKB: number};
 	target: string;
 	totalSeconds: number;
 }
@@ -222,6 +226,8 @@ export async function runIdleConnections(settings: IdleSettings = IDLE_DEFAULTS)
 			'-c',
 			RAISED_LIMIT,
 			process.execPath,
+			// E.g. PARLEY_BENCH_SERVER_NODE_ARGS="--max-semi-space-size=1" to see what a V8 flag does.
+			...(process.env.PARLEY_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== ''),
 			'--expose-gc',
 			'--import',
 			pathToFileURL(path.join(here, 'memory-probe.js')).href,
@@ -251,45 +257,59 @@ export async function runIdleConnections(settings: IdleSettings = IDLE_DEFAULTS)
 			user: userName(i),
 			room: room(i),
 		}));
-		const shares = generators.map((_, g) => accounts.filter((_, i) => i % generators.length === g));
+		/** Logs `batch` in from every generator (round-robin shares), all starting together. */
+		const connectAll = async (batch: typeof accounts) => {
+			const startAt = clock() + 500;
+			const replies = await Promise.all(
+				generators.map((child, g) => {
+					const reply = nextMessage(
+						child,
+						(m) => {
+							const typed = m as FromIdleChild;
+							return typed.type === 'connected' || typed.type === 'failed' ? typed : undefined;
+						},
+						600_000,
+						'the connections',
+					);
+					const message: ToIdleChild = {
+						type: 'connect',
+						host: '127.0.0.1',
+						port: server.port,
+						password: PASSWORD,
+						accounts: batch.filter((_, i) => i % generators.length === g),
+						concurrency: settings.concurrency,
+						startAt,
+					};
+					child.send(message);
+					return reply;
+				}),
+			);
+			const failed = replies.find((r) => r.type === 'failed');
+			if (failed?.type === 'failed') throw new Error(`a generator failed: ${failed.error}`);
+			const done = replies as Array<Extract<FromIdleChild, {type: 'connected'}>>;
+			return {done, wallMs: Math.max(...done.map((r) => r.endAt)) - startAt};
+		};
+		// Two halves, memory taken after each: the second half's cost per connection is the
+		// marginal one, free of what the process grows once (young generation, compiled code).
+		const half = Math.floor(accounts.length / 2);
 		const cpuBefore = (await server.stats()).cpuMs;
-		const startAt = clock() + 500;
-		const replies = await Promise.all(
-			generators.map((child, g) => {
-				const reply = nextMessage(
-					child,
-					(m) => {
-						const typed = m as FromIdleChild;
-						return typed.type === 'connected' || typed.type === 'failed' ? typed : undefined;
-					},
-					600_000,
-					'the connections',
-				);
-				const message: ToIdleChild = {
-					type: 'connect',
-					host: '127.0.0.1',
-					port: server.port,
-					password: PASSWORD,
-					accounts: shares[g]!,
-					concurrency: settings.concurrency,
-					startAt,
-				};
-				child.send(message);
-				return reply;
-			}),
-		);
-		const failed = replies.find((r) => r.type === 'failed');
-		if (failed?.type === 'failed') throw new Error(`a generator failed: ${failed.error}`);
-		const done = replies as Array<Extract<FromIdleChild, {type: 'connected'}>>;
+		const first = await connectAll(accounts.slice(0, half));
+		const cpuMid = (await server.stats()).cpuMs;
+		await new Promise((resolve) => setTimeout(resolve, settings.settleMs));
+		const middle = await memoryOf(server);
+		const cpuResume = (await server.stats()).cpuMs;
+		const second = await connectAll(accounts.slice(half));
 		const cpuAfter = (await server.stats()).cpuMs;
-		const wallMs = Math.max(...done.map((r) => r.endAt)) - startAt;
+		const done = [...first.done, ...second.done];
+		const wallMs = first.wallMs + second.wallMs;
 		const count = done.reduce((sum, r) => sum + r.count, 0);
 		const failures = done.reduce((sum, r) => sum + r.failures, 0);
+		const secondCount = second.done.reduce((sum, r) => sum + r.count, 0);
 		const logins = {
 			perSecond: round((count / wallMs) * 1000, 1),
 			wallMs: round(wallMs, 0),
 			latencyMs: summarise(done.map((r) => r.timesMs)),
-			serverCpuMsEach: round((cpuAfter - cpuBefore) / Math.max(1, count), 2),
+			serverCpuMsEach: round((cpuMid - cpuBefore + cpuAfter - cpuResume) / Math.max(1, count), 2),
 			generatorsCpuPercent: round((done.reduce((sum, r) => sum + r.cpuMs, 0) / wallMs) * 100, 0),
 		};
 		out(
@@ -317,7 +337,13 @@ export async function runIdleConnections(settings: IdleSettings = IDLE_DEFAULTS)
 		const perConnection = {
 			rssKB: kb((after.rss - before.rss) / Math.max(1, count)),
 			heapKB: kb((after.heapUsed - before.heapUsed) / Math.max(1, count)),
+			heapTotalKB: kb((after.heapTotal - before.heapTotal) / Math.max(1, count)),
 			externalKB: kb((after.external - before.external) / Math.max(1, count)),
+		};
+		const marginal = {
+			rssKB: kb((after.rss - middle.rss) / Math.max(1, secondCount)),
+			heapKB: kb((after.heapUsed - middle.heapUsed) / Math.max(1, secondCount)),
+			heapTotalKB: kb((after.heapTotal - middle.heapTotal) / Math.max(1, secondCount)),
 		};
 		out(
 			`server after ${settings.settleMs / 1000} s at rest: RSS ${mb(after.rss)} MB, heap ${mb(after.heapUsed)} MB, ` +
@@ -325,8 +351,12 @@ export async function runIdleConnections(settings: IdleSettings = IDLE_DEFAULTS)
 		);
 		out(
 			`per idle authenticated TLS connection (one room): RSS ${perConnection.rssKB} KB, heap ${perConnection.heapKB} KB, ` +
-				`external ${perConnection.externalKB} KB (target ≤ 30 KB RSS)` +
+				`V8 heap reserved ${perConnection.heapTotalKB} KB (target ≤ 30 KB RSS)` +
 				(dropped > 0 ? `; ${dropped} connections dropped meanwhile` : ''),
+		);
+		out(
+			`of which marginal (the second ${secondCount} over the first ${count - secondCount}): RSS ${marginal.rssKB} KB, ` +
+				`heap ${marginal.heapKB} KB, V8 heap reserved ${marginal.heapTotalKB} KB`,
 		);
 		const report: IdleReport = {
 			benchmark: 'idle-connections',
@@ -353,8 +383,9 @@ export async function runIdleConnections(settings: IdleSettings = IDLE_DEFAULTS)
 			firstError: done.find((r) => r.firstError)?.firstError ?? null,
 			dropped,
 			logins,
-			memory: {before, after},
+			memory: {before, middle, after},
 			perConnection,
+			marginal,
 			target: '≤ 30 KB RSS per idle authenticated TLS connection at 10,000 connections',
 			totalSeconds: round((Date.now() - started) / 1000, 1),
 		};
