@@ -45,7 +45,7 @@ export type FromIdleChild =
 	| {type: 'status'; sessions: number; dropped: number}
 	| {type: 'failed'; error: string};
 
-const scratch = await mkdtemp(path.join(os.tmpdir(), 'parley-bench-idle-'));
+const scratch = await mkdtemp(path.join(os.tmpdir(), 'parley-bench-idle-client-'));
 const knownHosts = new KnownHosts(path.join(scratch, 'known_hosts'));
 const connections = new TcpConnectionPool();
 const sessions: RoomSession[] = [];
@@ -93,17 +93,19 @@ async function connect(message: Extract<ToIdleChild, {type: 'connect'}>): Promis
 	});
 }
 
+const quit = (): never => {
+	for (const session of sessions) void session.close();
+	rmSync(scratch, {recursive: true, force: true});
+	process.exit(0);
+};
+
 process.on('message', (raw: unknown) => {
 	const message = raw as ToIdleChild;
-	if (message.type === 'quit') {
-		for (const session of sessions) void session.close();
-		rmSync(scratch, {recursive: true, force: true});
-		process.exit(0);
-	}
+	if (message.type === 'quit') return quit();
 	if (message.type === 'status') {
 		reply({type: 'status', sessions: sessions.length, dropped});
 		return;
 	}
 	connect(message).catch((error: unknown) => reply({type: 'failed', error: String(error)}));
 });
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', quit);
