@@ -6,6 +6,8 @@
 //   npm run bench -- --only tcp        some of them (names below; "client" is the client bench)
 //   npm run bench -- client            only the client bench (bench/client-responsiveness.ts)
 //   npm run bench -- --only rooms      only the many-rooms bench (bench/many-rooms.ts, ~80 s)
+//   npm run bench -- --only idle       only the idle-connections bench (bench/idle-connections.ts:
+//                                      10,000 TLS connections to `parley serve --db mysql://…`, ~3 min)
 //
 // Each target writes bench/results/<target>-fanout.json; the summary goes to
 // bench/results/summary.json. The fan-out targets stay under 3 minutes; the
@@ -27,6 +29,7 @@ import process from 'node:process';
 import {parseArgs} from 'node:util';
 import {runClientBench} from './client-responsiveness.js';
 import {RESULTS_DIR, isMain, runInterleaved, type FanoutOptions, type FanoutReport} from './fanout.js';
+import {runIdleConnections} from './idle-connections.js';
 import {runManyRooms} from './many-rooms.js';
 import {TCP_DEFAULTS, tcpFanoutOptions} from './tcp-fanout.js';
 import {UDP_DEFAULTS, udpFanoutOptions} from './udp-fanout.js';
@@ -214,17 +217,22 @@ async function main(): Promise<void> {
 	const targets = TARGETS.filter((t) => !wanted || wanted.includes(t.name));
 	const client = !wanted || wanted.includes(CLIENT_TARGET);
 	const rooms = !wanted || wanted.includes(ROOMS_TARGET);
-	if (targets.length === 0 && !client && !rooms)
+	const idle = !wanted || wanted.includes(IDLE_TARGET);
+	if (targets.length === 0 && !client && !rooms && !idle)
 		throw new Error(
-			`no such target; choose from ${[...TARGETS.map((t) => t.name), ROOMS_TARGET, CLIENT_TARGET].join(', ')}`,
+			`no such target; choose from ${[...TARGETS.map((t) => t.name), ROOMS_TARGET, IDLE_TARGET, CLIENT_TARGET].join(', ')}`,
 		);
 	if (targets.length > 0) await runFanout(targets);
 	if (rooms) await addToSummary('rooms', await runManyRooms());
+	if (idle) await addToSummary('idle', await runIdleConnections());
 	if (client) await runClientBench();
 }
 
 /** The many-rooms bench: 1,000 rooms and 5,000 memberships on one TCP server (bench/many-rooms.ts). */
 const ROOMS_TARGET = 'rooms';
+
+/** The idle-connections bench: memory per idle TLS connection at 10,000, logins/s against MariaDB (bench/idle-connections.ts). */
+const IDLE_TARGET = 'idle';
 
 /** Puts a bench's figures into summary.json beside what is there (the fan-out targets may not have run). */
 async function addToSummary(key: string, figures: unknown): Promise<void> {

@@ -74,6 +74,8 @@ export interface ServersOptions {
 	resendBurst?: number;
 	/** UDP: the receive buffer the server asks the kernel for (bytes). */
 	udpReceiveBufferBytes?: number;
+	/** UDP: the send buffer the server asks the kernel for (bytes). */
+	udpSendBufferBytes?: number;
 	/** The TCP room's abuse limits; each undefined keeps startTcpRoomServer's default. */
 	tcpLimits?: TcpLimits;
 	/** Cluster mode: the broker between the nodes (needs `db`). */
@@ -194,6 +196,7 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 		...(options.resendRate ? {resendRate: options.resendRate} : {}),
 		...(options.resendBurst ? {resendBurst: options.resendBurst} : {}),
 		...(options.udpReceiveBufferBytes ? {recvBufferBytes: options.udpReceiveBufferBytes} : {}),
+		...(options.udpSendBufferBytes ? {sendBufferBytes: options.udpSendBufferBytes} : {}),
 		...rateOptions(options),
 	});
 	try {

@@ -290,8 +290,8 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 				connection.admin = await options.store.isAdmin(user).catch(() => false);
 				connection.phase = 'authed';
 				connection.admitted.loggedIn();
-				// Logged in but never joining would hold a slot for good.
-				setTimeout(() => {
+				// Logged in but never joining would hold a slot for good; cleared at the join.
+				connection.joinTimer = setTimeout(() => {
 					if (connection.phase === 'authed') fail(connection, 'not-joined', 'join timed out: say hello');
 				}, joinTimeoutMs).unref();
 			}
@@ -328,6 +328,8 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			try {
 				hub.openSession(user, connection);
 				connection.phase = 'joined';
+				clearTimeout(connection.joinTimer);
+				connection.joinTimer = undefined;
 				await roomLink.join(connection, message);
 			} catch (error) {
 				if (!(error instanceof ProtocolError)) throw error;

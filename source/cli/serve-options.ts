@@ -401,7 +401,15 @@ export const SERVE_OPTIONS = {
 		default: 4 * 1024 * 1024,
 		section: 'udp',
 		arg: 'N',
-		help: "the UDP socket's receive buffer, so a burst is not dropped\nbefore it is read (default 4 MiB; the kernel may cap it)",
+		help: "the UDP socket's receive buffer, so a burst is not dropped\nbefore it is read (default 4 MiB; the kernel caps it at\nnet.core.rmem_max, and the log says so)",
+	},
+	udpSendBufferBytes: {
+		type: 'number',
+		check: positive,
+		default: 1024 * 1024,
+		section: 'udp',
+		arg: 'N',
+		help: "the UDP socket's send buffer, for a broadcast's copies on their\nway out (default 1 MiB; capped at net.core.wmem_max)",
 	},
 	dbTimeoutMs: {
 		type: 'number',
