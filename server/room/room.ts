@@ -379,6 +379,7 @@ export class Room<Link> {
 		]);
 		for (const recipient of recipients) {
 			const message: DirectMessage = {t: 'dm', dseq: ++recipient.dseq, ts, from, to, text};
+			recipient.direct ??= new HistoryRing(this.directHistorySize);
 			recipient.direct.add({seq: message.dseq, message});
 			this.output.send(recipient, message);
 		}
