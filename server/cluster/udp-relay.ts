@@ -75,6 +75,7 @@ export class UdpRelay implements UdpRoomRelay {
 	private readonly rooms = new Map<string, RelayedRoom>();
 	private readonly log: Log;
 	private readonly cleanups: Array<() => void>;
+	private wasDown = false;
 
 	constructor(
 		private readonly broker: BrokerChannel,
@@ -272,11 +273,15 @@ export class UdpRelay implements UdpRoomRelay {
 	}
 
 	private status(up: boolean): void {
-		this.log(up ? 'udp relay: broker back, rooms linked again' : 'udp relay: broker DOWN, rooms local', {
-			level: up ? 'info' : 'warn',
-		});
+		// The first "up" after starting is no news: nothing was ever cut off.
+		const news = !up || this.wasDown;
+		if (!up) this.wasDown = true;
+		if (news)
+			this.log(up ? 'udp relay: broker back, rooms linked again' : 'udp relay: broker DOWN, rooms local', {
+				level: up ? 'info' : 'warn',
+			});
 		for (const [key, entry] of this.rooms) {
-			entry.room.notify(up ? UP_NOTICE : DOWN_NOTICE);
+			if (news) entry.room.notify(up ? UP_NOTICE : DOWN_NOTICE);
 			// The others' rosters are whatever they are now: asked again.
 			if (up) this.announce(key, true);
 		}
