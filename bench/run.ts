@@ -6,6 +6,8 @@
 //   npm run bench -- --only tcp        some of them (names below; "client" is the client bench)
 //   npm run bench -- client            only the client bench (bench/client-responsiveness.ts)
 //   npm run bench -- --only rooms      only the many-rooms bench (bench/many-rooms.ts, ~80 s)
+//   npm run bench -- --only idle       only the idle-connections bench (bench/idle-connections.ts:
+//                                      10,000 TLS connections to `parley serve --db mysql://…`, ~3 min)
 //   npm run bench -- --only cluster    only the cluster bench: one node and two (bench/cluster-bench.ts, ~2 min)
 //
 // Each target writes bench/results/<target>-fanout.json; the summary goes to
@@ -29,6 +31,7 @@ import {parseArgs} from 'node:util';
 import {runClientBench} from './client-responsiveness.js';
 import {runClusterBench} from './cluster-bench.js';
 import {RESULTS_DIR, isMain, runInterleaved, type FanoutOptions, type FanoutReport} from './fanout.js';
+import {runIdleConnections} from './idle-connections.js';
 import {runManyRooms} from './many-rooms.js';
 import {TCP_DEFAULTS, tcpFanoutOptions} from './tcp-fanout.js';
 import {UDP_DEFAULTS, udpFanoutOptions} from './udp-fanout.js';
@@ -216,19 +219,24 @@ async function main(): Promise<void> {
 	const targets = TARGETS.filter((t) => !wanted || wanted.includes(t.name));
 	const client = !wanted || wanted.includes(CLIENT_TARGET);
 	const rooms = !wanted || wanted.includes(ROOMS_TARGET);
+	const idle = !wanted || wanted.includes(IDLE_TARGET);
 	const cluster = !wanted || wanted.includes(CLUSTER_TARGET);
-	if (targets.length === 0 && !client && !rooms && !cluster)
+	if (targets.length === 0 && !client && !rooms && !idle && !cluster)
 		throw new Error(
-			`no such target; choose from ${[...TARGETS.map((t) => t.name), ROOMS_TARGET, CLUSTER_TARGET, CLIENT_TARGET].join(', ')}`,
+			`no such target; choose from ${[...TARGETS.map((t) => t.name), ROOMS_TARGET, IDLE_TARGET, CLUSTER_TARGET, CLIENT_TARGET].join(', ')}`,
 		);
 	if (targets.length > 0) await runFanout(targets);
 	if (rooms) await addToSummary('rooms', await runManyRooms());
+	if (idle) await addToSummary('idle', await runIdleConnections());
 	if (cluster) await addToSummary('cluster', await runClusterBench());
 	if (client) await runClientBench();
 }
 
 /** The many-rooms bench: 1,000 rooms and 5,000 memberships on one TCP server (bench/many-rooms.ts). */
 const ROOMS_TARGET = 'rooms';
+
+/** The idle-connections bench: memory per idle TLS connection at 10,000, logins/s against MariaDB (bench/idle-connections.ts). */
+const IDLE_TARGET = 'idle';
 
 /** The cluster bench: one room on one `parley serve` node and on two, Redis between them (bench/cluster-bench.ts). */
 const CLUSTER_TARGET = 'cluster';

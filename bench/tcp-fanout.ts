@@ -69,8 +69,8 @@ export function tcpFanoutOptions(settings: TcpSettings = TCP_DEFAULTS): FanoutOp
 			const server = await forkServer('tcp-server-child.js', [
 				'--users',
 				String(settings.members),
-				'--password',
-				password,
+				// One argument: a base64url password may start with '-'.
+				`--password=${password}`,
 				'--rate',
 				String(limits.ratePerSecond),
 				'--burst',

@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import {parseArgs} from 'node:util';
+import {LoginThrottle} from '../server/auth/login-throttle.js';
 import {loadOrCreateServerSecret} from '../server/auth/server-secret.js';
 import {openSqliteStore} from '../server/store/sqlite-store.js';
 import {startTcpRoomServer} from '../server/tcp/tcp-room-server.js';
@@ -70,12 +71,16 @@ const server = await startTcpRoomServer({
 	host: values.host,
 	port: number('port'),
 	store,
+	// The local journal on disk (fsynced), as `parley serve` has it: acknowledged means durable.
+	dataDir,
 	serverSecret: await loadOrCreateServerSecret(dataDir),
 	tls: certificate,
 	maxMembers: number('max-members'),
 	maxConnectionsPerAddress: maxPerAddress,
 	maxConnections: Math.max(2048, maxPerAddress),
 	limits: {ratePerSecond: number('rate'), burst: number('burst')},
+	// Every client is 127.0.0.1, logging in many at once (`parley serve --login-attempts-per-address`).
+	throttle: new LoginThrottle({perAddress: {maxFailures: 100_000, windowMs: 60_000}}),
 	...(log ? {log} : {}),
 });
 

@@ -74,6 +74,8 @@ export interface ServersOptions {
 	resendBurst?: number;
 	/** UDP: the receive buffer the server asks the kernel for (bytes). */
 	udpReceiveBufferBytes?: number;
+	/** UDP: the send buffer the server asks the kernel for (bytes). */
+	udpSendBufferBytes?: number;
 	/** The TCP room's abuse limits; each undefined keeps startTcpRoomServer's default. */
 	tcpLimits?: TcpLimits;
 	/** Cluster mode: the broker between the nodes (needs `db`). */
@@ -96,6 +98,8 @@ export interface ClusterSettings {
 export interface TcpLimits {
 	maxConnectionsPerAddress?: number | undefined;
 	maxConnections?: number | undefined;
+	/** Bytes queued for one connection before it is cut off as too slow. */
+	maxSendQueueBytes?: number | undefined;
 	loginTimeoutMs?: number | undefined;
 	joinTimeoutMs?: number | undefined;
 	queriesPerSecond?: number | undefined;
@@ -123,6 +127,7 @@ function tcpLimitOptions(limits: TcpLimits = {}): Partial<TcpRoomServerOptions> 
 	if (limits.maxConnectionsPerAddress !== undefined)
 		options.maxConnectionsPerAddress = limits.maxConnectionsPerAddress;
 	if (limits.maxConnections !== undefined) options.maxConnections = limits.maxConnections;
+	if (limits.maxSendQueueBytes !== undefined) options.maxQueueBytes = limits.maxSendQueueBytes;
 	if (limits.loginTimeoutMs !== undefined) options.authTimeoutMs = limits.loginTimeoutMs;
 	if (limits.joinTimeoutMs !== undefined) options.joinTimeoutMs = limits.joinTimeoutMs;
 	if (limits.queriesPerSecond !== undefined) options.queriesPerSecond = limits.queriesPerSecond;
@@ -172,8 +177,9 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 	// Cluster mode: the broker first, so the UDP rooms span the nodes from their first member.
 	const broker = options.cluster ? await connectBroker(options.cluster, options) : undefined;
 	// The UDP room needs nothing else: bind it first so a busy port fails fast.
+	const relay = broker ? new UdpRelay(broker, {log}) : undefined;
 	const udp = await startUdpRoomServer({
-		...(broker ? {relay: new UdpRelay(broker, {log})} : {}),
+		...(relay ? {relay} : {}),
 		host: options.host,
 		port: options.udpPort,
 		log,
@@ -190,6 +196,7 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 		...(options.resendRate ? {resendRate: options.resendRate} : {}),
 		...(options.resendBurst ? {resendBurst: options.resendBurst} : {}),
 		...(options.udpReceiveBufferBytes ? {recvBufferBytes: options.udpReceiveBufferBytes} : {}),
+		...(options.udpSendBufferBytes ? {sendBufferBytes: options.udpSendBufferBytes} : {}),
 		...rateOptions(options),
 	});
 	try {
@@ -208,6 +215,8 @@ export async function runServers(options: ServersOptions): Promise<RunningServer
 		const store = options.observeStore ? options.observeStore(opened) : opened;
 		try {
 			const cluster = broker ? {node: clusterNode(broker, store, options)} : undefined;
+			// The cluster node's heartbeats tell which nodes are gone: their UDP members leave too.
+			if (relay) cluster?.node.onNodeGone((node) => relay.nodeGone(node));
 			const tls = await loadTls(options);
 			if (!tls)
 				log(

@@ -13,6 +13,7 @@ import type {ForwardedDirect, RemoteMember, Room, RoomPeers} from '../room/room.
 import type {AccountStore, RoomSettings} from '../store/account-store.js';
 import type {BrokerChannel, PayloadOrigin} from './broker-channel.js';
 import {ClusterJournal, type ClusterCounters} from './cluster-journal.js';
+import {type DirectPayload, directPayload, nodesHolding, readDirect} from './forwarded-direct.js';
 
 export interface ClusterNodeOptions {
 	store: AccountStore;
@@ -30,10 +31,7 @@ type MembersPayload =
 	| {type: 'snapshot'; members: RemoteMember[]}
 	| {type: 'request'}
 	| {type: 'settings'; settings: RoomSettings};
-type NodePayload =
-	| ({type: 'dm'; room: string} & ForwardedDirect)
-	| {type: 'alive'; heads?: Record<string, number>}
-	| {type: 'bye'};
+type NodePayload = DirectPayload | {type: 'alive'; heads?: Record<string, number>} | {type: 'bye'};
 
 interface RoomEntry {
 	key: string;
@@ -64,6 +62,7 @@ export class ClusterNode {
 	private readonly log: Log;
 	private readonly timers: NodeJS.Timeout[] = [];
 	private readonly cleanups: Array<() => void> = [];
+	private readonly goneListeners = new Set<(node: string) => void>();
 	private closed = false;
 
 	constructor(options: ClusterNodeOptions) {
@@ -99,6 +98,12 @@ export class ClusterNode {
 	/** Other nodes heard from lately. */
 	get peers(): string[] {
 		return [...this.seen.keys()];
+	}
+
+	/** Called with each node found gone (stopped, or silent too long): the UDP relay drops its members too. */
+	onNodeGone(listener: (node: string) => void): () => void {
+		this.goneListeners.add(listener);
+		return () => this.goneListeners.delete(listener);
 	}
 
 	/** The room's journal (its events in global order), opened when the room is first used. */
@@ -174,10 +179,8 @@ export class ClusterNode {
 	private forwardDirect(key: string, message: ForwardedDirect): void {
 		const entry = this.rooms.get(key);
 		if (!entry) return;
-		const wanted = new Set([identityKey(message.to), identityKey(message.from)]);
-		for (const [node, members] of entry.remote)
-			if (members.some((member) => wanted.has(identityKey(member.nick))))
-				this.broker.publish(nodeChannel(node), payloadOf({type: 'dm', room: key, ...message}));
+		for (const node of nodesHolding(entry.remote, message))
+			this.broker.publish(nodeChannel(node), payloadOf(directPayload(key, message)));
 	}
 
 	private snapshotSoon(entry: RoomEntry): void {
@@ -236,10 +239,8 @@ export class ClusterNode {
 				if (Number.isSafeInteger(seq)) this.rooms.get(key)?.journal.heardOf(seq);
 		}
 		if (parsed.type === 'dm') {
-			const entry = this.rooms.get(parsed.room);
-			const {from, to, text, ts} = parsed;
-			if (typeof from === 'string' && typeof to === 'string' && typeof text === 'string')
-				entry?.room?.acceptDirect({from, to, text, ts: Number(ts)});
+			const dm = readDirect(parsed);
+			if (dm) this.rooms.get(dm.room)?.room?.acceptDirect(dm.direct);
 		}
 	}
 
@@ -272,6 +273,7 @@ export class ClusterNode {
 	private gone(node: string, reason: string): void {
 		if (!this.seen.delete(node)) return;
 		this.log(`node ${node} is gone (${reason}); dropping its members`, {level: 'warn'});
+		for (const listener of this.goneListeners) listener(node);
 		for (const entry of this.rooms.values()) {
 			const members = entry.remote.get(node);
 			entry.remote.delete(node);

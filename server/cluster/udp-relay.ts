@@ -2,12 +2,17 @@
 // sequence numbers, history ring and repair (UDP rooms keep no durable log).
 // What a room tells its members that happened here (messages, joins, leaves,
 // nick and away changes) is also published on the broker channel `udp:<room
-// key>` (`parley:udp:<room key>` in Redis, the broker adding its prefix); what other nodes publish there is numbered here, in
-// this room's own sequence, and delivered to the members here. Nodes also
-// swap who is present on each (a roster), so a relay knows the members on the
-// other nodes. While the broker is away each node serves its own members and
-// tells them so; when it is back they hear each other again (what was said
-// meanwhile on the other side is not replayed: nothing keeps it).
+// key>` (`parley:udp:<room key>` in Redis, the broker adding its prefix); what
+// other nodes publish there is numbered here, in this room's own sequence, and
+// delivered to the members here. Nodes also swap who is present on each (a
+// roster, sent on every change of its members), so the room here lists the
+// members of the others (welcome, `who`), refuses their nicks, and forwards
+// direct messages for them to their node (channel `udp-node:<node id>`). A
+// roster that shows someone the events did not (a room just opened here, the
+// broker back after an outage, a node gone) is told here as a join or leave.
+// While the broker is away each node serves its own members and tells them
+// so; when it is back they hear each other again (what was said meanwhile on
+// the other side is not replayed: nothing keeps it).
 
 import * as v from 'valibot';
 import {
@@ -19,11 +24,14 @@ import {
 } from '../../source/protocol/messages.js';
 import {identityKey} from '../../source/protocol/names.js';
 import type {Log} from '../log/log.js';
-import type {Room} from '../room/room.js';
+import type {ForwardedDirect, Room, RoomPeers} from '../room/room.js';
 import type {BrokerChannel} from './broker-channel.js';
+import {directPayload, nodesHolding, readDirect} from './forwarded-direct.js';
 
 /** What a UDP room server asks of its relay (startUdpRoomServer's `relay` option). */
 export interface UdpRoomRelay {
+	/** What a room of this key asks of the other nodes (given to the room when it is made). */
+	peersFor(key: string): RoomPeers;
 	/** A room came into being on this node: from now on it hears the other nodes' events. */
 	opened(key: string, room: Room<unknown>): void;
 	/** Something the room told its members that happened here (its onEvent): for the other nodes. */
@@ -58,21 +66,34 @@ type Wire = v.InferOutput<typeof WireSchema>;
 interface RelayedRoom {
 	room: Room<unknown>;
 	unsubscribe: () => void;
-	/** Node id → its members (nick key → nick and away), as its roster and events told. */
+	/** Node id → its members (nick key → nick and away), as its roster and events told (none: a node not heard yet, or gone). */
 	remote: Map<string, Map<string, MemberInfo>>;
+	rosterDue: boolean;
 }
 
 export class UdpRelay implements UdpRoomRelay {
 	private readonly rooms = new Map<string, RelayedRoom>();
 	private readonly log: Log;
-	private readonly stopStatus: () => void;
+	private readonly cleanups: Array<() => void>;
+	private wasDown = false;
 
 	constructor(
 		private readonly broker: BrokerChannel,
 		options: UdpRelayOptions = {},
 	) {
 		this.log = options.log ?? (() => {});
-		this.stopStatus = broker.onStatus((up) => this.status(up));
+		this.cleanups = [
+			broker.onStatus((up) => this.status(up)),
+			broker.subscribe(nodeChannelOf(broker.nodeId), (payload) => this.heardDirect(payload)),
+		];
+	}
+
+	peersFor(key: string): RoomPeers {
+		return {
+			remoteMembers: () => this.remoteMembers(key).map(({nick, away}) => ({nick, away})),
+			localMembersChanged: () => this.rosterSoon(key),
+			forwardDirect: (message) => this.forwardDirect(key, message),
+		};
 	}
 
 	opened(key: string, room: Room<unknown>): void {
@@ -80,6 +101,7 @@ export class UdpRelay implements UdpRoomRelay {
 		const entry: RelayedRoom = {
 			room,
 			remote: new Map(),
+			rosterDue: false,
 			unsubscribe: this.broker.subscribe(channelOf(key), (payload) => this.heard(key, payload)),
 		};
 		this.rooms.set(key, entry);
@@ -104,10 +126,15 @@ export class UdpRelay implements UdpRoomRelay {
 
 	close(): void {
 		for (const key of [...this.rooms.keys()]) this.closed(key);
-		this.stopStatus();
+		for (const cleanup of this.cleanups) cleanup();
 	}
 
-	/** Members of the room on other nodes, one per nick (tests, and for welcomes once the room lists them). */
+	/** A node stopped or fell silent (the cluster node's heartbeats tell): its members leave every room here. */
+	nodeGone(node: string): void {
+		for (const entry of this.rooms.values()) this.reconcile(entry, node, new Map(), 'server lost');
+	}
+
+	/** Members of the room on other nodes, one per nick (the room's peers, and tests). */
 	remoteMembers(key: string): MemberInfo[] {
 		const seen = new Map<string, MemberInfo>();
 		for (const members of this.rooms.get(key)?.remote.values() ?? [])
@@ -123,8 +150,42 @@ export class UdpRelay implements UdpRoomRelay {
 	private announce(key: string, ask: boolean): void {
 		const entry = this.rooms.get(key);
 		if (!entry) return;
-		const roster = entry.room.memberList().map(({nick, away}) => ({nick, ...(away ? {away} : {})}));
+		const roster = entry.room.localMembers().map(({nick, away}) => ({nick, ...(away ? {away} : {})}));
 		this.publish(key, {v: 1, n: this.broker.nodeId, roster, ...(ask ? {ask: true} : {})});
+	}
+
+	/** The roster after this turn's changes (once, however many joined in it), behind their events. */
+	private rosterSoon(key: string): void {
+		const entry = this.rooms.get(key);
+		if (!entry || entry.rosterDue) return;
+		entry.rosterDue = true;
+		setImmediate(() => {
+			entry.rosterDue = false;
+			if (this.rooms.get(key) === entry) this.announce(key, false);
+		});
+	}
+
+	/** To the nodes where the recipient (or the sender) is: delivered there with that node's dseq. */
+	private forwardDirect(key: string, message: ForwardedDirect): void {
+		const entry = this.rooms.get(key);
+		if (!entry || !this.broker.up) return;
+		const rosters = [...entry.remote].map(([node, members]) => [node, members.values()] as const);
+		const payload = Buffer.from(JSON.stringify(directPayload(key, message)));
+		for (const node of nodesHolding(rosters, message)) this.broker.publish(nodeChannelOf(node), payload);
+	}
+
+	private heardDirect(payload: Buffer): void {
+		let dm: ReturnType<typeof readDirect>;
+		try {
+			dm = readDirect(JSON.parse(payload.toString('utf8')));
+		} catch {
+			dm = undefined;
+		}
+		if (!dm) {
+			this.log('udp relay: dropped a bad direct message', {level: 'warn'});
+			return;
+		}
+		this.rooms.get(dm.room)?.room.acceptDirect(dm.direct);
 	}
 
 	private heard(key: string, payload: Buffer): void {
@@ -141,9 +202,7 @@ export class UdpRelay implements UdpRoomRelay {
 		}
 		if (wire.n === this.broker.nodeId) return; // our own, back from the broker
 		if (wire.roster) {
-			const members = new Map(wire.roster.map((m) => [identityKey(m.nick), m] as const));
-			if (members.size === 0) entry.remote.delete(wire.n);
-			else entry.remote.set(wire.n, members);
+			this.reconcile(entry, wire.n, new Map(wire.roster.map((m) => [identityKey(m.nick), m] as const)));
 			if (wire.ask) this.announce(key, false);
 		}
 		if (wire.e !== undefined) this.relay(entry, wire.n, wire.e, key);
@@ -157,8 +216,40 @@ export class UdpRelay implements UdpRoomRelay {
 			return;
 		}
 		const {seq: _seq, room: _room, ...event} = parsed.output;
+		// A node this room knows no roster of (taken for gone, then heard again): who is there?
+		if (!entry.remote.has(node)) this.announce(key, true);
 		this.track(entry, node, event as UnsequencedRoomEvent);
 		entry.room.relayed(event as UnsequencedRoomEvent);
+	}
+
+	/**
+	 * A node's members are now `members`. Whoever the events had not told the
+	 * members here about (the roster answering a room just opened, or the first
+	 * after an outage; a node gone) joins or leaves here, unless present here
+	 * or on a third node all along.
+	 */
+	private reconcile(entry: RelayedRoom, node: string, members: Map<string, MemberInfo>, gone?: string): void {
+		const before = entry.remote.get(node) ?? new Map<string, MemberInfo>();
+		// A gone node is forgotten: when it is heard again, it is asked who is there.
+		if (gone === undefined) entry.remote.set(node, members);
+		else entry.remote.delete(node);
+		if (entry.room.size === 0) return; // nobody here to tell
+		const elsewhere = (nickKey: string, nick: string) =>
+			entry.room.findMember(nick) !== undefined ||
+			[...entry.remote].some(([other, theirs]) => other !== node && theirs.has(nickKey));
+		const ts = Date.now();
+		for (const [nickKey, member] of before)
+			if (!members.has(nickKey) && !elsewhere(nickKey, member.nick))
+				entry.room.relayed({
+					t: 'presence',
+					ts,
+					kind: 'leave',
+					nick: member.nick,
+					...(gone ? {reason: gone} : {}),
+				});
+		for (const [nickKey, member] of members)
+			if (!before.has(nickKey) && !elsewhere(nickKey, member.nick))
+				entry.room.relayed({t: 'presence', ts, kind: 'join', nick: member.nick});
 	}
 
 	/** Keeps the other node's roster current from its presence events. */
@@ -182,11 +273,15 @@ export class UdpRelay implements UdpRoomRelay {
 	}
 
 	private status(up: boolean): void {
-		this.log(up ? 'udp relay: broker back, rooms linked again' : 'udp relay: broker DOWN, rooms local', {
-			level: up ? 'info' : 'warn',
-		});
+		// The first "up" after starting is no news: nothing was ever cut off.
+		const news = !up || this.wasDown;
+		if (!up) this.wasDown = true;
+		if (news)
+			this.log(up ? 'udp relay: broker back, rooms linked again' : 'udp relay: broker DOWN, rooms local', {
+				level: up ? 'info' : 'warn',
+			});
 		for (const [key, entry] of this.rooms) {
-			entry.room.notify(up ? UP_NOTICE : DOWN_NOTICE);
+			if (news) entry.room.notify(up ? UP_NOTICE : DOWN_NOTICE);
 			// The others' rosters are whatever they are now: asked again.
 			if (up) this.announce(key, true);
 		}
@@ -195,6 +290,11 @@ export class UdpRelay implements UdpRoomRelay {
 
 function channelOf(key: string): string {
 	return `udp:${key}`;
+}
+
+/** Where a node hears direct messages for its UDP members. */
+function nodeChannelOf(node: string): string {
+	return `udp-node:${node}`;
 }
 
 function withoutRef<T extends {ref?: string}>(message: T): Omit<T, 'ref'> {

@@ -28,6 +28,9 @@ export interface WatchedServers {
 		refused: number;
 		violations: number;
 		pendingWrites: number;
+		journalCommits: number;
+		journalAppends: number;
+		journalFailedCommits: number;
 	};
 	udp(): TransportFigures & {dropped: Readonly<Record<string, number>>};
 	/** Cluster mode only. */
@@ -131,6 +134,22 @@ export class ServerMetrics {
 			(tcp) => tcp.refused,
 		);
 		tcpTotal('parley_protocol_violations_total', 'TCP protocol violations', (tcp) => tcp.violations);
+		// Appends over commits is the group size: how many messages share one fsync.
+		tcpTotal(
+			'parley_journal_commits_total',
+			'Group commits of the local journal (one fsync each)',
+			(tcp) => tcp.journalCommits,
+		);
+		tcpTotal(
+			'parley_journal_appends_total',
+			'Messages and presence events written to the local journal',
+			(tcp) => tcp.journalAppends,
+		);
+		tcpTotal(
+			'parley_journal_failed_commits_total',
+			'Local journal commits that failed (their messages were refused, not acknowledged)',
+			(tcp) => tcp.journalFailedCommits,
+		);
 		new Counter({
 			name: 'parley_udp_datagrams_dropped_total',
 			help: 'UDP datagrams dropped, by reason',

@@ -44,6 +44,9 @@ export function watchedServers({
 				refused: tcp.stats.refused,
 				violations: tcp.stats.violations,
 				pendingWrites: tcp.pendingWrites,
+				journalCommits: tcp.journalStats.commits,
+				journalAppends: tcp.journalStats.appends,
+				journalFailedCommits: tcp.journalStats.failedCommits,
 			};
 		},
 		udp() {

@@ -44,14 +44,19 @@ export interface Member<Link> {
 	readonly admin: boolean;
 	lastSeen: number;
 	dseq: number;
-	readonly direct: HistoryRing<{seq: number; message: DirectMessage}>;
+	// direct, resendBucket, readBucket and refs are made on first use: most sessions
+	// of a big server sit idle, never sending a direct message or asking for a
+	// resend, and the four cost ~0.9 KB a session made up front. A bucket made late
+	// starts full, as one made at the join would be by then.
+	/** Direct messages this session got, for resends; undefined until the first. */
+	direct: HistoryRing<{seq: number; message: DirectMessage}> | undefined;
 	/** Chat sends; shared by every session of an account, so a second one cannot double the rate. */
 	readonly bucket: TokenBucket;
-	readonly resendBucket: TokenBucket;
+	resendBucket: TokenBucket | undefined;
 	/** `history` and `search` requests (journal reads). */
-	readonly readBucket: TokenBucket;
+	readBucket: TokenBucket | undefined;
 	/** Recent client refs → what they produced, so a retransmitted send is not posted twice. */
-	readonly refs: Map<string, {s: 'room' | 'direct'; seq: number}>;
+	refs: Map<string, {s: 'room' | 'direct'; seq: number}> | undefined;
 	strikes: number;
 	/** Why the member is away (/away), while it is. */
 	away?: string | undefined;
@@ -374,6 +379,7 @@ export class Room<Link> {
 		]);
 		for (const recipient of recipients) {
 			const message: DirectMessage = {t: 'dm', dseq: ++recipient.dseq, ts, from, to, text};
+			recipient.direct ??= new HistoryRing(this.directHistorySize);
 			recipient.direct.add({seq: message.dseq, message});
 			this.output.send(recipient, message);
 		}
@@ -557,11 +563,11 @@ export class Room<Link> {
 			admin,
 			lastSeen: now,
 			dseq: 0,
-			direct: new HistoryRing(this.directHistorySize),
+			direct: undefined,
 			bucket: sibling?.bucket ?? new TokenBucket(this.limits.ratePerSecond, this.limits.burst, now),
-			resendBucket: new TokenBucket(this.resendRate, this.resendBurst, now),
-			readBucket: new TokenBucket(this.readsPerSecond, this.readBurst, now),
-			refs: new Map(),
+			resendBucket: undefined,
+			readBucket: undefined,
+			refs: undefined,
 			strikes: 0,
 			...(sibling?.away === undefined ? {} : {away: sibling.away}),
 		};
@@ -866,6 +872,7 @@ export class Room<Link> {
 				text,
 				...(withRef ? {ref} : {}),
 			};
+			recipient.direct ??= new HistoryRing(this.directHistorySize);
 			recipient.direct.add({seq: message.dseq, message});
 			this.output.send(recipient, message);
 			return message.dseq;
@@ -892,8 +899,9 @@ export class Room<Link> {
 		for (const [other] of this.byKey.values())
 			if (other !== except && other && confusableKey(other.nick) === key)
 				throw new ProtocolError('nick-taken', `the nick ${nick} looks too much like ${other.nick}`);
+		const own = except?.account; // the member's own sessions elsewhere (accounts only)
 		for (const remote of this.remoteOnly())
-			if (remote.account !== except?.account && confusableKey(remote.nick) === key)
+			if ((own === undefined || remote.account !== own) && confusableKey(remote.nick) === key)
 				throw new ProtocolError('nick-taken', `the nick ${nick} looks too much like ${remote.nick}`);
 	}
 
@@ -1127,6 +1135,7 @@ export class Room<Link> {
 		// Only the newest maxResend are worth resending; older ones are reported lost.
 		const first = Math.max(from, to - this.maxResend + 1);
 		const cost = Math.min(to - first + 1, this.resendBurst);
+		member.resendBucket ??= new TokenBucket(this.resendRate, this.resendBurst, this.now());
 		if (!free && !member.resendBucket.take(this.now(), cost)) {
 			// No error and no strike: a reader repairing a lossy link is not flooding.
 			this.stats.resendsRefused++;
@@ -1139,7 +1148,7 @@ export class Room<Link> {
 				stream,
 				first,
 				to,
-				member.direct.range(first, to).map((d) => d.message),
+				(member.direct?.range(first, to) ?? []).map((d) => d.message),
 				(d) => d.dseq,
 			);
 			return undefined;
@@ -1281,6 +1290,7 @@ export class Room<Link> {
 	/** Reads have their own budget; past it the asker is told when to ask again (no strike). */
 	private takeRead(member: Member<Link>): void {
 		const now = this.now();
+		member.readBucket ??= new TokenBucket(this.readsPerSecond, this.readBurst, now);
 		if (member.readBucket.take(now)) return;
 		this.stats.rateLimited++;
 		throw new ProtocolError(
@@ -1362,10 +1372,10 @@ export class Room<Link> {
 
 	/** A retransmitted send whose original went through: resend the original to the sender only. */
 	private replayDuplicate(member: Member<Link>, ref: string): boolean {
-		const previous = member.refs.get(ref);
+		const previous = member.refs?.get(ref);
 		if (!previous) return false;
 		if (previous.s === 'direct') {
-			const held = member.direct.get(previous.seq);
+			const held = member.direct?.get(previous.seq);
 			if (held) this.output.send(member, held.message);
 		} else {
 			const held = this.ring.get(previous.seq);
@@ -1375,6 +1385,7 @@ export class Room<Link> {
 	}
 
 	private remember(member: Member<Link>, ref: string, s: 'room' | 'direct', seq: number): void {
+		member.refs ??= new Map();
 		member.refs.set(ref, {s, seq});
 		if (member.refs.size > REF_MEMORY) {
 			const oldest = member.refs.keys().next();

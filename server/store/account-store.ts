@@ -72,6 +72,12 @@ export interface NewRoomMessage {
 	ref?: string;
 }
 
+/** A message and the number the local journal gave it. */
+export interface NumberedMessage {
+	seq: number;
+	message: NewRoomMessage;
+}
+
 export interface StoredRoomMessage extends NewRoomMessage {
 	seq: number;
 }
@@ -219,6 +225,8 @@ export interface AccountStore {
 		room: string,
 		messages: NewRoomMessage[],
 	): Promise<Array<{seq: number; duplicate: boolean}>>;
+	/** storeMessageAt for several, in one transaction (the journal's backlog goes over in batches): an outcome each. */
+	storeMessagesAt(room: string, entries: readonly NumberedMessage[]): Promise<StoreOutcome[]>;
 	/** Messages with seq > after, oldest first, at most limit (capped at MAX_PAGE). */
 	messagesAfter(room: string, after: number, limit: number): Promise<StoredRoomMessage[]>;
 	/** The newest messages, oldest first. */

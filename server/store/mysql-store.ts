@@ -19,6 +19,7 @@ import {
 	UserExistsError,
 	type AccountStore,
 	type NewRoomMessage,
+	type NumberedMessage,
 	type RoomSettings,
 	type StoredPresence,
 	type StoredRoom,
@@ -579,32 +580,29 @@ export class MysqlStore implements AccountStore {
 	}
 
 	async storeMessageAt(room: string, seq: number, message: NewRoomMessage): Promise<StoreOutcome> {
+		return (await this.storeMessagesAt(room, [{seq, message}]))[0]!;
+	}
+
+	async storeMessagesAt(room: string, entries: readonly NumberedMessage[]): Promise<StoreOutcome[]> {
 		checkRoom(room);
-		checkSeq(seq);
-		const {from, text, action, ts, ref, presence} = checkMessage(message);
-		const details = presenceColumn(presence);
+		const checked = entries.map(({seq, message}) => ({seq: checkSeq(seq), message: checkMessage(message)}));
+		if (checked.length === 0) return [];
 		return this.#using(async (connection) => {
-			let outcome: StoreOutcome = 'stored';
+			// One commit for the batch; a duplicate key fails its statement only, not the transaction.
+			await connection.beginTransaction();
 			try {
+				const outcomes: StoreOutcome[] = [];
+				for (const {seq, message} of checked) outcomes.push(await storeAt(connection, room, seq, message));
 				await connection.execute(
-					'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-					[room, seq, from, text, action ? 1 : 0, ts, ref ?? null, details],
+					'INSERT INTO parley_room_seq (room, seq) VALUES (?, ?) ON DUPLICATE KEY UPDATE seq = GREATEST(seq, VALUES(seq))',
+					[room, Math.max(...checked.map(({seq}) => seq))],
 				);
+				await connection.commit();
+				return outcomes;
 			} catch (error) {
-				if (!isDuplicateKey(error)) throw error;
-				// Already there (a replay after a crash, or a write that timed out yet committed)?
-				const [same] = await connection.execute<RowDataPacket[]>(
-					'SELECT seq FROM parley_messages WHERE room = ? AND seq = ? AND sender = ? AND ref <=> ?',
-					[room, seq, from, ref ?? null],
-				);
-				outcome = same[0] === undefined ? 'conflict' : 'duplicate';
+				await rollbackQuietly(connection);
+				throw error;
 			}
-			// Single statements, each atomic: the counter only ever moves up.
-			await connection.execute(
-				'INSERT INTO parley_room_seq (room, seq) VALUES (?, ?) ON DUPLICATE KEY UPDATE seq = GREATEST(seq, VALUES(seq))',
-				[room, seq],
-			);
-			return outcome;
 		});
 	}
 
@@ -866,4 +864,28 @@ export async function openMysqlStore(
 		throw error;
 	}
 	return new MysqlStore(pool, queryTimeoutMs);
+}
+
+/** One message under its number, inside the caller's transaction; the room's counter is the caller's. */
+async function storeAt(
+	connection: PoolConnection,
+	room: string,
+	seq: number,
+	{from, text, action, ts, ref, presence}: NewRoomMessage,
+): Promise<StoreOutcome> {
+	try {
+		await connection.execute(
+			'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+			[room, seq, from, text, action ? 1 : 0, ts, ref ?? null, presenceColumn(presence)],
+		);
+		return 'stored';
+	} catch (error) {
+		if (!isDuplicateKey(error)) throw error;
+	}
+	// Already there (a replay after a crash, or a write that timed out yet committed)?
+	const [same] = await connection.execute<RowDataPacket[]>(
+		'SELECT seq FROM parley_messages WHERE room = ? AND seq = ? AND sender = ? AND ref <=> ?',
+		[room, seq, from, ref ?? null],
+	);
+	return same[0] === undefined ? 'conflict' : 'duplicate';
 }

@@ -18,6 +18,7 @@ import {
 	UserExistsError,
 	type AccountStore,
 	type NewRoomMessage,
+	type NumberedMessage,
 	type RoomSettings,
 	type StoredPresence,
 	type StoredRoom,
@@ -363,34 +364,40 @@ export class SqliteStore implements AccountStore {
 	}
 
 	async storeMessageAt(room: string, seq: number, message: NewRoomMessage): Promise<StoreOutcome> {
+		return (await this.storeMessagesAt(room, [{seq, message}]))[0]!;
+	}
+
+	async storeMessagesAt(room: string, entries: readonly NumberedMessage[]): Promise<StoreOutcome[]> {
 		checkRoom(room);
-		checkSeq(seq);
-		const {from, text, action, ts, ref, presence} = checkMessage(message);
-		const details = presenceColumn(presence);
+		const checked = entries.map(({seq, message}) => ({seq: checkSeq(seq), message: checkMessage(message)}));
+		if (checked.length === 0) return [];
 		return this.#transaction(() => {
-			let outcome: StoreOutcome = 'stored';
-			const held = this.#sql('SELECT sender, ref FROM parley_messages WHERE room = ? AND seq = ?').get(
-				room,
-				seq,
-			);
-			if (held !== undefined) {
-				outcome = held.sender === from && (held.ref ?? undefined) === ref ? 'duplicate' : 'conflict';
-			} else {
-				try {
-					this.#sql(
-						'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-					).run(room, seq, from, text, action ? 1 : 0, ts, ref ?? null, details);
-				} catch (error) {
-					if (!isDuplicateKey(error)) throw error;
-					outcome = 'conflict'; // the ref is stored under another number
-				}
-			}
+			const outcomes = checked.map(({seq, message}) => this.#storeAt(room, seq, message));
 			this.#sql(
 				`INSERT INTO parley_room_seq (room, seq) VALUES (?, ?)
 				ON CONFLICT (room) DO UPDATE SET seq = MAX(seq, excluded.seq)`,
-			).run(room, seq);
-			return outcome;
+			).run(room, Math.max(...checked.map(({seq}) => seq)));
+			return outcomes;
 		});
+	}
+
+	/** One message under its number, inside a transaction; the room's counter is the caller's. */
+	#storeAt(room: string, seq: number, {from, text, action, ts, ref, presence}: NewRoomMessage): StoreOutcome {
+		const held = this.#sql('SELECT sender, ref FROM parley_messages WHERE room = ? AND seq = ?').get(
+			room,
+			seq,
+		);
+		if (held !== undefined)
+			return held.sender === from && (held.ref ?? undefined) === ref ? 'duplicate' : 'conflict';
+		try {
+			this.#sql(
+				'INSERT INTO parley_messages (room, seq, sender, text, action, ts, ref, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+			).run(room, seq, from, text, action ? 1 : 0, ts, ref ?? null, presenceColumn(presence));
+		} catch (error) {
+			if (!isDuplicateKey(error)) throw error;
+			return 'conflict'; // the ref is stored under another number
+		}
+		return 'stored';
 	}
 
 	async messagesAfter(room: string, after: number, limit: number): Promise<StoredRoomMessage[]> {

@@ -49,7 +49,8 @@ export interface Admission {
 interface PreLogin {
 	admitted: Admitted;
 	release: () => void;
-	timer: NodeJS.Timeout;
+	/** Cleared and dropped at login: a logged-in connection keeps no timer. */
+	timer: NodeJS.Timeout | undefined;
 }
 
 export function createAdmission(options: AdmissionOptions): Admission {
@@ -108,6 +109,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
 			admitted: {
 				loggedIn: () => {
 					clearTimeout(entry.timer);
+					entry.timer = undefined;
 					preLogin.delete(entry);
 				},
 				cutOff: () => socket.destroy(),
@@ -117,7 +119,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
 				entry.admitted.cutOff('login timed out');
 			}, options.preLoginTimeoutMs),
 		};
-		entry.timer.unref();
+		entry.timer?.unref();
 		preLogin.add(entry);
 		socket.once('close', () => {
 			entry.admitted.loggedIn();

@@ -31,4 +31,6 @@ export interface Connection {
 	readonly rooms: Map<string, Joined>;
 	/** Login is async (PBKDF2, database); frames arriving meanwhile wait their turn. */
 	busy: Promise<void>;
+	/** From login to the first hello; undefined before login and once joined. */
+	joinTimer?: NodeJS.Timeout | undefined;
 }

@@ -1,13 +1,43 @@
 // One TCP (or TLS) connection seen as a stream of JSON frames. Outgoing frames
 // are queued and written once per event-loop turn (one write per socket per
-// turn, however many messages fanned out to it). The queue is bounded: a
-// reader too slow to keep up is disconnected instead of growing our memory.
+// turn, however many messages fanned out to it), every link from one callback;
+// links whose queues hold the same frames (a room's broadcasts) share one
+// joined buffer. The queue is bounded: a reader too slow to keep up is
+// disconnected instead of growing our memory.
 
 import type {Socket} from 'node:net';
 import {FrameDecoder, FrameError, encodeFrame} from '../../source/protocol/framing.js';
 import {ProtocolError, decodeJson, encodeJson, type ErrorCode} from '../../source/protocol/messages.js';
 
 type Message = Parameters<typeof encodeJson>[0];
+
+/** Links with frames queued, written together after this turn's I/O. */
+let dirty: FramedLink[] = [];
+
+function flushAll(): void {
+	const links = dirty;
+	dirty = [];
+	// Consecutive links mostly got the same broadcasts: join those frames once, not once per link.
+	let shared: {frames: Buffer[]; data: Buffer} | undefined;
+	for (const link of links) {
+		const frames = link.takeQueue();
+		if (frames === undefined) continue;
+		let data: Buffer;
+		if (frames.length === 1) data = frames[0]!;
+		else if (shared !== undefined && sameFrames(frames, shared.frames)) data = shared.data;
+		else {
+			data = Buffer.concat(frames);
+			shared = {frames, data};
+		}
+		link.socket.write(data);
+	}
+}
+
+function sameFrames(a: Buffer[], b: Buffer[]): boolean {
+	if (a.length !== b.length) return false;
+	for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+	return true;
+}
 
 export interface FramedLinkOptions {
 	maxFrameBytes: number;
@@ -69,7 +99,8 @@ export class FramedLink {
 		}
 		if (!this.flushScheduled) {
 			this.flushScheduled = true;
-			setImmediate(() => this.flush());
+			if (dirty.length === 0) setImmediate(flushAll);
+			dirty.push(this);
 		}
 	}
 
@@ -91,9 +122,14 @@ export class FramedLink {
 		setTimeout(() => this.socket.destroy(), 2000).unref();
 	}
 
-	private flush(): void {
+	/** The frames to write now (flushAll), undefined when none or closed. */
+	takeQueue(): Buffer[] | undefined {
 		this.flushScheduled = false;
-		if (!this.closed) this.writeQueue();
+		if (this.closed || this.queue.length === 0) return undefined;
+		const frames = this.queue;
+		this.queue = [];
+		this.queuedBytes = 0;
+		return frames;
 	}
 
 	private writeQueue(): void {

@@ -167,7 +167,9 @@ export class LoginSession {
 		}
 		this.#attempt?.succeeded();
 		stats.logins++;
+		// Done with: an idle session of a big server should not keep its login's state.
 		this.#scram = undefined;
+		this.#attempt = undefined;
 		this.link.send({t: 'auth-ok', data: outcome.serverFinal, user});
 		return user;
 	}

@@ -43,8 +43,26 @@ export interface StoreJournalOptions {
 
 const BATCH = 100;
 
+/** A recent send's number; `written` is its pending commit, undefined once on disk. */
+interface RecentRef {
+	seq: number;
+	written: Promise<void> | undefined;
+}
+
+const refKey = (sender: string, ref: string) => `${sender}\n${ref}`;
+
 export class StoreJournal implements RoomJournal {
+	/** The last number handed to an append (on disk, or in a pending commit). */
 	private latest: number;
+	/** The last number on disk: reads go this far. */
+	private durable: number;
+	/** Numbers whose commit failed, above a number still in use (see unwritten). */
+	private readonly failed = new Set<number>();
+	/**
+	 * Sender and ref of the room's newest `keep` sends → their numbers, as the
+	 * local journal holds them: a retried send is recognised without a query.
+	 */
+	private readonly refs = new Map<string, RecentRef>();
 	private retryTimer: NodeJS.Timeout | undefined;
 	private draining = false;
 	private drainAgain = false;
@@ -65,9 +83,12 @@ export class StoreJournal implements RoomJournal {
 	) {
 		// Never reuse a number: the database may lag behind the local journal.
 		this.latest = Math.max(storedLatest, local.maxSeq(room));
+		this.durable = this.latest;
 		this.log = options.log ?? (() => {});
 		this.retryMs = options.retryMs ?? 1000;
 		this.keep = options.keep ?? 10_000;
+		for (const {seq, sender, ref} of local.recentRefs(room, this.keep))
+			this.refs.set(refKey(sender, ref), {seq, written: undefined});
 	}
 
 	static async open(
@@ -100,16 +121,50 @@ export class StoreJournal implements RoomJournal {
 		// A shared local journal would still take it, but nothing would copy it to the database.
 		if (this.closed) throw new Error('the room journal is closed');
 		const message = toStored(event);
-		if (message.ref !== undefined) {
-			// A send retried after a reconnect or restart: it keeps its number.
-			const earlier = this.local.findRef(this.room, message.from, message.ref);
-			if (earlier !== undefined) return earlier;
+		const key = message.ref === undefined ? undefined : refKey(message.from, message.ref);
+		if (key !== undefined) {
+			// A send retried after a reconnect or restart (or twice in one turn): it keeps its number.
+			const earlier = this.refs.get(key);
+			if (earlier !== undefined) {
+				await earlier.written;
+				return earlier.seq;
+			}
 		}
-		const seq = this.latest + 1;
-		this.local.append(this.room, seq, message); // on disk before the number is handed out
-		this.latest = seq;
+		// Numbers are taken in call order; the local journal writes this turn's appends in one commit.
+		const seq = ++this.latest;
+		const written = this.local.append(this.room, seq, message);
+		const entry: RecentRef = {seq, written};
+		if (key !== undefined) this.rememberRef(key, entry);
+		try {
+			await written; // on disk before the number is handed out
+		} catch (error) {
+			if (key !== undefined && this.refs.get(key) === entry) this.refs.delete(key);
+			this.unwritten(seq);
+			throw error;
+		}
+		entry.written = undefined;
+		this.durable = Math.max(this.durable, seq);
+		for (const failed of this.failed) if (failed < seq) this.failed.delete(failed);
 		this.drain();
 		return seq;
+	}
+
+	/**
+	 * A number whose commit failed: nobody was given it. It is taken back when
+	 * no number after it is still in use (a later append pending or written);
+	 * otherwise it stays a gap and is never given again.
+	 */
+	private unwritten(seq: number): void {
+		this.failed.add(seq);
+		while (this.failed.delete(this.latest)) this.latest--;
+	}
+
+	private rememberRef(key: string, entry: RecentRef): void {
+		this.refs.set(key, entry);
+		if (this.refs.size > this.keep) {
+			const oldest = this.refs.keys().next();
+			if (!oldest.done) this.refs.delete(oldest.value);
+		}
 	}
 
 	async range(from: number, to: number): Promise<RoomEventMessage[]> {
@@ -120,9 +175,9 @@ export class StoreJournal implements RoomJournal {
 	}
 
 	async last(count: number): Promise<RoomEventMessage[]> {
-		const from = Math.max(1, this.latest - count + 1);
-		const held = this.local.range(this.room, from, this.latest);
-		if (held.length === this.latest - from + 1) return held.map(toEvent);
+		const from = Math.max(1, this.durable - count + 1);
+		const held = this.local.range(this.room, from, this.durable);
+		if (held.length === this.durable - from + 1) return held.map(toEvent);
 		try {
 			return merge(await this.store.lastMessages(this.room, count), held).slice(-count);
 		} catch {
@@ -132,7 +187,7 @@ export class StoreJournal implements RoomJournal {
 
 	async before(before: number, limit: number): Promise<{events: RoomEventMessage[]; complete: boolean}> {
 		const count = Math.min(Math.max(0, limit), MAX_PAGE);
-		const below = Math.min(before, this.latest + 1);
+		const below = Math.min(before, this.durable + 1);
 		// Numbers are given without gaps, so the page is below - wanted … below - 1.
 		const wanted = Math.min(count, below - 1);
 		if (wanted <= 0) return {events: [], complete: true};
@@ -199,23 +254,18 @@ export class StoreJournal implements RoomJournal {
 				if (this.closed) return;
 				const batch = this.local.pending(this.room, BATCH);
 				if (batch.length === 0) break;
-				let through = 0;
-				try {
-					for (const {seq, message} of batch) {
-						const outcome = await this.store.storeMessageAt(this.room, seq, message);
-						if (outcome === 'conflict')
-							this.log(
-								`journal: the database holds another message as ${seq}; ours stays in the local journal only`,
-								{level: 'warn', room: this.room},
-							);
-						through = seq;
-						if (this.closed) return;
-					}
-				} finally {
-					// Pending entries are taken oldest first, so all up to `through` are in the database now.
-					// Unmarked ones (a crash first) are stored again later as harmless duplicates.
-					if (through > 0 && this.local.isOpen) this.local.markStoredThrough(this.room, through);
-				}
+				// One database transaction for the batch.
+				const outcomes = await this.store.storeMessagesAt(this.room, batch);
+				for (const [i, outcome] of outcomes.entries())
+					if (outcome === 'conflict')
+						this.log(
+							`journal: the database holds another message as ${batch[i]?.seq}; ours stays in the local journal only`,
+							{level: 'warn', room: this.room},
+						);
+				// Pending entries are taken oldest first, so all up to the batch's last are in the database now.
+				// Unmarked ones (a crash first) are stored again later as harmless duplicates.
+				if (this.local.isOpen) this.local.markStoredThrough(this.room, batch[batch.length - 1]!.seq);
+				if (this.closed) return;
 			}
 			if (this.outage) {
 				this.outage = false;

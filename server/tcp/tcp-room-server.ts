@@ -136,6 +136,8 @@ export interface TcpRoomServer {
 	readonly sessions: number;
 	/** Messages acknowledged but not yet copied to the database, in all rooms. */
 	readonly pendingWrites: number;
+	/** The local journal's group commits (each one fsync) and the appends they carried, failed ones apart. */
+	readonly journalStats: Readonly<LocalJournal['stats']>;
 	/** Raw sockets held open for an address (its /64 for IPv6). */
 	socketsFrom(address: string): number;
 	/** Stops accepting, tells everyone to reconnect elsewhere, lets the journals catch up (bounded), closes. */
@@ -288,8 +290,8 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 				connection.admin = await options.store.isAdmin(user).catch(() => false);
 				connection.phase = 'authed';
 				connection.admitted.loggedIn();
-				// Logged in but never joining would hold a slot for good.
-				setTimeout(() => {
+				// Logged in but never joining would hold a slot for good; cleared at the join.
+				connection.joinTimer = setTimeout(() => {
 					if (connection.phase === 'authed') fail(connection, 'not-joined', 'join timed out: say hello');
 				}, joinTimeoutMs).unref();
 			}
@@ -326,6 +328,8 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			try {
 				hub.openSession(user, connection);
 				connection.phase = 'joined';
+				clearTimeout(connection.joinTimer);
+				connection.joinTimer = undefined;
 				await roomLink.join(connection, message);
 			} catch (error) {
 				if (!(error instanceof ProtocolError)) throw error;
@@ -466,6 +470,7 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			for (const journal of journals.values()) pending += journal.pendingWrites;
 			return pending;
 		},
+		journalStats: local.stats,
 		socketsFrom: admission.heldFrom,
 		async close({flushWithinMs = 0}: TcpCloseOptions = {}) {
 			// Newcomers first: from here on they are refused by the kernel (another node takes them).

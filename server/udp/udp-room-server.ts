@@ -38,6 +38,12 @@ import {TokenBucket} from '../room/token-bucket.js';
 import type {Log} from '../log/log.js';
 import type {UdpRoomRelay} from '../cluster/udp-relay.js';
 import {CookieJar} from './cookie.js';
+import {
+	DEFAULT_RECEIVE_BUFFER_BYTES,
+	DEFAULT_SEND_BUFFER_BYTES,
+	reportSocketBuffers,
+	type SocketBuffers,
+} from './socket-buffers.js';
 
 export interface UdpRoomServerOptions {
 	host?: string;
@@ -50,8 +56,10 @@ export interface UdpRoomServerOptions {
 	maxRooms?: number;
 	/** Members one IP address may hold, in all rooms together (they are keyed by address, port and room). */
 	maxMembersPerAddress?: number;
-	/** The socket's receive buffer (default 4 MiB; the kernel may cap it lower). */
+	/** The socket's receive buffer (default 4 MiB; the kernel caps it at net.core.rmem_max). */
 	recvBufferBytes?: number;
+	/** The socket's send buffer (default 1 MiB; the kernel caps it at net.core.wmem_max). */
+	sendBufferBytes?: number;
 	/** Bytes of unfinished fragmented messages held for everyone, and for one address. */
 	reassemblyBytes?: number;
 	reassemblyBytesPerAddress?: number;
@@ -105,6 +113,8 @@ export interface UdpRoomServer {
 	readonly stats: UdpServerStats;
 	/** Client sockets (address and port) in rooms now. */
 	readonly sources: number;
+	/** The socket's kernel buffers as the kernel reports them (Linux: twice the bytes granted). */
+	readonly buffers: SocketBuffers;
 	close(): Promise<void>;
 }
 
@@ -116,10 +126,16 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 	const log = options.log ?? (() => {});
 	const expireAfterMs = options.expireAfterMs ?? 30_000;
 	// A deep receive queue (the kernel caps it at net.core.rmem_max): under a flood the
-	// members' datagrams wait behind the junk instead of being dropped with it.
+	// members' datagrams wait behind the junk instead of being dropped with it, and
+	// what arrives while a fan-out burst is being sent waits for the loop to come back.
+	const wantedBuffers = {
+		receive: options.recvBufferBytes ?? DEFAULT_RECEIVE_BUFFER_BYTES,
+		send: options.sendBufferBytes ?? DEFAULT_SEND_BUFFER_BYTES,
+	};
 	const socket = dgram.createSocket({
 		type: isIP(host) === 6 ? 'udp6' : 'udp4',
-		recvBufferSize: options.recvBufferBytes ?? 4 * 1024 * 1024,
+		recvBufferSize: wantedBuffers.receive,
+		sendBufferSize: wantedBuffers.send,
 	});
 	const encoder = new DatagramEncoder();
 	const maxMembersPerAddress = options.maxMembersPerAddress ?? 8;
@@ -158,14 +174,15 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
 	};
 
+	// No callback per datagram: a broadcast is one send per member, and a closure
+	// and its completion for each was a good part of the fan-out's cost. A send
+	// that fails is a lost datagram like any other: the client asks for it again.
 	const sendRaw = (datagrams: Buffer[], link: {address: string; port: number}) => {
 		stats.messagesOut++;
 		for (const datagram of datagrams) {
 			stats.sentDatagrams++;
 			stats.sentBytes += datagram.length;
-			socket.send(datagram, link.port, link.address, (error) => {
-				if (error) drop('send-failed');
-			});
+			socket.send(datagram, link.port, link.address);
 		}
 	};
 	const remember = (member: Member<UdpLink>) => {
@@ -249,7 +266,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 			const made = new Room<UdpLink>({
 				name: spec.name,
 				output: outputFor(spec.label),
-				...(relay ? {onEvent: (event) => relay.sent(spec.key, event)} : {}),
+				...(relay ? {onEvent: (event) => relay.sent(spec.key, event), peers: relay.peersFor(spec.key)} : {}),
 				...(options.limits ? {limits: options.limits} : {}),
 				...(options.maxMembers ? {maxMembers: options.maxMembers} : {}),
 				...(options.historySize ? {historySize: options.historySize} : {}),
@@ -477,6 +494,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 	});
 	const bound = socket.address();
 	log(`udp room "${room.name}" listening on ${host}:${bound.port}`);
+	const buffers = reportSocketBuffers(socket, wantedBuffers, log);
 
 	return {
 		host,
@@ -487,6 +505,7 @@ export async function startUdpRoomServer(options: UdpRoomServerOptions = {}): Pr
 		get sources() {
 			return bySource.size;
 		},
+		buffers,
 		async close() {
 			clearInterval(sweeper);
 			for (const flood of floods.values()) flood.clear();

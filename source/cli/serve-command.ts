@@ -104,6 +104,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 	const limits = {
 		maxConnectionsPerAddress: flags.maxConnsPerAddress,
 		maxConnections: flags.maxConns,
+		maxSendQueueBytes: flags.maxSendQueueBytes,
 		loginTimeoutMs: flags.loginTimeoutMs,
 		joinTimeoutMs: flags.joinTimeoutMs,
 		queriesPerSecond: flags.queryRate,
@@ -122,6 +123,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
 		resendRate: flags.resendRate,
 		resendBurst: flags.resendBurst,
 		udpReceiveBufferBytes: flags.udpReceiveBufferBytes,
+		udpSendBufferBytes: flags.udpSendBufferBytes,
 	};
 	if (flags.status && flags.stop) {
 		process.stderr.write('parley serve: --status and --stop do not go together\n');

@@ -282,6 +282,13 @@ export const SERVE_OPTIONS = {
 		aliases: ['max-connections'],
 		help: 'sockets in all; when full, the oldest connection not yet\nlogged in makes room for a newcomer (default 2048)',
 	},
+	maxSendQueueBytes: {
+		type: 'number',
+		check: positive,
+		section: 'tcp',
+		arg: 'N',
+		help: 'bytes waiting to be sent to one connection; a reader that\nfalls further behind is cut off as too slow (default 1 MiB)',
+	},
 	loginTimeoutMs: {
 		type: 'number',
 		check: positive,
@@ -394,7 +401,15 @@ export const SERVE_OPTIONS = {
 		default: 4 * 1024 * 1024,
 		section: 'udp',
 		arg: 'N',
-		help: "the UDP socket's receive buffer, so a burst is not dropped\nbefore it is read (default 4 MiB; the kernel may cap it)",
+		help: "the UDP socket's receive buffer, so a burst is not dropped\nbefore it is read (default 4 MiB; the kernel caps it at\nnet.core.rmem_max, and the log says so)",
+	},
+	udpSendBufferBytes: {
+		type: 'number',
+		check: positive,
+		default: 1024 * 1024,
+		section: 'udp',
+		arg: 'N',
+		help: "the UDP socket's send buffer, for a broadcast's copies on their\nway out (default 1 MiB; capped at net.core.wmem_max)",
 	},
 	dbTimeoutMs: {
 		type: 'number',

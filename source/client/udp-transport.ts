@@ -170,8 +170,17 @@ export class UdpTransport implements Transport {
 	}
 }
 
+/**
+ * A busy room arrives in bursts (one datagram per message, all of them for us),
+ * and a client busy drawing does not read for a while: the kernel's default
+ * queue (~208 KiB, ~200 datagrams on Linux) overflows in about 100 ms at
+ * 2,000 messages a second, and every overflow costs a resend round trip.
+ * Only what is queued takes memory; the kernel caps it at net.core.rmem_max.
+ */
+export const CLIENT_RECEIVE_BUFFER_BYTES = 2 * 1024 * 1024;
+
 function bound(type: 'udp4' | 'udp6', port: number): Promise<dgram.Socket> {
-	const socket = dgram.createSocket({type});
+	const socket = dgram.createSocket({type, recvBufferSize: CLIENT_RECEIVE_BUFFER_BYTES});
 	return new Promise((resolve, reject) => {
 		socket.once('error', (error) => {
 			socket.close();

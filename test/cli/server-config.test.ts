@@ -3,6 +3,7 @@
 // lists every flag.
 import {describe, it} from 'node:test';
 import assert from 'node:assert/strict';
+import {readFile} from 'node:fs/promises';
 import {ConfigError} from '../../source/client/config.js';
 import {parseServerConfig, resolveServeSettings, ServeUsageError} from '../../source/cli/server-config.js';
 import {
@@ -46,6 +47,19 @@ describe('server.toml', () => {
 		assert.equal(values.insecurePlaintext, true);
 		for (const name of ['config', 'status', 'stop', 'help'] as const)
 			assert.match(problem(`${configKeyOf(name)} = ${sample(name)}`), /: unknown key$/);
+	});
+
+	it('reads the two-node example as written (examples/two-nodes)', async () => {
+		const dir = new URL('../../../examples/two-nodes/', import.meta.url);
+		for (const node of ['a', 'b']) {
+			const values = parseServerConfig(
+				await readFile(new URL(`node-${node}.toml`, dir), 'utf8'),
+				'node.toml',
+			);
+			assert.equal(values.nodeName, node);
+			assert.equal(values.tcpPort, 7668);
+			assert.equal(values.metricsPort, 9464);
+		}
 	});
 
 	it('takes the older names of an option, but not both', () => {

@@ -1,8 +1,10 @@
 // UDP rooms spanning two nodes through the real Redis (behind a relay the
 // test can cut): members on different servers hear each other's messages and
-// joins, each in its own server's numbering; with the broker gone each server
-// keeps its room going locally and says so; when it is back they are linked
-// again. One server without a relay is unchanged (the other UDP tests).
+// joins, each in its own server's numbering, see each other in welcomes and
+// `who`, cannot take each other's nicks and exchange direct messages; with
+// the broker gone each server keeps its room going locally and says so; when
+// it is back they are linked again. One server without a relay is unchanged
+// (the other UDP tests).
 import {after, before, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import {randomBytes} from 'node:crypto';
@@ -126,6 +128,76 @@ describe('UDP rooms across two servers', () => {
 		assert.ok(!alice.client.members.includes('bob'));
 	});
 
+	it('welcomes and who list the members on the other server; their nicks are taken', async () => {
+		const [a, b] = nodes as [Node, Node];
+		const alice = await join(a, 'alice3', '#peers');
+		await linked('peers', 1);
+		const bob = await join(b, 'bob3', '#peers');
+		await linked('peers', 2);
+		// Bob's room opened with his join: the other server's answer tells him who is there.
+		await bob.events.waitFor('presence', (p) => p.kind === 'join' && p.nick === 'alice3');
+		// A room already linked: the welcome lists everyone, wherever they are.
+		const carol = await join(b, 'carol3', '#peers');
+		assert.deepEqual([...carol.client.members].sort(), ['alice3', 'bob3', 'carol3']);
+		await alice.events.waitFor('presence', (p) => p.kind === 'join' && p.nick === 'carol3');
+		alice.client.who();
+		const listed = await alice.events.waitFor('who');
+		assert.deepEqual([...listed.members].sort(), ['alice3', 'bob3', 'carol3']);
+
+		// Alice's nick, on the other server, in any case, or a look-alike of it.
+		for (const nick of ['alice3', 'ALICE3', 'аlice3']) {
+			const client = createRoomClient(`udp://127.0.0.1:${b.server.port}/#peers`);
+			clients.push(client);
+			await assert.rejects(client.connect(nick), /taken|looks too much like/, nick);
+		}
+		carol.client.changeNick('Alice3');
+		await carol.events.waitFor('error', (e) => e.code === 'nick-taken');
+		assert.equal(carol.client.nick, 'carol3');
+	});
+
+	it('a direct message reaches a member on the other server, numbered in its own direct stream', async () => {
+		const [a, b] = nodes as [Node, Node];
+		const alice = await join(a, 'alice4', '#dm');
+		await linked('dm', 1);
+		const bob = await join(b, 'bob4', '#dm');
+		await linked('dm', 2);
+		await bob.events.waitFor('presence', (p) => p.kind === 'join' && p.nick === 'alice4');
+		const sent = await alice.client.direct('bob4', 'psst');
+		assert.equal(sent.seq, 1);
+		const got = await bob.events.waitFor('direct', (d) => d.text === 'psst');
+		assert.deepEqual([got.from, got.to, got.self], ['alice4', 'bob4', false]);
+		await bob.client.direct('alice4', 'hi back');
+		await alice.events.waitFor('direct', (d) => d.text === 'hi back' && !d.self);
+		assert.deepEqual(
+			alice.events.of('direct').map((d) => `${d.from}→${d.to}: ${d.text}`),
+			['alice4→bob4: psst', 'bob4→alice4: hi back'],
+		);
+		assert.equal(bob.events.of('lost').length + alice.events.of('lost').length, 0);
+	});
+
+	it('a server taken for gone: its members leave; heard again, they are back', async () => {
+		const [a, b] = nodes as [Node, Node];
+		const alice = await join(a, 'alice5', '#gone');
+		await linked('gone', 1);
+		const bob = await join(b, 'bob5', '#gone');
+		await linked('gone', 2);
+		// Said after b sent its roster: nothing from b is still on its way once alice has it.
+		await bob.client.say('here');
+		await saw(alice.events, 'here');
+		// What the cluster node tells the relay when b's heartbeats stop.
+		a.relay.nodeGone('node-b');
+		const left = await alice.events.waitFor('presence', (p) => p.kind === 'leave' && p.nick === 'bob5');
+		assert.equal(left.reason, 'server lost');
+		assert.deepEqual([...alice.client.members], ['alice5']);
+		await bob.client.say('still here');
+		await saw(alice.events, 'still here');
+		await alice.events.waitFor(
+			'presence',
+			(p) => p.kind === 'join' && p.nick === 'bob5' && p.seq! > left.seq!,
+		);
+		assert.deepEqual([...alice.client.members].sort(), ['alice5', 'bob5']);
+	});
+
 	it('without the broker each server keeps its room and says so; linked again when it is back', async () => {
 		const [a, b] = nodes as [Node, Node];
 		const alice = await join(a, 'alice2', '#outage');
@@ -141,16 +213,24 @@ describe('UDP rooms across two servers', () => {
 		await alice.client.say('only here');
 		await saw(carol.events, 'only here');
 		await bob.client.say('only there');
+		// Comes and goes while the servers are apart: the rosters tell it once they are linked again.
+		const dave = await join(b, 'dave', '#outage');
+		await carol.client.close();
+		await alice.events.waitFor('presence', (p) => p.kind === 'leave' && p.nick === 'carol');
 
 		redis.restore();
-		for (const member of [alice, carol, bob])
-			await member.events.waitFor('notice', (n) => n.text === UP_NOTICE);
+		for (const member of [alice, bob]) await member.events.waitFor('notice', (n) => n.text === UP_NOTICE);
+		await alice.events.waitFor('presence', (p) => p.kind === 'join' && p.nick === 'dave');
+		for (const member of [bob, dave])
+			await member.events.waitFor('presence', (p) => p.kind === 'leave' && p.nick === 'carol');
+		for (const member of [alice, bob, dave])
+			assert.deepEqual([...member.client.members].sort(), ['alice2', 'bob2', 'dave']);
 		await alice.client.say('across again');
 		await saw(bob.events, 'across again');
 		await bob.client.say('and back');
-		await saw(carol.events, 'and back');
+		await saw(alice.events, 'and back');
 		// Said during the outage, heard only where it was said.
 		assert.deepEqual(bob.events.texts(), ['only there', 'across again', 'and back']);
-		assert.deepEqual(carol.events.texts(), ['only here', 'across again', 'and back']);
+		assert.deepEqual(alice.events.texts(), ['only here', 'across again', 'and back']);
 	});
 });

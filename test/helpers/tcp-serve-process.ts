@@ -70,6 +70,13 @@ export class ServeProcess {
 		return this.output;
 	}
 
+	/** The UDP port it bound (it is started with --udp-port 0), from its log. */
+	get udpPort(): number {
+		const found = /udp room ".*" listening on .*:(\d+)/.exec(this.output);
+		if (!found) throw new Error(`parley serve has not said its UDP port yet:\n${this.output}`);
+		return Number(found[1]);
+	}
+
 	get pid(): number | undefined {
 		return this.child.pid;
 	}

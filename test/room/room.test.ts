@@ -252,6 +252,27 @@ describe('room core: resends', () => {
 		from('bob', {t: 'resend', s: 'direct', from: 1, to: 3});
 		assert.deepEqual(output.seenBy('bob'), ['lost 1-1', 'dm 2 alice→bob: b', 'dm 3 alice→bob: c']);
 	});
+
+	it('makes a member’s direct stream, refs and resend/read budgets only when first used', () => {
+		const {output, join, session, from, say} = setup({directHistorySize: 4, resendBurst: 2, resendRate: 1});
+		join('alice');
+		join('bob');
+		join('carol');
+		const bob = session('bob');
+		const idle = {direct: bob.direct, refs: bob.refs, resend: bob.resendBucket, read: bob.readBucket};
+		assert.deepEqual(idle, {direct: undefined, refs: undefined, resend: undefined, read: undefined});
+		// Made on first use, they work as ever: the stream resends, the refs dedupe, the budget holds.
+		from('alice', {t: 'dm', ref: 'd-1', to: 'bob', text: 'one'});
+		say('bob', 'hi', 'r-1');
+		output.clear();
+		say('bob', 'hi (retransmitted)', 'r-1');
+		from('bob', {t: 'resend', s: 'direct', from: 1, to: 1});
+		from('bob', {t: 'resend', s: 'direct', from: 1, to: 1});
+		from('bob', {t: 'resend', s: 'direct', from: 1, to: 1});
+		assert.deepEqual(output.seenBy('bob'), ['msg 4 bob: hi', 'dm 1 alice→bob: one', 'dm 1 alice→bob: one']);
+		assert.ok(bob.direct && bob.refs && bob.resendBucket);
+		assert.equal(session('carol').direct, undefined, 'carol, idle, still has none');
+	});
 });
 
 describe('room core with a journal', () => {

@@ -263,6 +263,33 @@ for (const backend of backends) {
 			);
 		});
 
+		test('a batch stored under given numbers: one outcome each, in one go, the counter at the highest', async () => {
+			const room = `${RUN_ID}-batch`;
+			const message = (text: string, ref: string) => ({from: 'alice', text, action: false, ts: 1, ref});
+			assert.equal(await store.storeMessageAt(room, 2, message('earlier', 'b-2')), 'stored');
+			assert.deepEqual(
+				await store.storeMessagesAt(room, [
+					{seq: 1, message: message('one', 'b-1')},
+					{seq: 2, message: message('earlier', 'b-2')},
+					{seq: 3, message: {...message('three', 'b-3'), from: 'bob'}},
+					{seq: 4, message: message('same ref', 'b-1')},
+					{seq: 5, message: message('five', 'b-5')},
+				]),
+				['stored', 'duplicate', 'stored', 'conflict', 'stored'],
+			);
+			assert.deepEqual(await store.storeMessagesAt(room, []), []);
+			assert.equal(await store.latestSeq(room), 5);
+			assert.deepEqual(
+				(await store.messagesAfter(room, 0, 10)).map((m) => [m.seq, m.text]),
+				[
+					[1, 'one'],
+					[2, 'earlier'],
+					[3, 'three'],
+					[5, 'five'],
+				],
+			);
+		});
+
 		test('paging back through 5,000 events in pages of 200 reaches seq 1 with no gap or duplicate', async () => {
 			const room = `${RUN_ID}-paged`;
 			const total = 5000;

@@ -65,6 +65,23 @@ describe('FramedLink', () => {
 		assert.equal(peer.chunks.length, 1);
 	});
 
+	it('joins a broadcast turn once for every link that got the same frames', async () => {
+		const links = [connect(), connect(), connect()];
+		const broadcast = [frame({t: 'msg', seq: 1}), frame({t: 'msg', seq: 2})];
+		for (const {link} of links) for (const f of broadcast) link.enqueue(f);
+		links[2]!.link.send({t: 'pong', ts: 1, seq: 0, dseq: 0}); // one link got more
+		await waitFor(() => links.every(({peer}) => peer.chunks.length === 1) || undefined, {
+			what: 'one chunk each',
+		});
+		const [a, b, c] = links.map(({peer}) => peer.chunks[0]);
+		assert.equal(a, b, 'the same joined buffer, not a copy per link');
+		assert.notEqual(a, c);
+		assert.deepEqual(
+			links.map(({peer}) => peer.frames.length),
+			[2, 2, 3],
+		);
+	});
+
 	it('decodes frames split across chunks and several in one chunk', async () => {
 		const {got, peer, violations} = connect();
 		const bytes = Buffer.concat([frame({n: 1}), frame({n: 2}), frame({n: 3, text: 'é'.repeat(50)})]);

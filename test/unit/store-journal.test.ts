@@ -19,7 +19,7 @@ import {waitFor} from '../helpers/wait.js';
 function withOutage(store: AccountStore) {
 	const state = {down: false, appends: 0};
 	const failing = new Set([
-		'storeMessageAt',
+		'storeMessagesAt',
 		'messagesAfter',
 		'lastMessages',
 		'latestSeq',
@@ -31,7 +31,7 @@ function withOutage(store: AccountStore) {
 			const value = Reflect.get(target, name, receiver);
 			if (typeof value !== 'function' || !failing.has(String(name))) return value;
 			return async (...args: unknown[]) => {
-				if (name === 'storeMessageAt') state.appends++;
+				if (name === 'storeMessagesAt') state.appends++;
 				if (state.down) throw new Error('connection refused');
 				return value.apply(target, args);
 			};
