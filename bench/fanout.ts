@@ -24,6 +24,7 @@ import type {
 	TargetSpec,
 	ToMembers,
 } from './protocol.js';
+import {summariseHistograms} from './latency-histogram.js';
 import {clock, exited, nextMessage, ofType, round, sleep, summarise, type LatencySummary} from './util.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -86,6 +87,8 @@ export interface FanoutOptions {
 	rates: number[];
 	stepMs: number;
 	budgetMs: number;
+	/** Copies of each message that arrive; default `members` (IRC does not echo a line to its sender: members − 1). */
+	deliveriesPerMessage?: number;
 	/** Members joining at once (over all member processes). */
 	joinConcurrency: number;
 	/** Login benchmark rounds before the members join; only for targets with a login. */
@@ -116,10 +119,14 @@ export interface StepResult {
 	server: {
 		cpuPercent: number;
 		cpuUsPerDelivery: number;
+		/** Share of the step its main thread waited for a CPU while runnable (the machine's other jobs), when known. */
+		cpuWaitPercent: number | null;
 		loopDelayMs: LoopDelay;
 		counters: Record<string, number>;
 	};
 	membersCpuPercent: number;
+	/** Member processes' CPU per delivery: the load generator's cost, so its ceiling is about procs × 10⁶ / this a second. */
+	membersCpuUsPerDelivery: number;
 	/** The worst member process's event-loop delay. */
 	membersLoopDelayMs: LoopDelay;
 	clean: boolean;
@@ -174,6 +181,21 @@ export interface FanoutReport {
 /** One rate grid for every target, so side-by-side figures have the same resolution. */
 export const SHARED_RATES = [50, 100, 200, 400, 800, 1200, 1600, 2400, 3200];
 
+/**
+ * Issue 14's scenario, the same for the TCP room and its peers (ngircd, Redis):
+ * 200 members in one room, 20 of them sending 100-byte lines, open loop, the
+ * load split over two member processes, and one rate grid for all of them.
+ */
+export const PEER_SCENARIO = {
+	members: 200,
+	senders: 20,
+	procs: 2,
+	rates: [1000, 2000, 3000, 4000, 6000, 8000, 12_000, 16_000, 20_000, 24_000, 32_000],
+	stepMs: 2000,
+	budgetMs: 150_000,
+	joinConcurrency: 50,
+} as const;
+
 export const CRITERIA =
 	'a step is clean when delivered === members × sent, with no lost events, no disconnects and p99 latency < 50 ms ' +
 	'(a dirty step is run twice, the better try counts); the highest clean rate is the highest clean step below ' +
@@ -221,9 +243,8 @@ export class FanoutSession {
 		for (const round of options.logins ?? [])
 			login.push(await loginPhase(members, server, target, nicks, round));
 		const join = await joinPhase(members, server, target, nicks, options);
-		const joined = await server.stats();
 		out(
-			`${options.label}: ${joined.members} members in ${options.procs} processes, ${options.senders} senders, ` +
+			`${options.label}: ${join.count} members in ${options.procs} processes, ${options.senders} senders, ` +
 				`server at ${address} (limits ${JSON.stringify(options.serverLimits)}); ${options.stepMs} ms a step; ${os.cpus().length} CPUs`,
 		);
 		for (const phase of login) out(`${options.label} logins: ${describePhase(phase)}`);
@@ -417,7 +438,7 @@ class Members {
 			const child = fork(path.join(here, 'member-child.js'), [], {
 				stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 				execArgv: [...process.execArgv, ...nodeArgs('PARLEY_BENCH_MEMBER_NODE_ARGS')],
-				serialization: 'advanced', // Float64Arrays of latencies
+				serialization: 'advanced', // latency histograms as Float64Arrays
 			});
 			allChildren.add(child);
 			return child;
@@ -568,7 +589,7 @@ async function runStep(
 	);
 	const sent = sentAll.reduce((sum, r) => sum + r.sent, 0);
 	const sendMs = Math.max(1, ...sentAll.map((r) => r.durationMs));
-	const expected = sent * options.members;
+	const expected = sent * (options.deliveriesPerMessage ?? options.members);
 
 	// Drain: until everything arrived, or nothing more arrives for 750 ms (at most 3 s).
 	const drainEnd = Date.now() + 3000;
@@ -589,7 +610,7 @@ async function runStep(
 	const reports = await members.ask(() => ({type: 'report', step}), 'report', 10_000, step);
 
 	const delivered = reports.reduce((sum, r) => sum + r.received, 0);
-	const latencyMs = summarise(reports.map((r) => r.latencies));
+	const latencyMs = summariseHistograms(reports);
 	const lostEvents = reports.reduce((sum, r) => sum + r.lostEvents, 0);
 	const disconnects = reports.reduce((sum, r) => sum + r.disconnects, 0);
 	const lossPercent = expected === 0 ? 0 : (Math.max(0, expected - delivered) / expected) * 100;
@@ -617,10 +638,18 @@ async function runStep(
 		server: {
 			cpuPercent: cpuPercent(before, after, serverWindowMs),
 			cpuUsPerDelivery: round(((after.cpuMs - before.cpuMs) * 1000) / Math.max(1, delivered), 2),
+			cpuWaitPercent:
+				after.runQueueWaitMs === undefined || before.runQueueWaitMs === undefined
+					? null
+					: round(((after.runQueueWaitMs - before.runQueueWaitMs) / Math.max(1, serverWindowMs)) * 100, 0),
 			loopDelayMs: after.loopDelay,
 			counters,
 		},
 		membersCpuPercent: round(reports.reduce((sum, r) => sum + r.cpuMs / Math.max(1, r.windowMs), 0) * 100, 0),
+		membersCpuUsPerDelivery: round(
+			(reports.reduce((sum, r) => sum + r.cpuMs, 0) * 1000) / Math.max(1, delivered),
+			3,
+		),
 		membersLoopDelayMs: {
 			p99: Math.max(...reports.map((r) => r.loopDelay.p99)),
 			max: Math.max(...reports.map((r) => r.loopDelay.max)),
@@ -643,6 +672,7 @@ const HEADER = [
 	'p99 ms',
 	'max ms',
 	'srv CPU',
+	'srv wait',
 	'srv stall',
 	'members CPU',
 	'mbr stall',
@@ -674,7 +704,8 @@ function stepRow(label: string, r: StepResult, note?: string): string {
 		r.latencyMs.p99,
 		r.latencyMs.max,
 		`${r.server.cpuPercent}%`,
-		r.server.loopDelayMs.max,
+		r.server.cpuWaitPercent === null ? '—' : `${r.server.cpuWaitPercent}%`,
+		Number.isNaN(r.server.loopDelayMs.max) ? '—' : r.server.loopDelayMs.max,
 		`${r.membersCpuPercent}%`,
 		r.membersLoopDelayMs.max,
 	]);
