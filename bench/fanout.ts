@@ -190,14 +190,15 @@ export const PEER_SCENARIO = {
 	members: 200,
 	senders: 20,
 	procs: 2,
-	rates: [1000, 2000, 3000, 4000, 6000, 8000, 12_000, 16_000, 20_000, 24_000, 32_000],
+	rates: [500, 1000, 2000, 3000, 4000, 6000, 8000, 12_000, 16_000, 20_000, 24_000, 32_000],
 	stepMs: 2000,
 	budgetMs: 150_000,
 	joinConcurrency: 50,
 } as const;
 
 export const CRITERIA =
-	'a step is clean when delivered === members × sent, with no lost events, no disconnects and p99 latency < 50 ms ' +
+	'a step is clean when every copy arrived (members × sent; IRC, which does not echo a line to its sender: ' +
+	'(members − 1) × sent), with no lost events, no disconnects and p99 latency < 50 ms ' +
 	'(a dirty step is run twice, the better try counts); the highest clean rate is the highest clean step below ' +
 	'the first saturated step or the first two dirty steps in a row; a lone dirty step below it is reported as noise';
 
@@ -259,14 +260,15 @@ export class FanoutSession {
 	}
 
 	/**
-	 * Runs one rate step and prints its row. A dirty but unsaturated step runs
-	 * once more and the better try counts: a burst of load elsewhere on the
-	 * machine should not end the climb. Two dirty steps in a row, or one
-	 * saturated step, stop the session.
+	 * Runs one rate step and prints its row. A dirty step runs once more and
+	 * the better try counts: a burst of load elsewhere on the machine should
+	 * not end the climb (on a shared machine it can even starve a server into
+	 * what looks like saturation). Two dirty steps in a row, or one saturated
+	 * step, stop the session.
 	 */
 	async step(rate: number, deadline = Number.POSITIVE_INFINITY): Promise<StepResult> {
 		let r = await this.#try(rate);
-		if (!r.clean && !saturated(r) && Date.now() + stepBudgetMs(this.options) < deadline) {
+		if (!r.clean && Date.now() + stepBudgetMs(this.options) < deadline) {
 			out(stepRow(this.options.label, r, 'dirty: once more'));
 			await sleep(300);
 			const again = await this.#try(rate);
