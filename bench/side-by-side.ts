@@ -25,6 +25,10 @@ export interface SummaryRow {
 	unloadedLoginP99: number | null;
 	stopReason: string | null;
 	noisySteps: number[];
+	/** Share of the best step the server waited for a CPU (other jobs on the machine), when known. */
+	serverCpuWaitPercent: number | null;
+	/** Dirty steps in which the server waited for a CPU a quarter of the time or more: starved, not slow. */
+	starvedSteps: number[];
 	/** Why it did not run (e.g. not installed). */
 	skipped?: string;
 }
@@ -50,8 +54,16 @@ export function summaryRow(name: string, description: string, report: FanoutRepo
 		unloadedLoginP99: unloaded?.latencyMs.p99 ?? null,
 		stopReason: report.stopReason,
 		noisySteps: report.noisySteps,
+		serverCpuWaitPercent:
+			report.steps.find((s) => s.targetRate === best?.rate)?.server.cpuWaitPercent ?? null,
+		starvedSteps: report.steps
+			.filter((s) => !s.clean && (s.server.cpuWaitPercent ?? 0) >= STARVED_WAIT_PERCENT)
+			.map((s) => s.targetRate),
 	};
 }
+
+/** A server that waited this share of a step for a CPU was held back by other jobs. */
+const STARVED_WAIT_PERCENT = 25;
 
 export const skippedRow = (name: string, description: string, why: string): SummaryRow => ({
 	target: name,
@@ -69,6 +81,8 @@ export const skippedRow = (name: string, description: string, why: string): Summ
 	unloadedLoginP99: null,
 	stopReason: null,
 	noisySteps: [],
+	serverCpuWaitPercent: null,
+	starvedSteps: [],
 	skipped: why,
 });
 
@@ -159,12 +173,13 @@ const TABLE_HEADER = [
 	'p99 ms',
 	'server CPU',
 	'server µs/delivery',
+	'server waited for a CPU',
 ];
 
 function tableRows(rows: SummaryRow[]): string[][] {
 	return rows.map((r) =>
 		r.skipped
-			? [r.description, '—', `not run: ${r.skipped}`, '—', '—', '—', '—', '—']
+			? [r.description, '—', `not run: ${r.skipped}`, '—', '—', '—', '—', '—', '—']
 			: [
 					r.description,
 					String(r.members),
@@ -174,6 +189,7 @@ function tableRows(rows: SummaryRow[]): string[][] {
 					cell(r.p99),
 					cell(r.serverCpuPercent, '%'),
 					cell(r.serverCpuUsPerDelivery),
+					cell(r.serverCpuWaitPercent, '%'),
 				],
 	);
 }
@@ -209,6 +225,7 @@ export function describe(summary: SideBySide): string[] {
 				`${row.target}: lone dirty steps below its highest clean rate (noise): ${row.noisySteps.join(', ')}/s`,
 			);
 		if (row.stopReason) lines.push(`${row.target}: ${row.stopReason}`);
+		if (row.starvedSteps.length > 0) lines.push(starvedLine(row));
 		if (row.loginsPerSecond !== null)
 			lines.push(
 				`${row.target}: ${row.loginsPerSecond} logins/s at ${row.loginConcurrency} in flight, p99 ${row.loginP99} ms ` +
@@ -217,6 +234,10 @@ export function describe(summary: SideBySide): string[] {
 	}
 	return lines;
 }
+
+const starvedLine = (row: SummaryRow) =>
+	`${row.target}: dirty steps where the server waited ≥ ${STARVED_WAIT_PERCENT}% of the time for a CPU ` +
+	`(starved by other jobs, not slow): ${row.starvedSteps.join(', ')}/s`;
 
 function generatorLine(g: GeneratorCeiling): string {
 	return (
@@ -281,7 +302,10 @@ export async function writeSideBySide(benchDir: string, summary: SideBySide): Pr
 				]
 			: []),
 		...(summary.generator ? [`${generatorLine(summary.generator)}.`, ''] : []),
-		...summary.rows.flatMap((row) => (row.stopReason ? [`- ${row.target}: ${row.stopReason}`] : [])),
+		...summary.rows.flatMap((row) => [
+			...(row.stopReason ? [`- ${row.target}: ${row.stopReason}`] : []),
+			...(row.starvedSteps.length > 0 ? [`- ${starvedLine(row)}`] : []),
+		]),
 	].join('\n');
 	await replaceSection(path.join(benchDir, 'RESULTS.md'), RESULTS_HEADING, body);
 }
