@@ -121,6 +121,8 @@ export interface StepResult {
 		cpuUsPerDelivery: number;
 		/** Share of the step its main thread waited for a CPU while runnable (the machine's other jobs), when known. */
 		cpuWaitPercent: number | null;
+		/** Share of samples that found its main thread blocked on I/O (an fsync), when sampled (programs only). */
+		diskBlockedPercent: number | null;
 		loopDelayMs: LoopDelay;
 		counters: Record<string, number>;
 	};
@@ -644,6 +646,7 @@ async function runStep(
 				after.runQueueWaitMs === undefined || before.runQueueWaitMs === undefined
 					? null
 					: round(((after.runQueueWaitMs - before.runQueueWaitMs) / Math.max(1, serverWindowMs)) * 100, 0),
+			diskBlockedPercent: blockedPercent(before, after),
 			loopDelayMs: after.loopDelay,
 			counters,
 		},
@@ -661,6 +664,13 @@ async function runStep(
 	};
 }
 
+function blockedPercent(before: ServerStats, after: ServerStats): number | null {
+	if (!before.stateSamples || !after.stateSamples) return null;
+	const total = after.stateSamples.total - before.stateSamples.total;
+	const blocked = after.stateSamples.blocked - before.stateSamples.blocked;
+	return total === 0 ? null : round((blocked / total) * 100, 0);
+}
+
 const HEADER = [
 	'offered/s',
 	'(target)',
@@ -675,6 +685,7 @@ const HEADER = [
 	'max ms',
 	'srv CPU',
 	'srv wait',
+	'srv disk',
 	'srv stall',
 	'members CPU',
 	'mbr stall',
@@ -707,6 +718,7 @@ function stepRow(label: string, r: StepResult, note?: string): string {
 		r.latencyMs.max,
 		`${r.server.cpuPercent}%`,
 		r.server.cpuWaitPercent === null ? '—' : `${r.server.cpuWaitPercent}%`,
+		r.server.diskBlockedPercent === null ? '—' : `${r.server.diskBlockedPercent}%`,
 		Number.isNaN(r.server.loopDelayMs.max) ? '—' : r.server.loopDelayMs.max,
 		`${r.membersCpuPercent}%`,
 		r.membersLoopDelayMs.max,

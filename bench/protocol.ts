@@ -94,6 +94,8 @@ export type ServerChildReply =
 			memberships?: number;
 			/** Linux: time the main thread has waited for a CPU since it started (the machine's other jobs). */
 			runQueueWaitMs?: number;
+			/** Servers run as programs: samples of the main thread's state, and how many found it blocked on I/O (D). */
+			stateSamples?: {total: number; blocked: number};
 	  };
 
 // ---- the many-rooms benchmark (bench/many-rooms.ts and bench/rooms-child.ts) ----
