@@ -25,6 +25,8 @@ export interface SummaryRow {
 	unloadedLoginP99: number | null;
 	stopReason: string | null;
 	noisySteps: number[];
+	/** The load generator's CPU per delivery at the best step (µs). */
+	membersCpuUsPerDelivery: number | null;
 	/** Share of the best step the server waited for a CPU (other jobs on the machine), when known. */
 	serverCpuWaitPercent: number | null;
 	/** Dirty steps in which the server waited for a CPU a quarter of the time or more: starved, not slow. */
@@ -38,6 +40,7 @@ export function summaryRow(name: string, description: string, report: FanoutRepo
 	// The last login round is the concurrent one; the first, one at a time.
 	const concurrent = report.login.at(-1);
 	const unloaded = report.login.length > 1 ? report.login[0] : undefined;
+	const bestStep = report.steps.find((s) => s.clean && s.targetRate === best?.rate);
 	return {
 		target: name,
 		description,
@@ -54,8 +57,8 @@ export function summaryRow(name: string, description: string, report: FanoutRepo
 		unloadedLoginP99: unloaded?.latencyMs.p99 ?? null,
 		stopReason: report.stopReason,
 		noisySteps: report.noisySteps,
-		serverCpuWaitPercent:
-			report.steps.find((s) => s.targetRate === best?.rate)?.server.cpuWaitPercent ?? null,
+		membersCpuUsPerDelivery: bestStep?.membersCpuUsPerDelivery ?? null,
+		serverCpuWaitPercent: bestStep?.server.cpuWaitPercent ?? null,
 		starvedSteps: report.steps
 			.filter((s) => !s.clean && (s.server.cpuWaitPercent ?? 0) >= STARVED_WAIT_PERCENT)
 			.map((s) => s.targetRate),
@@ -81,6 +84,7 @@ export const skippedRow = (name: string, description: string, why: string): Summ
 	unloadedLoginP99: null,
 	stopReason: null,
 	noisySteps: [],
+	membersCpuUsPerDelivery: null,
 	serverCpuWaitPercent: null,
 	starvedSteps: [],
 	skipped: why,
@@ -174,12 +178,13 @@ const TABLE_HEADER = [
 	'server CPU',
 	'server µs/delivery',
 	'server waited for a CPU',
+	'generator µs/delivery',
 ];
 
 function tableRows(rows: SummaryRow[]): string[][] {
 	return rows.map((r) =>
 		r.skipped
-			? [r.description, '—', `not run: ${r.skipped}`, '—', '—', '—', '—', '—', '—']
+			? [r.description, '—', `not run: ${r.skipped}`, '—', '—', '—', '—', '—', '—', '—']
 			: [
 					r.description,
 					String(r.members),
@@ -190,6 +195,7 @@ function tableRows(rows: SummaryRow[]): string[][] {
 					cell(r.serverCpuPercent, '%'),
 					cell(r.serverCpuUsPerDelivery),
 					cell(r.serverCpuWaitPercent, '%'),
+					cell(r.membersCpuUsPerDelivery),
 				],
 	);
 }
