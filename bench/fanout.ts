@@ -201,7 +201,7 @@ export const PEER_SCENARIO = {
 export const CRITERIA =
 	'a step is clean when every copy arrived (members × sent; IRC, which does not echo a line to its sender: ' +
 	'(members − 1) × sent), with no lost events, no disconnects and p99 latency < 50 ms ' +
-	'(a dirty step is run twice, the better try counts); the highest clean rate is the highest clean step below ' +
+	'(a dirty step is run twice, three times when the server was starved of CPU by other jobs; the best try counts); the highest clean rate is the highest clean step below ' +
 	'the first saturated step or the first two dirty steps in a row; a lone dirty step below it is reported as noise';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -262,36 +262,45 @@ export class FanoutSession {
 	}
 
 	/**
-	 * Runs one rate step and prints its row. A dirty step runs once more and
-	 * the better try counts: a burst of load elsewhere on the machine should
-	 * not end the climb (on a shared machine it can even starve a server into
+	 * Runs one rate step and prints its row. A dirty step runs once more, and
+	 * a third time when the server was starved of CPU by other jobs (see
+	 * STARVED_WAIT_PERCENT); the best try counts: a burst of load elsewhere on
+	 * the machine should not end the climb (it can even starve a server into
 	 * what looks like saturation). Two dirty steps in a row, or one saturated
 	 * step, stop the session.
 	 */
 	async step(rate: number, deadline = Number.POSITIVE_INFINITY): Promise<StepResult> {
-		let r = await this.#try(rate);
-		if (!r.clean && Date.now() + stepBudgetMs(this.options) < deadline) {
-			out(stepRow(this.options.label, r, 'dirty: once more'));
+		const tries: StepResult[] = [];
+		for (;;) {
+			const latest = await this.#try(rate);
+			tries.push(latest);
+			const again =
+				!latest.clean &&
+				tries.length < (starved(latest) ? 3 : 2) &&
+				Date.now() + stepBudgetMs(this.options) < deadline;
+			const note = again
+				? `dirty${starved(latest) ? ', server starved' : ''}: again`
+				: tries.length === 1
+					? undefined
+					: latest === bestTry(tries)
+						? 'this try counts'
+						: 'an earlier try counts';
+			out(stepRow(this.options.label, latest, note));
+			if (!again) break;
 			await sleep(300);
-			const again = await this.#try(rate);
-			const secondBetter = again.clean || (!r.clean && again.latencyMs.p99 < r.latencyMs.p99);
-			out(
-				stepRow(
-					this.options.label,
-					again,
-					secondBetter ? 'second try: counts' : 'second try: the first counts',
-				),
-			);
-			const [better, worse] = secondBetter ? [again, r] : [r, again];
-			r = {
-				...better,
-				discardedTry: {
-					p99: worse.latencyMs.p99,
-					lossPercent: worse.lossPercent,
-					disconnects: worse.disconnects,
-				},
-			};
-		} else out(stepRow(this.options.label, r));
+		}
+		const best = bestTry(tries);
+		const worst = tries.filter((t) => t !== best).sort((a, b) => b.latencyMs.p99 - a.latencyMs.p99)[0];
+		const r: StepResult = worst
+			? {
+					...best,
+					discardedTry: {
+						p99: worst.latencyMs.p99,
+						lossPercent: worst.lossPercent,
+						disconnects: worst.disconnects,
+					},
+				}
+			: best;
 		this.steps.push(r);
 		const previous = this.steps.at(-2);
 		if (saturated(r))
@@ -698,6 +707,14 @@ const row = (cells: Array<string | number>) =>
 
 /** The longest one try of a step takes: sending, up to 3 s of draining, the reports. */
 const stepBudgetMs = (options: FanoutOptions) => options.stepMs + 4000;
+
+/** The clean try if there is one, else the one with the lowest p99. */
+const bestTry = (tries: readonly StepResult[]): StepResult =>
+	tries.find((t) => t.clean) ?? [...tries].sort((a, b) => a.latencyMs.p99 - b.latencyMs.p99)[0]!;
+
+/** A server whose main thread waited this share of a step for a CPU was held back by other jobs, not by its own work. */
+export const STARVED_WAIT_PERCENT = 25;
+const starved = (r: StepResult) => (r.server.cpuWaitPercent ?? 0) >= STARVED_WAIT_PERCENT;
 
 const saturated = (r: StepResult) => r.lossPercent > 20 || r.latencyMs.p99 > 2000;
 

@@ -6,7 +6,7 @@
 import {readFile, writeFile} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type {FanoutReport} from './fanout.js';
+import {STARVED_WAIT_PERCENT, type FanoutReport} from './fanout.js';
 import {round} from './util.js';
 
 export interface SummaryRow {
@@ -64,9 +64,6 @@ export function summaryRow(name: string, description: string, report: FanoutRepo
 			.map((s) => s.targetRate),
 	};
 }
-
-/** A server that waited this share of a step for a CPU was held back by other jobs. */
-const STARVED_WAIT_PERCENT = 25;
 
 export const skippedRow = (name: string, description: string, why: string): SummaryRow => ({
 	target: name,
