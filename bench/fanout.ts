@@ -42,7 +42,8 @@ export interface ServerChild {
 }
 
 /** Extra node flags for one kind of child, e.g. PARLEY_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
-const nodeArgs = (variable: string) => (process.env[variable] ?? '').split(' ').filter((arg) => arg !== '');
+export const nodeArgs = (variable: string) =>
+	(process.env[variable] ?? '').split(' ').filter((arg) => arg !== '');
 
 /** Forks a server child (bench/*-server-child.ts) and waits for it to listen. */
 export async function forkServer(script: string, args: string[]): Promise<ServerChild> {
@@ -286,6 +287,7 @@ export class FanoutSession {
 						? 'this try counts'
 						: 'an earlier try counts';
 			out(stepRow(this.options.label, latest, note));
+			if (latest.delivered < latest.expected) await this.#settle(latest, this.#tries);
 			if (!again) break;
 			await sleep(300);
 		}
@@ -313,6 +315,27 @@ export class FanoutSession {
 	#try(rate: number): Promise<StepResult> {
 		this.#tries++;
 		return runStep(this.members, this.server, this.options, this.#tries, rate, this.options.stepMs);
+	}
+
+	/**
+	 * After a try that left messages undelivered: waits (at most SETTLE_MS)
+	 * until the rest has arrived, or nothing more arrives and the server is
+	 * idle, so a backlog does not count against the next try.
+	 */
+	async #settle(r: StepResult, step: number): Promise<void> {
+		const end = Date.now() + SETTLE_MS;
+		let last = -1;
+		let before = await this.server.stats();
+		while (Date.now() < end) {
+			await sleep(500);
+			const counts = await this.members.ask(() => ({type: 'count', step}), 'count', 5000, step);
+			const late = counts.reduce((sum, c) => sum + c.received, 0);
+			const after = await this.server.stats();
+			const idle = after.cpuMs - before.cpuMs < 50; // under 10 % of a core for 0.5 s
+			if (r.delivered + late >= r.expected || (late === last && idle)) return;
+			last = late;
+			before = after;
+		}
 	}
 
 	/** Prints the outcome, writes the JSON report and stops the processes. */
@@ -704,6 +727,9 @@ const row = (cells: Array<string | number>) =>
 	cells
 		.map((cell, i) => (i === 0 ? String(cell).padEnd(WIDTHS[i]!) : String(cell).padStart(WIDTHS[i]!)))
 		.join('  ');
+
+/** The longest wait for a saturated server's backlog to clear before its next try. */
+const SETTLE_MS = 10_000;
 
 /** The longest one try of a step takes: sending, up to 3 s of draining, the reports. */
 const stepBudgetMs = (options: FanoutOptions) => options.stepMs + 4000;

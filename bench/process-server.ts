@@ -10,6 +10,7 @@ import process from 'node:process';
 import type {ServerChild, ServerStats} from './fanout.js';
 import {exited} from './util.js';
 
+/** PARLEY_BENCH_SERVER_OUTPUT=1 passes the servers' output on to stderr. */
 export interface ProcessServerOptions {
 	command: string;
 	args: string[];
@@ -121,6 +122,7 @@ export async function spawnServer(options: ProcessServerOptions): Promise<Server
 			const lines = (partial + chunk.toString('utf8')).split('\n');
 			partial = lines.pop()!;
 			for (const line of lines) {
+				if (process.env.PARLEY_BENCH_SERVER_OUTPUT) process.stderr.write(`[${name}] ${line}\n`);
 				recent.push(line);
 				if (recent.length > 20) recent.shift();
 				const ready = found ? undefined : options.ready(line);

@@ -28,6 +28,7 @@ import {
 	RESULTS_DIR,
 	fanoutSettings,
 	isMain,
+	nodeArgs,
 	runFanout,
 	type FanoutOptions,
 	type FanoutReport,
@@ -114,7 +115,9 @@ export function tcpFanoutOptions(settings: TcpSettings = TCP_DEFAULTS, {tls = tr
 			await makeAccounts(dataDir, settings.members, password);
 			const server = await spawnServer({
 				command: process.execPath,
+				// PARLEY_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles it, as the forked servers.
 				args: [
+					...nodeArgs('PARLEY_BENCH_SERVER_NODE_ARGS'),
 					PARLEY,
 					'serve',
 					'--host',
