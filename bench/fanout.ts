@@ -24,6 +24,7 @@ import type {
 	TargetSpec,
 	ToMembers,
 } from './protocol.js';
+import {summariseHistograms} from './latency-histogram.js';
 import {clock, exited, nextMessage, ofType, round, sleep, summarise, type LatencySummary} from './util.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -41,7 +42,8 @@ export interface ServerChild {
 }
 
 /** Extra node flags for one kind of child, e.g. PARLEY_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
-const nodeArgs = (variable: string) => (process.env[variable] ?? '').split(' ').filter((arg) => arg !== '');
+export const nodeArgs = (variable: string) =>
+	(process.env[variable] ?? '').split(' ').filter((arg) => arg !== '');
 
 /** Forks a server child (bench/*-server-child.ts) and waits for it to listen. */
 export async function forkServer(script: string, args: string[]): Promise<ServerChild> {
@@ -86,6 +88,8 @@ export interface FanoutOptions {
 	rates: number[];
 	stepMs: number;
 	budgetMs: number;
+	/** Copies of each message that arrive; default `members` (IRC does not echo a line to its sender: members − 1). */
+	deliveriesPerMessage?: number;
 	/** Members joining at once (over all member processes). */
 	joinConcurrency: number;
 	/** Login benchmark rounds before the members join; only for targets with a login. */
@@ -116,10 +120,16 @@ export interface StepResult {
 	server: {
 		cpuPercent: number;
 		cpuUsPerDelivery: number;
+		/** Share of the step its main thread waited for a CPU while runnable (the machine's other jobs), when known. */
+		cpuWaitPercent: number | null;
+		/** Share of samples that found its main thread blocked on I/O (an fsync), when sampled (programs only). */
+		diskBlockedPercent: number | null;
 		loopDelayMs: LoopDelay;
 		counters: Record<string, number>;
 	};
 	membersCpuPercent: number;
+	/** Member processes' CPU per delivery: the load generator's cost, so its ceiling is about procs × 10⁶ / this a second. */
+	membersCpuUsPerDelivery: number;
 	/** The worst member process's event-loop delay. */
 	membersLoopDelayMs: LoopDelay;
 	clean: boolean;
@@ -174,9 +184,25 @@ export interface FanoutReport {
 /** One rate grid for every target, so side-by-side figures have the same resolution. */
 export const SHARED_RATES = [50, 100, 200, 400, 800, 1200, 1600, 2400, 3200];
 
+/**
+ * Issue 14's scenario, the same for the TCP room and its peers (ngircd, Redis):
+ * 200 members in one room, 20 of them sending 100-byte lines, open loop, the
+ * load split over two member processes, and one rate grid for all of them.
+ */
+export const PEER_SCENARIO = {
+	members: 200,
+	senders: 20,
+	procs: 2,
+	rates: [500, 1000, 2000, 3000, 4000, 6000, 8000, 12_000, 16_000, 20_000, 24_000, 32_000],
+	stepMs: 2000,
+	budgetMs: 150_000,
+	joinConcurrency: 50,
+} as const;
+
 export const CRITERIA =
-	'a step is clean when delivered === members × sent, with no lost events, no disconnects and p99 latency < 50 ms ' +
-	'(a dirty step is run twice, the better try counts); the highest clean rate is the highest clean step below ' +
+	'a step is clean when every copy arrived (members × sent; IRC, which does not echo a line to its sender: ' +
+	'(members − 1) × sent), with no lost events, no disconnects and p99 latency < 50 ms ' +
+	'(a dirty step is run twice, three times when the server was starved of CPU by other jobs; the best try counts); the highest clean rate is the highest clean step below ' +
 	'the first saturated step or the first two dirty steps in a row; a lone dirty step below it is reported as noise';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -221,9 +247,8 @@ export class FanoutSession {
 		for (const round of options.logins ?? [])
 			login.push(await loginPhase(members, server, target, nicks, round));
 		const join = await joinPhase(members, server, target, nicks, options);
-		const joined = await server.stats();
 		out(
-			`${options.label}: ${joined.members} members in ${options.procs} processes, ${options.senders} senders, ` +
+			`${options.label}: ${join.count} members in ${options.procs} processes, ${options.senders} senders, ` +
 				`server at ${address} (limits ${JSON.stringify(options.serverLimits)}); ${options.stepMs} ms a step; ${os.cpus().length} CPUs`,
 		);
 		for (const phase of login) out(`${options.label} logins: ${describePhase(phase)}`);
@@ -238,35 +263,46 @@ export class FanoutSession {
 	}
 
 	/**
-	 * Runs one rate step and prints its row. A dirty but unsaturated step runs
-	 * once more and the better try counts: a burst of load elsewhere on the
-	 * machine should not end the climb. Two dirty steps in a row, or one
-	 * saturated step, stop the session.
+	 * Runs one rate step and prints its row. A dirty step runs once more, and
+	 * a third time when the server was starved of CPU by other jobs (see
+	 * STARVED_WAIT_PERCENT); the best try counts: a burst of load elsewhere on
+	 * the machine should not end the climb (it can even starve a server into
+	 * what looks like saturation). Two dirty steps in a row, or one saturated
+	 * step, stop the session.
 	 */
 	async step(rate: number, deadline = Number.POSITIVE_INFINITY): Promise<StepResult> {
-		let r = await this.#try(rate);
-		if (!r.clean && !saturated(r) && Date.now() + stepBudgetMs(this.options) < deadline) {
-			out(stepRow(this.options.label, r, 'dirty: once more'));
+		const tries: StepResult[] = [];
+		for (;;) {
+			const latest = await this.#try(rate);
+			tries.push(latest);
+			const again =
+				!latest.clean &&
+				tries.length < (starved(latest) ? 3 : 2) &&
+				Date.now() + stepBudgetMs(this.options) < deadline;
+			const note = again
+				? `dirty${starved(latest) ? ', server starved' : ''}: again`
+				: tries.length === 1
+					? undefined
+					: latest === bestTry(tries)
+						? 'this try counts'
+						: 'an earlier try counts';
+			out(stepRow(this.options.label, latest, note));
+			if (latest.delivered < latest.expected) await this.#settle(latest, this.#tries);
+			if (!again) break;
 			await sleep(300);
-			const again = await this.#try(rate);
-			const secondBetter = again.clean || (!r.clean && again.latencyMs.p99 < r.latencyMs.p99);
-			out(
-				stepRow(
-					this.options.label,
-					again,
-					secondBetter ? 'second try: counts' : 'second try: the first counts',
-				),
-			);
-			const [better, worse] = secondBetter ? [again, r] : [r, again];
-			r = {
-				...better,
-				discardedTry: {
-					p99: worse.latencyMs.p99,
-					lossPercent: worse.lossPercent,
-					disconnects: worse.disconnects,
-				},
-			};
-		} else out(stepRow(this.options.label, r));
+		}
+		const best = bestTry(tries);
+		const worst = tries.filter((t) => t !== best).sort((a, b) => b.latencyMs.p99 - a.latencyMs.p99)[0];
+		const r: StepResult = worst
+			? {
+					...best,
+					discardedTry: {
+						p99: worst.latencyMs.p99,
+						lossPercent: worst.lossPercent,
+						disconnects: worst.disconnects,
+					},
+				}
+			: best;
 		this.steps.push(r);
 		const previous = this.steps.at(-2);
 		if (saturated(r))
@@ -279,6 +315,27 @@ export class FanoutSession {
 	#try(rate: number): Promise<StepResult> {
 		this.#tries++;
 		return runStep(this.members, this.server, this.options, this.#tries, rate, this.options.stepMs);
+	}
+
+	/**
+	 * After a try that left messages undelivered: waits (at most SETTLE_MS)
+	 * until the rest has arrived, or nothing more arrives and the server is
+	 * idle, so a backlog does not count against the next try.
+	 */
+	async #settle(r: StepResult, step: number): Promise<void> {
+		const end = Date.now() + SETTLE_MS;
+		let last = -1;
+		let before = await this.server.stats();
+		while (Date.now() < end) {
+			await sleep(500);
+			const counts = await this.members.ask(() => ({type: 'count', step}), 'count', 5000, step);
+			const late = counts.reduce((sum, c) => sum + c.received, 0);
+			const after = await this.server.stats();
+			const idle = after.cpuMs - before.cpuMs < 50; // under 10 % of a core for 0.5 s
+			if (r.delivered + late >= r.expected || (late === last && idle)) return;
+			last = late;
+			before = after;
+		}
 	}
 
 	/** Prints the outcome, writes the JSON report and stops the processes. */
@@ -417,7 +474,7 @@ class Members {
 			const child = fork(path.join(here, 'member-child.js'), [], {
 				stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 				execArgv: [...process.execArgv, ...nodeArgs('PARLEY_BENCH_MEMBER_NODE_ARGS')],
-				serialization: 'advanced', // Float64Arrays of latencies
+				serialization: 'advanced', // latency histograms as Float64Arrays
 			});
 			allChildren.add(child);
 			return child;
@@ -568,7 +625,7 @@ async function runStep(
 	);
 	const sent = sentAll.reduce((sum, r) => sum + r.sent, 0);
 	const sendMs = Math.max(1, ...sentAll.map((r) => r.durationMs));
-	const expected = sent * options.members;
+	const expected = sent * (options.deliveriesPerMessage ?? options.members);
 
 	// Drain: until everything arrived, or nothing more arrives for 750 ms (at most 3 s).
 	const drainEnd = Date.now() + 3000;
@@ -589,7 +646,7 @@ async function runStep(
 	const reports = await members.ask(() => ({type: 'report', step}), 'report', 10_000, step);
 
 	const delivered = reports.reduce((sum, r) => sum + r.received, 0);
-	const latencyMs = summarise(reports.map((r) => r.latencies));
+	const latencyMs = summariseHistograms(reports);
 	const lostEvents = reports.reduce((sum, r) => sum + r.lostEvents, 0);
 	const disconnects = reports.reduce((sum, r) => sum + r.disconnects, 0);
 	const lossPercent = expected === 0 ? 0 : (Math.max(0, expected - delivered) / expected) * 100;
@@ -617,10 +674,19 @@ async function runStep(
 		server: {
 			cpuPercent: cpuPercent(before, after, serverWindowMs),
 			cpuUsPerDelivery: round(((after.cpuMs - before.cpuMs) * 1000) / Math.max(1, delivered), 2),
+			cpuWaitPercent:
+				after.runQueueWaitMs === undefined || before.runQueueWaitMs === undefined
+					? null
+					: round(((after.runQueueWaitMs - before.runQueueWaitMs) / Math.max(1, serverWindowMs)) * 100, 0),
+			diskBlockedPercent: blockedPercent(before, after),
 			loopDelayMs: after.loopDelay,
 			counters,
 		},
 		membersCpuPercent: round(reports.reduce((sum, r) => sum + r.cpuMs / Math.max(1, r.windowMs), 0) * 100, 0),
+		membersCpuUsPerDelivery: round(
+			(reports.reduce((sum, r) => sum + r.cpuMs, 0) * 1000) / Math.max(1, delivered),
+			3,
+		),
 		membersLoopDelayMs: {
 			p99: Math.max(...reports.map((r) => r.loopDelay.p99)),
 			max: Math.max(...reports.map((r) => r.loopDelay.max)),
@@ -628,6 +694,13 @@ async function runStep(
 		clean: delivered === expected && lostEvents === 0 && disconnects === 0 && latencyMs.p99 < 50,
 		discardedTry: null,
 	};
+}
+
+function blockedPercent(before: ServerStats, after: ServerStats): number | null {
+	if (!before.stateSamples || !after.stateSamples) return null;
+	const total = after.stateSamples.total - before.stateSamples.total;
+	const blocked = after.stateSamples.blocked - before.stateSamples.blocked;
+	return total === 0 ? null : round((blocked / total) * 100, 0);
 }
 
 const HEADER = [
@@ -643,6 +716,8 @@ const HEADER = [
 	'p99 ms',
 	'max ms',
 	'srv CPU',
+	'srv wait',
+	'srv disk',
 	'srv stall',
 	'members CPU',
 	'mbr stall',
@@ -653,8 +728,19 @@ const row = (cells: Array<string | number>) =>
 		.map((cell, i) => (i === 0 ? String(cell).padEnd(WIDTHS[i]!) : String(cell).padStart(WIDTHS[i]!)))
 		.join('  ');
 
+/** The longest wait for a saturated server's backlog to clear before its next try. */
+const SETTLE_MS = 10_000;
+
 /** The longest one try of a step takes: sending, up to 3 s of draining, the reports. */
 const stepBudgetMs = (options: FanoutOptions) => options.stepMs + 4000;
+
+/** The clean try if there is one, else the one with the lowest p99. */
+const bestTry = (tries: readonly StepResult[]): StepResult =>
+	tries.find((t) => t.clean) ?? [...tries].sort((a, b) => a.latencyMs.p99 - b.latencyMs.p99)[0]!;
+
+/** A server whose main thread waited this share of a step for a CPU was held back by other jobs, not by its own work. */
+export const STARVED_WAIT_PERCENT = 25;
+const starved = (r: StepResult) => (r.server.cpuWaitPercent ?? 0) >= STARVED_WAIT_PERCENT;
 
 const saturated = (r: StepResult) => r.lossPercent > 20 || r.latencyMs.p99 > 2000;
 
@@ -674,7 +760,9 @@ function stepRow(label: string, r: StepResult, note?: string): string {
 		r.latencyMs.p99,
 		r.latencyMs.max,
 		`${r.server.cpuPercent}%`,
-		r.server.loopDelayMs.max,
+		r.server.cpuWaitPercent === null ? '—' : `${r.server.cpuWaitPercent}%`,
+		r.server.diskBlockedPercent === null ? '—' : `${r.server.diskBlockedPercent}%`,
+		Number.isNaN(r.server.loopDelayMs.max) ? '—' : r.server.loopDelayMs.max,
 		`${r.membersCpuPercent}%`,
 		r.membersLoopDelayMs.max,
 	]);

@@ -1,84 +1,42 @@
 // A member process of the fan-out benchmarks: it holds a share of the room's
-// members as real clients, logs them in, sends at the rate it is told and
-// records when each message arrives (after in-order delivery and gap repair,
-// where the UI would see it). Forked by bench/fanout.ts; not run by hand.
+// members as clients, logs them in, sends at the rate it is told (open loop:
+// every text carries the time it was scheduled to go) and counts what
+// arrives, with a latency histogram per step. Forked by bench/fanout.ts; not
+// run by hand.
 //
-// A target is reached through a connector; a new target (an IRC server,
-// Redis pub/sub) adds one that returns a BenchMember.
+// UDP rooms are reached through the real client (RoomClient: deliveries count
+// after in-order delivery and gap repair, where the UI would see them); the
+// TCP room, IRC and Redis through the lean clients of bench/peer-members.ts,
+// which only scan for the benchmark tail, so this process takes millions of
+// deliveries a second.
 
-import {rmSync} from 'node:fs';
-import {mkdtemp} from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import process from 'node:process';
 import {createRoomClient} from '../source/client/create-room-client.js';
-import {KnownHosts} from '../source/client/known-hosts.js';
-import {RoomSession} from '../source/client/room-session.js';
-import {TcpTransport} from '../source/client/tcp-transport.js';
 import type {RoomEvent} from '../source/client/types.js';
-import {BENCH_TAG, clock, cpuMs, loopDelayMonitor, pool, sleep} from './util.js';
+import {TailReader, benchText} from './delivery-scan.js';
+import {LatencyHistogram} from './latency-histogram.js';
+import {peerConnector, type BenchMember, type Connector, type DeliverySink} from './peer-members.js';
+import {clock, cpuMs, loopDelayMonitor, pool, sleep} from './util.js';
 import type {FromMembers, TargetSpec, ToMembers} from './protocol.js';
 
-/** The little of a room client the benchmark needs; RoomClient has it all. */
-export interface BenchMember {
-	say(text: string): void;
-	subscribe(listener: (event: RoomEvent) => void): () => void;
-	close(): Promise<void>;
-}
+/** The benchmark's message size, as in the issue's scenario. */
+const TEXT_BYTES = 100;
 
-interface Connector {
-	/** A member that has joined the room. */
-	join(nick: string): Promise<BenchMember>;
-	/** Authenticates and disconnects at once; only for targets with a login. */
-	login?(user: string): Promise<void>;
-}
-
-let scratch: string | undefined;
-const TAG_PREFIX = `${BENCH_TAG} `;
-
-async function connectorFor(target: TargetSpec): Promise<Connector> {
-	switch (target.kind) {
-		case 'udp':
-			return {
-				async join(nick) {
-					const client = createRoomClient(target.url);
-					await client.connect(nick);
-					return client;
-				},
-			};
-		case 'tcp': {
-			// One known_hosts file per process; the first login pins the certificate, as a user's first would.
-			scratch ??= await mkdtemp(path.join(os.tmpdir(), 'parley-bench-member-'));
-			const knownHosts = new KnownHosts(path.join(scratch, 'known_hosts'));
-			const transport = () =>
-				new TcpTransport({
-					host: target.host,
-					port: target.port,
-					knownHosts,
-					confirmNewHost: async () => true,
-				});
-			return {
-				async join(nick) {
-					const client = new RoomSession(transport());
-					await client.connect(nick, target.password);
-					return client;
-				},
-				async login(user) {
-					const link = transport();
-					try {
-						await link.open({nick: user, password: target.password});
-					} finally {
-						link.close();
-					}
-				},
-			};
-		}
-	}
+function connectorFor(target: TargetSpec): Connector {
+	if (target.kind !== 'udp') return peerConnector(target, sink);
+	return {
+		async join(nick) {
+			const client = createRoomClient(target.url);
+			await client.connect(nick);
+			client.subscribe(onRoomEvent);
+			return {say: (text) => client.say(text), flush() {}, close: () => client.close()};
+		},
+	};
 }
 
 interface StepState {
 	received: number;
-	latencies: number[];
+	latency: LatencyHistogram;
 	lostEvents: number;
 	lostMessages: number;
 	failed: number;
@@ -104,7 +62,7 @@ function stateFor(step: number): StepState {
 	if (!state) {
 		state = {
 			received: 0,
-			latencies: [],
+			latency: new LatencyHistogram(),
 			lostEvents: 0,
 			lostMessages: 0,
 			failed: 0,
@@ -119,19 +77,35 @@ function stateFor(step: number): StepState {
 	return state;
 }
 
-function onEvent(event: RoomEvent): void {
-	const now = clock();
-	switch (event.type) {
-		case 'message': {
-			// "bench STEP SENDER N SENT-AT", picked apart without split(): this runs for every delivery.
-			const text = event.text;
-			if (!text.startsWith(TAG_PREFIX)) return;
-			const state = stateFor(Number(text.slice(TAG_PREFIX.length, text.indexOf(' ', TAG_PREFIX.length))));
-			state.received++;
-			state.latencies.push(now - Number(text.slice(text.lastIndexOf(' ') + 1)));
-			state.lastAt = now;
-			return;
+/** The state of the step of the last delivery: deliveries come in runs of one step. */
+let lastState: StepState | undefined;
+let lastStep = -1;
+
+const sink: DeliverySink = {
+	delivered(step, scheduledUs, nowUs) {
+		if (step !== lastStep || !lastState) {
+			lastState = stateFor(step);
+			lastStep = step;
 		}
+		lastState.received++;
+		lastState.latency.record((nowUs - scheduledUs) / 1000);
+		lastState.lastAt = nowUs / 1000;
+	},
+	disconnected() {
+		if (current) current.disconnects++;
+	},
+	error() {
+		if (current) current.errors++;
+	},
+};
+
+const tail = new TailReader();
+
+function onRoomEvent(event: RoomEvent): void {
+	switch (event.type) {
+		case 'message':
+			if (tail.readText(event.text)) sink.delivered(tail.step, tail.scheduledUs, clock() * 1000);
+			return;
 		case 'lost':
 			if (current) {
 				current.lostEvents++;
@@ -142,10 +116,9 @@ function onEvent(event: RoomEvent): void {
 			if (current) current.failed++;
 			return;
 		case 'error':
-			if (current) current.errors++;
-			return;
+			return sink.error();
 		case 'state':
-			if (current && event.state !== 'connected' && event.state !== 'connecting') current.disconnects++;
+			if (event.state !== 'connected' && event.state !== 'connecting') sink.disconnected();
 			return;
 		default:
 			return;
@@ -153,7 +126,7 @@ function onEvent(event: RoomEvent): void {
 }
 
 async function logins(message: Extract<ToMembers, {type: 'logins'}>): Promise<void> {
-	const connector = await connectorFor(message.target);
+	const connector = connectorFor(message.target);
 	const login = connector.login;
 	if (!login) throw new Error(`${message.target.kind} rooms have no login`);
 	const cpuStart = cpuMs();
@@ -182,17 +155,17 @@ async function logins(message: Extract<ToMembers, {type: 'logins'}>): Promise<vo
 }
 
 async function join(message: Extract<ToMembers, {type: 'join'}>): Promise<void> {
-	const connector = await connectorFor(message.target);
+	const connector = connectorFor(message.target);
+	const sending = new Set(message.senders);
 	senders = message.senders;
 	const cpuStart = cpuMs();
 	const times: number[] = [];
 	await sleep(Math.max(0, message.startAt - clock()));
 	await pool(message.nicks, message.concurrency, async (nick) => {
 		const started = clock();
-		const client = await connector.join(nick);
+		const client = await connector.join(nick, sending.has(nick));
 		times.push(clock() - started);
 		clients.set(nick, client);
-		client.subscribe(onEvent);
 	});
 	send({
 		type: 'joined',
@@ -212,24 +185,29 @@ async function run(message: Extract<ToMembers, {type: 'run'}>): Promise<void> {
 	const mine = senders.map((nick, index) => ({
 		client: clients.get(nick)!,
 		nick,
-		// Spread the senders' ticks so they do not all fire together.
+		// Spread the senders' schedules so they do not all fall due together.
 		phase: (index + 1) / (senders.length + 1),
 		sent: 0,
 	}));
-	const started = clock();
+	// Every process schedules from the same instant, and each message from when it falls due.
+	const origin = message.startAt;
+	const perMessageMs = 1000 / message.ratePerSender;
 	const due = (elapsed: number, phase: number) =>
 		Math.floor((Math.min(elapsed, message.durationMs) / 1000) * message.ratePerSender + phase);
 	await new Promise<void>((resolve) => {
 		const tick = () => {
-			const elapsed = clock() - started;
+			const elapsed = clock() - origin;
 			for (const sender of mine) {
 				const target = due(elapsed, sender.phase);
 				while (sender.sent < target) {
 					sender.sent++;
+					const scheduledMs = origin + (sender.sent - sender.phase) * perMessageMs;
 					sender.client.say(
-						`${BENCH_TAG} ${message.step} ${sender.nick} ${sender.sent} ${clock().toFixed(3)}`,
+						benchText(sender.nick, sender.sent, message.step, scheduledMs * 1000, TEXT_BYTES),
+						`${message.step}-${sender.sent}`,
 					);
 				}
+				sender.client.flush();
 			}
 			if (elapsed >= message.durationMs) {
 				clearInterval(timer);
@@ -243,7 +221,7 @@ async function run(message: Extract<ToMembers, {type: 'run'}>): Promise<void> {
 		type: 'sent',
 		step: message.step,
 		sent: mine.reduce((sum, s) => sum + s.sent, 0),
-		durationMs: clock() - started,
+		durationMs: clock() - origin,
 	});
 }
 
@@ -251,11 +229,13 @@ function report(step: number): void {
 	const state = stateFor(step);
 	steps.delete(step);
 	if (current === state) current = undefined;
+	if (lastState === state) lastState = undefined;
 	send({
 		type: 'report',
 		step,
 		received: state.received,
-		latencies: Float64Array.from(state.latencies),
+		histogram: state.latency.counts,
+		max: state.latency.max,
 		lostEvents: state.lostEvents,
 		lostMessages: state.lostMessages,
 		failed: state.failed,
@@ -295,6 +275,3 @@ process.on('message', (raw: unknown) => {
 	}
 });
 process.on('disconnect', () => process.exit(0));
-process.on('exit', () => {
-	if (scratch) rmSync(scratch, {recursive: true, force: true});
-});

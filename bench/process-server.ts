@@ -2,7 +2,7 @@
 // ngircd, redis-server) rather than a bench child: spawned with its own
 // flags, ready when a line of its output says so, measured from outside
 // through /proc (CPU of the process and its children, RSS, time spent waiting
-// for a CPU), stopped with SIGTERM by its pid.
+// for a CPU or blocked on the disk), stopped with SIGTERM by its pid.
 
 import {execFileSync, spawn} from 'node:child_process';
 import {readFileSync} from 'node:fs';
@@ -10,6 +10,7 @@ import process from 'node:process';
 import type {ServerChild, ServerStats} from './fanout.js';
 import {exited} from './util.js';
 
+/** PARLEY_BENCH_SERVER_OUTPUT=1 passes the servers' output on to stderr. */
 export interface ProcessServerOptions {
 	command: string;
 	args: string[];
@@ -79,6 +80,33 @@ function runQueueWaitMs(pid: number): number | undefined {
 	return schedstat ? Number(schedstat.split(' ')[1]) / 1e6 : undefined;
 }
 
+/**
+ * Samples the main thread's scheduler state every few ms: the share found in
+ * D (uninterruptible sleep: waiting for the disk, e.g. an fsync) is time the
+ * server could do nothing else, which neither its CPU nor its wait for a CPU
+ * shows. (The kernel's own I/O delay accounting is off on most machines.)
+ */
+function stateSampler(pid: number): {readonly total: number; readonly blocked: number; stop(): void} {
+	const counts = {total: 0, blocked: 0};
+	const file = `/proc/${pid}/task/${pid}/stat`;
+	const timer = setInterval(() => {
+		const stat = readProc(file);
+		if (!stat) return;
+		counts.total++;
+		if (stat[stat.lastIndexOf(')') + 2] === 'D') counts.blocked++;
+	}, 5);
+	timer.unref();
+	return {
+		get total() {
+			return counts.total;
+		},
+		get blocked() {
+			return counts.blocked;
+		},
+		stop: () => clearInterval(timer),
+	};
+}
+
 /** Starts the program and resolves once it is ready, with stats from /proc. */
 export async function spawnServer(options: ProcessServerOptions): Promise<ServerChild> {
 	const child = spawn(options.command, options.args, {
@@ -94,6 +122,7 @@ export async function spawnServer(options: ProcessServerOptions): Promise<Server
 			const lines = (partial + chunk.toString('utf8')).split('\n');
 			partial = lines.pop()!;
 			for (const line of lines) {
+				if (process.env.PARLEY_BENCH_SERVER_OUTPUT) process.stderr.write(`[${name}] ${line}\n`);
 				recent.push(line);
 				if (recent.length > 20) recent.shift();
 				const ready = found ? undefined : options.ready(line);
@@ -118,6 +147,7 @@ export async function spawnServer(options: ProcessServerOptions): Promise<Server
 		});
 	});
 	const pid = child.pid!;
+	const states = stateSampler(pid);
 	return {
 		child,
 		port,
@@ -133,9 +163,11 @@ export async function spawnServer(options: ProcessServerOptions): Promise<Server
 				loopDelay: {p99: Number.NaN, max: Number.NaN},
 				...(rss === undefined ? {} : {rssBytes: rss}),
 				...(wait === undefined ? {} : {runQueueWaitMs: wait}),
+				stateSamples: {total: states.total, blocked: states.blocked},
 			};
 		},
 		async stop() {
+			states.stop();
 			if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
 			await exited(child, 10_000);
 			await options.cleanup?.();

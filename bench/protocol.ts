@@ -2,10 +2,19 @@
 // runner (bench/fanout.ts), its member processes (bench/member-child.ts) and
 // the room server children (bench/*-server-child.ts). Types only.
 
-/** How a member process reaches the room under test. New targets (IRC, Redis) add a variant here and a connector. */
+/**
+ * How a member process reaches the room under test: a UDP room through the
+ * real client (RoomClient), the others through the lean clients of
+ * bench/peer-members.ts. A new target adds a variant here and a connector.
+ */
 export type TargetSpec =
 	| {kind: 'udp'; url: string}
-	| {kind: 'tcp'; host: string; port: number; password: string};
+	/** A TCP room of `parley serve`, accounts m000… with one password; plaintext with --insecure-plaintext. */
+	| {kind: 'parley'; host: string; port: number; password: string; tls: boolean}
+	/** An IRC server: NICK/USER, JOIN, PRIVMSG. */
+	| {kind: 'irc'; host: string; port: number; channel: string}
+	/** Redis pub/sub: SUBSCRIBE, and PUBLISH over a connection of its own. */
+	| {kind: 'redis'; host: string; port: number; channel: string};
 
 export type ToMembers =
 	/** Log each user in (and straight out again) with at most `concurrency` in flight, starting at `startAt`. */
@@ -41,7 +50,9 @@ export type FromMembers =
 			type: 'report';
 			step: number;
 			received: number;
-			latencies: Float64Array;
+			/** Latency counts per bin of bench/latency-histogram.ts, and the largest latency (ms). */
+			histogram: Float64Array;
+			max: number;
 			lostEvents: number;
 			lostMessages: number;
 			failed: number;
@@ -83,6 +94,8 @@ export type ServerChildReply =
 			memberships?: number;
 			/** Linux: time the main thread has waited for a CPU since it started (the machine's other jobs). */
 			runQueueWaitMs?: number;
+			/** Servers run as programs: samples of the main thread's state, and how many found it blocked on I/O (D). */
+			stateSamples?: {total: number; blocked: number};
 	  };
 
 // ---- the many-rooms benchmark (bench/many-rooms.ts and bench/rooms-child.ts) ----
