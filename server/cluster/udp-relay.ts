@@ -44,6 +44,8 @@ export interface UdpRoomRelay {
 
 export interface UdpRelayOptions {
 	log?: Log;
+	/** How often each room's roster is told again (ms, default 5000): a roster lost in a reconnect is made good. */
+	rosterEveryMs?: number;
 }
 
 export const DOWN_NOTICE =
@@ -82,9 +84,15 @@ export class UdpRelay implements UdpRoomRelay {
 		options: UdpRelayOptions = {},
 	) {
 		this.log = options.log ?? (() => {});
+		// Pub/sub keeps nothing: a roster published while the other side was still resubscribing is lost.
+		const refresh = setInterval(() => {
+			if (this.broker.up) for (const key of this.rooms.keys()) this.announce(key, false);
+		}, options.rosterEveryMs ?? 5000);
+		refresh.unref();
 		this.cleanups = [
 			broker.onStatus((up) => this.status(up)),
 			broker.subscribe(nodeChannelOf(broker.nodeId), (payload) => this.heardDirect(payload)),
+			() => clearInterval(refresh),
 		];
 	}
 

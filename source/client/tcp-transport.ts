@@ -168,8 +168,8 @@ export class TcpTransport implements Transport, FileLink {
 					if (failure.code === 'network' || failure.code === 'auth-unavailable') unreachable = failure;
 					else refused ??= failure;
 					const next = !lastServer || i < addresses.length - 1;
-					// A certificate refused is told even when it is the last try: the error thrown may be another's.
-					if (next || failure === refused)
+					// A certificate refused on the last try is told when the error thrown is another's (an unreachable one).
+					if (next || (failure === refused && unreachable !== undefined))
 						this.handlers?.notice(`${failure.message}${next ? '; trying the next server' : ''}`);
 				}
 			}
