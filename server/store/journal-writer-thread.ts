@@ -1,0 +1,73 @@
+// The local journal's writer thread: its own connection to the journal file
+// runs every write (group commits with their fsync, "stored" marks, prunes) in
+// the order the main thread sent them, and answers each; the main thread's
+// event loop goes on reading and writing sockets meanwhile.
+
+import {DatabaseSync} from 'node:sqlite';
+import {type MessagePort, workerData} from 'node:worker_threads';
+import {type JournalWrite, JournalWrites} from './journal-writes.js';
+
+export interface WriterThreadData {
+	path: string;
+	port: MessagePort;
+	/** [answers given]: the main thread waits on it when it must block (close, commit now). */
+	answered: Int32Array;
+	/** A test's hold on group commits ([held, commits waiting on it]); undefined in production. */
+	hold?: Int32Array;
+}
+
+/** A write to run, or the last message: close the connection. */
+export interface WriterRequest {
+	id: number;
+	write: JournalWrite | 'close';
+}
+
+export interface WriterAnswer {
+	id: number;
+	error?: unknown;
+}
+
+const {path, port, answered, hold} = workerData as WriterThreadData;
+
+function answer(reply: WriterAnswer): void {
+	port.postMessage(reply);
+	Atomics.add(answered, 0, 1);
+	Atomics.notify(answered, 0);
+}
+
+let writes: JournalWrites | undefined;
+let db: DatabaseSync | undefined;
+try {
+	db = new DatabaseSync(path);
+	// Per connection: the WAL is fsynced at every commit, so "written" means on disk.
+	db.exec('PRAGMA synchronous = FULL');
+	writes = new JournalWrites(db);
+	answer({id: 0});
+} catch (error) {
+	answer({id: 0, error});
+}
+
+port.on('message', ({id, write}: WriterRequest) => {
+	if (write === 'close') {
+		writes?.close();
+		db?.close();
+		answer({id});
+		port.close(); // nothing left to keep the thread: it ends
+		return;
+	}
+	try {
+		if (writes === undefined) throw new Error('the local journal writer did not open');
+		if (hold !== undefined && write.kind === 'group') waitWhileHeld(hold);
+		writes.run(write);
+		answer({id});
+	} catch (error) {
+		answer({id, error});
+	}
+});
+
+/** A test holds the commit here, to show the main thread goes on meanwhile (bounded, so a test cannot hang). */
+function waitWhileHeld(gate: Int32Array): void {
+	if (Atomics.load(gate, 0) === 0) return;
+	Atomics.add(gate, 1, 1);
+	Atomics.wait(gate, 0, 1, 30_000);
+}
