@@ -41,7 +41,7 @@ try {
 	db = new DatabaseSync(path);
 	// Per connection: the WAL is fsynced at every commit, so "written" means on disk.
 	db.exec('PRAGMA synchronous = FULL');
-	writes = new JournalWrites(db);
+	writes = new JournalWrites(db, hold);
 	answer({id: 0});
 } catch (error) {
 	answer({id: 0, error});
@@ -57,17 +57,9 @@ port.on('message', ({id, write}: WriterRequest) => {
 	}
 	try {
 		if (writes === undefined) throw new Error('the local journal writer did not open');
-		if (hold !== undefined && write.kind === 'group') waitWhileHeld(hold);
 		writes.run(write);
 		answer({id});
 	} catch (error) {
 		answer({id, error});
 	}
 });
-
-/** A test holds the commit here, to show the main thread goes on meanwhile (bounded, so a test cannot hang). */
-function waitWhileHeld(gate: Int32Array): void {
-	if (Atomics.load(gate, 0) === 0) return;
-	Atomics.add(gate, 1, 1);
-	Atomics.wait(gate, 0, 1, 30_000);
-}

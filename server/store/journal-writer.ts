@@ -24,8 +24,8 @@ export interface JournalWriter {
 export class DirectWriter implements JournalWriter {
 	readonly #writes: JournalWrites;
 
-	constructor(db: DatabaseSync) {
-		this.#writes = new JournalWrites(db);
+	constructor(db: DatabaseSync, hold?: CommitHold) {
+		this.#writes = new JournalWrites(db, hold?.gate);
 	}
 
 	run(write: JournalWrite): Promise<void> {
@@ -49,8 +49,8 @@ export class DirectWriter implements JournalWriter {
 }
 
 /**
- * A test's hold on the writer thread's group commits: while held, a commit
- * waits in the thread (at most 30 s) and the main thread goes on.
+ * A test's hold on group commits: while held, a commit waits (at most 10 s)
+ * where it runs; in the writer thread, the main thread goes on meanwhile.
  */
 export class CommitHold {
 	readonly gate = new Int32Array(new SharedArrayBuffer(8));
@@ -88,7 +88,8 @@ export class ThreadWriter implements JournalWriter {
 		// A crashed thread answers nothing more: its writes fail.
 		port.on('close', () => {
 			this.#closed = true;
-			for (const [id] of this.#pending) this.#settle({id, error: new Error('the local journal writer stopped')});
+			for (const [id] of this.#pending)
+				this.#settle({id, error: new Error('the local journal writer stopped')});
 		});
 		port.unref(); // only pending writes keep the process (see #settle)
 	}

@@ -23,7 +23,11 @@ export type JournalWrite =
 export class JournalWrites {
 	readonly #statements = new Map<string, StatementSync>();
 
-	constructor(private readonly db: DatabaseSync) {}
+	constructor(
+		private readonly db: DatabaseSync,
+		/** A test's hold on group commits ([held, commits come to it]); see CommitHold. */
+		private readonly hold?: Int32Array,
+	) {}
 
 	#sql(sql: string): StatementSync {
 		let statement = this.#statements.get(sql);
@@ -49,7 +53,10 @@ export class JournalWrites {
 				const row = this.#sql('SELECT MAX(seq) AS seq FROM journal WHERE room = ?').get(write.room);
 				const through = Number(row?.seq ?? 0) - write.keep;
 				return this.#withoutSync(() =>
-					this.#sql('DELETE FROM journal WHERE room = ? AND stored = 1 AND seq <= ?').run(write.room, through),
+					this.#sql('DELETE FROM journal WHERE room = ? AND stored = 1 AND seq <= ?').run(
+						write.room,
+						through,
+					),
 				);
 			}
 			case 'forget':
@@ -60,6 +67,7 @@ export class JournalWrites {
 
 	/** The group in one transaction (one fsync): all of it is written, or none. */
 	#group(entries: GroupEntry[]): void {
+		if (this.hold !== undefined) waitWhileHeld(this.hold);
 		const insert = this.#sql(
 			'INSERT INTO journal (room, seq, sender, text, action, ts, ref, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
 		);
@@ -94,4 +102,11 @@ export class JournalWrites {
 	close(): void {
 		this.#statements.clear();
 	}
+}
+
+/** A test holds the commit here, to show what the main thread does meanwhile (bounded, so a test cannot hang). */
+function waitWhileHeld(gate: Int32Array): void {
+	if (Atomics.load(gate, 0) === 0) return;
+	Atomics.add(gate, 1, 1);
+	Atomics.wait(gate, 0, 1, 10_000);
 }

@@ -115,7 +115,7 @@ export class LocalJournal {
 			);
 			return new LocalJournal(
 				db,
-				dir === undefined ? new DirectWriter(db) : await ThreadWriter.start(path, options.hold),
+				dir === undefined ? new DirectWriter(db, options.hold) : await ThreadWriter.start(path, options.hold),
 			);
 		} catch (error) {
 			db.close();
