@@ -24,7 +24,14 @@ export interface WriterRequest {
 
 export interface WriterAnswer {
 	id: number;
-	error?: unknown;
+	/** A failed write's error, with node:sqlite's details (a thread's Error crosses without them). */
+	error?: {message: string; code?: unknown; errcode?: unknown; errstr?: unknown};
+}
+
+function details(error: unknown): WriterAnswer['error'] {
+	if (!(error instanceof Error)) return {message: String(error)};
+	const {code, errcode, errstr} = error as Error & Record<string, unknown>;
+	return {message: error.message, code, errcode, errstr};
 }
 
 const {path, port, answered, hold} = workerData as WriterThreadData;
@@ -44,7 +51,7 @@ try {
 	writes = new JournalWrites(db, hold);
 	answer({id: 0});
 } catch (error) {
-	answer({id: 0, error});
+	answer({id: 0, error: details(error)});
 }
 
 port.on('message', ({id, write}: WriterRequest) => {
@@ -60,6 +67,6 @@ port.on('message', ({id, write}: WriterRequest) => {
 		writes.run(write);
 		answer({id});
 	} catch (error) {
-		answer({id, error});
+		answer({id, error: details(error)});
 	}
 });

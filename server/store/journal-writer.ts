@@ -110,7 +110,7 @@ export class ThreadWriter implements JournalWriter {
 		});
 		if (ready.error !== undefined) {
 			port1.close();
-			throw ready.error;
+			throw Object.assign(new Error(ready.error.message), ready.error);
 		}
 		return new ThreadWriter(port1, answered);
 	}
@@ -132,7 +132,7 @@ export class ThreadWriter implements JournalWriter {
 		this.#pending.delete(id);
 		if (this.#pending.size === 0) this.port.unref();
 		if (error === undefined) pending.done();
-		else pending.failed(error);
+		else pending.failed(Object.assign(new Error(error.message), error));
 	}
 
 	run(write: JournalWrite): Promise<void> {
