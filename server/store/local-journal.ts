@@ -5,15 +5,20 @@
 // fsync), and each caller hears back only once that commit is done. The account
 // store (MySQL/MariaDB or SQLite) is filled from it in the background, so an
 // acknowledged message survives a database outage and a kill -9, and a sequence
-// number once given is never given again. One journal (one file, one handle)
-// serves every room of a server.
+// number once given is never given again. One journal (one file) serves
+// every room of a server. Its writes run in a writer thread with a connection
+// of its own (journal-writer.ts): while one group is fsynced there, the event
+// loop goes on and the next turns' appends gather into the next group. Reads
+// run on this thread's connection and see every committed group (WAL), so
+// every acknowledged entry.
 
 import {closeSync, openSync} from 'node:fs';
 import {mkdir} from 'node:fs/promises';
 import {join} from 'node:path';
 import {DatabaseSync, type SQLInputValue, type StatementSync} from 'node:sqlite';
 import type {NewRoomMessage} from './account-store.js';
-import {containsPattern, LIKE_ESCAPE, presenceColumn, presenceFromColumn} from './room-rows.js';
+import {type CommitHold, DirectWriter, type JournalWriter, ThreadWriter} from './journal-writer.js';
+import {containsPattern, LIKE_ESCAPE, presenceFromColumn} from './room-rows.js';
 
 export const JOURNAL_FILE = 'journal.db';
 
@@ -59,13 +64,22 @@ export class LocalJournal {
 	readonly #statements = new Map<string, StatementSync>();
 	#queue: QueuedAppend[] = [];
 	#commitScheduled = false;
+	/** A group is being committed: the next one waits for it (it gathers meanwhile). */
+	#committing = false;
 	/** Group commits done and failed, and the appends they carried (the server's metrics; tests). */
 	readonly stats = {commits: 0, failedCommits: 0, appends: 0};
 
-	private constructor(private readonly db: DatabaseSync) {}
+	private constructor(
+		private readonly db: DatabaseSync,
+		private readonly writer: JournalWriter,
+	) {}
 
-	/** Opens (creating, owner-only) the journal in `dir`; no dir keeps it in memory (tests only: not durable). */
-	static async open(dir?: string): Promise<LocalJournal> {
+	/**
+	 * Opens (creating, owner-only) the journal in `dir`, with its writer thread;
+	 * no dir keeps it in memory, written on this thread (tests only: not durable).
+	 * `hold`: a test's hold on the writer thread's commits.
+	 */
+	static async open(dir?: string, options: {hold?: CommitHold} = {}): Promise<LocalJournal> {
 		let path = ':memory:';
 		if (dir !== undefined) {
 			await mkdir(dir, {recursive: true, mode: 0o700});
@@ -99,11 +113,14 @@ export class LocalJournal {
 			db.function('parley_lower', {deterministic: true}, (text) =>
 				typeof text === 'string' ? text.toLowerCase() : text,
 			);
+			return new LocalJournal(
+				db,
+				dir === undefined ? new DirectWriter(db, options.hold) : await ThreadWriter.start(path, options.hold),
+			);
 		} catch (error) {
 			db.close();
 			throw error;
 		}
-		return new LocalJournal(db);
 	}
 
 	#sql(sql: string): StatementSync {
@@ -134,49 +151,49 @@ export class LocalJournal {
 		const promise = new Promise<void>((resolve, reject) =>
 			this.#queue.push({room, seq, message, resolve, reject}),
 		);
-		if (!this.#commitScheduled) {
-			this.#commitScheduled = true;
-			// After the turn's I/O callbacks: every frame read in this turn is in the group.
-			setImmediate(() => {
-				this.#commitScheduled = false;
-				this.commit();
-			});
-		}
+		this.#schedule();
 		return promise;
 	}
 
-	/** Writes the queued appends in one transaction (one fsync) and settles their promises. */
-	commit(): void {
+	#schedule(): void {
+		if (this.#commitScheduled) return;
+		this.#commitScheduled = true;
+		// After the turn's I/O callbacks: every frame read in this turn is in the group.
+		setImmediate(() => {
+			this.#commitScheduled = false;
+			if (!this.#committing) this.#send();
+		});
+	}
+
+	/** Hands the queued appends to the writer as one group (one transaction, one fsync); settles them when done. */
+	#send(): void {
 		const group = this.#queue;
 		if (group.length === 0) return;
 		this.#queue = [];
-		try {
-			this.#writeAll(group);
-		} catch (error) {
-			this.stats.failedCommits++;
-			for (const append of group) append.reject(error);
-			return;
-		}
-		this.stats.commits++;
-		this.stats.appends += group.length;
-		for (const append of group) append.resolve();
+		this.#committing = true;
+		this.writer
+			.run({kind: 'group', entries: group.map(({room, seq, message}) => ({room, seq, message}))})
+			.then(
+				() => {
+					this.stats.commits++;
+					this.stats.appends += group.length;
+					for (const append of group) append.resolve();
+				},
+				(error: unknown) => {
+					this.stats.failedCommits++;
+					for (const append of group) append.reject(error);
+				},
+			)
+			.finally(() => {
+				this.#committing = false;
+				if (this.#queue.length > 0) this.#schedule(); // what gathered meanwhile
+			});
 	}
 
-	#writeAll(group: QueuedAppend[]): void {
-		const insert = this.#sql(
-			'INSERT INTO journal (room, seq, sender, text, action, ts, ref, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-		);
-		this.db.exec('BEGIN IMMEDIATE');
-		try {
-			for (const {room, seq, message} of group) {
-				const {from, text, action, ts, ref, presence} = message;
-				insert.run(room, seq, from, text, action ? 1 : 0, ts, ref ?? null, presenceColumn(presence));
-			}
-			this.db.exec('COMMIT');
-		} catch (error) {
-			if (this.db.isTransaction) this.db.exec('ROLLBACK');
-			throw error;
-		}
+	/** Commits the queued appends now, blocking until they are on disk; their promises settle after this turn. */
+	commit(): void {
+		this.#send();
+		this.writer.flush();
 	}
 
 	/** The newest `limit` entries of the room that carry a ref, oldest first. */
@@ -209,25 +226,9 @@ export class LocalJournal {
 	}
 
 	/** Marks the pending entries up to seq as in the database: one write for a whole batch, fsynced with the next commit. */
-	markStoredThrough(room: string, seq: number): void {
-		this.#withoutSync(() =>
-			this.#sql('UPDATE journal SET stored = 1 WHERE room = ? AND stored = 0 AND seq <= ?').run(room, seq),
-		);
-	}
-
-	/**
-	 * Runs a bookkeeping write without an fsync of its own: the next group
-	 * commit's fsync covers it (the WAL is written in order). Only for writes a
-	 * crash may lose: a lost "stored" mark stores messages again as harmless
-	 * duplicates, a lost prune prunes again.
-	 */
-	#withoutSync(write: () => void): void {
-		this.db.exec('PRAGMA synchronous = NORMAL');
-		try {
-			write();
-		} finally {
-			this.db.exec('PRAGMA synchronous = FULL');
-		}
+	markStoredThrough(room: string, seq: number): Promise<void> {
+		if (!this.db.isOpen) return Promise.reject(new Error('the local journal is closed'));
+		return this.writer.run({kind: 'mark', room, seq});
 	}
 
 	range(room: string, from: number, to: number): JournalEntry[] {
@@ -257,22 +258,23 @@ export class LocalJournal {
 	}
 
 	/** Forgets stored messages beyond the newest `keep` (they stay in the database). */
-	prune(room: string, keep: number): void {
-		const through = this.maxSeq(room) - keep;
-		this.#withoutSync(() =>
-			this.#sql('DELETE FROM journal WHERE room = ? AND stored = 1 AND seq <= ?').run(room, through),
-		);
+	prune(room: string, keep: number): Promise<void> {
+		if (!this.db.isOpen) return Promise.reject(new Error('the local journal is closed'));
+		return this.writer.run({kind: 'prune', room, keep});
 	}
 
 	/** Forgets the room entirely, pending entries too (the room was removed: its numbers start again). */
 	forget(room: string): void {
 		this.commit(); // its queued entries too
-		this.#sql('DELETE FROM journal WHERE room = ?').run(room);
+		this.writer.runNow({kind: 'forget', room});
 	}
 
 	/** Commits what is queued, then closes. */
 	close(): void {
-		if (this.db.isOpen) this.commit();
+		if (this.db.isOpen) {
+			this.commit();
+			this.writer.close(); // after the last group: a graceful shutdown loses nothing
+		}
 		this.#statements.clear();
 		if (this.db.isOpen) this.db.close();
 	}

@@ -264,14 +264,14 @@ export class StoreJournal implements RoomJournal {
 						);
 				// Pending entries are taken oldest first, so all up to the batch's last are in the database now.
 				// Unmarked ones (a crash first) are stored again later as harmless duplicates.
-				if (this.local.isOpen) this.local.markStoredThrough(this.room, batch[batch.length - 1]!.seq);
+				if (this.local.isOpen) await this.local.markStoredThrough(this.room, batch[batch.length - 1]!.seq);
 				if (this.closed) return;
 			}
 			if (this.outage) {
 				this.outage = false;
 				this.log('database is back; all messages stored', {room: this.room});
 			}
-			this.local.prune(this.room, this.keep);
+			await this.local.prune(this.room, this.keep);
 		} catch (error) {
 			if (this.closed) return;
 			if (!this.outage) {
