@@ -75,6 +75,9 @@ interface Pending {
 	failed(error: unknown): void;
 }
 
+/** Longest a blocking flush (a commit, a close) waits for the writer thread. */
+const FLUSH_LIMIT_MS = 15_000;
+
 export class ThreadWriter implements JournalWriter {
 	#next = 1;
 	readonly #pending = new Map<number, Pending>();
@@ -147,11 +150,21 @@ export class ThreadWriter implements JournalWriter {
 	}
 
 	flush(): void {
+		// Blocking, so bounded: a thread that died mid-write (its port's close is never heard
+		// while we block) must not hang the server; its writes fail instead.
+		const deadline = Date.now() + FLUSH_LIMIT_MS;
 		while (this.#pending.size > 0 && !this.#closed) {
 			const seen = Atomics.load(this.answered, 0);
 			for (let got = receiveMessageOnPort(this.port); got; got = receiveMessageOnPort(this.port))
 				this.#settle(got.message as WriterAnswer);
-			if (this.#pending.size > 0) Atomics.wait(this.answered, 0, seen, 1000);
+			if (this.#pending.size === 0) break;
+			if (Date.now() > deadline) {
+				this.#closed = true;
+				for (const [id] of this.#pending)
+					this.#settle({id, error: new Error('the local journal writer is not answering')});
+				break;
+			}
+			Atomics.wait(this.answered, 0, seen, 1000);
 		}
 	}
 

@@ -37,6 +37,8 @@ const walFrames = (dir: string, pageSize: number) => {
 /** Another connection holding the journal's write lock: commits fail with "database is locked" meanwhile. */
 function lockJournal(dir: string): () => void {
 	const other = new DatabaseSync(path.join(dir, JOURNAL_FILE));
+	// The journal's writer thread may be finishing a write: wait for it rather than fail.
+	other.exec('PRAGMA busy_timeout = 5000');
 	other.exec('BEGIN IMMEDIATE');
 	return () => {
 		other.exec('ROLLBACK');
