@@ -5,25 +5,11 @@ import {after, before, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import type {AccountStore} from '../../server/store/account-store.js';
 import {Cluster, createUsers, member, sequenced, texts} from '../helpers/cluster-nodes.js';
-import {sample, scrape} from '../helpers/metrics-scrape.js';
+import {eventually, sample, scrape} from '../helpers/metrics-scrape.js';
 import {startTcpProxy} from '../helpers/tcp-proxy.js';
 import type {RawMember} from '../helpers/tcp-raw-client.js';
-import {delay, waitFor} from '../helpers/wait.js';
+import {waitFor} from '../helpers/wait.js';
 import {MYSQL_URL, mysqlBackend, reportUnreachable, uniqueName, type Backend} from '../store/backends.js';
-
-/** waitFor with an asynchronous probe (a scrape, a who round trip). */
-async function eventually<T>(
-	probe: () => Promise<T | undefined>,
-	{what, timeout = 10_000, interval = 100}: {what: string; timeout?: number; interval?: number},
-): Promise<T> {
-	const deadline = Date.now() + timeout;
-	for (;;) {
-		const value = await probe();
-		if (value !== undefined) return value;
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await delay(interval);
-	}
-}
 
 /** What `who` answers now, as nicks. */
 async function who(raw: RawMember): Promise<string[]> {
