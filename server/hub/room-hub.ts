@@ -63,6 +63,8 @@ export interface RoomHubOptions<Link> {
 	maxSessionsPerAccount?: number;
 	/** Delivers a message outside any room (invites) to a session. */
 	notify?: (link: Link, message: ServerMessage) => void;
+	/** An invite made here (after this hub told the account's sessions): the cluster tells those on other nodes. */
+	onInvite?: (account: string, label: string, by: string) => void;
 	log?: Log;
 }
 
@@ -429,7 +431,10 @@ export class RoomHub<Link> {
 			options.moderation = true;
 			options.settings = stored?.settings ?? emptyRoomSettings();
 			options.onSettingsChange = (settings) => this.saveSettings(key, settings);
-			options.onInvite = (account, by) => this.deliverInvite(account, label, by);
+			options.onInvite = (account, by) => {
+				this.deliverInvite(account, label, by);
+				this.options.onInvite?.(account, label, by);
+			};
 			options.onPart = (account) => {
 				this.store!.removeMembership(account, key).catch((error: Error) => {
 					this.log(`part of ${account} from ${label} not stored: ${error.message}`);
@@ -454,7 +459,8 @@ export class RoomHub<Link> {
 		});
 	}
 
-	private deliverInvite(account: string, label: string, by: string): void {
+	/** Tells the account's sessions here of an invite (made here, or on another node). */
+	deliverInvite(account: string, label: string, by: string): void {
 		const notify = this.options.notify;
 		if (!notify) return;
 		for (const link of this.sessions.get(identityKey(account)) ?? [])

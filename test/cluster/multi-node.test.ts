@@ -222,6 +222,34 @@ function clusterSuite(backend: Backend) {
 			await waitForWho(rc, (nicks) => !nicks.includes(bob), 'bob gone from who on node b');
 		});
 
+		it('a part on one node takes the account’s sessions on another out too; an invite reaches its sessions on any node', async () => {
+			const cluster = await newCluster();
+			const [alice, bob] = ['alice', 'bob'].map(uniqueName) as [string, string];
+			await createUsers(store, [alice, bob]);
+			await store.setAdmin(alice, true);
+			const [a, b] = [await cluster.start('a'), await cluster.start('b')];
+			const ra = await join(a, alice);
+			const bobA = await join(a, bob);
+			const bobB = await join(b, bob);
+			await waitForWho(
+				bobB,
+				(nicks) => nicks.includes(alice) && nicks.includes(bob),
+				'both in who on node b',
+			);
+
+			bobA.send({t: 'leave', part: true});
+			await ra.next('presence', 0, (f) => f.kind === 'part' && f.nick === bob, 10_000);
+			const bye = await bobB.next('bye', 0, () => true, 10_000);
+			assert.equal(bye.reason, 'left the room from another session');
+			await waitForWho(ra, (nicks) => !nicks.includes(bob), 'bob gone from who on node a');
+
+			ra.send({t: 'invite', nick: bob});
+			await ra.next('presence', 0, (f) => f.kind === 'invite' && f.nick === bob, 10_000);
+			const invited = await bobB.next('invited', 0, () => true, 10_000);
+			assert.equal(invited.by, alice);
+			assert.equal(invited.room, `#${cluster.room}`);
+		});
+
 		it('the database away: a send is refused as not stored, nothing delivered, and no number is skipped or reused', async () => {
 			const cluster = await newCluster();
 			const dbProxy = await startTcpProxy(Number(new URL(MYSQL_URL).port || 3306));
