@@ -235,7 +235,9 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			...(options.maxRoomsPerUser ? {maxRoomsPerUser: options.maxRoomsPerUser} : {}),
 			...(options.maxSessionsPerAccount ? {maxSessionsPerAccount: options.maxSessionsPerAccount} : {}),
 			notify: (connection, message) => connection.link.send(message),
-			...(cluster ? {onInvite: (account, label, by) => cluster.invited(account, label, by)} : {}),
+			...(cluster
+				? {sharedRooms: true, onInvite: (account, label, by) => cluster.invited(account, label, by)}
+				: {}),
 			log,
 		});
 	} catch (error) {
