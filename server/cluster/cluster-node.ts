@@ -31,7 +31,13 @@ type MembersPayload =
 	| {type: 'snapshot'; members: RemoteMember[]}
 	| {type: 'request'}
 	| {type: 'settings'; settings: RoomSettings};
-type NodePayload = DirectPayload | {type: 'alive'; heads?: Record<string, number>} | {type: 'bye'};
+/** An account invited to a room (its label): every node tells the account's sessions there. */
+type InvitedPayload = {type: 'invited'; account: string; room: string; by: string};
+type NodePayload =
+	| DirectPayload
+	| InvitedPayload
+	| {type: 'alive'; heads?: Record<string, number>}
+	| {type: 'bye'};
 
 interface RoomEntry {
 	key: string;
@@ -63,6 +69,7 @@ export class ClusterNode {
 	private readonly timers: NodeJS.Timeout[] = [];
 	private readonly cleanups: Array<() => void> = [];
 	private readonly goneListeners = new Set<(node: string) => void>();
+	private readonly invitedListeners = new Set<(account: string, room: string, by: string) => void>();
 	private closed = false;
 
 	constructor(options: ClusterNodeOptions) {
@@ -104,6 +111,17 @@ export class ClusterNode {
 	onNodeGone(listener: (node: string) => void): () => void {
 		this.goneListeners.add(listener);
 		return () => this.goneListeners.delete(listener);
+	}
+
+	/** An invite made here: the other nodes tell the invitee's sessions they hold. */
+	invited(account: string, room: string, by: string): void {
+		this.broker.publish(NODES, payloadOf({type: 'invited', account, room, by} satisfies InvitedPayload));
+	}
+
+	/** Called with each invite made on another node. */
+	onInvited(listener: (account: string, room: string, by: string) => void): () => void {
+		this.invitedListeners.add(listener);
+		return () => this.invitedListeners.delete(listener);
 	}
 
 	/** The room's journal (its events in global order), opened when the room is first used. */
@@ -238,6 +256,13 @@ export class ClusterNode {
 			for (const [key, seq] of Object.entries(parsed.heads))
 				if (Number.isSafeInteger(seq)) this.rooms.get(key)?.journal.heardOf(seq);
 		}
+		if (
+			parsed.type === 'invited' &&
+			typeof parsed.account === 'string' &&
+			typeof parsed.room === 'string' &&
+			typeof parsed.by === 'string'
+		)
+			for (const listener of this.invitedListeners) listener(parsed.account, parsed.room, parsed.by);
 		if (parsed.type === 'dm') {
 			const dm = readDirect(parsed);
 			if (dm) this.rooms.get(dm.room)?.room?.acceptDirect(dm.direct);

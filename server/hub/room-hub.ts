@@ -61,8 +61,15 @@ export interface RoomHubOptions<Link> {
 	maxRoomsPerUser?: number;
 	/** Sessions (TCP connections) one account may hold at once (default 10). */
 	maxSessionsPerAccount?: number;
+	/**
+	 * Other servers make rooms and change their settings too (cluster): `list`
+	 * reads the stored rooms anew (what this hub knows while the store is away).
+	 */
+	sharedRooms?: boolean;
 	/** Delivers a message outside any room (invites) to a session. */
 	notify?: (link: Link, message: ServerMessage) => void;
+	/** An invite made here (after this hub told the account's sessions): the cluster tells those on other nodes. */
+	onInvite?: (account: string, label: string, by: string) => void;
 	log?: Log;
 }
 
@@ -287,6 +294,7 @@ export class RoomHub<Link> {
 	 */
 	async list(identity: HubIdentity = {}): Promise<RoomListing[]> {
 		const {account} = identity;
+		if (this.store && this.options.sharedRooms) await this.reloadKnown(this.store);
 		const mine = new Set(this.store && account !== undefined ? await this.store.membershipsOf(account) : []);
 		const accountKey = account === undefined ? undefined : identityKey(account);
 		const keys = new Set([...this.known.keys(), ...this.rooms.keys()]);
@@ -310,6 +318,14 @@ export class RoomHub<Link> {
 			});
 		}
 		return listing;
+	}
+
+	private async reloadKnown(store: AccountStore): Promise<void> {
+		try {
+			for (const room of await store.listRooms()) this.known.set(room.key, room);
+		} catch (error) {
+			this.log(`stored rooms unavailable, listing what this server knows: ${(error as Error).message}`);
+		}
 	}
 
 	/** UDP: forgets an emptied room (never the default one). TCP rooms stay loaded. */
@@ -429,7 +445,10 @@ export class RoomHub<Link> {
 			options.moderation = true;
 			options.settings = stored?.settings ?? emptyRoomSettings();
 			options.onSettingsChange = (settings) => this.saveSettings(key, settings);
-			options.onInvite = (account, by) => this.deliverInvite(account, label, by);
+			options.onInvite = (account, by) => {
+				this.deliverInvite(account, label, by);
+				this.options.onInvite?.(account, label, by);
+			};
 			options.onPart = (account) => {
 				this.store!.removeMembership(account, key).catch((error: Error) => {
 					this.log(`part of ${account} from ${label} not stored: ${error.message}`);
@@ -454,7 +473,8 @@ export class RoomHub<Link> {
 		});
 	}
 
-	private deliverInvite(account: string, label: string, by: string): void {
+	/** Tells the account's sessions here of an invite (made here, or on another node). */
+	deliverInvite(account: string, label: string, by: string): void {
 		const notify = this.options.notify;
 		if (!notify) return;
 		for (const link of this.sessions.get(identityKey(account)) ?? [])

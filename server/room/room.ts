@@ -368,6 +368,9 @@ export class Room<Link> {
 			const why = `${event.kind === 'kick' ? 'kicked' : 'banned'} by ${event.by ?? 'an op'}${event.reason ? `: ${event.reason}` : ''}`;
 			this.evict(identityKey(event.nick), why);
 		}
+		// Parted for good from a session on another server (which forgot the membership): so do its sessions here.
+		if (!appended && event.t === 'presence' && event.kind === 'part')
+			this.evict(identityKey(event.nick), 'left the room from another session');
 		this.deliver(event, this.sessions);
 	}
 

@@ -235,6 +235,9 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 			...(options.maxRoomsPerUser ? {maxRoomsPerUser: options.maxRoomsPerUser} : {}),
 			...(options.maxSessionsPerAccount ? {maxSessionsPerAccount: options.maxSessionsPerAccount} : {}),
 			notify: (connection, message) => connection.link.send(message),
+			...(cluster
+				? {sharedRooms: true, onInvite: (account, label, by) => cluster.invited(account, label, by)}
+				: {}),
 			log,
 		});
 	} catch (error) {
@@ -242,6 +245,8 @@ export async function startTcpRoomServer(options: TcpRoomServerOptions): Promise
 		closeQuietly(local);
 		throw error;
 	}
+	// Invites made on other nodes reach the invitee's sessions here.
+	cluster?.onInvited((account, label, by) => hub.deliverInvite(account, label, by));
 	const fileStore = await FileStore.open(options.dataDir);
 	const files = new FileService({
 		index: fileIndexOf(options.store),

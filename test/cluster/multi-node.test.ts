@@ -208,6 +208,66 @@ function clusterSuite(backend: Backend) {
 			await waitForWho(rc, (nicks) => !nicks.includes(bob), 'bob gone from who on node b');
 		});
 
+		it('a part on one node takes the account’s sessions on another out too; an invite reaches its sessions on any node', async () => {
+			const cluster = await newCluster();
+			const [alice, bob] = ['alice', 'bob'].map(uniqueName) as [string, string];
+			await createUsers(store, [alice, bob]);
+			await store.setAdmin(alice, true);
+			const [a, b] = [await cluster.start('a'), await cluster.start('b')];
+			const ra = await join(a, alice);
+			const bobA = await join(a, bob);
+			const bobB = await join(b, bob);
+			await waitForWho(
+				bobB,
+				(nicks) => nicks.includes(alice) && nicks.includes(bob),
+				'both in who on node b',
+			);
+
+			bobA.send({t: 'leave', part: true});
+			await ra.next('presence', 0, (f) => f.kind === 'part' && f.nick === bob, 10_000);
+			const bye = await bobB.next('bye', 0, () => true, 10_000);
+			assert.equal(bye.reason, 'left the room from another session');
+			await waitForWho(ra, (nicks) => !nicks.includes(bob), 'bob gone from who on node a');
+
+			ra.send({t: 'invite', nick: bob});
+			await ra.next('presence', 0, (f) => f.kind === 'invite' && f.nick === bob, 10_000);
+			const invited = await bobB.next('invited', 0, () => true, 10_000);
+			assert.equal(invited.by, alice);
+			assert.equal(invited.room, `#${cluster.room}`);
+		});
+
+		it('the room list on one node follows rooms made and changed on another', async () => {
+			const cluster = await newCluster();
+			const [alice, bob] = ['alice', 'bob'].map(uniqueName) as [string, string];
+			await createUsers(store, [alice, bob]);
+			await store.setAdmin(bob, true); // sees private rooms too
+			const [a, b] = [await cluster.start('a'), await cluster.start('b')];
+			const ra = await join(a, alice);
+			const rb = await join(b, bob);
+			const news = `#${uniqueName('news')}`;
+			const mark = ra.frames.length;
+			ra.send({t: 'hello', nick: alice, v: 2, room: news});
+			await ra.next('welcome', mark, (f) => f.room === news, 10_000);
+			ra.send({t: 'topic', text: 'made on node a', room: news});
+			ra.send({t: 'mode', mode: '+i', room: news});
+			await ra.next('presence', mark, (f) => f.kind === 'mode', 10_000);
+			type Listing = {name: string; members: number; topic?: string; private?: boolean};
+			let last: Listing[] = [];
+			const listed = await eventually(
+				async () => {
+					const from = rb.frames.length;
+					rb.send({t: 'list'});
+					last = (await rb.next('rooms', from)).rooms as Listing[];
+					const room = last.find((listing) => listing.name === news);
+					return room?.private ? room : undefined;
+				},
+				{what: `${news} listed on node b`, interval: 600},
+			).catch((error: Error) => {
+				throw new Error(`${error.message}; node b listed ${JSON.stringify(last)}`);
+			});
+			assert.equal(listed.topic, 'made on node a');
+		});
+
 		it('the database away: a send is refused as not stored, nothing delivered, and no number is skipped or reused', async () => {
 			const cluster = await newCluster();
 			const dbProxy = await startTcpProxy(Number(new URL(MYSQL_URL).port || 3306));

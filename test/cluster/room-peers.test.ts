@@ -132,4 +132,24 @@ describe('room core with an ordered journal and peers (cluster mode)', () => {
 		room.acceptDirect({from: 'bob', to: 'alice', text: 'back at you', ts: 1});
 		assert.ok(output.seenBy('alice').includes('dm 2 bob→alice: back at you'));
 	});
+
+	it('a part on another node takes the account’s sessions here out too, and tells the others', async () => {
+		const journal = new OrderedJournal();
+		const {output, join, room} = setup({journal, peers: new FakePeers()});
+		join('alice', {account: 'alice'});
+		join('bob', {account: 'bob'});
+		journal.commit();
+		journal.commit();
+		journal.foreign({t: 'presence', seq: 3, ts: 1, kind: 'part', nick: 'alice'});
+		await journalSettled();
+		assert.equal(room.findMember('alice'), undefined, 'no longer a member here');
+		assert.deepEqual(output.disconnectsOf('alice'), [
+			{reason: 'left the room from another session', retry: false},
+		]);
+		assert.ok(output.seenBy('bob').includes('part alice'));
+		assert.deepEqual(
+			room.memberList().map((m) => m.nick),
+			['bob'],
+		);
+	});
 });
