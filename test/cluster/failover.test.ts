@@ -16,7 +16,7 @@ import type {RoomClient, RoomEvent} from '../../source/client/types.js';
 import {roomKey} from '../../source/protocol/names.js';
 import {deriveVerifier} from '../../source/protocol/scram.js';
 import {MYSQL_URL, mysqlBackend, reportUnreachable, uniqueName, type Backend} from '../store/backends.js';
-import {Cluster} from '../helpers/cluster.js';
+import {ServerGroup} from '../helpers/server-group.js';
 import {Recorder} from '../helpers/room-recorder.js';
 import {ServeProcess, freePort} from '../helpers/tcp-serve-process.js';
 import {delay, waitFor} from '../helpers/wait.js';
@@ -48,7 +48,7 @@ async function until(probe: () => Promise<boolean>, what: string, timeout = 10_0
 function failoverSuite(backend: Backend) {
 	describe('a client with several servers', () => {
 		let store: AccountStore;
-		let cluster: Cluster;
+		let cluster: ServerGroup;
 		let dir: string;
 		let knownHosts: KnownHosts;
 		const members: Member[] = [];
@@ -58,7 +58,7 @@ function failoverSuite(backend: Backend) {
 			store = await backend.open();
 			dir = await mkdtemp(path.join(tmpdir(), 'parley-failover-'));
 			knownHosts = new KnownHosts(path.join(dir, 'known_hosts'));
-			cluster = await Cluster.start({nodes: 2, db: MYSQL_URL});
+			cluster = await ServerGroup.start({nodes: 2, db: MYSQL_URL});
 		});
 		after(async () => {
 			await Promise.all(members.map((m) => m.client.close()));

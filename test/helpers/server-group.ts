@@ -1,12 +1,13 @@
 // TEST ONLY: N `parley serve` processes side by side, each on a free TCP port
 // with its own data directory (its local journal, certificate and secrets),
-// given the same flags (a shared --db, a --redis): the nodes of one cluster.
+// given the same flags (a shared --db): servers of one room for a client that
+// moves between them. With a broker between them, see cluster-nodes.ts.
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {ServeProcess, freePort} from './tcp-serve-process.js';
 
-export interface ClusterOptions {
+export interface ServerGroupOptions {
 	nodes: number;
 	/** The shared store (--db), e.g. a MariaDB URL; absent: each node its own SQLite. */
 	db?: string;
@@ -18,22 +19,22 @@ export interface ClusterOptions {
 	host?: string;
 }
 
-export class Cluster {
+export class ServerGroup {
 	private constructor(
 		readonly nodes: ServeProcess[],
 		readonly ports: number[],
 		private readonly dirs: string[],
-		private readonly options: ClusterOptions,
+		private readonly options: ServerGroupOptions,
 	) {}
 
-	static async start(options: ClusterOptions): Promise<Cluster> {
+	static async start(options: ServerGroupOptions): Promise<ServerGroup> {
 		const ports: number[] = [];
 		const dirs: string[] = [];
 		for (let i = 0; i < options.nodes; i++) {
 			ports.push(await freePort());
 			dirs.push(await mkdtemp(path.join(tmpdir(), `parley-node${i}-`)));
 		}
-		const cluster = new Cluster([], ports, dirs, options);
+		const cluster = new ServerGroup([], ports, dirs, options);
 		try {
 			for (let i = 0; i < options.nodes; i++) cluster.nodes.push(await cluster.startNode(i));
 		} catch (error) {
