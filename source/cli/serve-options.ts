@@ -39,7 +39,7 @@ export const SECTION_TITLES: Readonly<Record<Section, string>> = {
 	rooms: 'Limits of both rooms',
 	tcp: 'Limits of the TCP room (against abuse; the defaults suit most servers)',
 	udp: 'Limits of the UDP room and the store',
-	cluster: 'Several nodes (TCP rooms across servers: Redis between them, one shared MySQL/MariaDB)',
+	cluster: 'Several nodes (TLS and UDP rooms across servers: Redis between them, one shared MySQL/MariaDB)',
 	service: 'Running as a service (logs, metrics, health, shutdown)',
 };
 
