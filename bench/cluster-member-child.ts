@@ -14,6 +14,7 @@ import {KnownHosts} from '../source/client/known-hosts.js';
 import {RoomSession} from '../source/client/room-session.js';
 import {TcpTransport} from '../source/client/tcp-transport.js';
 import type {RoomEvent} from '../source/client/types.js';
+import {closeAndExit, sendToRunner, serveRunner} from './child-loop.js';
 import type {LoopDelay} from './protocol.js';
 import {BENCH_TAG, clock, cpuMs, loopDelayMonitor, pool, sleep} from './util.js';
 
@@ -66,9 +67,7 @@ interface StepState {
 }
 
 const TAG_PREFIX = `${BENCH_TAG} `;
-const send = (message: FromClusterMembers): void => {
-	process.send?.(message);
-};
+const send = sendToRunner<FromClusterMembers>;
 
 let scratch: string | undefined;
 const clients = new Map<string, {session: RoomSession; node: number}>();
@@ -217,31 +216,13 @@ function report(step: number): void {
 	});
 }
 
-async function quit(): Promise<void> {
-	await Promise.allSettled([...clients.values()].map((client) => client.session.close()));
-	process.disconnect?.();
-	process.exit(0);
-}
-
-const failWith = (what: string) => (error: unknown) =>
-	send({type: 'error', message: `${what} failed: ${String(error)}`});
-
-process.on('message', (raw: unknown) => {
-	const message = raw as ToClusterMembers;
-	switch (message.type) {
-		case 'join':
-			return void join(message).catch(failWith('join'));
-		case 'run':
-			return void run(message).catch(failWith('run'));
-		case 'count':
-			return send({type: 'count', step: message.step, received: steps.get(message.step)?.received ?? 0});
-		case 'report':
-			return report(message.step);
-		case 'quit':
-			return void quit();
-	}
+serveRunner<ToClusterMembers>({
+	join,
+	run,
+	count: ({step}) => send({type: 'count', step, received: steps.get(step)?.received ?? 0}),
+	report: ({step}) => report(step),
+	quit: () => closeAndExit([...clients.values()].map((client) => client.session)),
 });
-process.on('disconnect', () => process.exit(0));
 process.on('exit', () => {
 	if (scratch) rmSync(scratch, {recursive: true, force: true});
 });

@@ -10,12 +10,12 @@
 // which only scan for the benchmark tail, so this process takes millions of
 // deliveries a second.
 
-import process from 'node:process';
 import {createRoomClient} from '../source/client/create-room-client.js';
 import type {RoomEvent} from '../source/client/types.js';
 import {TailReader, benchText} from './delivery-scan.js';
 import {LatencyHistogram} from './latency-histogram.js';
 import {peerConnector, type BenchMember, type Connector, type DeliverySink} from './peer-members.js';
+import {closeAndExit, sendToRunner, serveRunner} from './child-loop.js';
 import {clock, cpuMs, loopDelayMonitor, pool, sleep} from './util.js';
 import type {FromMembers, TargetSpec, ToMembers} from './protocol.js';
 
@@ -47,9 +47,7 @@ interface StepState {
 	lastAt: number;
 }
 
-const send = (message: FromMembers): void => {
-	process.send?.(message);
-};
+const send = sendToRunner<FromMembers>;
 
 const clients = new Map<string, BenchMember>();
 let senders: string[] = [];
@@ -248,30 +246,11 @@ function report(step: number): void {
 	});
 }
 
-async function quit(): Promise<void> {
-	await Promise.allSettled([...clients.values()].map((client) => client.close()));
-	process.disconnect?.();
-	process.exit(0);
-}
-
-const failWith = (what: string) => (error: unknown) =>
-	send({type: 'error', message: `${what} failed: ${String(error)}`});
-
-process.on('message', (raw: unknown) => {
-	const message = raw as ToMembers;
-	switch (message.type) {
-		case 'logins':
-			return void logins(message).catch(failWith('logins'));
-		case 'join':
-			return void join(message).catch(failWith('join'));
-		case 'run':
-			return void run(message).catch(failWith('run'));
-		case 'count':
-			return send({type: 'count', step: message.step, received: steps.get(message.step)?.received ?? 0});
-		case 'report':
-			return report(message.step);
-		case 'quit':
-			return void quit();
-	}
+serveRunner<ToMembers>({
+	logins,
+	join,
+	run,
+	count: ({step}) => send({type: 'count', step, received: steps.get(step)?.received ?? 0}),
+	report: ({step}) => report(step),
+	quit: () => closeAndExit(clients.values()),
 });
-process.on('disconnect', () => process.exit(0));
