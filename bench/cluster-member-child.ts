@@ -15,7 +15,7 @@ import {RoomSession} from '../source/client/room-session.js';
 import {TcpTransport} from '../source/client/tcp-transport.js';
 import type {RoomEvent} from '../source/client/types.js';
 import {closeAndExit, sendToRunner, serveRunner} from './child-loop.js';
-import type {LoopDelay} from './protocol.js';
+import type {StepReply, StepReportBase, StepRequest} from './protocol.js';
 import {BENCH_TAG, clock, cpuMs, loopDelayMonitor, pool, sleep} from './util.js';
 
 export interface ClusterMember {
@@ -27,32 +27,16 @@ export interface ClusterMember {
 
 export type ToClusterMembers =
 	| {type: 'join'; members: ClusterMember[]; senders: string[]; password: string; concurrency: number}
-	| {type: 'run'; step: number; ratePerSender: number; durationMs: number; startAt: number}
-	| {type: 'count'; step: number}
-	| {type: 'report'; step: number}
-	| {type: 'quit'};
+	| StepRequest;
 
 export type FromClusterMembers =
 	| {type: 'joined'; count: number; timesMs: Float64Array}
-	| {type: 'sent'; step: number; sent: number; durationMs: number}
-	| {type: 'count'; step: number; received: number}
-	| {
-			type: 'report';
-			step: number;
-			received: number;
+	| StepReply
+	| (StepReportBase & {
 			/** Send → arrival, sender and receiver on one node, and on different nodes. */
 			sameNode: Float64Array;
 			crossNode: Float64Array;
-			lostEvents: number;
-			failed: number;
-			disconnects: number;
-			cpuMs: number;
-			windowMs: number;
-			/** clock() of the step's last delivery. */
-			lastAt: number;
-			loopDelay: LoopDelay;
-	  }
-	| {type: 'error'; message: string};
+	  });
 
 interface StepState {
 	received: number;
