@@ -15,6 +15,7 @@ import {RoomSession} from '../source/client/room-session.js';
 import {TcpTransport} from '../source/client/tcp-transport.js';
 import type {RoomEvent} from '../source/client/types.js';
 import {closeAndExit, sendToRunner, serveRunner} from './child-loop.js';
+import {paceSenders} from './pace-senders.js';
 import type {StepReply, StepReportBase, StepRequest} from './protocol.js';
 import {BENCH_TAG, clock, cpuMs, loopDelayMonitor, pool, sleep} from './util.js';
 
@@ -150,27 +151,10 @@ async function run(message: Extract<ToClusterMembers, {type: 'run'}>): Promise<v
 		};
 	});
 	const started = clock();
-	const due = (elapsed: number, phase: number) =>
-		Math.floor((Math.min(elapsed, message.durationMs) / 1000) * message.ratePerSender + phase);
-	await new Promise<void>((resolve) => {
-		const tick = () => {
-			const elapsed = clock() - started;
-			for (const sender of mine) {
-				const target = due(elapsed, sender.phase);
-				while (sender.sent < target) {
-					sender.sent++;
-					sender.session.say(`${sender.head}${sender.sent} ${clock().toFixed(3)}`).catch(() => {
-						state.failed++;
-					});
-				}
-			}
-			if (elapsed >= message.durationMs) {
-				clearInterval(timer);
-				resolve();
-			}
-		};
-		const timer = setInterval(tick, 2);
-		tick();
+	await paceSenders(mine, {...message, origin: started}, (sender) => {
+		sender.session.say(`${sender.head}${sender.sent} ${clock().toFixed(3)}`).catch(() => {
+			state.failed++;
+		});
 	});
 	send({
 		type: 'sent',

@@ -14,6 +14,7 @@ import {createRoomClient} from '../source/client/create-room-client.js';
 import type {RoomEvent} from '../source/client/types.js';
 import {TailReader, benchText} from './delivery-scan.js';
 import {LatencyHistogram} from './latency-histogram.js';
+import {paceSenders} from './pace-senders.js';
 import {peerConnector, type BenchMember, type Connector, type DeliverySink} from './peer-members.js';
 import {closeAndExit, sendToRunner, serveRunner} from './child-loop.js';
 import {clock, cpuMs, loopDelayMonitor, pool, sleep} from './util.js';
@@ -190,31 +191,18 @@ async function run(message: Extract<ToMembers, {type: 'run'}>): Promise<void> {
 	// Every process schedules from the same instant, and each message from when it falls due.
 	const origin = message.startAt;
 	const perMessageMs = 1000 / message.ratePerSender;
-	const due = (elapsed: number, phase: number) =>
-		Math.floor((Math.min(elapsed, message.durationMs) / 1000) * message.ratePerSender + phase);
-	await new Promise<void>((resolve) => {
-		const tick = () => {
-			const elapsed = clock() - origin;
-			for (const sender of mine) {
-				const target = due(elapsed, sender.phase);
-				while (sender.sent < target) {
-					sender.sent++;
-					const scheduledMs = origin + (sender.sent - sender.phase) * perMessageMs;
-					sender.client.say(
-						benchText(sender.nick, sender.sent, message.step, scheduledMs * 1000, TEXT_BYTES),
-						`${message.step}-${sender.sent}`,
-					);
-				}
-				sender.client.flush();
-			}
-			if (elapsed >= message.durationMs) {
-				clearInterval(timer);
-				resolve();
-			}
-		};
-		const timer = setInterval(tick, 2);
-		tick();
-	});
+	await paceSenders(
+		mine,
+		{...message, origin},
+		(sender) => {
+			const scheduledMs = origin + (sender.sent - sender.phase) * perMessageMs;
+			sender.client.say(
+				benchText(sender.nick, sender.sent, message.step, scheduledMs * 1000, TEXT_BYTES),
+				`${message.step}-${sender.sent}`,
+			);
+		},
+		(sender) => sender.client.flush(),
+	);
 	send({
 		type: 'sent',
 		step: message.step,
