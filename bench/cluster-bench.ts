@@ -53,7 +53,17 @@ import {
 	type Redis,
 	type Samples,
 } from './cluster-services.js';
-import {clock, exited, nextMessage, ofType, round, sleep, summarise, type LatencySummary} from './util.js';
+import {
+	clock,
+	drainDeliveries,
+	exited,
+	nextMessage,
+	ofType,
+	round,
+	sleep,
+	summarise,
+	type LatencySummary,
+} from './util.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS_FILE = path.resolve(here, '../../bench/results/cluster.json');
@@ -265,21 +275,11 @@ class Setup {
 		};
 	}
 
-	/** Until everything arrived, or nothing more arrives for 750 ms (at most 3 s). */
-	async #drain(step: number, expected: number): Promise<void> {
-		const drainEnd = Date.now() + 3000;
-		let last = -1;
-		let stableSince = Date.now();
-		for (;;) {
+	#drain(step: number, expected: number): Promise<void> {
+		return drainDeliveries(async () => {
 			const counts = await this.ask(() => ({type: 'count', step}), 'count', 5000, step);
-			const total = counts.reduce((sum, c) => sum + c.received, 0);
-			if (total >= expected || Date.now() > drainEnd) return;
-			if (total !== last) {
-				last = total;
-				stableSince = Date.now();
-			} else if (Date.now() - stableSince >= 750) return;
-			await sleep(100);
-		}
+			return counts.reduce((sum, c) => sum + c.received, 0);
+		}, expected);
 	}
 
 	#sample(): Promise<[Samples[], Array<ReturnType<typeof processCpu>>, ReturnType<typeof processCpu>]> {

@@ -14,7 +14,9 @@ import {KnownHosts} from '../source/client/known-hosts.js';
 import {RoomSession} from '../source/client/room-session.js';
 import {TcpTransport} from '../source/client/tcp-transport.js';
 import type {RoomEvent} from '../source/client/types.js';
-import type {LoopDelay} from './protocol.js';
+import {closeAndExit, sendToRunner, serveRunner} from './child-loop.js';
+import {paceSenders} from './pace-senders.js';
+import type {StepReply, StepReportBase, StepRequest} from './protocol.js';
 import {BENCH_TAG, clock, cpuMs, loopDelayMonitor, pool, sleep} from './util.js';
 
 export interface ClusterMember {
@@ -26,32 +28,16 @@ export interface ClusterMember {
 
 export type ToClusterMembers =
 	| {type: 'join'; members: ClusterMember[]; senders: string[]; password: string; concurrency: number}
-	| {type: 'run'; step: number; ratePerSender: number; durationMs: number; startAt: number}
-	| {type: 'count'; step: number}
-	| {type: 'report'; step: number}
-	| {type: 'quit'};
+	| StepRequest;
 
 export type FromClusterMembers =
 	| {type: 'joined'; count: number; timesMs: Float64Array}
-	| {type: 'sent'; step: number; sent: number; durationMs: number}
-	| {type: 'count'; step: number; received: number}
-	| {
-			type: 'report';
-			step: number;
-			received: number;
+	| StepReply
+	| (StepReportBase & {
 			/** Send → arrival, sender and receiver on one node, and on different nodes. */
 			sameNode: Float64Array;
 			crossNode: Float64Array;
-			lostEvents: number;
-			failed: number;
-			disconnects: number;
-			cpuMs: number;
-			windowMs: number;
-			/** clock() of the step's last delivery. */
-			lastAt: number;
-			loopDelay: LoopDelay;
-	  }
-	| {type: 'error'; message: string};
+	  });
 
 interface StepState {
 	received: number;
@@ -66,9 +52,7 @@ interface StepState {
 }
 
 const TAG_PREFIX = `${BENCH_TAG} `;
-const send = (message: FromClusterMembers): void => {
-	process.send?.(message);
-};
+const send = sendToRunner<FromClusterMembers>;
 
 let scratch: string | undefined;
 const clients = new Map<string, {session: RoomSession; node: number}>();
@@ -167,27 +151,10 @@ async function run(message: Extract<ToClusterMembers, {type: 'run'}>): Promise<v
 		};
 	});
 	const started = clock();
-	const due = (elapsed: number, phase: number) =>
-		Math.floor((Math.min(elapsed, message.durationMs) / 1000) * message.ratePerSender + phase);
-	await new Promise<void>((resolve) => {
-		const tick = () => {
-			const elapsed = clock() - started;
-			for (const sender of mine) {
-				const target = due(elapsed, sender.phase);
-				while (sender.sent < target) {
-					sender.sent++;
-					sender.session.say(`${sender.head}${sender.sent} ${clock().toFixed(3)}`).catch(() => {
-						state.failed++;
-					});
-				}
-			}
-			if (elapsed >= message.durationMs) {
-				clearInterval(timer);
-				resolve();
-			}
-		};
-		const timer = setInterval(tick, 2);
-		tick();
+	await paceSenders(mine, {...message, origin: started}, (sender) => {
+		sender.session.say(`${sender.head}${sender.sent} ${clock().toFixed(3)}`).catch(() => {
+			state.failed++;
+		});
 	});
 	send({
 		type: 'sent',
@@ -217,31 +184,13 @@ function report(step: number): void {
 	});
 }
 
-async function quit(): Promise<void> {
-	await Promise.allSettled([...clients.values()].map((client) => client.session.close()));
-	process.disconnect?.();
-	process.exit(0);
-}
-
-const failWith = (what: string) => (error: unknown) =>
-	send({type: 'error', message: `${what} failed: ${String(error)}`});
-
-process.on('message', (raw: unknown) => {
-	const message = raw as ToClusterMembers;
-	switch (message.type) {
-		case 'join':
-			return void join(message).catch(failWith('join'));
-		case 'run':
-			return void run(message).catch(failWith('run'));
-		case 'count':
-			return send({type: 'count', step: message.step, received: steps.get(message.step)?.received ?? 0});
-		case 'report':
-			return report(message.step);
-		case 'quit':
-			return void quit();
-	}
+serveRunner<ToClusterMembers>({
+	join,
+	run,
+	count: ({step}) => send({type: 'count', step, received: steps.get(step)?.received ?? 0}),
+	report: ({step}) => report(step),
+	quit: () => closeAndExit([...clients.values()].map((client) => client.session)),
 });
-process.on('disconnect', () => process.exit(0));
 process.on('exit', () => {
 	if (scratch) rmSync(scratch, {recursive: true, force: true});
 });

@@ -7,7 +7,6 @@
 import {spawn, type ChildProcess} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import {mkdtemp, rm} from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
@@ -15,19 +14,11 @@ import {fileURLToPath} from 'node:url';
 import mysql from 'mysql2/promise';
 import {openMysqlStore} from '../server/store/mysql-store.js';
 import {DEFAULT_ITERATIONS, deriveVerifier} from '../source/protocol/scram.js';
+import {freePort} from '../test/helpers/tcp-serve-process.js';
 import {pool, sleep} from './util.js';
 
 /** dist/cli.js, the `parley` command (this file runs from dist/bench). */
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli.js');
-
-/** A TCP port nobody listens on right now (bound to port 0, then released). */
-export async function freePort(): Promise<number> {
-	const server = net.createServer();
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-	const {port} = server.address() as net.AddressInfo;
-	await new Promise<void>((resolve) => server.close(() => resolve()));
-	return port;
-}
 
 /** A child process whose output is kept, waited on for a line, and stopped by its PID. */
 class Spawned {

@@ -25,7 +25,17 @@ import type {
 	ToMembers,
 } from './protocol.js';
 import {summariseHistograms} from './latency-histogram.js';
-import {clock, exited, nextMessage, ofType, round, sleep, summarise, type LatencySummary} from './util.js';
+import {
+	clock,
+	drainDeliveries,
+	exited,
+	nextMessage,
+	ofType,
+	round,
+	sleep,
+	summarise,
+	type LatencySummary,
+} from './util.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** bench/results in the source tree (this file runs from dist/bench). */
@@ -627,20 +637,10 @@ async function runStep(
 	const sendMs = Math.max(1, ...sentAll.map((r) => r.durationMs));
 	const expected = sent * (options.deliveriesPerMessage ?? options.members);
 
-	// Drain: until everything arrived, or nothing more arrives for 750 ms (at most 3 s).
-	const drainEnd = Date.now() + 3000;
-	let last = -1;
-	let stableSince = Date.now();
-	for (;;) {
+	await drainDeliveries(async () => {
 		const counts = await members.ask(() => ({type: 'count', step}), 'count', 5000, step);
-		const total = counts.reduce((sum, c) => sum + c.received, 0);
-		if (total >= expected || Date.now() > drainEnd) break;
-		if (total !== last) {
-			last = total;
-			stableSince = Date.now();
-		} else if (Date.now() - stableSince >= 750) break;
-		await sleep(100);
-	}
+		return counts.reduce((sum, c) => sum + c.received, 0);
+	}, expected);
 	const after = await server.stats();
 	const serverWindowMs = clock() - beforeAt;
 	const reports = await members.ask(() => ({type: 'report', step}), 'report', 10_000, step);

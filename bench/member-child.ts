@@ -10,12 +10,13 @@
 // which only scan for the benchmark tail, so this process takes millions of
 // deliveries a second.
 
-import process from 'node:process';
 import {createRoomClient} from '../source/client/create-room-client.js';
 import type {RoomEvent} from '../source/client/types.js';
 import {TailReader, benchText} from './delivery-scan.js';
 import {LatencyHistogram} from './latency-histogram.js';
+import {paceSenders} from './pace-senders.js';
 import {peerConnector, type BenchMember, type Connector, type DeliverySink} from './peer-members.js';
+import {closeAndExit, sendToRunner, serveRunner} from './child-loop.js';
 import {clock, cpuMs, loopDelayMonitor, pool, sleep} from './util.js';
 import type {FromMembers, TargetSpec, ToMembers} from './protocol.js';
 
@@ -47,9 +48,7 @@ interface StepState {
 	lastAt: number;
 }
 
-const send = (message: FromMembers): void => {
-	process.send?.(message);
-};
+const send = sendToRunner<FromMembers>;
 
 const clients = new Map<string, BenchMember>();
 let senders: string[] = [];
@@ -192,31 +191,18 @@ async function run(message: Extract<ToMembers, {type: 'run'}>): Promise<void> {
 	// Every process schedules from the same instant, and each message from when it falls due.
 	const origin = message.startAt;
 	const perMessageMs = 1000 / message.ratePerSender;
-	const due = (elapsed: number, phase: number) =>
-		Math.floor((Math.min(elapsed, message.durationMs) / 1000) * message.ratePerSender + phase);
-	await new Promise<void>((resolve) => {
-		const tick = () => {
-			const elapsed = clock() - origin;
-			for (const sender of mine) {
-				const target = due(elapsed, sender.phase);
-				while (sender.sent < target) {
-					sender.sent++;
-					const scheduledMs = origin + (sender.sent - sender.phase) * perMessageMs;
-					sender.client.say(
-						benchText(sender.nick, sender.sent, message.step, scheduledMs * 1000, TEXT_BYTES),
-						`${message.step}-${sender.sent}`,
-					);
-				}
-				sender.client.flush();
-			}
-			if (elapsed >= message.durationMs) {
-				clearInterval(timer);
-				resolve();
-			}
-		};
-		const timer = setInterval(tick, 2);
-		tick();
-	});
+	await paceSenders(
+		mine,
+		{...message, origin},
+		(sender) => {
+			const scheduledMs = origin + (sender.sent - sender.phase) * perMessageMs;
+			sender.client.say(
+				benchText(sender.nick, sender.sent, message.step, scheduledMs * 1000, TEXT_BYTES),
+				`${message.step}-${sender.sent}`,
+			);
+		},
+		(sender) => sender.client.flush(),
+	);
 	send({
 		type: 'sent',
 		step: message.step,
@@ -248,30 +234,11 @@ function report(step: number): void {
 	});
 }
 
-async function quit(): Promise<void> {
-	await Promise.allSettled([...clients.values()].map((client) => client.close()));
-	process.disconnect?.();
-	process.exit(0);
-}
-
-const failWith = (what: string) => (error: unknown) =>
-	send({type: 'error', message: `${what} failed: ${String(error)}`});
-
-process.on('message', (raw: unknown) => {
-	const message = raw as ToMembers;
-	switch (message.type) {
-		case 'logins':
-			return void logins(message).catch(failWith('logins'));
-		case 'join':
-			return void join(message).catch(failWith('join'));
-		case 'run':
-			return void run(message).catch(failWith('run'));
-		case 'count':
-			return send({type: 'count', step: message.step, received: steps.get(message.step)?.received ?? 0});
-		case 'report':
-			return report(message.step);
-		case 'quit':
-			return void quit();
-	}
+serveRunner<ToMembers>({
+	logins,
+	join,
+	run,
+	count: ({step}) => send({type: 'count', step, received: steps.get(step)?.received ?? 0}),
+	report: ({step}) => report(step),
+	quit: () => closeAndExit(clients.values()),
 });
-process.on('disconnect', () => process.exit(0));

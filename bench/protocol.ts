@@ -16,6 +16,37 @@ export type TargetSpec =
 	/** Redis pub/sub: SUBSCRIBE, and PUBLISH over a connection of its own. */
 	| {kind: 'redis'; host: string; port: number; channel: string};
 
+/** What the runner asks of member processes once they have joined: a step at a time. */
+export type StepRequest =
+	| {type: 'run'; step: number; ratePerSender: number; durationMs: number; startAt: number}
+	| {type: 'count'; step: number}
+	| {type: 'report'; step: number}
+	| {type: 'quit'};
+
+/** What member processes answer to a step (the report is each benchmark's own), or that something failed. */
+export type StepReply =
+	| {type: 'sent'; step: number; sent: number; durationMs: number}
+	| {type: 'count'; step: number; received: number}
+	| {type: 'error'; message: string};
+
+/** The part of a member process's step report every fan-out benchmark makes. */
+export interface StepReportBase {
+	type: 'report';
+	step: number;
+	received: number;
+	lostEvents: number;
+	failed: number;
+	/** Members that lost their connection (e.g. cut off as too slow) during the step. */
+	disconnects: number;
+	/** CPU time used from the start of the step to the report, and that wall time. */
+	cpuMs: number;
+	windowMs: number;
+	/** When the last delivery of this step arrived (clock()). */
+	lastAt: number;
+	/** This process's event-loop delay during the step. */
+	loopDelay: LoopDelay;
+}
+
 export type ToMembers =
 	/** Log each user in (and straight out again) with at most `concurrency` in flight, starting at `startAt`. */
 	| {type: 'logins'; target: TargetSpec; users: string[]; concurrency: number; startAt: number}
@@ -27,10 +58,7 @@ export type ToMembers =
 			concurrency: number;
 			startAt: number;
 	  }
-	| {type: 'run'; step: number; ratePerSender: number; durationMs: number; startAt: number}
-	| {type: 'count'; step: number}
-	| {type: 'report'; step: number}
-	| {type: 'quit'};
+	| StepRequest;
 
 export type FromMembers =
 	| {
@@ -44,30 +72,14 @@ export type FromMembers =
 			cpuMs: number;
 	  }
 	| {type: 'joined'; count: number; timesMs: Float64Array; endAt: number; cpuMs: number}
-	| {type: 'sent'; step: number; sent: number; durationMs: number}
-	| {type: 'count'; step: number; received: number}
-	| {
-			type: 'report';
-			step: number;
-			received: number;
+	| StepReply
+	| (StepReportBase & {
 			/** Latency counts per bin of bench/latency-histogram.ts, and the largest latency (ms). */
 			histogram: Float64Array;
 			max: number;
-			lostEvents: number;
 			lostMessages: number;
-			failed: number;
 			errors: number;
-			/** Members that lost their connection (e.g. cut off as too slow) during the step. */
-			disconnects: number;
-			/** CPU time used from the start of the step to the report, and that wall time. */
-			cpuMs: number;
-			windowMs: number;
-			/** When the last delivery of this step arrived (clock()). */
-			lastAt: number;
-			/** This process's event-loop delay during the step. */
-			loopDelay: LoopDelay;
-	  }
-	| {type: 'error'; message: string};
+	  });
 
 /** Milliseconds a timer fired late: how long the process's event loop was blocked. */
 export interface LoopDelay {

@@ -15,6 +15,7 @@ import {KnownHosts} from '../source/client/known-hosts.js';
 import {RoomSession} from '../source/client/room-session.js';
 import {TcpConnectionPool} from '../source/client/tcp-connection-pool.js';
 import type {RoomEvent} from '../source/client/types.js';
+import {closeAndExit, sendToRunner, serveRunner} from './child-loop.js';
 import type {FromRoomsChild, RoomsTarget, ToRoomsChild} from './protocol.js';
 import {BENCH_TAG, clock, cpuMs, loopDelayMonitor, pool, sleep} from './util.js';
 
@@ -24,9 +25,7 @@ const knownHosts = new KnownHosts(path.join(scratch, 'known_hosts'));
 const connections = new TcpConnectionPool();
 const TAG_PREFIX = `${BENCH_TAG} `;
 
-const send = (message: FromRoomsChild): void => {
-	process.send?.(message);
-};
+const send = sendToRunner<FromRoomsChild>;
 
 /** A client for `room` (undefined: the server's default room), not yet joined. */
 function session(target: RoomsTarget, room: string | undefined): RoomSession {
@@ -316,35 +315,14 @@ function nextPage(
 	});
 }
 
-async function quit(): Promise<void> {
-	await Promise.allSettled(memberships.map((client) => client.close()));
-	process.disconnect?.();
-	process.exit(0);
-}
-
-const failWith = (what: string) => (error: unknown) =>
-	send({type: 'error', message: `${what} failed: ${String(error)}`});
-
-process.on('message', (raw: unknown) => {
-	const message = raw as ToRoomsChild;
-	switch (message.type) {
-		case 'accounts':
-			return void accounts(message).catch(failWith('accounts'));
-		case 'probe':
-			return void probe(message).catch(failWith('probe'));
-		case 'fill':
-			return void fill(message).catch(failWith('fill'));
-		case 'read':
-			return void read(message).catch(failWith('read'));
-		case 'run':
-			return void run(message).catch(failWith('run'));
-		case 'count':
-			return send({type: 'count', step: message.step, received: steps.get(message.step)?.received ?? 0});
-		case 'report':
-			return report(message.step);
-		case 'quit':
-			return void quit();
-	}
+serveRunner<ToRoomsChild>({
+	accounts,
+	probe,
+	fill,
+	read,
+	run,
+	count: ({step}) => send({type: 'count', step, received: steps.get(step)?.received ?? 0}),
+	report: ({step}) => report(step),
+	quit: () => closeAndExit(memberships),
 });
-process.on('disconnect', () => process.exit(0));
 process.on('exit', () => rmSync(scratch, {recursive: true, force: true}));

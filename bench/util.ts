@@ -3,6 +3,7 @@
 import type {ChildProcess} from 'node:child_process';
 import {monitorEventLoopDelay, performance} from 'node:perf_hooks';
 import process from 'node:process';
+import {sleep} from '../source/util/sleep.js';
 import type {LoopDelay} from './protocol.js';
 
 /** Marks benchmark traffic: "bench STEP SENDER N SENT-AT". */
@@ -11,12 +12,31 @@ export const BENCH_TAG = 'bench';
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes on one machine. */
 export const clock = (): number => performance.timeOrigin + performance.now();
 
-export {sleep} from '../source/util/sleep.js';
+export {sleep};
 
 /** This process's user + system CPU time in milliseconds. */
 export function cpuMs(): number {
 	const usage = process.cpuUsage();
 	return (usage.user + usage.system) / 1000;
+}
+
+/**
+ * Waits out a step's deliveries: polls `countAll` (deliveries so far, all
+ * members) until it reaches `expected`, or nothing more arrives for 750 ms (at most 3 s).
+ */
+export async function drainDeliveries(countAll: () => Promise<number>, expected: number): Promise<void> {
+	const drainEnd = Date.now() + 3000;
+	let last = -1;
+	let stableSince = Date.now();
+	for (;;) {
+		const total = await countAll();
+		if (total >= expected || Date.now() > drainEnd) return;
+		if (total !== last) {
+			last = total;
+			stableSince = Date.now();
+		} else if (Date.now() - stableSince >= 750) return;
+		await sleep(100);
+	}
 }
 
 /** Runs `work` over `items` with at most `concurrency` in flight; rejects on the first failure. */
