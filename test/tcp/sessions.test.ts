@@ -44,6 +44,19 @@ if ('unreachable' in mysql) {
 		const opened: RoomSession[] = [];
 		const lobbyName = uniqueName('lobby');
 		const room = (label: string) => `#${uniqueName(label)}`;
+		/** A room in the store before anyone joins it, owned by alice. */
+		const storedRoom = async (label: string): Promise<{name: string; key: string}> => {
+			const name = room(label);
+			const key = roomKey(name);
+			await store.createRoom({
+				name: name.slice(1),
+				key,
+				owner: alice,
+				createdAt: Date.now(),
+				settings: emptyRoomSettings(),
+			});
+			return {name, key};
+		};
 
 		/** A new session of `user` (its own pool: another machine) in `name`, joined. */
 		async function session(user: string, name: string, port = server.server.port): Promise<Session> {
@@ -178,15 +191,7 @@ if ('unreachable' in mysql) {
 		});
 
 		it('pages back through 5,000 stored messages: every one once, in order; and searches them', async () => {
-			const name = room('archive');
-			const key = roomKey(name);
-			await store.createRoom({
-				name: name.slice(1),
-				key,
-				owner: alice,
-				createdAt: Date.now(),
-				settings: emptyRoomSettings(),
-			});
+			const {name, key} = await storedRoom('archive');
 			const total = 5000;
 			const ts = Date.now() - total * 1000;
 			for (let start = 1; start <= total; start += 250) {
@@ -269,15 +274,7 @@ if ('unreachable' in mysql) {
 				limits: {ratePerSecond: 1000, burst: 1000},
 			});
 			try {
-				const name = room('slowreads');
-				const key = roomKey(name);
-				await store.createRoom({
-					name: name.slice(1),
-					key,
-					owner: alice,
-					createdAt: Date.now(),
-					settings: emptyRoomSettings(),
-				});
+				const {name, key} = await storedRoom('slowreads');
 				await Promise.all(
 					Array.from({length: 500}, (_, i) =>
 						store.storeMessageAt(key, i + 1, {
